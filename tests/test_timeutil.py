@@ -1,0 +1,81 @@
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from openamr.errors import InputError
+from openamr.timeutil import (
+    align_down_s,
+    epoch_s,
+    format_utc,
+    intervals_in_local_day,
+    local_date,
+    local_day_bounds_s,
+    parse_utc,
+    site_zone,
+)
+
+LA = site_zone("America/Los_Angeles")
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [(date(2026, 3, 8), 92), (date(2026, 3, 9), 96), (date(2026, 11, 1), 100)],
+)
+def test_a_local_day_has_92_96_or_100_quarter_hours(day: date, expected: int) -> None:
+    assert intervals_in_local_day(day, LA) == expected
+
+
+def test_utc_zone_days_are_always_96() -> None:
+    assert intervals_in_local_day(date(2026, 3, 8), site_zone("UTC")) == 96
+
+
+def test_local_day_bounds_start_at_local_midnight() -> None:
+    start_s, end_s = local_day_bounds_s(date(2026, 11, 1), LA)
+    assert format_utc(start_s) == "2026-11-01T07:00:00Z"
+    assert format_utc(end_s) == "2026-11-02T08:00:00Z"
+    assert local_date(start_s, LA) == date(2026, 11, 1)
+    assert local_date(end_s - 1, LA) == date(2026, 11, 1)
+
+
+def test_parse_utc_requires_an_offset_and_names_the_place() -> None:
+    assert parse_utc("2026-01-01T00:15:00Z") == datetime(2026, 1, 1, 0, 15, tzinfo=UTC)
+    assert parse_utc("2026-01-01T01:15:00+01:00") == datetime(2026, 1, 1, 0, 15, tzinfo=UTC)
+    with pytest.raises(InputError, match=r"f\.csv:3.*no UTC offset"):
+        parse_utc("2026-01-01T00:15:00", where="f.csv:3")
+    with pytest.raises(InputError, match="not an ISO 8601"):
+        parse_utc("yesterday")
+
+
+def test_naive_datetimes_are_refused() -> None:
+    naive = datetime(2026, 1, 1)  # noqa: DTZ001 - the point of the test
+    with pytest.raises(InputError):
+        epoch_s(naive)
+    with pytest.raises(InputError):
+        format_utc(naive)
+
+
+def test_unknown_zone_is_an_input_error() -> None:
+    with pytest.raises(InputError, match="unknown time zone"):
+        site_zone("Mars/Olympus_Mons")
+
+
+@given(st.integers(min_value=0, max_value=4_102_444_800))
+def test_alignment_is_to_the_quarter_hour_and_idempotent(t_s: int) -> None:
+    start = align_down_s(t_s)
+    assert start % 900 == 0
+    assert 0 <= t_s - start < 900
+    assert align_down_s(start) == start
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(1971, 1, 1),  # noqa: DTZ001 - hypothesis bounds are naive
+        max_value=datetime(2200, 1, 1),  # noqa: DTZ001
+        timezones=st.just(timezone(timedelta(hours=-5))),
+    )
+)
+def test_format_parse_round_trip(moment: datetime) -> None:
+    moment = moment.replace(microsecond=0)
+    assert parse_utc(format_utc(moment)) == moment
