@@ -1,0 +1,73 @@
+"""The frame format: the one contract between the field (simulator, radios) and the head-end.
+
+Sans-IO.  See :mod:`openamr.frames.codec` for the layout and :mod:`openamr.frames.security` for
+keys, counters and replay protection; ``docs/frames.md`` is the byte-level specification.
+"""
+
+from openamr.frames.codec import (
+    BROADCAST,
+    FRAME_VERSION,
+    HEADER_LENGTH,
+    MAX_RECORDS_PER_FRAME,
+    NO_SEQ,
+    Ack,
+    Beacon,
+    DeviceRole,
+    Event,
+    EventKind,
+    Frame,
+    FrameType,
+    Header,
+    IntervalFlag,
+    IntervalRecord,
+    Intervals,
+    JoinRequest,
+    JoinResponse,
+    KeyId,
+    KeyLookup,
+    Payload,
+    Status,
+    TimeSync,
+    TouSchedule,
+    peek_header,
+)
+from openamr.frames.security import (
+    KEY_LENGTH,
+    MIC_LENGTH,
+    FrameCounter,
+    ReplayWindow,
+    install_code_key,
+)
+
+__all__ = [
+    "BROADCAST",
+    "FRAME_VERSION",
+    "HEADER_LENGTH",
+    "KEY_LENGTH",
+    "MAX_RECORDS_PER_FRAME",
+    "MIC_LENGTH",
+    "NO_SEQ",
+    "Ack",
+    "Beacon",
+    "DeviceRole",
+    "Event",
+    "EventKind",
+    "Frame",
+    "FrameCounter",
+    "FrameType",
+    "Header",
+    "IntervalFlag",
+    "IntervalRecord",
+    "Intervals",
+    "JoinRequest",
+    "JoinResponse",
+    "KeyId",
+    "KeyLookup",
+    "Payload",
+    "ReplayWindow",
+    "Status",
+    "TimeSync",
+    "TouSchedule",
+    "install_code_key",
+    "peek_header",
+]

@@ -1,0 +1,554 @@
+"""The frame format: the one contract between the field and the head-end (version 1).
+
+Sans-IO: ``Frame.to_bytes(key)`` and ``Frame.from_bytes(data, keys)`` turn values into bytes and
+back; nothing here knows about radios, sockets or databases.  The simulator, a live socket and a
+future real radio all speak this format, and ``docs/frames.md`` specifies it byte by byte.
+
+Layout (big-endian)::
+
+    offset size  field
+    0      1     version            FRAME_VERSION (1)
+    1      1     frame_type         FrameType
+    2      1     flags              bit 0: payload encrypted
+    3      1     key_id             KeyId: 0 network key, 1 install-code key (of the device joining)
+    4      8     src                EUI-64 of the originator
+    12     8     dst                EUI-64 of the final destination (BROADCAST for beacons)
+    20     4     counter            the originator's frame counter
+    24     n     payload            by frame type, encrypted unless it carries no secret (beacons)
+    24+n   8     MIC                AES-128-CCM tag over header and payload
+
+The header is authenticated, so a repeater cannot alter source, destination or counter; it
+forwards the frame unchanged and the head-end verifies the originator's MIC end to end.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import IntEnum, IntFlag
+from typing import ClassVar
+
+from openamr.errors import FrameError
+from openamr.frames.security import MIC_LENGTH, open_payload, seal_payload
+
+__all__ = [
+    "BROADCAST",
+    "FRAME_VERSION",
+    "HEADER_LENGTH",
+    "MAX_RECORDS_PER_FRAME",
+    "NO_SEQ",
+    "Ack",
+    "Beacon",
+    "DeviceRole",
+    "Event",
+    "EventKind",
+    "Frame",
+    "FrameType",
+    "Header",
+    "IntervalFlag",
+    "IntervalRecord",
+    "Intervals",
+    "JoinRequest",
+    "JoinResponse",
+    "KeyId",
+    "KeyLookup",
+    "Payload",
+    "Status",
+    "TimeSync",
+    "TouSchedule",
+    "peek_header",
+]
+
+FRAME_VERSION = 1
+BROADCAST = 0xFFFF_FFFF_FFFF_FFFF
+"""Destination of frames meant for every listener (beacons)."""
+NO_SEQ = 0xFFFF_FFFF
+"""``Ack.acked_seq`` when nothing has been stored yet."""
+MAX_RECORDS_PER_FRAME = 120
+"""Interval records in one frame at most (1,920 bytes of records: an 802.15.4g PSDU is 2,047)."""
+NO_TEMPERATURE = -0x8000
+
+_HEADER = struct.Struct("!BBBBQQI")
+HEADER_LENGTH = _HEADER.size
+_FLAG_ENCRYPTED = 0x01
+
+
+class FrameType(IntEnum):
+    """What a frame carries (byte 1 of the header)."""
+
+    BEACON = 1
+    JOIN_REQUEST = 2
+    JOIN_RESPONSE = 3
+    INTERVALS = 4
+    EVENT = 5
+    STATUS = 6
+    ACK = 7
+    TIME_SYNC = 8
+    TOU_SCHEDULE = 9
+
+
+class KeyId(IntEnum):
+    """Which key protects a frame (byte 3 of the header)."""
+
+    NETWORK = 0
+    INSTALL_CODE = 1
+
+
+class DeviceRole(IntEnum):
+    """The role of a device on the network."""
+
+    DCAP = 0
+    REPEATER = 1
+    MDT = 2
+
+
+class IntervalFlag(IntFlag):
+    """Quality flags an MDT sets on an interval record."""
+
+    NONE = 0
+    CLOCK_UNSYNCED = 0x01
+    """Closed while the MDT's clock had not been synchronised by the network."""
+    PARTIAL = 0x02
+    """The MDT was off or restarted during the interval: energy may be incomplete."""
+    TAMPER_OPEN = 0x04
+    """The enclosure cover was open during the interval."""
+    RATE_LIMITED = 0x08
+    """Pulses arrived faster than the input can count (20 pulses/s): energy may be low."""
+    CLOCK_STEPPED = 0x10
+    """A time sync moved the MDT's clock during the interval."""
+
+
+class EventKind(IntEnum):
+    """Events reported by MDTs and repeaters.  ``code`` gives the dotted name used upstream."""
+
+    TAMPER_COVER_REMOVED = 1
+    TAMPER_COVER_REPLACED = 2
+    POWER_LOST = 3
+    POWER_RESTORED = 4
+    REVERSE_PHASE = 5
+    BATTERY_LOW = 6
+    JOIN_FAILED = 7
+    PARENT_CHANGED = 8
+    DEVICE_RESTARTED = 9
+    CLOCK_STEPPED = 10
+    TEMPERATURE_CHANGED = 11
+    RECORDS_LOST = 12
+
+    @property
+    def code(self) -> str:
+        """The dotted event code (``tamper.cover_removed``, ``power.lost`` ...)."""
+        return _EVENT_CODES[self]
+
+
+_EVENT_CODES = {
+    EventKind.TAMPER_COVER_REMOVED: "tamper.cover_removed",
+    EventKind.TAMPER_COVER_REPLACED: "tamper.cover_replaced",
+    EventKind.POWER_LOST: "power.lost",
+    EventKind.POWER_RESTORED: "power.restored",
+    EventKind.REVERSE_PHASE: "meter.reverse_phase",
+    EventKind.BATTERY_LOW: "battery.low",
+    EventKind.JOIN_FAILED: "join.failed",
+    EventKind.PARENT_CHANGED: "network.parent_changed",
+    EventKind.DEVICE_RESTARTED: "device.restarted",
+    EventKind.CLOCK_STEPPED: "clock.stepped",
+    EventKind.TEMPERATURE_CHANGED: "temperature.changed",
+    EventKind.RECORDS_LOST: "buffer.records_lost",
+}
+
+
+def _u(value: int, bits: int, name: str) -> int:
+    if not 0 <= value < (1 << bits):
+        raise ValueError(f"{name}={value} does not fit in {bits} unsigned bits")
+    return value
+
+
+# --------------------------------------------------------------------------------------------
+# Payloads.  Each knows its frame type, whether it is encrypted, and how to pack itself.
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Beacon:
+    """Announces a joined node (DCAP or repeater) to nodes searching for a parent.
+
+    Authenticated, not encrypted: a searching node reads it before it has the network key.
+    """
+
+    rank: int
+    """Routing rank (DCAP = 256; grows with path cost)."""
+    hops: int
+    """Hops from the DCAP (DCAP = 0)."""
+    dcap_id: int
+    """EUI-64 of the DCAP this network belongs to."""
+    join_permit: bool = True
+    path_etx: float = 0.0
+    """Expected transmissions from this node to the DCAP (sum over the path)."""
+    children: int = 0
+
+    frame_type: ClassVar[FrameType] = FrameType.BEACON
+    encrypted: ClassVar[bool] = False
+    _s: ClassVar[struct.Struct] = struct.Struct("!HBQBHH")
+
+    def pack(self) -> bytes:
+        etx = min(round(self.path_etx * 100), 0xFFFF)
+        return self._s.pack(self.rank, self.hops, self.dcap_id, int(self.join_permit), etx,
+                            min(self.children, 0xFFFF))
+
+    @classmethod
+    def unpack(cls, data: bytes) -> Beacon:
+        rank, hops, dcap_id, permit, etx, children = cls._s.unpack(data)
+        return cls(rank, hops, dcap_id, bool(permit), etx / 100, children)
+
+
+@dataclass(frozen=True, slots=True)
+class JoinRequest:
+    """A device asks to join; sealed under its own install-code key."""
+
+    role: DeviceRole
+    model: str = ""
+    """Catalogue number (ASCII, at most 12 characters), e.g. ``MMSMT-C02``."""
+    firmware: int = 1
+    battery_mv: int = 0
+    """Battery voltage [mV] (0: mains powered or unknown)."""
+
+    frame_type: ClassVar[FrameType] = FrameType.JOIN_REQUEST
+    encrypted: ClassVar[bool] = True
+    _s: ClassVar[struct.Struct] = struct.Struct("!B12sHH")
+
+    def pack(self) -> bytes:
+        return self._s.pack(self.role, self.model.encode("ascii"), self.firmware,
+                            self.battery_mv)
+
+    @classmethod
+    def unpack(cls, data: bytes) -> JoinRequest:
+        role, model, firmware, battery_mv = cls._s.unpack(data)
+        return cls(DeviceRole(role), model.rstrip(b"\0").decode("ascii"), firmware, battery_mv)
+
+
+@dataclass(frozen=True, slots=True)
+class JoinResponse:
+    """The DCAP admits (or refuses) a device; sealed under the device's install-code key, so the
+    network key it carries reaches that device alone."""
+
+    accepted: bool
+    network_key: bytes = bytes(16)
+    key_seq: int = 0
+    report_period_s: int = 3600
+    """How often the device reports [s]."""
+    utc_s: int = 0
+    """The DCAP's clock [UTC epoch s] for the first synchronisation."""
+
+    frame_type: ClassVar[FrameType] = FrameType.JOIN_RESPONSE
+    encrypted: ClassVar[bool] = True
+    _s: ClassVar[struct.Struct] = struct.Struct("!B16sBHI")
+
+    def pack(self) -> bytes:
+        if len(self.network_key) != 16:
+            raise ValueError("network_key must be 16 bytes")
+        return self._s.pack(int(self.accepted), self.network_key, self.key_seq,
+                            self.report_period_s, self.utc_s)
+
+    @classmethod
+    def unpack(cls, data: bytes) -> JoinResponse:
+        accepted, key, key_seq, period_s, utc_s = cls._s.unpack(data)
+        return cls(bool(accepted), key, key_seq, period_s, utc_s)
+
+
+@dataclass(frozen=True, slots=True)
+class IntervalRecord:
+    """One closed 15-minute interval as the MDT logged it."""
+
+    seq: int
+    """The MDT's interval sequence number (monotonic, survives restarts)."""
+    start_s: int
+    """Interval start [UTC epoch s], by the MDT's clock; the interval is [start, start + 900)."""
+    energy_wh: int
+    """Energy counted in the interval [Wh] (pulses x 10)."""
+    flags: IntervalFlag = IntervalFlag.NONE
+    temperature_c: float | None = None
+    """Temperature for the interval [degC] (D02 variant), resolution 0.01 degC."""
+
+    _s: ClassVar[struct.Struct] = struct.Struct("!IIIHh")
+
+
+@dataclass(frozen=True, slots=True)
+class Intervals:
+    """An MDT's report: interval records plus its running totals."""
+
+    register_wh: int
+    """The MDT's running total [Wh] (all pulses ever counted x 10) when the frame was built."""
+    records: tuple[IntervalRecord, ...]
+    tou_register_wh: tuple[int, ...] = ()
+    """Time-of-use register totals [Wh] (C02/D02/E02 variants), by register index."""
+
+    frame_type: ClassVar[FrameType] = FrameType.INTERVALS
+    encrypted: ClassVar[bool] = True
+    _s: ClassVar[struct.Struct] = struct.Struct("!QBB")
+
+    def pack(self) -> bytes:
+        if len(self.records) > MAX_RECORDS_PER_FRAME:
+            raise ValueError(f"at most {MAX_RECORDS_PER_FRAME} records per frame")
+        parts = [self._s.pack(self.register_wh, len(self.tou_register_wh), len(self.records))]
+        parts.extend(struct.pack("!Q", wh) for wh in self.tou_register_wh)
+        rec = IntervalRecord._s
+        for r in self.records:
+            temp = NO_TEMPERATURE if r.temperature_c is None else round(r.temperature_c * 100)
+            parts.append(rec.pack(r.seq, r.start_s, r.energy_wh, int(r.flags), temp))
+        return b"".join(parts)
+
+    @classmethod
+    def unpack(cls, data: bytes) -> Intervals:
+        register_wh, n_tou, n_records = cls._s.unpack_from(data)
+        offset = cls._s.size
+        tou = struct.unpack_from(f"!{n_tou}Q", data, offset)
+        offset += 8 * n_tou
+        rec = IntervalRecord._s
+        if len(data) != offset + n_records * rec.size:
+            raise FrameError("malformed", "interval payload length does not match its counts")
+        records = tuple(
+            IntervalRecord(seq, start_s, energy_wh, IntervalFlag(flags),
+                           None if temp == NO_TEMPERATURE else temp / 100)
+            for seq, start_s, energy_wh, flags, temp in rec.iter_unpack(data[offset:])
+        )
+        return cls(register_wh, records, tuple(tou))
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something happened at a device (tamper, power lost, ...) at ``t_s``."""
+
+    kind: EventKind
+    t_s: int
+    """When it happened [UTC epoch s], by the device's clock."""
+    value: int = 0
+    """Kind-specific value (temperature [0.01 degC], element number, records lost ...)."""
+
+    frame_type: ClassVar[FrameType] = FrameType.EVENT
+    encrypted: ClassVar[bool] = True
+    _s: ClassVar[struct.Struct] = struct.Struct("!BIi")
+
+    def pack(self) -> bytes:
+        return self._s.pack(self.kind, self.t_s, self.value)
+
+    @classmethod
+    def unpack(cls, data: bytes) -> Event:
+        kind, t_s, value = cls._s.unpack(data)
+        try:
+            return cls(EventKind(kind), t_s, value)
+        except ValueError as exc:
+            raise FrameError("malformed", f"unknown event kind {kind}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """A device's health, for the commissioning tool and the daily report."""
+
+    parent: int
+    """EUI-64 of the current parent (0: none)."""
+    rssi_dbm: int
+    """Received signal strength of the parent link [dBm]."""
+    etx: float = 1.0
+    """Expected transmissions on the parent link."""
+    hops: int = 1
+    battery_mv: int = 0
+    """Battery voltage [mV] (0: mains powered)."""
+    battery_remaining_mah: int = 0
+    """Charge left by the device's ledger [mAh]."""
+    on_battery: bool = False
+    """A repeater running on its backup battery."""
+    tx_frames: int = 0
+    retries: int = 0
+    queue_frames: int = 0
+    parent_changes: int = 0
+
+    frame_type: ClassVar[FrameType] = FrameType.STATUS
+    encrypted: ClassVar[bool] = True
+    _s: ClassVar[struct.Struct] = struct.Struct("!QbHBHHBIIHH")
+
+    def pack(self) -> bytes:
+        return self._s.pack(self.parent, max(-128, min(127, self.rssi_dbm)),
+                            min(round(self.etx * 100), 0xFFFF), self.hops, self.battery_mv,
+                            min(self.battery_remaining_mah, 0xFFFF), int(self.on_battery),
+                            self.tx_frames, self.retries, min(self.queue_frames, 0xFFFF),
+                            min(self.parent_changes, 0xFFFF))
+
+    @classmethod
+    def unpack(cls, data: bytes) -> Status:
+        (parent, rssi, etx, hops, mv, mah, on_batt, tx, retries, queue,
+         changes) = cls._s.unpack(data)
+        return cls(parent, rssi, etx / 100, hops, mv, mah, bool(on_batt), tx, retries, queue,
+                   changes)
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    """The head-end's end-to-end acknowledgement, with a gap request.
+
+    ``acked_seq`` is the highest sequence number below which every record is stored
+    (``NO_SEQ``: none yet); ``gaps`` are inclusive ``(first_seq, last_seq)`` ranges the head-end
+    asks the MDT to send again.
+    """
+
+    acked_seq: int
+    gaps: tuple[tuple[int, int], ...] = ()
+
+    frame_type: ClassVar[FrameType] = FrameType.ACK
+    encrypted: ClassVar[bool] = True
+    _s: ClassVar[struct.Struct] = struct.Struct("!IB")
+
+    def pack(self) -> bytes:
+        if len(self.gaps) > 255:
+            raise ValueError("at most 255 gap ranges per ack")
+        parts = [self._s.pack(self.acked_seq, len(self.gaps))]
+        parts.extend(struct.pack("!II", a, b) for a, b in self.gaps)
+        return b"".join(parts)
+
+    @classmethod
+    def unpack(cls, data: bytes) -> Ack:
+        acked, n = cls._s.unpack_from(data)
+        if len(data) != cls._s.size + 8 * n:
+            raise FrameError("malformed", "ack payload length does not match its gap count")
+        gaps = tuple(struct.iter_unpack("!II", data[cls._s.size:]))
+        return cls(acked, tuple((a, b) for a, b in gaps))
+
+
+@dataclass(frozen=True, slots=True)
+class TimeSync:
+    """The DCAP's clock, to synchronise a device."""
+
+    utc_ms: int
+    """[UTC epoch ms]."""
+
+    frame_type: ClassVar[FrameType] = FrameType.TIME_SYNC
+    encrypted: ClassVar[bool] = True
+    _s: ClassVar[struct.Struct] = struct.Struct("!Q")
+
+    def pack(self) -> bytes:
+        return self._s.pack(self.utc_ms)
+
+    @classmethod
+    def unpack(cls, data: bytes) -> TimeSync:
+        (utc_ms,) = cls._s.unpack(data)
+        return cls(utc_ms)
+
+
+@dataclass(frozen=True, slots=True)
+class TouSchedule:
+    """Time-of-use switch points, computed by the head-end in UTC for the site's calendar.
+
+    From ``switches[k][0]`` [UTC epoch s] on, energy accrues to register ``switches[k][1]``.
+    The MDT never does time-zone arithmetic itself.
+    """
+
+    registers: int
+    switches: tuple[tuple[int, int], ...]
+
+    frame_type: ClassVar[FrameType] = FrameType.TOU_SCHEDULE
+    encrypted: ClassVar[bool] = True
+    _s: ClassVar[struct.Struct] = struct.Struct("!BH")
+
+    def pack(self) -> bytes:
+        parts = [self._s.pack(self.registers, len(self.switches))]
+        parts.extend(struct.pack("!IB", t, r) for t, r in self.switches)
+        return b"".join(parts)
+
+    @classmethod
+    def unpack(cls, data: bytes) -> TouSchedule:
+        registers, n = cls._s.unpack_from(data)
+        if len(data) != cls._s.size + 5 * n:
+            raise FrameError("malformed", "schedule payload length does not match its count")
+        switches = tuple((t, r) for t, r in struct.iter_unpack("!IB", data[cls._s.size:]))
+        return cls(registers, switches)
+
+
+Payload = (Beacon | JoinRequest | JoinResponse | Intervals | Event | Status | Ack | TimeSync
+           | TouSchedule)
+
+_PAYLOADS: dict[int, type[Payload]] = {
+    cls.frame_type: cls
+    for cls in (Beacon, JoinRequest, JoinResponse, Intervals, Event, Status, Ack, TimeSync,
+                TouSchedule)
+}
+
+KeyLookup = Callable[[int, KeyId], bytes | None]
+"""``(src, key_id) -> key`` or ``None`` when the sender is unknown."""
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """The clear header of a frame, readable before verification (never trust it before)."""
+
+    version: int
+    frame_type: int
+    encrypted: bool
+    key_id: int
+    src: int
+    dst: int
+    counter: int
+
+
+def peek_header(data: bytes) -> Header:
+    """Read the clear header without verifying anything (for routing and key lookup)."""
+    if len(data) < HEADER_LENGTH + MIC_LENGTH:
+        raise FrameError("malformed", f"{len(data)} bytes is shorter than any frame")
+    version, ftype, flags, key_id, src, dst, counter = _HEADER.unpack_from(data)
+    return Header(version, ftype, bool(flags & _FLAG_ENCRYPTED), key_id, src, dst, counter)
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One protected frame: who sent it, to whom, its counter and its payload."""
+
+    src: int
+    dst: int
+    counter: int
+    payload: Payload
+    key_id: KeyId = KeyId.NETWORK
+
+    @property
+    def frame_type(self) -> FrameType:
+        return self.payload.frame_type
+
+    def to_bytes(self, key: bytes) -> bytes:
+        """Seal the frame with ``key`` (16 bytes) and return its bytes."""
+        encrypted = self.payload.encrypted
+        header = _HEADER.pack(
+            FRAME_VERSION, self.payload.frame_type, _FLAG_ENCRYPTED if encrypted else 0,
+            self.key_id, _u(self.src, 64, "src"), _u(self.dst, 64, "dst"),
+            _u(self.counter, 32, "counter"),
+        )
+        return seal_payload(key, header, self.payload.pack(), src=self.src,
+                            counter=self.counter, encrypt=encrypted)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, keys: bytes | KeyLookup) -> Frame:
+        """Verify and decode ``data``.
+
+        ``keys`` is the key itself or a lookup ``(src, key_id) -> key | None``.  Raises
+        ``FrameError`` with reason ``malformed``, ``unsupported_version``, ``unknown_type``,
+        ``unknown_device`` or ``bad_mic``.  Replay checking is the receiver's job
+        (:class:`~openamr.frames.security.ReplayWindow`), after this succeeds.
+        """
+        header = peek_header(data)
+        if header.version != FRAME_VERSION:
+            raise FrameError("unsupported_version", f"frame version {header.version}")
+        payload_cls = _PAYLOADS.get(header.frame_type)
+        if payload_cls is None:
+            raise FrameError("unknown_type", f"frame type {header.frame_type}")
+        if header.encrypted != payload_cls.encrypted:
+            raise FrameError("malformed", "encryption flag does not match the frame type")
+        try:
+            key_id = KeyId(header.key_id)
+        except ValueError as exc:
+            raise FrameError("malformed", f"unknown key id {header.key_id}") from exc
+        key = keys if isinstance(keys, bytes) else keys(header.src, key_id)
+        if key is None:
+            raise FrameError("unknown_device", f"no key for sender {header.src:016x}")
+        plain = open_payload(key, data[:HEADER_LENGTH], data[HEADER_LENGTH:], src=header.src,
+                             counter=header.counter, encrypted=header.encrypted)
+        try:
+            payload = payload_cls.unpack(plain)
+        except (struct.error, ValueError, UnicodeDecodeError) as exc:
+            raise FrameError("malformed", f"{FrameType(header.frame_type).name}: {exc}") from exc
+        return cls(header.src, header.dst, header.counter, payload, key_id)
