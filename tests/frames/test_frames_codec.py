@@ -55,7 +55,7 @@ SAMPLES: dict[str, Frame] = {
     "event": Frame(MDT, DCAP, 43, Event(EventKind.TAMPER_COVER_REMOVED, 1_790_000_123)),
     "status": Frame(MDT, DCAP, 44, Status(parent=DCAP, rssi_dbm=-87, etx=1.25, hops=1,
                                           battery_mv=3600, battery_remaining_mah=1980)),
-    "ack": Frame(DCAP, MDT, 8, Ack(101, ((90, 95),))),
+    "ack": Frame(DCAP, MDT, 8, Ack(42, 101, ((90, 95),))),
     "time_sync": Frame(DCAP, MDT, 9, TimeSync(1_790_000_000_250)),
     "tou_schedule": Frame(DCAP, MDT, 10, TouSchedule(2, ((1_790_000_000, 0), (1_790_050_000, 1)))),
 }
@@ -127,7 +127,7 @@ payloads = st.one_of(
               tou_register_wh=st.lists(st.integers(0, 2**64 - 1), max_size=8).map(tuple)),
     st.builds(Event, kind=st.sampled_from(list(EventKind)), t_s=st.integers(0, 2**32 - 1),
               value=st.integers(-(2**31), 2**31 - 1)),
-    st.builds(Ack, acked_seq=st.integers(0, 2**32 - 1),
+    st.builds(Ack, acked_counter=st.integers(0, 2**32 - 1), acked_seq=st.integers(0, 2**32 - 1),
               gaps=st.lists(st.tuples(st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1)),
                             max_size=20).map(tuple)),
     st.builds(TimeSync, utc_ms=st.integers(0, 2**64 - 1)),

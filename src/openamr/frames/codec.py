@@ -383,34 +383,37 @@ class Status:
 
 @dataclass(frozen=True, slots=True)
 class Ack:
-    """The head-end's end-to-end acknowledgement, with a gap request.
+    """The head-end's end-to-end acknowledgement of one uplink frame, with a gap request.
 
-    ``acked_seq`` is the highest sequence number below which every record is stored
-    (``NO_SEQ``: none yet); ``gaps`` are inclusive ``(first_seq, last_seq)`` ranges the head-end
-    asks the MDT to send again.
+    ``acked_counter`` is the frame counter of the uplink frame this answers (the device retires
+    that frame: an event, a status, a report); ``acked_seq`` is the highest interval sequence
+    number at or below which every record of the device is stored (``NO_SEQ``: none yet);
+    ``gaps`` are inclusive ``(first_seq, last_seq)`` ranges the head-end asks the MDT to send
+    again.
     """
 
-    acked_seq: int
+    acked_counter: int
+    acked_seq: int = NO_SEQ
     gaps: tuple[tuple[int, int], ...] = ()
 
     frame_type: ClassVar[FrameType] = FrameType.ACK
     encrypted: ClassVar[bool] = True
-    _s: ClassVar[struct.Struct] = struct.Struct("!IB")
+    _s: ClassVar[struct.Struct] = struct.Struct("!IIB")
 
     def pack(self) -> bytes:
         if len(self.gaps) > 255:
             raise ValueError("at most 255 gap ranges per ack")
-        parts = [self._s.pack(self.acked_seq, len(self.gaps))]
+        parts = [self._s.pack(self.acked_counter, self.acked_seq, len(self.gaps))]
         parts.extend(struct.pack("!II", a, b) for a, b in self.gaps)
         return b"".join(parts)
 
     @classmethod
     def unpack(cls, data: bytes) -> Ack:
-        acked, n = cls._s.unpack_from(data)
+        counter, acked, n = cls._s.unpack_from(data)
         if len(data) != cls._s.size + 8 * n:
             raise FrameError("malformed", "ack payload length does not match its gap count")
         gaps = tuple(struct.iter_unpack("!II", data[cls._s.size:]))
-        return cls(acked, tuple((a, b) for a, b in gaps))
+        return cls(counter, acked, tuple((a, b) for a, b in gaps))
 
 
 @dataclass(frozen=True, slots=True)
