@@ -13,7 +13,11 @@ Rules (see ``docs/architecture.md``):
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import numpy.typing as npt
 
 from openamr.errors import InputError
 from openamr.units import INTERVAL_LENGTH_S
@@ -27,10 +31,15 @@ __all__ = [
     "intervals_in_local_day",
     "local_date",
     "local_day_bounds_s",
+    "local_period_edges_s",
     "parse_utc",
     "site_zone",
     "utc_now",
+    "utc_offsets_s",
 ]
+
+#: the calendar periods of :func:`local_period_edges_s`
+Period = Literal["hourly", "daily", "monthly"]
 
 
 def utc_now() -> datetime:
@@ -114,3 +123,92 @@ def intervals_in_local_day(day: date, zone: ZoneInfo, length_s: int = INTERVAL_L
     """How many ``length_s`` intervals the civil day has: 92, 96 or 100 for 15 minutes."""
     start_s, end_s = local_day_bounds_s(day, zone)
     return (end_s - start_s) // length_s
+
+
+def _offset_s(t_s: int, zone: ZoneInfo) -> int:
+    offset = from_epoch_s(t_s).astimezone(zone).utcoffset()
+    return 0 if offset is None else int(offset.total_seconds())
+
+
+def utc_offsets_s(t_s: npt.NDArray[np.int64], zone: ZoneInfo) -> npt.NDArray[np.int64]:
+    """The UTC offset [s] of ``zone`` at each instant ``t_s`` [UTC epoch s] (vectorised).
+
+    The zone is sampled once per UTC day over the span of ``t_s``; each change of offset is
+    located to the second by bisection and the instants are then mapped with ``searchsorted``.
+    Assumes at most one offset change per day (true of every IANA zone since 1900).
+    """
+    t = np.asarray(t_s, dtype=np.int64)
+    if t.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    lo_s, hi_s = int(t.min()), int(t.max())
+    samples = [*range(lo_s, hi_s, 86_400), hi_s]
+    offsets = [_offset_s(s, zone) for s in samples]
+    change_s = [lo_s]
+    change_offset_s = [offsets[0]]
+    for i in range(1, len(samples)):
+        if offsets[i] == offsets[i - 1]:
+            continue
+        a, b = samples[i - 1], samples[i]  # offset(a) != offset(b): find the first second of b's
+        while b - a > 1:
+            mid = (a + b) // 2
+            if _offset_s(mid, zone) == offsets[i - 1]:
+                a = mid
+            else:
+                b = mid
+        change_s.append(b)
+        change_offset_s.append(offsets[i])
+    index = np.searchsorted(np.asarray(change_s, dtype=np.int64), t, side="right") - 1
+    result: npt.NDArray[np.int64] = np.asarray(change_offset_s, dtype=np.int64)[index]
+    return result
+
+
+def _local_period_start(moment: datetime, period: Period) -> datetime:
+    if period == "hourly":
+        return moment.replace(minute=0, second=0, microsecond=0)
+    if period == "daily":
+        return datetime(moment.year, moment.month, moment.day, tzinfo=moment.tzinfo)
+    return datetime(moment.year, moment.month, 1, tzinfo=moment.tzinfo)
+
+
+def local_period_edges_s(start_s: int, end_s: int, zone: ZoneInfo, period: Period,
+                         length_s: int = INTERVAL_LENGTH_S) -> npt.NDArray[np.int64]:
+    """UTC epoch seconds of the edges of the local calendar periods that cover ``[start_s, end_s)``.
+
+    ``period`` is ``"hourly"``, ``"daily"`` or ``"monthly"`` in the civil time of ``zone``.  The
+    first edge is the start of the period containing ``start_s``, the last the end of the period
+    containing ``end_s - 1``; bucket ``i`` is ``[edges[i], edges[i + 1])``.  A repeated local
+    hour (fall back) gives two hourly buckets, a skipped one (spring forward) none; a DST day is
+    23 or 25 hours long.  Edges fall on the ``length_s`` grid (true of every zone whose offsets are
+    whole quarter-hours).  Vectorised over a ``length_s`` grid of the range.
+    """
+    if end_s <= start_s:
+        return np.zeros(0, dtype=np.int64)
+    first = _local_period_start(from_epoch_s(start_s).astimezone(zone), period)
+    first_s = epoch_s(first)
+    if first_s > start_s:  # a period start inside a DST gap or fold: use the grid instead
+        first_s = align_down_s(start_s, length_s)
+    first_s = align_down_s(first_s, length_s)
+    last = _local_period_start(from_epoch_s(end_s - 1).astimezone(zone), period)
+    # the end of the last period: an hour is 3600 s in UTC (wall-clock arithmetic would skip a
+    # repeated hour); a day or month is stepped on the calendar, then floored again
+    if period == "hourly":
+        after_s = epoch_s(last) + 3600
+    else:
+        step = timedelta(days=1) if period == "daily" else timedelta(days=32)
+        after_s = epoch_s(_local_period_start(last + step, period))
+    stop_s = max(after_s, end_s)
+    stop_s = -(-stop_s // length_s) * length_s
+    grid = np.arange(first_s, stop_s, length_s, dtype=np.int64)
+    wall = grid + utc_offsets_s(grid, zone)
+    if period == "hourly":
+        key = wall // 3600
+        change = (np.diff(key) != 0) | (np.diff(wall - grid) != 0)
+    elif period == "daily":
+        change = np.diff(wall // 86_400) != 0
+    else:
+        month = wall.astype("datetime64[s]").astype("datetime64[M]").astype(np.int64)
+        change = np.diff(month) != 0
+    inner = grid[1:][change]
+    edges: npt.NDArray[np.int64] = np.concatenate(
+        ([first_s], inner, [stop_s])).astype(np.int64)
+    return edges
