@@ -1,0 +1,590 @@
+"""The head-end store: rows as frozen dataclasses and the abstract :class:`Store`.
+
+Two backends implement it (:mod:`.sqlite`, :mod:`.postgres`) and pass one test suite; open one
+with :func:`openamr.headend.store.open_store`.  Conventions:
+
+* times are UTC epoch seconds (``*_s`` ints); energy is Wh (``energy_wh`` float64, register
+  totals ``register_wh``); interval rows are labelled by their start and cover
+  ``[start_s, start_s + 900)``;
+* every write is idempotent: interval rows on ``(meter_id, start_s)``, register reads on
+  ``(meter_id, t_s)``, events on ``(device_id, code, t_s)``, outbox items on their idempotency
+  key, alarms while one of the same code and device is open;
+* nothing stored is ever changed by a later different value: a conflicting interval keeps the
+  stored row and is recorded as a rejection (reason ``conflict``);
+* each method commits on its own, unless it runs inside ``with store.transaction():`` where
+  everything commits together at the end of the outermost block (or rolls back on an
+  exception).  Ingest uses one transaction per batch of frames.
+
+Thread-safety: one writer at a time (SQLite: one write connection behind a lock,
+``BEGIN IMMEDIATE``); reads may come from any thread (each thread gets its own read connection
+and sees the last committed state, except inside a transaction of its own).
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "ALARM_STATES",
+    "DEVICE_ROLES",
+    "QUALITIES",
+    "SOURCES",
+    "AlarmRow",
+    "Device",
+    "DeviceStatus",
+    "EventRow",
+    "IntervalArrays",
+    "IntervalBatch",
+    "IntervalTable",
+    "Meter",
+    "OutboxItem",
+    "PutResult",
+    "RegisterArrays",
+    "RejectionRow",
+    "SeqState",
+    "Site",
+    "Store",
+    "StoredBatch",
+    "TokenRow",
+]
+
+QUALITIES: tuple[str, ...] = ("measured", "partial", "clock_unsynced", "estimated")
+"""Interval quality codes; stored as their index (0 = ``measured``).
+
+``partial``: the MDT was off, restarted or rate-limited during the interval (energy may be
+incomplete); ``clock_unsynced``: closed while the MDT's clock was not synchronised or was
+stepped; ``estimated``: filled in by a person or a VEE rule, not measured.
+"""
+
+SOURCES: tuple[str, ...] = ("frame", "import", "api", "manual")
+"""Where a stored interval came from; stored as its index."""
+
+DEVICE_ROLES: tuple[str, ...] = ("dcap", "repeater", "mdt")
+ALARM_STATES: tuple[str, ...] = ("open", "acknowledged", "cleared")
+
+DEFAULT_MAX_POWER_W = 60_720.0
+"""Catalogue maximum power of a meter [W]: 220 A x 2 elements x 138 V."""
+
+
+# ------------------------------------------------------------------------------------------
+# Configuration rows
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """A building or campus whose meters share one civil time zone."""
+
+    site_id: str
+    name: str = ""
+    timezone: str = "UTC"
+    """IANA zone name (e.g. ``America/Los_Angeles``), used for calendars only."""
+
+
+@dataclass(frozen=True, slots=True)
+class Meter:
+    """A revenue meter.  ``max_power_w`` bounds plausible interval energy (ingest validation)."""
+
+    meter_id: str
+    site_id: str
+    device_id: str | None = None
+    """EUI-64 (16 hex digits) of the MDT reading this meter, if any."""
+    model: str = ""
+    """Catalogue number, e.g. ``MMSMT-C02``."""
+    kh_wh: float = 10.0
+    """Meter constant [Wh per pulse]."""
+    max_power_w: float = DEFAULT_MAX_POWER_W
+    """Physical maximum power [W]; an interval above ``max_power_w * 900 / 3600`` Wh is refused."""
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """A radio device: the DCAP (concentrator), a repeater or an MDT (meter transceiver)."""
+
+    device_id: str
+    """EUI-64 as 16 lower-case hex digits."""
+    role: str
+    """``dcap`` | ``repeater`` | ``mdt``."""
+    site_id: str
+    meter_id: str | None = None
+    """The meter an MDT reads (None for DCAP and repeaters)."""
+    model: str = ""
+    install_code: str | None = None
+    """Install code from the label (hex); its HKDF key protects the join."""
+    installed_s: int | None = None
+    """When the device was installed [UTC epoch s]; bounds the oldest plausible interval."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceStatus:
+    """The latest health of a device (one row per device, replaced by each report)."""
+
+    device_id: str
+    last_heard_s: int
+    """Receive time of the last verified frame from the device [UTC epoch s]."""
+    parent_id: str | None = None
+    rssi_dbm: int | None = None
+    link_margin_db: float | None = None
+    etx: float | None = None
+    """Expected transmissions on the parent link."""
+    hops: int | None = None
+    battery_mv: int | None = None
+    battery_remaining_mah: int | None = None
+    on_battery: bool = False
+    joined_s: int | None = None
+    """Last accepted join [UTC epoch s]."""
+    tx_frames: int | None = None
+    retries: int | None = None
+    queue_frames: int | None = None
+    parent_changes: int | None = None
+    firmware: int | None = None
+
+
+# ------------------------------------------------------------------------------------------
+# Interval data
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class IntervalBatch:
+    """Intervals to store.  Arrays are parallel; ``meter_id`` is one id for all rows or one per
+    row.
+
+    ``quality`` is one code of :data:`QUALITIES` for all rows, a sequence of codes, or an
+    integer array of their indices.  ``flags`` are the MDT's ``IntervalFlag`` bits (int or
+    array).  ``source`` is one of :data:`SOURCES`.
+    """
+
+    meter_id: Sequence[str] | str
+    start_s: npt.ArrayLike
+    """Interval starts [UTC epoch s], aligned to 900 s."""
+    energy_wh: npt.ArrayLike
+    """Energy of each interval [Wh]."""
+    source: str = "frame"
+    received_s: int = 0
+    """When the head-end received the data [UTC epoch s]."""
+    quality: str | Sequence[str] | npt.NDArray[np.integer] = "measured"
+    flags: int | npt.NDArray[np.integer] = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PutResult:
+    """What ``put_intervals`` did with a batch: every row is exactly one of the three."""
+
+    inserted: int
+    duplicates: int
+    """Rows already stored with the same energy (no-op)."""
+    conflicts: int
+    """Rows already stored with a different energy: kept unchanged, recorded as rejections."""
+    inserted_index: npt.NDArray[np.int64] | None = None
+    """Positions (in the batch) of the inserted rows; ``None`` means all rows were inserted."""
+
+
+@dataclass(frozen=True, slots=True)
+class IntervalArrays:
+    """One meter's intervals, sorted by start (numpy arrays of equal length)."""
+
+    start_s: npt.NDArray[np.int64]
+    energy_wh: npt.NDArray[np.float64]
+    quality: npt.NDArray[np.str_]
+    """Quality codes (see :data:`QUALITIES`)."""
+    flags: npt.NDArray[np.int64]
+
+    def __len__(self) -> int:
+        return len(self.start_s)
+
+
+@dataclass(frozen=True, slots=True)
+class IntervalTable:
+    """Intervals of many meters (long format), sorted by ``(meter_id, start_s)`` when read."""
+
+    meter_id: npt.NDArray[np.object_]
+    start_s: npt.NDArray[np.int64]
+    energy_wh: npt.NDArray[np.float64]
+    quality: npt.NDArray[np.str_]
+    flags: npt.NDArray[np.int64]
+
+    def __len__(self) -> int:
+        return len(self.start_s)
+
+    @classmethod
+    def empty(cls) -> IntervalTable:
+        return cls(np.empty(0, dtype=object), np.empty(0, dtype=np.int64),
+                   np.empty(0, dtype=np.float64), np.empty(0, dtype="<U14"),
+                   np.empty(0, dtype=np.int64))
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterArrays:
+    """One meter's register reads (cumulative totals), sorted by time."""
+
+    t_s: npt.NDArray[np.int64]
+    """When the total was read [UTC epoch s]."""
+    register_wh: npt.NDArray[np.float64]
+    """Cumulative energy [Wh]."""
+
+    def __len__(self) -> int:
+        return len(self.t_s)
+
+
+# ------------------------------------------------------------------------------------------
+# Events, alarms, rejections, tokens, outbox
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    """Something a device reported (``code`` dotted, e.g. ``tamper.cover_removed``)."""
+
+    device_id: str
+    meter_id: str | None
+    code: str
+    t_s: int
+    """When it happened, by the device's clock [UTC epoch s]."""
+    value: int = 0
+    """Code-specific value (temperature [0.01 degC], records lost ...)."""
+    received_s: int = 0
+    event_id: int | None = None
+    """Assigned by the store (None before storing)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmRow:
+    """A condition someone should look at.  ``state``: open -> acknowledged -> cleared."""
+
+    code: str
+    """Dotted code, e.g. ``alarm.no_data``, ``alarm.low_battery``."""
+    device_id: str | None
+    meter_id: str | None
+    raised_s: int
+    detail: str = ""
+    alarm_id: int | None = None
+    state: str = "open"
+    acked_by: str | None = None
+    acked_s: int | None = None
+    cleared_s: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RejectionRow:
+    """Input the head-end refused, kept for inspection."""
+
+    rejection_id: int
+    reason: str
+    """``malformed``, ``bad_mic``, ``replay``, ``stale``, ``unknown_device``, ``conflict`` ..."""
+    source: str
+    """Where it came from: a device id, ``import:FILE``, ``udp:HOST:PORT`` ..."""
+    received_s: int
+    detail: str
+    raw: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRow:
+    """An API token; only its hash is stored."""
+
+    token_id: str
+    token_hash: str
+    role: str
+    label: str
+    created_s: int
+    revoked_s: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """One message waiting in the durable push queue."""
+
+    item_id: int
+    channel: str
+    idempotency_key: str
+    payload: bytes
+    created_s: int
+    attempts: int
+    next_attempt_s: int
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SeqState:
+    """Interval-sequence bookkeeping of one MDT, for ACKs and gap requests.
+
+    ``acked_seq``: every seq at or below it is settled (stored, a duplicate, or rejected for
+    good) (-1: none); ``above``: settled seqs above ``acked_seq`` (sorted; the holes between
+    them are the gaps to request).
+    """
+
+    acked_seq: int = -1
+    above: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBatch:
+    """What one ingest commit stored: given to ``Ingest.subscribe`` callbacks after the commit.
+
+    ``intervals`` holds only newly inserted rows (not duplicates or conflicts).
+    """
+
+    intervals: IntervalTable
+    events: tuple[EventRow, ...] = ()
+    statuses: tuple[DeviceStatus, ...] = ()
+    received_s: int = 0
+    rejections: Mapping[str, int] = field(default_factory=dict)
+    """Rejections of this batch counted by reason."""
+
+
+# ------------------------------------------------------------------------------------------
+# The interface
+# ------------------------------------------------------------------------------------------
+
+
+class Store(abc.ABC):
+    """The head-end's persistent state.  See the module docstring for the conventions."""
+
+    url: str
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Close every connection (commits nothing that is still open)."""
+
+    @abc.abstractmethod
+    def transaction(self) -> AbstractContextManager[None]:
+        """``with store.transaction():`` groups writes into one commit (re-entrant)."""
+
+    @abc.abstractmethod
+    def schema_version(self) -> int:
+        """The schema version of the database (migrations applied on open)."""
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- sites, meters, devices -----------------------------------------------------------
+
+    @abc.abstractmethod
+    def upsert_site(self, site: Site) -> None:
+        """Insert or replace a site."""
+
+    @abc.abstractmethod
+    def get_site(self, site_id: str) -> Site | None: ...
+
+    @abc.abstractmethod
+    def list_sites(self) -> list[Site]:
+        """Every site, by ``site_id``."""
+
+    @abc.abstractmethod
+    def upsert_meter(self, meter: Meter) -> None:
+        """Insert or replace a meter (its site must exist: ``StoreError`` otherwise)."""
+
+    @abc.abstractmethod
+    def get_meter(self, meter_id: str) -> Meter | None: ...
+
+    @abc.abstractmethod
+    def list_meters(self, site_id: str | None = None) -> list[Meter]:
+        """Meters (of one site), by ``meter_id``."""
+
+    @abc.abstractmethod
+    def upsert_device(self, device: Device) -> None:
+        """Insert or replace a device (its site must exist)."""
+
+    @abc.abstractmethod
+    def get_device(self, device_id: str) -> Device | None: ...
+
+    @abc.abstractmethod
+    def list_devices(self, site_id: str | None = None, role: str | None = None) -> list[Device]:
+        """Devices (of one site, of one role), by ``device_id``."""
+
+    @abc.abstractmethod
+    def put_device_status(self, status: DeviceStatus) -> None:
+        """Replace the device's status row.  Fields left ``None`` keep their stored value."""
+
+    @abc.abstractmethod
+    def get_device_status(self, device_id: str) -> DeviceStatus | None: ...
+
+    @abc.abstractmethod
+    def list_device_status(self, site_id: str | None = None) -> list[DeviceStatus]:
+        """Status rows (of one site's devices), by ``device_id``."""
+
+    # -- intervals ------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def put_intervals(self, batch: IntervalBatch) -> PutResult:
+        """Store intervals idempotently on ``(meter_id, start_s)``.
+
+        The same energy again is a duplicate (no-op); a different energy is a conflict: the
+        stored row stays and a rejection ``conflict`` (source ``batch.source``) is recorded.
+        Within one batch the first row of a key wins and later ones count the same way.
+        Unknown meters raise ``StoreError`` (create them first with ``upsert_meter``).
+        """
+
+    @abc.abstractmethod
+    def get_intervals(self, meter_id: str, start_s: int | None = None,
+                      end_s: int | None = None) -> IntervalArrays:
+        """One meter's intervals with ``start_s <= start < end_s``, sorted by start."""
+
+    @abc.abstractmethod
+    def get_intervals_bulk(self, meter_ids: Sequence[str] | None, start_s: int | None = None,
+                           end_s: int | None = None) -> IntervalTable:
+        """Many meters' intervals (all meters when ``meter_ids`` is None), by meter then start.
+
+        For exports and bill runs: one query, not one per meter.
+        """
+
+    @abc.abstractmethod
+    def interval_count(self, meter_id: str | None = None, start_s: int | None = None,
+                       end_s: int | None = None) -> int:
+        """How many interval rows are stored (for one meter / a time range)."""
+
+    @abc.abstractmethod
+    def interval_total_wh(self, meter_id: str | None = None, start_s: int | None = None,
+                          end_s: int | None = None) -> float:
+        """Sum of stored interval energy [Wh] (for one meter / a time range)."""
+
+    @abc.abstractmethod
+    def last_interval_s(self, meter_id: str) -> int | None:
+        """Start of the meter's latest stored interval [UTC epoch s], None when none."""
+
+    # -- register reads -------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def put_register_reads(self, meter_id: str, t_s: npt.ArrayLike, register_wh: npt.ArrayLike,
+                           source: str = "frame") -> int:
+        """Store cumulative register totals idempotently on ``(meter_id, t_s)``; returns how
+        many were new (a later different value for the same instant is ignored)."""
+
+    @abc.abstractmethod
+    def get_register_reads(self, meter_id: str, start_s: int | None = None,
+                           end_s: int | None = None) -> RegisterArrays: ...
+
+    # -- events ---------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def put_events(self, events: Sequence[EventRow]) -> int:
+        """Store events idempotently on ``(device_id, code, t_s)``; returns how many were new."""
+
+    @abc.abstractmethod
+    def list_events(self, site_id: str | None = None, device_id: str | None = None,
+                    start_s: int | None = None, end_s: int | None = None, limit: int = 100,
+                    offset: int = 0, code: str | None = None,
+                    meter_id: str | None = None) -> list[EventRow]:
+        """Events, newest first (``t_s`` descending, then ``event_id``)."""
+
+    # -- alarms ---------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def raise_alarm(self, alarm: AlarmRow) -> int:
+        """Open an alarm; while one of the same ``(code, device_id, meter_id)`` is not cleared,
+        return its id instead of opening another."""
+
+    @abc.abstractmethod
+    def clear_alarm(self, code: str, device_id: str | None, cleared_s: int,
+                    meter_id: str | None = None) -> bool:
+        """Clear the active alarm of ``code`` for the device (and meter); False if none."""
+
+    @abc.abstractmethod
+    def ack_alarm(self, alarm_id: int, user: str, t_s: int) -> bool:
+        """Acknowledge an open alarm; False if it does not exist or is not open."""
+
+    @abc.abstractmethod
+    def get_alarm(self, alarm_id: int) -> AlarmRow | None: ...
+
+    @abc.abstractmethod
+    def list_alarms(self, state: str | None = None, limit: int = 1000,
+                    site_id: str | None = None) -> list[AlarmRow]:
+        """Alarms in ``state`` (``open`` | ``acknowledged`` | ``cleared`` | None for all),
+        newest first."""
+
+    # -- rejections -----------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def put_rejection(self, reason: str, source: str, received_s: int, detail: str = "",
+                      raw: bytes | None = None) -> None:
+        """Keep refused input for inspection and count it by ``reason``."""
+
+    @abc.abstractmethod
+    def rejection_counts(self) -> dict[str, int]:
+        """Rejections counted by reason (every reason ever seen)."""
+
+    @abc.abstractmethod
+    def list_rejections(self, limit: int = 100, reason: str | None = None) -> list[RejectionRow]:
+        """The latest rejections, newest first."""
+
+    # -- frame security state -------------------------------------------------------------
+
+    @abc.abstractmethod
+    def load_replay_windows(self) -> dict[str, tuple[int, int]]:
+        """``device_id -> (highest, seen)`` of every sender's ``ReplayWindow``."""
+
+    @abc.abstractmethod
+    def save_replay_windows(self, windows: Mapping[str, tuple[int, int]]) -> None:
+        """Upsert replay windows (only those given)."""
+
+    @abc.abstractmethod
+    def load_seq_states(self) -> dict[str, SeqState]:
+        """``device_id -> SeqState`` of every MDT heard."""
+
+    @abc.abstractmethod
+    def save_seq_states(self, states: Mapping[str, SeqState]) -> None:
+        """Upsert sequence states (only those given)."""
+
+    @abc.abstractmethod
+    def get_counter_reservation(self, device_id: str) -> int:
+        """The persisted ``FrameCounter.reserved_until`` of our own sender (0: none)."""
+
+    @abc.abstractmethod
+    def set_counter_reservation(self, device_id: str, reserved_until: int) -> None: ...
+
+    @abc.abstractmethod
+    def get_or_create_network_key(self) -> bytes:
+        """The 16-byte network key, created at random on first use and kept."""
+
+    # -- tokens ---------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def put_token(self, token: TokenRow) -> None:
+        """Store a new token (``StoreError`` if the id or hash exists)."""
+
+    @abc.abstractmethod
+    def get_token_by_hash(self, token_hash: str) -> TokenRow | None:
+        """The token with that hash, revoked or not (check ``revoked_s``)."""
+
+    @abc.abstractmethod
+    def revoke_token(self, token_id: str, t_s: int) -> bool:
+        """Revoke a token; False if unknown or already revoked."""
+
+    @abc.abstractmethod
+    def list_tokens(self) -> list[TokenRow]: ...
+
+    # -- outbox ---------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def outbox_put(self, channel: str, idempotency_key: str, payload: bytes,
+                   created_s: int) -> bool:
+        """Queue a message; False (no-op) if ``(channel, idempotency_key)`` is queued or was
+        delivered already."""
+
+    @abc.abstractmethod
+    def outbox_due(self, channel: str, now_s: int, limit: int = 100) -> list[OutboxItem]:
+        """Undelivered items of ``channel`` with ``next_attempt_s <= now_s``, oldest first."""
+
+    @abc.abstractmethod
+    def outbox_done(self, item_ids: Sequence[int]) -> None:
+        """Mark items delivered (they leave the queue; their keys stay to keep puts idempotent)."""
+
+    @abc.abstractmethod
+    def outbox_retry(self, item_id: int, next_attempt_s: int, last_error: str) -> None:
+        """Record a failed attempt; the item is due again at ``next_attempt_s``."""
+
+    @abc.abstractmethod
+    def outbox_depth(self, channel: str | None = None) -> int:
+        """Undelivered items (of one channel)."""
