@@ -1,0 +1,100 @@
+"""Interval records: what the MDT keeps for each 15-minute interval.
+
+An interval is half-open ``[start_s, start_s + 900)`` in the MDT's own clock [UTC epoch s],
+aligned to the hour (:func:`openamr.timeutil.align_down_s`) and labelled by its start.  Each
+record carries a per-MDT sequence number ``seq`` (contiguous, never reused, kept across
+restarts), ``energy_wh`` (accepted pulses × Kh, an integer) and :class:`IntervalFlag` bits; by
+variant also the TOU register it accrued to with the registers' running totals, and a
+temperature.
+
+:class:`IntervalBatch` is the columnar form (numpy arrays) the buffer stores and serves;
+:class:`IntervalRecord` is one row of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntFlag
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["NO_TOU_REGISTER", "IntervalBatch", "IntervalFlag", "IntervalRecord"]
+
+NO_TOU_REGISTER = 255
+"""``tou_register`` of an interval that accrued to no TOU register (a variant without TOU)."""
+
+
+class IntervalFlag(IntFlag):
+    """Quality bits of an interval record (``flags``)."""
+
+    NONE = 0
+    CLOCK_UNSYNCED = 1
+    """The MDT's clock was not synchronised (never, or not within ``sync_valid_s``)."""
+    PARTIAL = 2
+    """The MDT did not cover the whole interval: turned on or off, restarted, or a clock step."""
+    POWER_FAIL = 4
+    """The meter's +12 VDC supply was lost during the interval (the MDT ran on its battery)."""
+    TAMPER_OPEN = 8
+    """The enclosure cover was open at some time during the interval."""
+    CLOCK_STEP = 16
+    """A time sync moved the clock by at least ``clock_step_flag_s`` during the interval."""
+    PULSE_OVERRUN = 32
+    """Edges came faster than the input's ``max_pulses_per_s`` and some were not counted."""
+    TOU_STALE = 64
+    """The interval started after the TOU schedule's ``valid_until_s``."""
+
+
+@dataclass(frozen=True)
+class IntervalRecord:
+    """One closed interval.
+
+    ``tou_registers_wh`` are the running totals [Wh] of every TOU register after this interval
+    (empty without TOU); ``temperature_c`` [°C] is NaN when the variant records none.
+    """
+
+    seq: int
+    start_s: int
+    energy_wh: int
+    flags: IntervalFlag
+    tou_register: int = NO_TOU_REGISTER
+    tou_registers_wh: tuple[int, ...] = ()
+    temperature_c: float = float("nan")
+
+
+@dataclass(frozen=True)
+class IntervalBatch:
+    """Interval records of one MDT as columns (numpy arrays of equal length, in ``seq`` order).
+
+    ``tou_registers_wh`` has shape ``(n, n_registers)`` (``n_registers`` may be 0).
+    """
+
+    seq: npt.NDArray[np.int64]
+    start_s: npt.NDArray[np.int64]
+    energy_wh: npt.NDArray[np.int64]
+    flags: npt.NDArray[np.uint16]
+    tou_register: npt.NDArray[np.uint8]
+    tou_registers_wh: npt.NDArray[np.int64]
+    temperature_c: npt.NDArray[np.float32]
+
+    def __len__(self) -> int:
+        return int(self.seq.size)
+
+    def records(self) -> list[IntervalRecord]:
+        """The batch as a list of :class:`IntervalRecord` (for frames and tests)."""
+        return [
+            IntervalRecord(seq=int(self.seq[i]), start_s=int(self.start_s[i]),
+                           energy_wh=int(self.energy_wh[i]),
+                           flags=IntervalFlag(int(self.flags[i])),
+                           tou_register=int(self.tou_register[i]),
+                           tou_registers_wh=tuple(int(v) for v in self.tou_registers_wh[i]),
+                           temperature_c=float(self.temperature_c[i]))
+            for i in range(len(self))
+        ]
+
+    @classmethod
+    def empty(cls, n_registers: int = 0) -> IntervalBatch:
+        """A batch with no records."""
+        return cls(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64),
+                   np.zeros(0, np.uint16), np.zeros(0, np.uint8),
+                   np.zeros((0, n_registers), np.int64), np.zeros(0, np.float32))
