@@ -38,6 +38,7 @@ __all__ = [
     "V2_VALUES",
     "ElementMeasurement",
     "Wiring",
+    "line_to_line_voltage_v",
     "measure_elements",
     "measured_element_powers_w",
     "wrap_angle_deg",
@@ -123,6 +124,19 @@ def wrap_angle_deg(angle_deg: npt.ArrayLike) -> FloatArray:
     """An angle [deg] brought into (−180, 180]."""
     a = np.asarray(angle_deg, dtype=float)
     return np.asarray(180.0 - np.mod(180.0 - a, 360.0), dtype=float)
+
+
+def line_to_line_voltage_v(service: str, voltage_v: float = 120.0) -> float:
+    """|V1 − V2| [V] for L-N voltage ``voltage_v``: 240 V split phase, 207.8 V network.
+
+    A line-to-line load drawing ``current_a`` at PF 1 is ``load_ll_w = current_a ×
+    line_to_line_voltage_v(service)`` (10 A on 208 V: 2078.5 W).
+    """
+    svc = Service.parse(service)
+    if svc is Service.SINGLE:
+        raise InputError("a single-element (2-wire) service has no line-to-line voltage",
+                         where="service")
+    return abs(svc.leg_phasor(1, voltage_v) - svc.leg_phasor(2, voltage_v))
 
 
 def _load_angle_rad(pf: npt.ArrayLike) -> FloatArray:
