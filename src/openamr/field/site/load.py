@@ -1,0 +1,368 @@
+"""Read and validate a site file (TOML): every fault is refused with the key and the reason.
+
+Messages look like ``site.toml: repeaters[3].x_m: expected a number, got "ten"``: the
+:class:`~openamr.errors.InputError`'s ``where`` is ``<file>: <key path>`` (``<file>:<line>:<col>``
+for TOML syntax errors).  Unknown keys are refused with the list of allowed ones; ids must be
+unique across all devices; outages and tampers must name known devices.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from openamr.errors import InputError
+from openamr.field.radio import Placement, RadioParams
+from openamr.field.site.model import (
+    DEFAULT_SCALE_W,
+    SCHEMA_VERSION,
+    Building,
+    Dcap,
+    LoadKind,
+    LoadSpec,
+    Meter,
+    Outage,
+    Repeater,
+    Site,
+    Tamper,
+    Wall,
+)
+from openamr.timeutil import epoch_s, parse_utc, site_zone
+
+__all__ = ["SiteError", "load_site", "parse_site"]
+
+
+class SiteError(InputError):
+    """A site file that cannot be used."""
+
+
+_TOP = ("schema_version", "site", "building", "walls", "dcap", "repeaters", "meters", "outages",
+        "tampers", "radio")
+_SITE = ("name", "time_zone", "start_utc", "seed", "description")
+_BUILDING = ("floors", "floor_height_m", "width_m", "depth_m")
+_WALL = ("floor", "x1_m", "y1_m", "x2_m", "y2_m", "loss_db")
+_DEVICE = ("id", "x_m", "y_m", "floor", "placement", "power_on_s", "tx_power_dbm")
+_METER = (*_DEVICE, "model", "rating_a", "service", "load", "load_scale_w", "load_csv", "unit")
+_OUTAGE = ("device", "start_s", "duration_s")
+_TAMPER = ("meter", "start_s", "duration_s")
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value)
+
+
+class _Reader:
+    """Typed access to one table of the file, with the key path for messages."""
+
+    def __init__(self, file: str, path: str, table: Any, allowed: tuple[str, ...]) -> None:
+        self.file = file
+        self.path = path
+        if not isinstance(table, dict):
+            raise self.error("", f"expected a table, got {_show(table)}")
+        self.table: dict[str, Any] = table
+        unknown = sorted(set(table) - set(allowed))
+        if unknown:
+            raise self.error(unknown[0], f"unknown key; allowed: {', '.join(allowed)}")
+
+    def key(self, name: str) -> str:
+        if not name:
+            return self.path
+        return f"{self.path}.{name}" if self.path else name
+
+    def error(self, name: str, message: str) -> SiteError:
+        return SiteError(message, where=f"{self.file}: {self.key(name)}")
+
+    def has(self, name: str) -> bool:
+        return name in self.table
+
+    def _get(self, name: str, required: bool) -> Any:
+        if name not in self.table:
+            if required:
+                raise self.error(name, "missing (required)")
+            return None
+        return self.table[name]
+
+    def number(self, name: str, *, required: bool = True, default: float | None = None,
+               minimum: float | None = None, positive: bool = False) -> float | None:
+        value = self._get(name, required and default is None)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.error(name, f"expected a number, got {_show(value)}")
+        value = float(value)
+        if not math.isfinite(value):
+            raise self.error(name, f"expected a finite number, got {value!r}")
+        if positive and value <= 0:
+            raise self.error(name, f"must be positive, got {_num(value)}")
+        if minimum is not None and value < minimum:
+            raise self.error(name, f"must be at least {_num(minimum)}, got {_num(value)}")
+        return value
+
+    def req_number(self, name: str, **kw: Any) -> float:
+        value = self.number(name, **kw)
+        assert value is not None
+        return value
+
+    def integer(self, name: str, *, required: bool = True, default: int | None = None,
+                minimum: int | None = None, maximum: int | None = None) -> int:
+        value = self._get(name, required and default is None)
+        if value is None:
+            assert default is not None
+            return default
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.error(name, f"expected an integer, got {_show(value)}")
+        if minimum is not None and value < minimum:
+            raise self.error(name, f"must be at least {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise self.error(name, f"must be at most {maximum}, got {value}")
+        return value
+
+    def string(self, name: str, *, required: bool = True, default: str | None = None
+               ) -> str | None:
+        value = self._get(name, required and default is None)
+        if value is None:
+            return default
+        if not isinstance(value, str):
+            raise self.error(name, f"expected a string, got {_show(value)}")
+        if not value.strip():
+            raise self.error(name, "must not be empty")
+        return value
+
+    def req_string(self, name: str) -> str:
+        value = self.string(name)
+        assert value is not None
+        return value
+
+    def array(self, name: str) -> list[Any]:
+        value = self.table.get(name, [])
+        if not isinstance(value, list):
+            raise self.error(name, f"expected an array of tables ([[{name}]]), got {_show(value)}")
+        return value
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if value == int(value) else repr(value)
+
+
+def _device_common(r: _Reader, floors: int) -> dict[str, Any]:
+    device_id = r.req_string("id").strip()
+    placement_text = r.string("placement", default="open")
+    try:
+        placement = Placement.parse(placement_text)
+    except InputError as exc:
+        raise r.error("placement", exc.message) from None
+    return {
+        "id": device_id,
+        "x_m": r.req_number("x_m"),
+        "y_m": r.req_number("y_m"),
+        "floor": r.integer("floor", minimum=0, maximum=floors - 1),
+        "placement": placement,
+        "power_on_s": r.number("power_on_s", default=0.0, minimum=0.0),
+        "tx_power_dbm": r.number("tx_power_dbm", required=False),
+    }
+
+
+def _load_spec(r: _Reader, base_dir: Path, csv_cache: dict[Path, None]) -> LoadSpec:
+    kind_text = r.string("load", required=False)
+    csv_text = r.string("load_csv", required=False)
+    if kind_text is None:
+        kind_text = "csv" if csv_text is not None else "household"
+    try:
+        kind = LoadKind(kind_text)
+    except ValueError:
+        known = ", ".join(k.value for k in LoadKind)
+        raise r.error("load", f"unknown load {kind_text!r}; known: {known}") from None
+    if kind is LoadKind.CSV:
+        if csv_text is None:
+            raise r.error("load_csv", 'missing: load = "csv" needs load_csv = "<path>"')
+        if r.has("load_scale_w"):
+            raise r.error("load_scale_w", "not allowed with a CSV load (scale the CSV instead)")
+        path = (base_dir / csv_text).resolve()
+        if path not in csv_cache:
+            from openamr.field.meter.profile import read_profile_csv
+
+            try:
+                read_profile_csv(path)
+            except InputError as exc:
+                raise r.error("load_csv", f"{exc}") from None
+            csv_cache[path] = None
+        return LoadSpec(kind, None, path, csv_text)
+    if csv_text is not None:
+        raise r.error("load_csv", f'only allowed with load = "csv" (load is "{kind.value}")')
+    scale = r.number("load_scale_w", default=DEFAULT_SCALE_W[kind], minimum=0.0)
+    return LoadSpec(kind, scale)
+
+
+def _meter(r: _Reader, floors: int, base_dir: Path, csv_cache: dict[Path, None]) -> Meter:
+    from openamr.field.meter.catalogue import Service, get_model
+
+    common = _device_common(r, floors)
+    model_name = r.string("model", default="MMSMT-C02")
+    assert model_name is not None
+    rating = r.integer("rating_a", default=200)
+    try:
+        model = get_model(model_name, rating)
+    except InputError as exc:
+        raise r.error("model" if exc.where == "model" else "rating_a", exc.message) from None
+    if not model.has_mdt:
+        raise r.error("model", f"{model_name} has no MDT (no wireless transceiver): a wireless "
+                               "site needs an MMSMT model (MMSMT-C02, MMSMT-D02, MMSMT-E02)")
+    service_text = r.string("service", default="split")
+    try:
+        service = Service.parse(service_text or "split")
+    except InputError as exc:
+        raise r.error("service", exc.message) from None
+    return Meter(**common, model=model_name, rating_a=rating, service=service.value,
+                 load=_load_spec(r, base_dir, csv_cache), unit=r.string("unit", required=False))
+
+
+_SYNTAX = re.compile(r"^(?P<msg>.*?)\s*\(at line (?P<line>\d+), column (?P<col>\d+)\)$")
+
+
+def load_site(path: str | Path) -> Site:
+    """Read, validate and return the site file at ``path`` (raises :class:`SiteError`)."""
+    path = Path(path)
+    name = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise SiteError("no such file", where=name) from None
+    except OSError as exc:
+        raise SiteError(f"cannot read the file: {exc.strerror}", where=name) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise SiteError(f"not UTF-8 text: {exc.reason}", where=name) from None
+    except tomllib.TOMLDecodeError as exc:
+        m = _SYNTAX.match(str(exc))
+        if m:
+            raise SiteError(f"TOML syntax error: {m['msg']}",
+                            where=f"{name}:{m['line']}:{m['col']}") from None
+        raise SiteError(f"TOML syntax error: {exc}", where=name) from None
+    return parse_site(data, file=name, base_dir=path.resolve().parent, source=path)
+
+
+def parse_site(data: dict[str, Any], *, file: str = "site.toml", base_dir: Path | None = None,
+               source: Path | None = None) -> Site:
+    """Validate an already-parsed TOML document and build the :class:`Site`.
+
+    ``file`` names the document in messages; CSV load paths are relative to ``base_dir``
+    (default: the current directory).
+    """
+    base_dir = base_dir or Path.cwd()
+    top = _Reader(file, "", data, _TOP)
+    version = top.integer("schema_version", default=SCHEMA_VERSION)
+    if version != SCHEMA_VERSION:
+        raise top.error("schema_version",
+                        f"unsupported schema version {version} (this openamr reads "
+                        f"{SCHEMA_VERSION})")
+
+    if "site" not in data:
+        raise top.error("site", "missing table [site] (name, time_zone)")
+    s = _Reader(file, "site", data["site"], _SITE)
+    site_name = s.req_string("name")
+    zone_name = s.req_string("time_zone")
+    try:
+        site_zone(zone_name)
+    except InputError as exc:
+        raise s.error("time_zone", exc.message) from None
+    start_s: int | None = None
+    start_text = s.string("start_utc", required=False)
+    if start_text is not None:
+        try:
+            start_s = epoch_s(parse_utc(start_text))
+        except InputError as exc:
+            raise s.error("start_utc", exc.message) from None
+    seed = s.integer("seed", default=0, minimum=0)
+    description = s.string("description", required=False)
+
+    if "building" not in data:
+        raise top.error("building", "missing table [building] (floors)")
+    b = _Reader(file, "building", data["building"], _BUILDING)
+    building = Building(
+        floors=b.integer("floors", minimum=1, maximum=500),
+        floor_height_m=b.req_number("floor_height_m", default=3.0, positive=True),
+        width_m=b.number("width_m", required=False, positive=True),
+        depth_m=b.number("depth_m", required=False, positive=True),
+    )
+    floors = building.floors
+
+    walls: list[Wall] = []
+    for i, table in enumerate(top.array("walls")):
+        w = _Reader(file, f"walls[{i}]", table, _WALL)
+        wall = Wall(floor=w.integer("floor", minimum=0, maximum=floors - 1),
+                    x1_m=w.req_number("x1_m"), y1_m=w.req_number("y1_m"),
+                    x2_m=w.req_number("x2_m"), y2_m=w.req_number("y2_m"),
+                    loss_db=w.number("loss_db", required=False, minimum=0.0))
+        if (wall.x1_m, wall.y1_m) == (wall.x2_m, wall.y2_m):
+            raise w.error("x2_m", "a wall needs two distinct end points")
+        walls.append(wall)
+
+    if "dcap" not in data:
+        raise top.error("dcap", "missing table [dcap] (every wireless site has one DCAP)")
+    dcap = Dcap(**_device_common(_Reader(file, "dcap", data["dcap"], _DEVICE), floors))
+    repeaters = tuple(
+        Repeater(**_device_common(_Reader(file, f"repeaters[{i}]", t, _DEVICE), floors))
+        for i, t in enumerate(top.array("repeaters")))
+    csv_cache: dict[Path, None] = {}
+    meters = tuple(
+        _meter(_Reader(file, f"meters[{i}]", t, _METER), floors, base_dir, csv_cache)
+        for i, t in enumerate(top.array("meters")))
+
+    seen: dict[str, str] = {dcap.id: "dcap"}
+    for group, items in (("repeaters", repeaters), ("meters", meters)):
+        for i, dev in enumerate(items):
+            if dev.id in seen:
+                raise SiteError(f"duplicate id {dev.id!r} (already used by {seen[dev.id]})",
+                                where=f"{file}: {group}[{i}].id")
+            seen[dev.id] = f"{group}[{i}]"
+    meter_ids = {m.id for m in meters}
+
+    outages: list[Outage] = []
+    for i, table in enumerate(top.array("outages")):
+        o = _Reader(file, f"outages[{i}]", table, _OUTAGE)
+        device = o.req_string("device")
+        if device not in seen:
+            raise o.error("device", f"unknown device id {device!r}")
+        outages.append(Outage(device, o.req_number("start_s", minimum=0.0),
+                              o.req_number("duration_s", positive=True)))
+    tampers: list[Tamper] = []
+    for i, table in enumerate(top.array("tampers")):
+        t = _Reader(file, f"tampers[{i}]", table, _TAMPER)
+        meter = t.req_string("meter")
+        if meter not in meter_ids:
+            raise t.error("meter", f"unknown meter id {meter!r}"
+                          + (" (tamper events are for meters)" if meter in seen else ""))
+        tampers.append(Tamper(meter, t.req_number("start_s", minimum=0.0),
+                              t.number("duration_s", required=False, positive=True)))
+
+    radio = RadioParams()
+    overrides: tuple[tuple[str, float], ...] = ()
+    if "radio" in data:
+        table = data["radio"]
+        if not isinstance(table, dict):
+            raise top.error("radio", f"expected a table, got {_show(table)}")
+        try:
+            radio = radio.with_overrides(table, where=f"{file}: radio")
+        except InputError as exc:
+            where = exc.where or "radio"
+            if not where.startswith(file):
+                where = f"{file}: {where}"
+            raise SiteError(exc.message, where=where) from None
+        overrides = tuple((k, float(v)) for k, v in table.items())
+
+    return Site(name=site_name, time_zone=zone_name, building=building, dcap=dcap,
+                repeaters=repeaters, meters=meters, walls=tuple(walls), outages=tuple(outages),
+                tampers=tuple(tampers), radio=radio, radio_overrides=overrides, start_s=start_s,
+                seed=seed, description=description, source=source)

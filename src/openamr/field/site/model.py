@@ -1,0 +1,235 @@
+"""The site model: a building, its walls and the devices of one wireless AMR network.
+
+Everything here is a frozen dataclass; :func:`openamr.field.site.load_site` builds them from a
+TOML file and refuses a malformed one.  Positions are metres in the building's own frame,
+floors are numbered from 0 (ground), times are seconds from the start of the simulation
+(``sim_t_s``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from openamr.field.radio import (
+    Medium,
+    Placement,
+    RadioNodes,
+    RadioParams,
+    Role,
+    Walls,
+)
+from openamr.timeutil import site_zone
+
+__all__ = [
+    "Building",
+    "Dcap",
+    "LoadKind",
+    "LoadSpec",
+    "Meter",
+    "Outage",
+    "Repeater",
+    "Site",
+    "Tamper",
+    "Wall",
+]
+
+SCHEMA_VERSION = 1
+"""Version of the site-file schema this module reads and writes."""
+
+
+class LoadKind(StrEnum):
+    """Where a meter's load comes from."""
+
+    HOUSEHOLD = "household"
+    COMMERCIAL = "commercial"
+    CSV = "csv"
+
+
+DEFAULT_SCALE_W: dict[LoadKind, float] = {LoadKind.HOUSEHOLD: 800.0,
+                                          LoadKind.COMMERCIAL: 3000.0}
+"""Default mean power of a synthetic load over a weekday [W]."""
+
+
+@dataclass(frozen=True)
+class LoadSpec:
+    """A meter's load: synthetic (household or commercial, scaled) or a CSV profile."""
+
+    kind: LoadKind
+    scale_w: float | None = None
+    """Mean power of a synthetic load over a weekday [W] (``None`` for CSV)."""
+    csv_path: Path | None = None
+    """Absolute path of the CSV profile (``t_s,l1_w,l2_w[,pf1,pf2]``), for ``kind = csv``."""
+    csv_text: str | None = None
+    """The path as written in the site file (relative to the file)."""
+
+
+@dataclass(frozen=True)
+class Building:
+    """The building shell."""
+
+    floors: int
+    """Number of floors (0 … floors−1)."""
+    floor_height_m: float = 3.0
+    width_m: float | None = None
+    """Footprint along x [m] (informational)."""
+    depth_m: float | None = None
+    """Footprint along y [m] (informational)."""
+
+
+@dataclass(frozen=True)
+class Wall:
+    """A straight wall on one floor, from (x1_m, y1_m) to (x2_m, y2_m)."""
+
+    floor: int
+    x1_m: float
+    y1_m: float
+    x2_m: float
+    y2_m: float
+    loss_db: float | None = None
+    """Loss when crossed [dB]; ``None`` takes ``radio.wall_loss_db``."""
+
+
+@dataclass(frozen=True)
+class _Device:
+    id: str
+    x_m: float
+    y_m: float
+    floor: int
+    placement: Placement = Placement.OPEN
+    power_on_s: float = 0.0
+    """When the device is powered up [s from the start]: replays a commissioning order."""
+    tx_power_dbm: float | None = None
+    """Transmit power [dBm]; ``None`` takes the role's default from the radio parameters."""
+
+
+@dataclass(frozen=True)
+class Dcap(_Device):
+    """The Data Concentrating Access Point: the root of the mesh."""
+
+    role: Literal["dcap"] = "dcap"
+
+
+@dataclass(frozen=True)
+class Repeater(_Device):
+    """A mains-powered repeater of the backbone."""
+
+    role: Literal["repeater"] = "repeater"
+
+
+@dataclass(frozen=True)
+class Meter(_Device):
+    """A Mini Meter with its MDT (the MDT sits at the meter's position and placement)."""
+
+    model: str = "MMSMT-C02"
+    """Catalogue number (manual Table 1); must have an MDT."""
+    rating_a: int = 200
+    """Current rating [A]: 200 or 100."""
+    service: str = "split"
+    """Electrical service: split, network, network-ac, single."""
+    load: LoadSpec = field(default_factory=lambda: LoadSpec(LoadKind.HOUSEHOLD, 800.0))
+    unit: str | None = None
+    """The apartment, office or suite the meter bills (informational)."""
+    role: Literal["meter"] = "meter"
+
+
+@dataclass(frozen=True)
+class Outage:
+    """Mains power lost to a device from ``start_s`` for ``duration_s`` [s]."""
+
+    device: str
+    start_s: float
+    duration_s: float
+
+    @property
+    def end_s(self) -> float:
+        """When power returns [s]."""
+        return self.start_s + self.duration_s
+
+
+@dataclass(frozen=True)
+class Tamper:
+    """A meter's enclosure cover removed at ``start_s`` [s]; refitted after ``duration_s``
+    [s], or never when ``None``."""
+
+    meter: str
+    start_s: float
+    duration_s: float | None = None
+
+
+Device = Dcap | Repeater | Meter
+
+
+@dataclass(frozen=True)
+class Site:
+    """One building and its wireless AMR network, as read from a site file."""
+
+    name: str
+    time_zone: str
+    """IANA time-zone name of the site (local time for load shapes and calendars)."""
+    building: Building
+    dcap: Dcap
+    repeaters: tuple[Repeater, ...] = ()
+    meters: tuple[Meter, ...] = ()
+    walls: tuple[Wall, ...] = ()
+    outages: tuple[Outage, ...] = ()
+    tampers: tuple[Tamper, ...] = ()
+    radio: RadioParams = field(default_factory=RadioParams)
+    radio_overrides: tuple[tuple[str, float], ...] = ()
+    """The ``[radio]`` keys the file set, as written (to write the file back)."""
+    start_s: int | None = None
+    """Start of the simulation [UTC epoch s], if the file gives one."""
+    seed: int = 0
+    """Seed of the frozen shadowing and of the synthetic loads."""
+    description: str | None = None
+    source: Path | None = None
+    """The file the site was read from, if any."""
+
+    # -- lookups ------------------------------------------------------------------------------
+    @property
+    def zone(self) -> ZoneInfo:
+        """The site's time zone."""
+        return site_zone(self.time_zone)
+
+    @property
+    def devices(self) -> tuple[Device, ...]:
+        """Every device in radio-node order: the DCAP, the repeaters, the meters."""
+        return (self.dcap, *self.repeaters, *self.meters)
+
+    @cached_property
+    def _by_id(self) -> dict[str, Device]:
+        return {d.id: d for d in self.devices}
+
+    def device(self, device_id: str) -> Device:
+        """The device called ``device_id`` (``KeyError`` if none)."""
+        return self._by_id[device_id]
+
+    def power_on_order(self) -> tuple[Device, ...]:
+        """Devices sorted by ``power_on_s`` (ties keep radio-node order)."""
+        return tuple(sorted(self.devices, key=lambda d: d.power_on_s))
+
+    # -- radio --------------------------------------------------------------------------------
+    def radio_nodes(self) -> RadioNodes:
+        """The radio view of the devices; node ``i`` is ``self.devices[i]``."""
+        devices = self.devices
+        roles = [Role.DCAP] + [Role.REPEATER] * len(self.repeaters) + [Role.MDT] * len(self.meters)
+        return RadioNodes.build(
+            [d.id for d in devices], roles,
+            [d.x_m for d in devices], [d.y_m for d in devices], [d.floor for d in devices],
+            [d.placement for d in devices], [d.tx_power_dbm for d in devices],
+            self.radio, self.building.floor_height_m)
+
+    def radio_walls(self) -> Walls:
+        """The walls as radio arrays (a wall without ``loss_db`` takes ``radio.wall_loss_db``)."""
+        default = self.radio.wall_loss_db
+        return Walls.from_rows([(w.floor, w.x1_m, w.y1_m, w.x2_m, w.y2_m,
+                                 default if w.loss_db is None else w.loss_db)
+                                for w in self.walls])
+
+    def medium(self, *, pairs: Literal["relay", "all"] = "relay") -> Medium:
+        """The radio medium of this site (seeded by :attr:`seed`)."""
+        return Medium(self.radio_nodes(), self.radio_walls(), self.radio, self.seed, pairs=pairs)
