@@ -32,7 +32,7 @@ def test_led_half_period(vector: str, power_w: float, half_period_s: float) -> N
     assert toggles.shape[0] == 20, vector
     np.testing.assert_allclose(toggles, half_period_s * np.arange(1, 21), rtol=1e-12)
     # first toggle switches ON (rising), then OFF
-    times, rising = transition_times_s(EnergyCurve.constant(power_w, 20 * half_period_s), 10.0)
+    _, rising = transition_times_s(EnergyCurve.constant(power_w, 20 * half_period_s), 10.0)
     assert rising.tolist() == [True, False] * 10
 
 

@@ -1,0 +1,147 @@
+"""``openamr meter simulate``: JSON contract and bad-input exit status 2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from openamr.cli import main
+
+KEYS = ("register_wh", "pulses", "counter_counts", "led_toggle_times_s", "max_demand_w",
+        "instant_power_w", "reverse_phase", "lcd")
+
+
+def _run(*args: str) -> Any:
+    return CliRunner().invoke(main, ["meter", "simulate", *args])
+
+
+def _json(*args: str) -> dict[str, Any]:
+    result = _run(*args, "--json")
+    assert result.exit_code == 0, result.output
+    data: dict[str, Any] = json.loads(result.output)
+    return data
+
+
+def test_json_contract_pul9() -> None:
+    data = _json("--model", "6PSMT-C02", "--l1-w", "200", "--duration-s", "180")
+    for key in KEYS:
+        assert key in data
+    assert data["register_wh"] == 10.0
+    assert data["pulses"] == {"kh10": 1, "kh100": 0, "kh1000": 0}
+    assert data["led_toggle_times_s"] == [90.0, 180.0]
+    assert data["instant_power_w"] == 200.0
+    assert data["reverse_phase"] == [False, False]
+    assert data["lcd"]["on"] is True
+    assert data["lcd"]["total_kwh"] == "0.010"
+    assert data["lcd"]["serial"]
+    assert isinstance(data["counter_counts"], int)
+
+
+def test_json_pul3_and_demand() -> None:
+    data = _json("--model", "MMSMT-C02", "--l1-w", "1200", "--l2-w", "1200",
+                 "--duration-s", "900")
+    assert data["register_wh"] == 600.0
+    assert data["pulses"] == {"kh10": 60, "kh100": 6, "kh1000": 0}
+    assert data["counter_counts"] == 6
+    assert data["max_demand_w"] == 2400.0
+    assert data["lcd"]["demand_kw"] == "2.400"
+    assert len(data["led_toggle_times_s"]) == 120
+
+
+def test_ct1_reversed_shows_reverse_phase() -> None:
+    data = _json("--model", "6PSMT-C02", "--l1-w", "1200", "--l2-w", "1200",
+                 "--duration-s", "3600", "--ct1", "reversed")
+    assert data["reverse_phase"] == [True, False]
+    assert data["lcd"]["reverse_phase"] == [True, False]
+    assert data["register_wh"] == 0.0
+    assert data["element_power_w"] == [-1200.0, 1200.0]
+
+
+def test_v2_open_and_network_service() -> None:
+    data = _json("--model", "6PSMT-C02", "--l1-w", "1200", "--l2-w", "1200",
+                 "--duration-s", "3600", "--v2", "open")
+    assert data["register_wh"] == 1200.0
+    data = _json("--model", "6PSMT-C02", "--service", "network", "--l1-w", "1200",
+                 "--l2-w", "1200", "--duration-s", "3600")
+    assert data["register_wh"] == pytest.approx(2400.0)
+
+
+def test_profile_csv(tmp_path: Path) -> None:
+    path = tmp_path / "loads.csv"
+    path.write_text("t_s,l1_w,l2_w,pf1,pf2\n0,200,0,1.0,1.0\n135,0,0,1.0,1.0\n",
+                    encoding="utf-8")
+    data = _json("--model", "6PSMT-C02", "--profile", str(path), "--duration-s", "3600")
+    assert data["register_wh"] == 7.5
+    assert data["led_toggle_times_s"] == [90.0]
+    assert data["instant_power_w"] == 0.0
+
+
+def test_tamper_options() -> None:
+    data = _json("--model", "MMSMT-C02", "--l1-w", "100", "--duration-s", "600",
+                 "--tamper-open-s", "60", "--tamper-close-s", "120")
+    assert data["tamper_events"] == [{"kind": "cover_removed", "sim_t_s": 60.0},
+                                     {"kind": "cover_replaced", "sim_t_s": 120.0}]
+
+
+def test_demand_options_and_led_cap() -> None:
+    data = _json("--model", "6PSMT-C02", "--l1-w", "2000", "--duration-s", "300",
+                 "--demand-fill", "available")
+    assert data["max_demand_w"] == 2000.0
+    data = _json("--model", "6PSMT-C02", "--l1-w", "2000", "--duration-s", "300")
+    assert data["max_demand_w"] == pytest.approx(666.6667, abs=1e-3)
+    data = _json("--model", "6PSMT-C02", "--l1-w", "48000", "--duration-s", "60",
+                 "--max-led-toggles", "3")
+    assert len(data["led_toggle_times_s"]) == 3
+    assert data["led_toggles"] == 160
+
+
+def test_readable_table() -> None:
+    result = _run("--model", "6PSMT-C02", "--l1-w", "2400", "--duration-s", "900")
+    assert result.exit_code == 0, result.output
+    assert "register [kWh] (LCD)" in result.output
+    assert "0.600" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--model", "NOPE-1", "--l1-w", "100", "--duration-s", "60"], "unknown meter model"),
+        (["--model", "6PSMT-C02", "--l1-w", "100", "--duration-s", "-60"], "duration"),
+        (["--model", "6PSMT-C02", "--l1-w", "100", "--duration-s", "0"], "duration"),
+        (["--model", "6PSMT-C02", "--l1-w", "100", "--duration-s", "60", "--pf", "0.3"],
+         "power factor"),
+        (["--model", "6PSMT-C02", "--l1-w", "100", "--duration-s", "60", "--pf", "1.2"],
+         "power factor"),
+        (["--model", "6PSMT-C02", "--duration-s", "60"], "exactly one"),
+        (["--model", "6PSMT-C02", "--l1-w", "100", "--profile", "x.csv", "--duration-s", "60"],
+         "exactly one"),
+        (["--model", "6PSMT-C02", "--l1-w", "100", "--duration-s", "60",
+          "--tamper-close-s", "5"], "tamper-open-s"),
+        (["--model", "6PSMT-C02", "--l1-w", "100", "--duration-s", "60", "--ct1", "sideways"],
+         "sideways"),
+    ],
+)
+def test_bad_input_exits_2(args: list[str], fragment: str) -> None:
+    result = _run(*args, "--json")
+    assert result.exit_code == 2, result.output
+    assert fragment in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [("t_s,l1_w,l2_w\n0,100,100\n60,abc,1\n", 3),
+     ("t_s,l1_w,l2_w\n0,100,100\n60,1,1\n30,1,1\n", 4),
+     ("t_s,l1_w,l2_w,pf1,pf2\n0,100,100,1.0,1.0\n60,1,1,0.2,1.0\n", 3),
+     ("t_s,l1_w,l2_w\n0,100\n", 2)],
+)
+def test_malformed_csv_exits_2_with_line(tmp_path: Path, text: str, line: int) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(text, encoding="utf-8")
+    result = _run("--model", "6PSMT-C02", "--profile", str(path), "--duration-s", "600",
+                  "--json")
+    assert result.exit_code == 2, result.output
+    assert f"bad.csv:{line}" in result.output
