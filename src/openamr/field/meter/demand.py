@@ -132,20 +132,24 @@ def _thermal(curve: EnergyCurve, settings: DemandSettings) -> tuple[FloatArray, 
     step = np.clip(np.searchsorted(curve.t_s, left, side="right") - 1, 0,
                    curve.power_w.shape[0] - 1)
     power = curve.power_w[step]
-    # D_n = e^{-T_n/τ}·Σ_k (e^{T_k/τ} − e^{T_{k-1}/τ})·P_k, in blocks short enough for float64
+    # D_n = e^{(T_e−T_n)/τ}·[D_0·e^{(t_0−T_e)/τ} + Σ_k (e^{(T_k−T_e)/τ} − e^{(T_{k−1}−T_e)/τ})·P_k]
+    # per block of points spanning at most 30 τ, referred to the block's end T_e: every
+    # exponent inside the sum is ≤ 0 (no overflow, whatever the gaps) and the outer factor is
+    # at most e^30.
     out = np.empty_like(points)
-    d0, t0 = 0.0, 0.0
+    d0 = 0.0
     block_s = 30.0 * tau
     start = 0
     while start < points.shape[0]:
-        stop = int(np.searchsorted(points, t0 + block_s, side="right"))
-        stop = max(stop, start + 1)
-        t = points[start:stop] - t0
-        tl = left[start:stop] - t0
-        growth = np.exp(t / tau) - np.exp(tl / tau)
+        stop = max(int(np.searchsorted(points, points[start] + block_s, side="right")),
+                   start + 1)
+        t_end = points[stop - 1]
+        t = points[start:stop]
+        growth = np.exp((t - t_end) / tau) - np.exp((left[start:stop] - t_end) / tau)
         acc = np.cumsum(growth * power[start:stop])
-        out[start:stop] = np.exp(-t / tau) * (d0 + acc)
-        d0, t0 = float(out[stop - 1]), float(points[stop - 1])
+        carried = d0 * math.exp((left[start] - t_end) / tau)
+        out[start:stop] = np.exp((t_end - t) / tau) * (carried + acc)
+        d0 = float(out[stop - 1])
         start = stop
     keep = np.isin(points, grid) if grid.size else np.zeros(points.shape, dtype=bool)
     # the maximum of a thermal response is reached at a step boundary: keep those too

@@ -27,11 +27,12 @@ The hot path for many meters is :func:`pulse_counts_per_interval`: completed pul
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from openamr.field.meter.metrology import RegisterMode, register_power_w
 from openamr.field.meter.registers import EnergyCurve, floor_count
 from openamr.units import INTERVAL_LENGTH_S, S_PER_H
 
@@ -265,7 +266,7 @@ def pulse_counts_per_interval_registered(
     interval_s: float = INTERVAL_LENGTH_S,
     kh_wh: float = 10.0,
     *,
-    mode: Literal["net", "per_element"] | str = "net",
+    mode: RegisterMode = "net",
     initial_wh: Any = 0.0,
     chunk_meters: int = 64,
 ) -> IntArray:
@@ -275,8 +276,6 @@ def pulse_counts_per_interval_registered(
     :func:`openamr.field.meter.metrology.register_power_w` with ``mode``) is applied chunk by
     chunk, so peak memory stays O(chunk_meters × steps).
     """
-    from openamr.field.meter.metrology import register_power_w
-
     a = np.asarray(p1_w, dtype=np.float64)
     b = np.asarray(p2_w, dtype=np.float64)
     single = a.ndim == 1
