@@ -209,9 +209,13 @@ class PowerStateMachine:
 
     def handle(self, event: MdtEvent | str, sim_t_s: float) -> tuple[Action, ...]:
         """Apply ``event`` at ``sim_t_s`` [s]; return the actions for the driver."""
-        row = TRANSITIONS.get((self.state, MdtEvent(event)))
+        event = MdtEvent(event)
+        row = TRANSITIONS.get((self.state, event))
         if row is None:
             return ()
+        for name, timer_event in TIMER_EVENTS.items():
+            if timer_event is event:  # a driver with its own timers reports the expiry
+                self.timers.pop(name, None)
         if row.next_state != self.state:
             self._overlay = None  # a transient pattern belongs to the state that showed it
         actions = tuple(self._apply(spec, sim_t_s) for spec in row.actions)
