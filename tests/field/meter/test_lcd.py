@@ -35,16 +35,27 @@ def test_serial_number_at_boot_then_cycle() -> None:
 
 
 def test_reverse_phase_rule() -> None:
-    # negative power with current above the threshold: on
-    assert reverse_phase_flags(-1200.0, 10.0, 0.15)
-    # negative but the current is below the threshold: off
-    assert not reverse_phase_flags(-5.0, 0.04, 0.15)
+    # negative power with current above the starting current: on
+    assert reverse_phase_flags(-1200.0, 10.0, 0.2, 18.0)
+    # negative but the current is below the starting current: off
+    assert not reverse_phase_flags(-12.0, 0.1, 0.2, 18.0)
+    # current above the starting current but |P| in the anti-creep zone (low PF): off
+    assert not reverse_phase_flags(-12.0, 0.2, 0.2, 18.0)
     # no voltage: off
-    assert not reverse_phase_flags(0.0, 10.0, 0.15, voltage_v=0.0)
+    assert not reverse_phase_flags(0.0, 10.0, 0.2, 18.0, voltage_v=0.0)
     # load removed after a reversed period: the indication holds
-    assert reverse_phase_flags(np.array([-1200.0, 0.0]), np.array([10.0, 0.0]), 0.15)
+    assert reverse_phase_flags(np.array([-1200.0, 0.0]), np.array([10.0, 0.0]), 0.2, 18.0)
     # reversed then correct: off
-    assert not reverse_phase_flags(np.array([-1200.0, 1200.0]), np.array([10.0, 10.0]), 0.15)
+    assert not reverse_phase_flags(np.array([-1200.0, 1200.0]), np.array([10.0, 10.0]), 0.2)
+
+
+def test_reverse_phase_threshold_through_the_meter() -> None:
+    # CT1 reversed but only 12 W (0.1 A) on leg 1: below the starting current, no indication
+    meter = Meter(get_model("6PSMT-C02"), wiring=Wiring(ct1="reversed"))
+    result = meter.run(LoadProfile.constant(12.0, 1200.0), 600.0)
+    assert result.reverse_phase == (False, False)
+    result = meter.run(LoadProfile.constant(600.0, 1200.0), 600.0)
+    assert result.reverse_phase == (True, False)
 
 
 def test_meter_lcd_with_ct1_reversed() -> None:

@@ -51,20 +51,25 @@ def _kw(power_w: float) -> str:
 
 
 def reverse_phase_flags(
-    power_w: npt.ArrayLike, current_a: npt.ArrayLike, start_current_a: float,
+    power_w: npt.ArrayLike,
+    current_a: npt.ArrayLike,
+    start_current_a: float,
+    noload_w: float = 0.0,
     voltage_v: npt.ArrayLike = 1.0,
 ) -> bool:
     """Reverse-phase indication of one element at the end of a run of steps.
 
-    ``power_w`` [W], ``current_a`` [A primary] and ``voltage_v`` [V] are per step (or scalars).
-    The indication is on when, in the last step where the element was *active* (current at or
-    above ``start_current_a`` [A] and voltage present), its power was negative; off if it was
-    never active.
+    Reference §4.3 rule 1: the element is *active* in a step when its current is at or above
+    the starting current ``start_current_a`` [A primary], its voltage is present and
+    ``|power_w| ≥ noload_w`` [W] (the anti-creep threshold); the indication is on when the
+    element's power was negative in the last active step, and off when it was never active.
+    ``power_w`` [W], ``current_a`` [A] and ``voltage_v`` [V] are per step (or scalars).  In
+    no-load the indication holds its last state.
     """
     p, i, v = np.broadcast_arrays(np.atleast_1d(np.asarray(power_w, dtype=float)),
                                   np.atleast_1d(np.asarray(current_a, dtype=float)),
                                   np.atleast_1d(np.asarray(voltage_v, dtype=float)))
-    active = (i >= start_current_a) & (v > 0) & (p != 0)
+    active = (i >= start_current_a) & (v > 0) & (np.abs(p) >= noload_w) & (p != 0)
     if not np.any(active):
         return False
     last = int(np.flatnonzero(active)[-1])

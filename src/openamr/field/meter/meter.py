@@ -222,11 +222,11 @@ class Meter:
         counter_wh = float(self.counter_wh_per_count or self.model.counter_wh_per_count[0])
         demand = compute_demand(curve, self.demand_settings)
 
-        threshold_a = self.creep.start_current_a * self.creep.noload_ratio
         if powered:
+            start_a, noload_w = self.creep.start_current_a, self.creep.element_noload_w
             reverse = (
-                reverse_phase_flags(p1, m1.current_a, threshold_a, m1.voltage_v),
-                reverse_phase_flags(p2, m2.current_a, threshold_a, m2.voltage_v),
+                reverse_phase_flags(p1, m1.current_a, start_a, noload_w, m1.voltage_v),
+                reverse_phase_flags(p2, m2.current_a, start_a, noload_w, m2.voltage_v),
             )
         else:
             reverse = (False, False)
