@@ -1,0 +1,54 @@
+"""The DCAP head-end's pull API: REST over HTTP, JSON and CSV, bearer tokens with roles.
+
+``create_app(store, settings=None)`` builds the FastAPI application; ``openamr serve`` runs it
+with uvicorn.  Routes live under ``/api/v1`` (see ``docs/api.md``); the OpenAPI document is
+served at ``/openapi.json`` and browsable at ``/docs``.  Every error answer is
+``{"error": {"code", "message"}}`` (:mod:`.errors`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import FastAPI
+
+from openamr import __version__
+from openamr.headend.api import routes_admin, routes_config, routes_data, routes_events
+from openamr.headend.api.errors import install_error_handlers
+from openamr.headend.store.base import Store
+from openamr.timeutil import epoch_s, utc_now
+
+__all__ = ["API_PREFIX", "create_app"]
+
+API_PREFIX = "/api/v1"
+
+
+def _now_s() -> int:
+    return epoch_s(utc_now())
+
+
+def create_app(store: Store, settings: object | None = None, *,
+               clock: Callable[[], int] = _now_s) -> FastAPI:
+    """The API application over ``store``.
+
+    ``settings`` (an ``openamr.headend.settings.Settings``) is accepted for symmetry with the
+    other services; the API reads nothing from it yet (host and port are the server's).
+    ``clock`` gives "now" [UTC epoch s] for acknowledgements and token creation.
+    """
+    app = FastAPI(
+        title="openamr DCAP head-end API",
+        version=__version__,
+        description="Pull API of the DCAP head-end: sites, devices, meters, 15-minute "
+                    "intervals, local-time roll-ups, register reads, events, alarms and "
+                    "ingest status.  Authenticate with 'Authorization: Bearer <token>'.",
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.store = store
+    app.state.settings = settings
+    app.state.clock = clock
+    install_error_handlers(app)
+    for module in (routes_config, routes_data, routes_events, routes_admin):
+        app.include_router(module.router, prefix=API_PREFIX)
+    return app

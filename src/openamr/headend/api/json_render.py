@@ -1,0 +1,31 @@
+"""The fast JSON path for long series (intervals, register reads): bytes straight from numpy.
+
+The body is exactly what :class:`~openamr.headend.api.models.IntervalsPage` describes; the
+top-level keys come from orjson, the rows from :mod:`.bytecols` (no per-row Python object).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import orjson
+
+from openamr.headend.api.bytecols import ByteColumn, join_rows
+
+__all__ = ["series_json"]
+
+
+def series_json(head: Mapping[str, object], key: str, rows: int,
+                columns: list[tuple[str, ByteColumn]]) -> bytes:
+    """``{**head, key: [{name: value, ...}, ...]}`` where each column is already JSON text."""
+    opening = orjson.dumps(dict(head))[:-1]
+    pieces: list[ByteColumn | bytes] = []
+    for i, (name, column) in enumerate(columns):
+        pieces.append((b"{" if i == 0 else b",") + orjson.dumps(name) + b":")
+        pieces.append(column)
+    pieces.append(b"}")
+    body = join_rows(pieces, rows, separator=b",")
+    separator = b"," if len(opening) > 1 else b""
+    return opening + separator + orjson.dumps(key) + b":[" + body + b"]}"
+
+

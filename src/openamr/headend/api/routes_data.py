@@ -1,0 +1,196 @@
+"""Meter data: 15-minute intervals, local-time roll-ups and register reads.
+
+Series are served from numpy arrays without a Python object per row (:mod:`.json_render`,
+:mod:`.csv_render`): one meter-year (35,040 intervals) is a few milliseconds of rendering.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import numpy as np
+import orjson
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from openamr.headend.api.bytecols import float_column, iso_utc_column, text_column
+from openamr.headend.api.csv_render import CSV_MEDIA_TYPE, intervals_csv, rows_csv
+from openamr.headend.api.deps import (
+    EndQuery,
+    FormatQuery,
+    StartQuery,
+    check_export,
+    get_store,
+    parse_time,
+    require,
+    wants_csv,
+)
+from openamr.headend.api.errors import ApiError
+from openamr.headend.api.json_render import series_json
+from openamr.headend.api.models import IntervalsPage, RegistersPage, RollupOut
+from openamr.headend.api.pagination import (
+    INTERVALS_LIMIT_DEFAULT,
+    SeriesLimitQuery,
+    next_url,
+)
+from openamr.headend.api.responses import CSV_OR_JSON, ERRORS
+from openamr.headend.rollup import rollup
+from openamr.headend.store.base import Meter, Store, TokenRow
+from openamr.timeutil import format_utc, site_zone, utc_offsets_s
+
+__all__ = ["ROLLUP_BUCKETS_MAX", "router"]
+
+router = APIRouter(tags=["meter data"])
+
+StoreDep = Annotated[Store, Depends(get_store)]
+DataToken = Annotated[TokenRow, Depends(require("data.read"))]
+JSON = "application/json"
+
+ROLLUP_BUCKETS_MAX = 20_000
+"""At most this many roll-up buckets per request (two years of hours)."""
+_ROLLUP_SPAN_MAX_S = 20 * 366 * 86_400
+_EPOCH_FLOOR_S = 86_400  # roll-ups start after 1970-01-02 (local calendars need a past)
+_YEAR_9000_S = 221_845_392_000
+
+
+def _meter_and_zone(store: Store, meter_id: str) -> tuple[Meter, str]:
+    meter = store.get_meter(meter_id)
+    if meter is None:
+        raise ApiError(404, "not_found.meter", f"no meter {meter_id!r}")
+    site = store.get_site(meter.site_id)
+    return meter, site.timezone if site is not None else "UTC"
+
+
+def _range(start: str | None, end: str | None) -> tuple[int | None, int | None]:
+    start_s, end_s = parse_time(start, "start"), parse_time(end, "end")
+    if start_s is not None and end_s is not None and start_s >= end_s:
+        raise ApiError(400, "request.bad_input", "start must be before end ([start, end))")
+    return start_s, end_s
+
+
+@router.get("/meters/{meter_id}/intervals", response_model=IntervalsPage,
+            responses={**ERRORS, **CSV_OR_JSON}, summary="A meter's 15-minute intervals")
+def get_intervals(request: Request, meter_id: str, store: StoreDep, token: DataToken,
+                  start: StartQuery = None, end: EndQuery = None,
+                  limit: SeriesLimitQuery = INTERVALS_LIMIT_DEFAULT,
+                  fmt: FormatQuery = None) -> Response:
+    """Intervals with ``start <= interval start < end``, oldest first, at most ``limit``;
+    ``next`` continues from the first interval not returned."""
+    _, zone = _meter_and_zone(store, meter_id)
+    start_s, end_s = _range(start, end)
+    csv = wants_csv(request, fmt)
+    if csv:
+        check_export(request, token)
+    arrays = store.get_intervals(meter_id, start_s, end_s)
+    starts, energy, quality = arrays.start_s, arrays.energy_wh, arrays.quality
+    nxt = None
+    if starts.size > limit:
+        nxt = next_url(request, start=format_utc(int(starts[limit])))
+        starts, energy, quality = starts[:limit], energy[:limit], quality[:limit]
+    if csv:
+        headers = {"Link": f'<{nxt}>; rel="next"'} if nxt else None
+        return Response(intervals_csv(meter_id, starts, energy, quality),
+                        media_type=CSV_MEDIA_TYPE, headers=headers)
+    body = series_json(
+        {"meter_id": meter_id, "site_timezone": zone, "next": nxt}, "intervals", int(starts.size),
+        [("start", iso_utc_column(starts, quote=True)), ("energy_wh", float_column(energy)),
+         ("quality", text_column(quality, quote=True))])
+    return Response(body, media_type=JSON)
+
+
+def _offset_text(offset_s: int) -> str:
+    sign = "+" if offset_s >= 0 else "-"
+    hours, minutes = divmod(abs(offset_s) // 60, 60)
+    return f"{sign}{hours:02d}:{minutes:02d}"
+
+
+PeriodQuery = Annotated[Literal["hourly", "daily", "monthly"],
+                        Query(description="calendar period in the site's time zone")]
+RequiredStart = Annotated[str, Query(description="inclusive start, ISO 8601 with offset; "
+                                     "widened to the start of its local period",
+                                     json_schema_extra={"format": "date-time"})]
+RequiredEnd = Annotated[str, Query(description="exclusive end, ISO 8601 with offset; "
+                                   "widened to the end of its local period",
+                                   json_schema_extra={"format": "date-time"})]
+
+
+@router.get("/meters/{meter_id}/rollup", response_model=RollupOut,
+            responses={**ERRORS, **CSV_OR_JSON},
+            summary="A meter's energy per local hour, day or month")
+def get_rollup(request: Request, meter_id: str, store: StoreDep, token: DataToken,
+               period: PeriodQuery, start: RequiredStart, end: RequiredEnd,
+               fmt: FormatQuery = None) -> Response:
+    """Buckets are the site's civil periods: a spring-forward day expects 92 quarter-hours, a
+    fall-back day 100, the repeated hour appears twice (two UTC starts, two offsets).  Each
+    bucket gives ``energy_wh`` of the intervals present and ``intervals_expected`` /
+    ``intervals_present``, so gaps show."""
+    _, zone_name = _meter_and_zone(store, meter_id)
+    start_s, end_s = _range(start, end)
+    if start_s is None or end_s is None:  # pragma: no cover - both are required parameters
+        raise ApiError(422, "request.invalid", "start and end are required")
+    if not (start_s >= _EPOCH_FLOOR_S and end_s <= _YEAR_9000_S):
+        raise ApiError(400, "request.bad_input",
+                       "roll-ups cover 1970-01-02 to 9000-01-01 (start/end out of range)")
+    if end_s - start_s > _ROLLUP_SPAN_MAX_S:
+        raise ApiError(400, "request.bad_input", "a roll-up covers at most 20 years")
+    if period == "hourly" and (end_s - start_s) // 3600 > ROLLUP_BUCKETS_MAX:
+        raise ApiError(400, "request.bad_input",
+                       f"at most {ROLLUP_BUCKETS_MAX} hourly buckets: shorten the range or "
+                       "use period=daily")
+    csv = wants_csv(request, fmt)
+    if csv:
+        check_export(request, token)
+    margin_s = {"hourly": 3600, "daily": 2 * 86_400, "monthly": 32 * 86_400}[period]
+    arrays = store.get_intervals(meter_id, start_s - margin_s, end_s + margin_s)
+    result = rollup(arrays.start_s, arrays.energy_wh, start_s=start_s, end_s=end_s,
+                    period=period, timezone=zone_name)
+    offsets = utc_offsets_s(result.start_s, site_zone(zone_name))
+    local = [format_utc(int(w)).removesuffix("Z") + _offset_text(int(o))
+             for w, o in zip((result.start_s + offsets).tolist(), offsets.tolist(), strict=True)]
+    starts = [format_utc(int(t)) for t in result.start_s.tolist()]
+    ends = [format_utc(int(t)) for t in result.end_s.tolist()]
+    energy = [round(float(e), 6) for e in result.energy_wh.tolist()]
+    expected = result.intervals_expected.tolist()
+    present = result.intervals_present.tolist()
+    if csv:
+        header = ["meter_id", "period", "start", "end", "local_start", "energy_wh",
+                  "intervals_expected", "intervals_present"]
+        rows = [[meter_id, period, *row] for row in zip(starts, ends, local, energy, expected,
+                                                         present, strict=True)]
+        return Response(rows_csv(header, rows), media_type=CSV_MEDIA_TYPE)
+    buckets = [{"start": s, "end": e, "local_start": ls, "energy_wh": en,
+                "intervals_expected": ex, "intervals_present": pr}
+               for s, e, ls, en, ex, pr in zip(starts, ends, local, energy, expected, present,
+                                               strict=True)]
+    return Response(orjson.dumps({"meter_id": meter_id, "period": period,
+                                  "site_timezone": zone_name, "buckets": buckets}),
+                    media_type=JSON)
+
+
+@router.get("/meters/{meter_id}/registers", response_model=RegistersPage,
+            responses={**ERRORS, **CSV_OR_JSON}, summary="A meter's register reads")
+def get_registers(request: Request, meter_id: str, store: StoreDep, token: DataToken,
+                  start: StartQuery = None, end: EndQuery = None,
+                  limit: SeriesLimitQuery = INTERVALS_LIMIT_DEFAULT,
+                  fmt: FormatQuery = None) -> Response:
+    """Cumulative register totals [Wh] read with ``start <= t < end``, oldest first."""
+    _meter_and_zone(store, meter_id)
+    start_s, end_s = _range(start, end)
+    csv = wants_csv(request, fmt)
+    if csv:
+        check_export(request, token)
+    reads = store.get_register_reads(meter_id, start_s, end_s)
+    t_s, register_wh = reads.t_s, reads.register_wh
+    nxt = None
+    if t_s.size > limit:
+        nxt = next_url(request, start=format_utc(int(t_s[limit])))
+        t_s, register_wh = t_s[:limit], register_wh[:limit]
+    if csv:
+        rows = zip([meter_id] * int(t_s.size), [format_utc(int(t)) for t in t_s.tolist()],
+                   register_wh.tolist(), strict=True)
+        return Response(rows_csv(["meter_id", "t", "register_wh"], rows),
+                        media_type=CSV_MEDIA_TYPE)
+    register = np.where(np.isfinite(register_wh), register_wh, 0.0)
+    body = series_json({"meter_id": meter_id, "next": nxt}, "reads", int(t_s.size),
+                       [("t", iso_utc_column(t_s, quote=True)),
+                        ("register_wh", float_column(register))])
+    return Response(body, media_type=JSON)
