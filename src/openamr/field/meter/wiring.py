@@ -152,34 +152,71 @@ def _leg_angle_deg(service: Service, leg: int) -> float | None:
     return service.leg_angles_deg[leg - 1]
 
 
+def _tan_load_angle(pf: npt.ArrayLike) -> FloatArray:
+    """tan φ of a signed load PF (positive lagging), validated 0 < |pf| <= 1."""
+    pf_arr = np.asarray(pf, dtype=np.float64)
+    if pf_arr.ndim == 0:
+        value = float(pf_arr)
+        if not 0.0 < abs(value) <= 1.0:
+            raise InputError("a load power factor must satisfy 0 < |pf| <= 1", where="pf")
+        return np.asarray(math.copysign(math.sqrt(1.0 - value * value) / abs(value), value))
+    mag = np.abs(pf_arr)
+    if mag.size and not (float(mag.min()) > 0.0 and float(mag.max()) <= 1.0):
+        raise InputError("a load power factor must satisfy 0 < |pf| <= 1", where="pf")
+    # tan φ = sign(pf) · sqrt(1 − pf²) / |pf|, computed in place on one temporary
+    np.multiply(mag, mag, out=mag)
+    np.subtract(1.0, mag, out=mag)
+    np.sqrt(mag, out=mag)
+    np.divide(mag, pf_arr, out=mag)
+    return mag
+
+
 def _element_power_w(service: Service, wiring: Wiring, element: int, load_w: npt.ArrayLike,
                      pf: npt.ArrayLike, voltage_v: float, ct: CT | None) -> FloatArray:
-    """Power of one element when its CT carries one leg's L-N load (vectorised)."""
+    """Power of one element when its CT carries one leg's L-N load (vectorised).
+
+    With k = Δ − δ (Δ the angle from the element's voltage to its CT's leg voltage, δ the CT's
+    net lead) and a load at angle φ: P = s·(1 + ε)·load·cos(k + φ)/cos φ
+    = load·(A − B·tan φ) with A = s(1 + ε)cos k, B = s(1 + ε)sin k.
+    """
     v_leg = wiring.voltage_leg(element)
     i_leg = wiring.ct_leg(element)
     v_angle = None if v_leg is None else _leg_angle_deg(service, v_leg)
     i_angle = _leg_angle_deg(service, i_leg)
     load = np.asarray(load_w, dtype=np.float64)
+    shape = np.broadcast_shapes(load.shape, np.shape(pf))
     if v_angle is None or i_angle is None:
-        return np.zeros(np.broadcast_shapes(load.shape, np.shape(pf)))
+        return np.zeros(shape)
     sign = wiring.ct_sign(element)
     delta_deg = float(wrap_angle_deg(v_angle - i_angle))
-    if ct is None and delta_deg in (0.0, 180.0):
-        # In phase (or exactly opposite): the measured power is ±the leg's power, whatever the PF.
-        factor = sign if delta_deg == 0.0 else -sign
-        out = np.asarray(np.multiply(load, factor), dtype=np.float64)
-        if np.ndim(pf) and np.shape(pf) != out.shape:
-            out = np.broadcast_to(out, np.broadcast_shapes(out.shape, np.shape(pf))).copy()
-        return out
+    if ct is None or ct.is_constant:
+        gain = 1.0 if ct is None else 1.0 + ct.ratio_error_pct / 100.0
+        k_deg = delta_deg - (0.0 if ct is None else ct.phase_error_deg - ct.phase_compensation_deg)
+        if k_deg in (0.0, 180.0, -180.0):
+            coef_a, coef_b = (sign * gain if k_deg == 0.0 else -sign * gain), 0.0
+        else:
+            k_rad = math.radians(k_deg)
+            coef_a, coef_b = sign * gain * math.cos(k_rad), sign * gain * math.sin(k_rad)
+        if coef_b == 0.0:
+            # In phase (or anti-phase) and no CT phase error: ±gain × load, whatever the PF.
+            out = np.multiply(load, coef_a, dtype=np.float64)
+        else:
+            factor = _tan_load_angle(pf)
+            if factor.ndim == 0:
+                out = np.multiply(load, coef_a - coef_b * float(factor), dtype=np.float64)
+            else:
+                np.multiply(factor, -coef_b, out=factor)
+                factor += coef_a
+                out = np.multiply(load, factor, dtype=np.float64)
+        if out.shape != shape:
+            out = np.broadcast_to(out, shape).copy()
+        return np.asarray(out, dtype=np.float64)
     phi = _load_angle_rad(pf)
     abs_pf = np.cos(phi)
-    theta = math.radians(delta_deg) + phi
-    if ct is None:
-        return np.asarray(sign * load * np.cos(theta) / abs_pf, dtype=float)
     current_a = np.abs(load) / (voltage_v * abs_pf)
-    gain = 1.0 + ct.ratio_error_ratio(current_a)
-    theta = theta - np.radians(ct.net_phase_lead_deg(current_a))
-    return np.asarray(sign * load * gain * np.cos(theta) / abs_pf, dtype=float)
+    gain_arr = 1.0 + ct.ratio_error_ratio(current_a)
+    theta = math.radians(delta_deg) + phi - np.radians(ct.net_phase_lead_deg(current_a))
+    return np.asarray(sign * load * gain_arr * np.cos(theta) / abs_pf, dtype=np.float64)
 
 
 def measured_element_powers_w(
