@@ -1,0 +1,78 @@
+"""MQTT topic scheme of the head-end's push (one place, so the docs and the code agree).
+
+::
+
+    <prefix>/<site_id>/meters/<meter_id>/intervals   interval batches
+    <prefix>/<site_id>/meters/<meter_id>/state       latest register (retained; Home Assistant)
+    <prefix>/<site_id>/devices/<device_id>/state     latest device status (retained)
+    <prefix>/<site_id>/events                        device events
+    <prefix>/<site_id>/alarms                        alarm raised / cleared / acknowledged
+    <discovery_prefix>/sensor/openamr_<meter_id>/energy/config   Home Assistant discovery (retained)
+
+``prefix`` is the ``[mqtt] topic_prefix`` setting (default ``openamr``); ``discovery_prefix`` is
+``[mqtt] discovery_prefix`` (default ``homeassistant``).  Identifiers are used as they are when
+they are safe topic levels; the MQTT wildcards ``+``/``#``, ``/`` and control characters are
+replaced by ``_`` so an identifier can never add a level or a wildcard.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = [
+    "DEFAULT_DISCOVERY_PREFIX",
+    "DEFAULT_TOPIC_PREFIX",
+    "alarms_topic",
+    "device_state_topic",
+    "discovery_config_topic",
+    "events_topic",
+    "intervals_topic",
+    "meter_state_topic",
+    "topic_level",
+]
+
+DEFAULT_TOPIC_PREFIX = "openamr"
+DEFAULT_DISCOVERY_PREFIX = "homeassistant"
+
+_UNSAFE = re.compile(r"[/+#\x00-\x1f\x7f]")
+
+
+def topic_level(identifier: str) -> str:
+    """``identifier`` made safe as ONE MQTT topic level (no ``/``, ``+``, ``#``, controls)."""
+    safe = _UNSAFE.sub("_", identifier)
+    return safe or "_"
+
+
+def intervals_topic(prefix: str, site_id: str, meter_id: str) -> str:
+    """Topic of a meter's interval batches."""
+    return f"{prefix}/{topic_level(site_id)}/meters/{topic_level(meter_id)}/intervals"
+
+
+def meter_state_topic(prefix: str, site_id: str, meter_id: str) -> str:
+    """Retained topic of a meter's latest register (the Home Assistant state topic)."""
+    return f"{prefix}/{topic_level(site_id)}/meters/{topic_level(meter_id)}/state"
+
+
+def device_state_topic(prefix: str, site_id: str, device_id: str) -> str:
+    """Retained topic of a device's latest status."""
+    return f"{prefix}/{topic_level(site_id)}/devices/{topic_level(device_id)}/state"
+
+
+def events_topic(prefix: str, site_id: str) -> str:
+    """Topic of a site's device events."""
+    return f"{prefix}/{topic_level(site_id)}/events"
+
+
+def alarms_topic(prefix: str, site_id: str) -> str:
+    """Topic of a site's alarm transitions (raised, cleared, acknowledged)."""
+    return f"{prefix}/{topic_level(site_id)}/alarms"
+
+
+def discovery_config_topic(discovery_prefix: str, meter_id: str) -> str:
+    """Home Assistant MQTT discovery topic of a meter's energy sensor."""
+    return f"{discovery_prefix}/sensor/openamr_{_object_id(meter_id)}/energy/config"
+
+
+def _object_id(meter_id: str) -> str:
+    # Home Assistant node ids allow [a-zA-Z0-9_-] only.
+    return re.sub(r"[^A-Za-z0-9_-]", "_", meter_id) or "_"
