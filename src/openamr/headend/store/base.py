@@ -348,6 +348,9 @@ class Store(abc.ABC):
     """The head-end's persistent state.  See the module docstring for the conventions."""
 
     url: str
+    """Where the store lives (``sqlite:///path`` or the PostgreSQL DSN)."""
+    dialect: str
+    """``sqlite`` | ``postgres``."""
 
     # -- lifecycle ------------------------------------------------------------------------
 

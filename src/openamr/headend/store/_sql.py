@@ -1,0 +1,839 @@
+"""The SQL shared by both backends: :class:`SqlStore` implements :class:`Store` over a DB-API
+connection; :mod:`.sqlite` and :mod:`.postgres` add connections, bulk paths and dialect.
+
+SQL is written once with ``?`` placeholders (the PostgreSQL backend rewrites them to ``%s``)
+and uses only what both engines share: ``INSERT ... ON CONFLICT``, ``RETURNING``, partial
+indexes, savepoints.
+"""
+
+from __future__ import annotations
+
+import abc
+import os
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from openamr.errors import StoreError
+from openamr.headend.store.base import (
+    ALARM_STATES,
+    DEVICE_ROLES,
+    QUALITIES,
+    SOURCES,
+    AlarmRow,
+    Device,
+    DeviceStatus,
+    EventRow,
+    IntervalArrays,
+    IntervalBatch,
+    IntervalTable,
+    Meter,
+    OutboxItem,
+    PutResult,
+    RegisterArrays,
+    RejectionRow,
+    SeqState,
+    Site,
+    Store,
+    TokenRow,
+)
+from openamr.timeutil import format_utc
+
+__all__ = ["SqlStore", "signed64", "unsigned64"]
+
+Row = tuple[Any, ...]
+
+_QUALITY_CODE = {name: i for i, name in enumerate(QUALITIES)}
+_SOURCE_CODE = {name: i for i, name in enumerate(SOURCES)}
+_QUALITY_NAMES = np.array(QUALITIES)
+_KEY_SHIFT = 33
+"""meter_key << 33 | start_s packs an interval key into one int64 (start_s < 2**33)."""
+
+_STATUS_FIELDS = ("device_id", "last_heard_s", "parent_id", "rssi_dbm", "link_margin_db", "etx",
+                  "hops", "battery_mv", "battery_remaining_mah", "on_battery", "joined_s",
+                  "tx_frames", "retries", "queue_frames", "parent_changes", "firmware")
+_ALARM_COLS = ("code, device_id, meter_id, raised_s, detail, alarm_id, state, acked_by, "
+               "acked_s, cleared_s")
+_OUTBOX_COLS = ("item_id, channel, idempotency_key, payload, created_s, attempts, "
+                "next_attempt_s, last_error")
+
+
+def signed64(value: int) -> int:
+    """An unsigned 64-bit value as the signed integer the databases store."""
+    return value - (1 << 64) if value >= (1 << 63) else value
+
+
+def unsigned64(value: int) -> int:
+    """Inverse of :func:`signed64`."""
+    return value + (1 << 64) if value < 0 else value
+
+
+def _arr_i64(values: npt.ArrayLike, n: int, name: str) -> npt.NDArray[np.int64]:
+    arr = np.asarray(values)
+    if arr.ndim == 0:
+        arr = np.full(n, int(arr), dtype=np.int64)
+    if arr.shape != (n,):
+        raise StoreError(f"{name}: expected {n} values, got shape {arr.shape}")
+    return arr.astype(np.int64, copy=False)
+
+
+class SqlStore(Store):
+    """A :class:`Store` over SQL; subclasses provide connections and bulk paths."""
+
+    dialect: str
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._owner: int | None = None
+        self._local = threading.local()
+        self._readers: list[Any] = []
+        self._readers_lock = threading.Lock()
+        self._key_by_meter: dict[str, int] = {}
+        self._meter_by_key: dict[int, str] = {}
+        self._sql_cache: dict[str, str] = {}
+        self._closed = False
+        self._w: Any = self._connect(write=True)
+        self._migrate()
+
+    # -- backend hooks ---------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def _connect(self, *, write: bool) -> Any:
+        """A new DB-API connection in autocommit mode (transactions are explicit)."""
+
+    @abc.abstractmethod
+    def _begin_sql(self) -> str:
+        """The statement that opens a write transaction."""
+
+    @abc.abstractmethod
+    def _migrate(self) -> None:
+        """Create or upgrade the schema."""
+
+    @abc.abstractmethod
+    def _executemany_count(self, sql: str, rows: Sequence[Row]) -> int:
+        """Run ``sql`` for each row on the write connection; rows changed in total."""
+
+    @abc.abstractmethod
+    def _insert_intervals_all(self, keys: npt.NDArray[np.int64], start: npt.NDArray[np.int64],
+                              energy: npt.NDArray[np.float64], quality: npt.NDArray[np.int64],
+                              flags: npt.NDArray[np.int64], source: int, received_s: int) -> int:
+        """Insert rows, skipping existing keys; returns how many were inserted."""
+
+    @abc.abstractmethod
+    def _existing_energy(self, keys: npt.NDArray[np.int64],
+                         start: npt.NDArray[np.int64]) -> dict[int, float]:
+        """Stored energy of those of the (unique) keys that exist, by packed key."""
+
+    @abc.abstractmethod
+    def _insert_ignore_many(self, table: str, columns: Sequence[str],
+                            arrays: Sequence[npt.NDArray[Any]]) -> int:
+        """Bulk ``INSERT ... ON CONFLICT DO NOTHING`` of parallel numeric arrays."""
+
+    def _sql(self, sql: str) -> str:
+        return sql
+
+    # -- connections and transactions ------------------------------------------------------
+
+    def _wx(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """Execute on the write connection (inside a transaction)."""
+        return self._w.execute(self._sql(sql), params)
+
+    def _reader(self) -> Any:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect(write=False)
+            self._local.conn = conn
+            with self._readers_lock:
+                self._readers.append(conn)
+        return conn
+
+    def _shared_reads(self) -> bool:
+        """True when reads must use the write connection (an in-memory database)."""
+        return False
+
+    @contextmanager
+    def _read_conn(self) -> Iterator[Any]:
+        if self._closed:
+            raise StoreError("the store is closed")
+        if self._shared_reads() or (self._depth and self._owner == threading.get_ident()):
+            with self._lock:
+                yield self._w
+        else:
+            yield self._reader()
+
+    def _q(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        with self._read_conn() as conn:
+            rows: list[Row] = conn.execute(self._sql(sql), params).fetchall()
+            return rows
+
+    def _q1(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        rows = self._q(sql, params)
+        return rows[0] if rows else None
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self._closed:
+            raise StoreError("the store is closed")
+        with self._lock:
+            depth = self._depth
+            if depth == 0:
+                self._w.execute(self._begin_sql())
+                self._owner = threading.get_ident()
+            else:
+                self._w.execute(f"SAVEPOINT sp{depth}")
+            self._depth = depth + 1
+            try:
+                yield
+            except BaseException:
+                self._depth = depth
+                if depth == 0:
+                    self._owner = None
+                    self._w.execute("ROLLBACK")
+                    self._forget_caches()
+                else:
+                    self._w.execute(f"ROLLBACK TO SAVEPOINT sp{depth}")
+                    self._w.execute(f"RELEASE SAVEPOINT sp{depth}")
+                raise
+            self._depth = depth
+            if depth == 0:
+                self._owner = None
+                self._w.execute("COMMIT")
+            else:
+                self._w.execute(f"RELEASE SAVEPOINT sp{depth}")
+
+    def _forget_caches(self) -> None:
+        self._key_by_meter.clear()
+        self._meter_by_key.clear()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            with self._readers_lock:
+                for conn in self._readers:
+                    with suppress(Exception):  # a reader of another thread: best effort
+                        conn.close()
+                self._readers.clear()
+            self._w.close()
+
+    def schema_version(self) -> int:
+        row = self._q1("SELECT max(version) FROM schema_version")
+        return int(row[0]) if row and row[0] is not None else 0
+
+    # -- sites, meters, devices ------------------------------------------------------------
+
+    def upsert_site(self, site: Site) -> None:
+        with self.transaction():
+            self._wx("INSERT INTO sites (site_id, name, timezone) VALUES (?, ?, ?) "
+                     "ON CONFLICT (site_id) DO UPDATE SET name = excluded.name, "
+                     "timezone = excluded.timezone", (site.site_id, site.name, site.timezone))
+
+    def get_site(self, site_id: str) -> Site | None:
+        row = self._q1("SELECT site_id, name, timezone FROM sites WHERE site_id = ?", (site_id,))
+        return Site(*row) if row else None
+
+    def list_sites(self) -> list[Site]:
+        return [Site(*r) for r in self._q("SELECT site_id, name, timezone FROM sites "
+                                          "ORDER BY site_id")]
+
+    def _require_site(self, site_id: str) -> None:
+        if self._q1("SELECT 1 FROM sites WHERE site_id = ?", (site_id,)) is None:
+            raise StoreError(f"unknown site {site_id!r}: create it first (upsert_site)")
+
+    def upsert_meter(self, meter: Meter) -> None:
+        with self.transaction():
+            self._require_site(meter.site_id)
+            row = self._wx(
+                "INSERT INTO meters (meter_id, site_id, device_id, model, kh_wh, max_power_w) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (meter_id) DO UPDATE SET "
+                "site_id = excluded.site_id, device_id = excluded.device_id, "
+                "model = excluded.model, kh_wh = excluded.kh_wh, "
+                "max_power_w = excluded.max_power_w RETURNING meter_key",
+                (meter.meter_id, meter.site_id, meter.device_id, meter.model,
+                 float(meter.kh_wh), float(meter.max_power_w))).fetchone()
+            self._key_by_meter[meter.meter_id] = int(row[0])
+            self._meter_by_key[int(row[0])] = meter.meter_id
+
+    _METER_COLS = "meter_id, site_id, device_id, model, kh_wh, max_power_w"
+
+    def get_meter(self, meter_id: str) -> Meter | None:
+        row = self._q1(f"SELECT {self._METER_COLS} FROM meters WHERE meter_id = ?", (meter_id,))
+        return Meter(*row) if row else None
+
+    def list_meters(self, site_id: str | None = None) -> list[Meter]:
+        if site_id is None:
+            rows = self._q(f"SELECT {self._METER_COLS} FROM meters ORDER BY meter_id")
+        else:
+            rows = self._q(f"SELECT {self._METER_COLS} FROM meters WHERE site_id = ? "
+                           "ORDER BY meter_id", (site_id,))
+        return [Meter(*r) for r in rows]
+
+    _DEVICE_COLS = "device_id, role, site_id, meter_id, model, install_code, installed_s"
+
+    def upsert_device(self, device: Device) -> None:
+        if device.role not in DEVICE_ROLES:
+            raise StoreError(f"device role {device.role!r} is not one of {DEVICE_ROLES}")
+        with self.transaction():
+            self._require_site(device.site_id)
+            self._wx(
+                f"INSERT INTO devices ({self._DEVICE_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (device_id) DO UPDATE SET role = excluded.role, "
+                "site_id = excluded.site_id, meter_id = excluded.meter_id, "
+                "model = excluded.model, install_code = excluded.install_code, "
+                "installed_s = excluded.installed_s",
+                (device.device_id.lower(), device.role, device.site_id, device.meter_id,
+                 device.model, device.install_code, device.installed_s))
+
+    def get_device(self, device_id: str) -> Device | None:
+        row = self._q1(f"SELECT {self._DEVICE_COLS} FROM devices WHERE device_id = ?",
+                       (device_id.lower(),))
+        return Device(*row) if row else None
+
+    def list_devices(self, site_id: str | None = None, role: str | None = None) -> list[Device]:
+        where, params = [], []
+        if site_id is not None:
+            where.append("site_id = ?")
+            params.append(site_id)
+        if role is not None:
+            where.append("role = ?")
+            params.append(role)
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        rows = self._q(f"SELECT {self._DEVICE_COLS} FROM devices{clause} ORDER BY device_id",
+                       params)
+        return [Device(*r) for r in rows]
+
+    def _status_params(self, s: DeviceStatus) -> Row:
+        values = [getattr(s, f) for f in _STATUS_FIELDS]
+        values[_STATUS_FIELDS.index("on_battery")] = int(bool(s.on_battery))
+        return tuple(values)
+
+    def _status_upsert_sql(self) -> str:
+        cols = ", ".join(_STATUS_FIELDS)
+        marks = ", ".join("?" for _ in _STATUS_FIELDS)
+        sets = ", ".join(
+            f"{f} = excluded.{f}" if f in ("last_heard_s", "on_battery")
+            else f"{f} = coalesce(excluded.{f}, device_status.{f})"
+            for f in _STATUS_FIELDS[1:])
+        return (f"INSERT INTO device_status ({cols}) VALUES ({marks}) "
+                f"ON CONFLICT (device_id) DO UPDATE SET {sets}")
+
+    def put_device_status(self, status: DeviceStatus) -> None:
+        self.put_device_statuses([status])
+
+    def put_device_statuses(self, statuses: Sequence[DeviceStatus]) -> None:
+        """Upsert many status rows at once (see :meth:`put_device_status`)."""
+        if not statuses:
+            return
+        with self.transaction():
+            self._executemany_count(self._sql(self._status_upsert_sql()),
+                                    [self._status_params(s) for s in statuses])
+
+    def _status(self, row: Row) -> DeviceStatus:
+        values = list(row)
+        values[_STATUS_FIELDS.index("on_battery")] = bool(values[9])
+        return DeviceStatus(*values)
+
+    def get_device_status(self, device_id: str) -> DeviceStatus | None:
+        row = self._q1(f"SELECT {', '.join(_STATUS_FIELDS)} FROM device_status "
+                       "WHERE device_id = ?", (device_id.lower(),))
+        return self._status(row) if row else None
+
+    def list_device_status(self, site_id: str | None = None) -> list[DeviceStatus]:
+        cols = ", ".join(f"s.{f}" for f in _STATUS_FIELDS)
+        if site_id is None:
+            rows = self._q(f"SELECT {cols} FROM device_status s ORDER BY s.device_id")
+        else:
+            rows = self._q(f"SELECT {cols} FROM device_status s JOIN devices d "
+                           "ON d.device_id = s.device_id WHERE d.site_id = ? "
+                           "ORDER BY s.device_id", (site_id,))
+        return [self._status(r) for r in rows]
+
+    # -- meter keys ------------------------------------------------------------------------
+
+    def meter_keys(self, meter_ids: Sequence[str]) -> npt.NDArray[np.int64]:
+        """The integer keys of meters (``StoreError`` naming the first unknown one)."""
+        missing = [m for m in dict.fromkeys(meter_ids) if m not in self._key_by_meter]
+        for i in range(0, len(missing), 500):
+            part = missing[i:i + 500]
+            marks = ", ".join("?" for _ in part)
+            for key, mid in self._q(f"SELECT meter_key, meter_id FROM meters "
+                                    f"WHERE meter_id IN ({marks})", part):
+                self._key_by_meter[mid] = int(key)
+                self._meter_by_key[int(key)] = mid
+        try:
+            return np.fromiter((self._key_by_meter[m] for m in meter_ids), dtype=np.int64,
+                               count=len(meter_ids))
+        except KeyError as exc:
+            raise StoreError(f"unknown meter {exc.args[0]!r}: create it first "
+                             "(upsert_meter)") from None
+
+    def meter_id_of_key(self, key: int) -> str:
+        mid = self._meter_by_key.get(key)
+        if mid is None:
+            row = self._q1("SELECT meter_id FROM meters WHERE meter_key = ?", (key,))
+            if row is None:
+                raise StoreError(f"unknown meter key {key}")
+            mid = str(row[0])
+            self._meter_by_key[key] = mid
+            self._key_by_meter[mid] = key
+        return mid
+
+    # -- intervals -------------------------------------------------------------------------
+
+    def put_intervals(self, batch: IntervalBatch) -> PutResult:
+        start = np.asarray(batch.start_s)
+        n = int(start.size)
+        start = _arr_i64(start.reshape(-1) if start.ndim else start, n, "start_s")
+        energy = np.asarray(batch.energy_wh, dtype=np.float64).reshape(-1)
+        if energy.shape != (n,):
+            raise StoreError(f"energy_wh: expected {n} values, got {energy.shape}")
+        if n and not np.isfinite(energy).all():
+            raise StoreError("energy_wh: NaN or infinite values cannot be stored")
+        if n and (start.min() < 0 or start.max() >= (1 << _KEY_SHIFT)):
+            raise StoreError("start_s out of range")
+        if isinstance(batch.meter_id, str):
+            keys = np.full(n, self.meter_keys([batch.meter_id])[0], dtype=np.int64)
+        else:
+            ids = np.asarray(batch.meter_id, dtype=object)
+            if ids.shape != (n,):
+                raise StoreError(f"meter_id: expected {n} values, got {ids.shape}")
+            uniq, inverse = np.unique(ids, return_inverse=True) if n else (ids, ids)
+            keys = self.meter_keys(list(uniq))[inverse] if n else np.empty(0, np.int64)
+        quality = self._quality_codes(batch.quality, n)
+        flags = _arr_i64(batch.flags, n, "flags")
+        source = _SOURCE_CODE.get(batch.source)
+        if source is None:
+            raise StoreError(f"source {batch.source!r} is not one of {SOURCES}")
+        return self.put_interval_rows(keys, start, energy, quality, flags, batch.source,
+                                      batch.received_s)
+
+    @staticmethod
+    def _quality_codes(quality: str | Sequence[str] | npt.NDArray[np.integer],
+                       n: int) -> npt.NDArray[np.int64]:
+        if isinstance(quality, str):
+            code = _QUALITY_CODE.get(quality)
+            if code is None:
+                raise StoreError(f"quality {quality!r} is not one of {QUALITIES}")
+            return np.full(n, code, dtype=np.int64)
+        arr = np.asarray(quality)
+        if arr.dtype.kind in "iu":
+            if n and (arr.min() < 0 or arr.max() >= len(QUALITIES)):
+                raise StoreError("quality codes out of range")
+            return _arr_i64(arr, n, "quality")
+        try:
+            return np.fromiter((_QUALITY_CODE[q] for q in arr), dtype=np.int64, count=n)
+        except KeyError as exc:
+            raise StoreError(f"quality {exc.args[0]!r} is not one of {QUALITIES}") from None
+
+    def put_interval_rows(self, keys: npt.NDArray[np.int64], start: npt.NDArray[np.int64],
+                          energy: npt.NDArray[np.float64], quality: npt.NDArray[np.int64],
+                          flags: npt.NDArray[np.int64], source: str,
+                          received_s: int) -> PutResult:
+        """The bulk path under :meth:`put_intervals`, for callers that hold meter keys
+        (:meth:`meter_keys`) and quality codes already (ingest, import)."""
+        n = len(start)
+        if n == 0:
+            return PutResult(0, 0, 0)
+        code = _SOURCE_CODE[source]
+        with self.transaction():
+            self._w.execute("SAVEPOINT put_intervals")
+            inserted = self._insert_intervals_all(keys, start, energy, quality, flags, code,
+                                                  received_s)
+            if inserted == n:
+                self._w.execute("RELEASE SAVEPOINT put_intervals")
+                return PutResult(n, 0, 0)
+            self._w.execute("ROLLBACK TO SAVEPOINT put_intervals")
+            self._w.execute("RELEASE SAVEPOINT put_intervals")
+            return self._put_with_duplicates(keys, start, energy, quality, flags, source,
+                                             received_s)
+
+    def _put_with_duplicates(self, keys: npt.NDArray[np.int64], start: npt.NDArray[np.int64],
+                             energy: npt.NDArray[np.float64], quality: npt.NDArray[np.int64],
+                             flags: npt.NDArray[np.int64], source: str,
+                             received_s: int) -> PutResult:
+        packed = (keys << _KEY_SHIFT) | start
+        uniq, first, inverse = np.unique(packed, return_index=True, return_inverse=True)
+        existing = self._existing_energy(keys[first], start[first])
+        exists = np.fromiter((int(k) in existing for k in uniq), dtype=bool, count=len(uniq))
+        ref = energy[first].copy()
+        if existing:
+            ref[exists] = [existing[int(k)] for k in uniq[exists]]
+        is_first = first[inverse] == np.arange(len(packed))
+        new = is_first & ~exists[inverse]
+        same = ~new & (energy == ref[inverse])
+        conflict = ~new & ~same
+        new_index = np.flatnonzero(new)
+        if len(new_index):
+            self._insert_intervals_all(keys[new_index], start[new_index], energy[new_index],
+                                       quality[new_index], flags[new_index],
+                                       _SOURCE_CODE[source], received_s)
+        for i in np.flatnonzero(conflict):
+            mid = self.meter_id_of_key(int(keys[i]))
+            self.put_rejection(
+                "conflict", source, received_s,
+                f"meter {mid} interval {format_utc(int(start[i]))}: stored "
+                f"{ref[inverse[i]]:g} Wh kept, refused {energy[i]:g} Wh")
+        return PutResult(int(new.sum()), int(same.sum()), int(conflict.sum()),
+                         inserted_index=new_index.astype(np.int64))
+
+    def _range(self, start_s: int | None, end_s: int | None,
+               column: str = "start_s") -> tuple[str, list[Any]]:
+        where, params = [], []
+        if start_s is not None:
+            where.append(f"{column} >= ?")
+            params.append(int(start_s))
+        if end_s is not None:
+            where.append(f"{column} < ?")
+            params.append(int(end_s))
+        return "".join(f" AND {w}" for w in where), params
+
+    def _key_or_none(self, meter_id: str) -> int | None:
+        try:
+            return int(self.meter_keys([meter_id])[0])
+        except StoreError:
+            return None
+
+    def get_intervals(self, meter_id: str, start_s: int | None = None,
+                      end_s: int | None = None) -> IntervalArrays:
+        key = self._key_or_none(meter_id)
+        if key is None:
+            empty = IntervalTable.empty()
+            return IntervalArrays(empty.start_s, empty.energy_wh, empty.quality, empty.flags)
+        clause, params = self._range(start_s, end_s)
+        rows = self._q(f"SELECT start_s, energy_wh, quality, flags FROM intervals "
+                       f"WHERE meter_key = ?{clause} ORDER BY start_s", [key, *params])
+        return self._interval_arrays(rows)
+
+    @staticmethod
+    def _interval_arrays(rows: list[Row]) -> IntervalArrays:
+        n = len(rows)
+        if n == 0:
+            empty = IntervalTable.empty()
+            return IntervalArrays(empty.start_s, empty.energy_wh, empty.quality, empty.flags)
+        start, energy, quality, flags = zip(*rows, strict=True)
+        return IntervalArrays(np.array(start, dtype=np.int64), np.array(energy, dtype=np.float64),
+                              _QUALITY_NAMES[np.array(quality, dtype=np.int64)],
+                              np.array(flags, dtype=np.int64))
+
+    def get_intervals_bulk(self, meter_ids: Sequence[str] | None, start_s: int | None = None,
+                           end_s: int | None = None) -> IntervalTable:
+        clause, params = self._range(start_s, end_s)
+        if meter_ids is None:
+            rows = self._q("SELECT m.meter_id, i.start_s, i.energy_wh, i.quality, i.flags "
+                           "FROM intervals i JOIN meters m ON m.meter_key = i.meter_key "
+                           f"WHERE 1 = 1{clause} ORDER BY m.meter_id, i.start_s", params)
+        else:
+            rows = []
+            for mid in sorted(set(meter_ids)):
+                key = self._key_or_none(mid)
+                if key is None:
+                    continue
+                part = self._q("SELECT start_s, energy_wh, quality, flags FROM intervals "
+                               f"WHERE meter_key = ?{clause} ORDER BY start_s", [key, *params])
+                rows.extend((mid, *r) for r in part)
+        if not rows:
+            return IntervalTable.empty()
+        mids, start, energy, quality, flags = zip(*rows, strict=True)
+        return IntervalTable(np.array(mids, dtype=object), np.array(start, dtype=np.int64),
+                             np.array(energy, dtype=np.float64),
+                             _QUALITY_NAMES[np.array(quality, dtype=np.int64)],
+                             np.array(flags, dtype=np.int64))
+
+    def _interval_aggregate(self, expr: str, meter_id: str | None, start_s: int | None,
+                            end_s: int | None) -> Any:
+        clause, params = self._range(start_s, end_s)
+        if meter_id is None:
+            row = self._q1(f"SELECT {expr} FROM intervals WHERE 1 = 1{clause}", params)
+        else:
+            key = self._key_or_none(meter_id)
+            if key is None:
+                return None
+            row = self._q1(f"SELECT {expr} FROM intervals WHERE meter_key = ?{clause}",
+                           [key, *params])
+        return row[0] if row else None
+
+    def interval_count(self, meter_id: str | None = None, start_s: int | None = None,
+                       end_s: int | None = None) -> int:
+        return int(self._interval_aggregate("count(*)", meter_id, start_s, end_s) or 0)
+
+    def interval_total_wh(self, meter_id: str | None = None, start_s: int | None = None,
+                          end_s: int | None = None) -> float:
+        return float(self._interval_aggregate("sum(energy_wh)", meter_id, start_s, end_s) or 0.0)
+
+    def last_interval_s(self, meter_id: str) -> int | None:
+        value = self._interval_aggregate("max(start_s)", meter_id, None, None)
+        return None if value is None else int(value)
+
+    # -- register reads --------------------------------------------------------------------
+
+    def put_register_reads(self, meter_id: str, t_s: npt.ArrayLike, register_wh: npt.ArrayLike,
+                           source: str = "frame") -> int:
+        t = np.atleast_1d(np.asarray(t_s, dtype=np.int64))
+        reg = np.atleast_1d(np.asarray(register_wh, dtype=np.float64))
+        if t.shape != reg.shape:
+            raise StoreError("t_s and register_wh must have the same length")
+        code = _SOURCE_CODE.get(source)
+        if code is None:
+            raise StoreError(f"source {source!r} is not one of {SOURCES}")
+        key = self.meter_keys([meter_id])[0]
+        return self.put_register_rows(np.full(len(t), key, dtype=np.int64), t, reg, code)
+
+    def put_register_rows(self, keys: npt.NDArray[np.int64], t_s: npt.NDArray[np.int64],
+                          register_wh: npt.NDArray[np.float64], source: int) -> int:
+        """Bulk register reads by meter key (ingest's path)."""
+        if len(t_s) == 0:
+            return 0
+        with self.transaction():
+            return self._insert_ignore_many(
+                "register_reads", ("meter_key", "t_s", "register_wh", "source"),
+                (keys, t_s, register_wh, np.full(len(t_s), source, dtype=np.int64)))
+
+    def get_register_reads(self, meter_id: str, start_s: int | None = None,
+                           end_s: int | None = None) -> RegisterArrays:
+        key = self._key_or_none(meter_id)
+        rows = [] if key is None else self._q(
+            "SELECT t_s, register_wh FROM register_reads WHERE meter_key = ?"
+            f"{self._range(start_s, end_s, 't_s')[0]} ORDER BY t_s",
+            [key, *self._range(start_s, end_s, "t_s")[1]])
+        return RegisterArrays(np.array([r[0] for r in rows], dtype=np.int64),
+                              np.array([r[1] for r in rows], dtype=np.float64))
+
+    # -- events ----------------------------------------------------------------------------
+
+    _EVENT_COLS = "device_id, meter_id, code, t_s, value, received_s, event_id"
+
+    def put_events(self, events: Sequence[EventRow]) -> int:
+        if not events:
+            return 0
+        with self.transaction():
+            return self._executemany_count(
+                self._sql("INSERT INTO events (device_id, meter_id, code, t_s, value, "
+                          "received_s) VALUES (?, ?, ?, ?, ?, ?) "
+                          "ON CONFLICT (device_id, code, t_s) DO NOTHING"),
+                [(e.device_id.lower(), e.meter_id, e.code, int(e.t_s), int(e.value),
+                  int(e.received_s)) for e in events])
+
+    def list_events(self, site_id: str | None = None, device_id: str | None = None,
+                    start_s: int | None = None, end_s: int | None = None, limit: int = 100,
+                    offset: int = 0, code: str | None = None,
+                    meter_id: str | None = None) -> list[EventRow]:
+        clause, params = self._range(start_s, end_s, "t_s")
+        if site_id is not None:
+            clause += " AND device_id IN (SELECT device_id FROM devices WHERE site_id = ?)"
+            params.append(site_id)
+        for column, value in (("device_id", device_id and device_id.lower()), ("code", code),
+                              ("meter_id", meter_id)):
+            if value is not None:
+                clause += f" AND {column} = ?"
+                params.append(value)
+        rows = self._q(f"SELECT {self._EVENT_COLS} FROM events WHERE 1 = 1{clause} "
+                       "ORDER BY t_s DESC, event_id DESC LIMIT ? OFFSET ?",
+                       [*params, int(limit), int(offset)])
+        return [EventRow(*r) for r in rows]
+
+    # -- alarms ----------------------------------------------------------------------------
+
+    def raise_alarm(self, alarm: AlarmRow) -> int:
+        with self.transaction():
+            row = self._wx(
+                "SELECT alarm_id FROM alarms WHERE code = ? AND coalesce(device_id, '') = ? "
+                "AND coalesce(meter_id, '') = ? AND state <> 'cleared'",
+                (alarm.code, alarm.device_id or "", alarm.meter_id or "")).fetchone()
+            if row is not None:
+                return int(row[0])
+            row = self._wx(
+                "INSERT INTO alarms (code, device_id, meter_id, raised_s, detail, state) "
+                "VALUES (?, ?, ?, ?, ?, 'open') RETURNING alarm_id",
+                (alarm.code, alarm.device_id, alarm.meter_id, int(alarm.raised_s),
+                 alarm.detail)).fetchone()
+            return int(row[0])
+
+    def clear_alarm(self, code: str, device_id: str | None, cleared_s: int,
+                    meter_id: str | None = None) -> bool:
+        with self.transaction():
+            cur = self._wx(
+                "UPDATE alarms SET state = 'cleared', cleared_s = ? WHERE code = ? "
+                "AND coalesce(device_id, '') = ? AND state <> 'cleared'"
+                + (" AND coalesce(meter_id, '') = ?" if meter_id is not None else ""),
+                (int(cleared_s), code, device_id or "",
+                 *((meter_id,) if meter_id is not None else ())))
+            return bool(cur.rowcount)
+
+    def ack_alarm(self, alarm_id: int, user: str, t_s: int) -> bool:
+        with self.transaction():
+            cur = self._wx("UPDATE alarms SET state = 'acknowledged', acked_by = ?, acked_s = ? "
+                           "WHERE alarm_id = ? AND state = 'open'", (user, int(t_s), alarm_id))
+            return bool(cur.rowcount)
+
+    def get_alarm(self, alarm_id: int) -> AlarmRow | None:
+        row = self._q1(f"SELECT {_ALARM_COLS} FROM alarms WHERE alarm_id = ?", (alarm_id,))
+        return AlarmRow(*row) if row else None
+
+    def list_alarms(self, state: str | None = None, limit: int = 1000,
+                    site_id: str | None = None) -> list[AlarmRow]:
+        clause, params = "", []
+        if state is not None:
+            if state not in ALARM_STATES:
+                raise StoreError(f"alarm state {state!r} is not one of {ALARM_STATES}")
+            clause += " AND state = ?"
+            params.append(state)
+        if site_id is not None:
+            clause += (" AND (device_id IN (SELECT device_id FROM devices WHERE site_id = ?) "
+                       "OR meter_id IN (SELECT meter_id FROM meters WHERE site_id = ?))")
+            params += [site_id, site_id]
+        rows = self._q(f"SELECT {_ALARM_COLS} FROM alarms WHERE 1 = 1{clause} "
+                       "ORDER BY raised_s DESC, alarm_id DESC LIMIT ?", [*params, int(limit)])
+        return [AlarmRow(*r) for r in rows]
+
+    # -- rejections ------------------------------------------------------------------------
+
+    def put_rejection(self, reason: str, source: str, received_s: int, detail: str = "",
+                      raw: bytes | None = None) -> None:
+        with self.transaction():
+            self._wx("INSERT INTO rejections (reason, source, received_s, detail, raw) "
+                     "VALUES (?, ?, ?, ?, ?)", (reason, source, int(received_s), detail, raw))
+            self._wx("INSERT INTO rejection_counts (reason, n) VALUES (?, 1) "
+                     "ON CONFLICT (reason) DO UPDATE SET n = rejection_counts.n + 1", (reason,))
+
+    def rejection_counts(self) -> dict[str, int]:
+        return {str(r): int(n) for r, n in self._q("SELECT reason, n FROM rejection_counts "
+                                                   "ORDER BY reason")}
+
+    def list_rejections(self, limit: int = 100, reason: str | None = None) -> list[RejectionRow]:
+        clause, params = ("WHERE reason = ? ", [reason]) if reason is not None else ("", [])
+        rows = self._q("SELECT rejection_id, reason, source, received_s, detail, raw FROM "
+                       f"rejections {clause}ORDER BY rejection_id DESC LIMIT ?",
+                       [*params, int(limit)])
+        return [RejectionRow(int(r[0]), r[1], r[2], int(r[3]), r[4],
+                             None if r[5] is None else bytes(r[5])) for r in rows]
+
+    # -- frame security state --------------------------------------------------------------
+
+    def load_replay_windows(self) -> dict[str, tuple[int, int]]:
+        return {str(d): (int(h), unsigned64(int(s)))
+                for d, h, s in self._q("SELECT device_id, highest, seen FROM replay_windows")}
+
+    def save_replay_windows(self, windows: Mapping[str, tuple[int, int]]) -> None:
+        if not windows:
+            return
+        with self.transaction():
+            self._executemany_count(
+                self._sql("INSERT INTO replay_windows (device_id, highest, seen) "
+                          "VALUES (?, ?, ?) ON CONFLICT (device_id) DO UPDATE SET "
+                          "highest = excluded.highest, seen = excluded.seen"),
+                [(d, int(h), signed64(int(s))) for d, (h, s) in windows.items()])
+
+    def load_seq_states(self) -> dict[str, SeqState]:
+        return {str(d): SeqState(int(a), tuple(int(x) for x in above.split(",") if x))
+                for d, a, above in self._q("SELECT device_id, acked_seq, above FROM seq_states")}
+
+    def save_seq_states(self, states: Mapping[str, SeqState]) -> None:
+        if not states:
+            return
+        with self.transaction():
+            self._executemany_count(
+                self._sql("INSERT INTO seq_states (device_id, acked_seq, above) VALUES (?, ?, ?) "
+                          "ON CONFLICT (device_id) DO UPDATE SET acked_seq = excluded.acked_seq, "
+                          "above = excluded.above"),
+                [(d, int(s.acked_seq), ",".join(str(x) for x in s.above))
+                 for d, s in states.items()])
+
+    def get_counter_reservation(self, device_id: str) -> int:
+        row = self._q1("SELECT reserved_until FROM counter_reservations WHERE device_id = ?",
+                       (device_id.lower(),))
+        return int(row[0]) if row else 0
+
+    def set_counter_reservation(self, device_id: str, reserved_until: int) -> None:
+        with self.transaction():
+            self._wx("INSERT INTO counter_reservations (device_id, reserved_until) VALUES (?, ?) "
+                     "ON CONFLICT (device_id) DO UPDATE SET "
+                     "reserved_until = excluded.reserved_until",
+                     (device_id.lower(), int(reserved_until)))
+
+    def get_or_create_network_key(self) -> bytes:
+        row = self._q1("SELECT network_key FROM network_keys ORDER BY key_seq DESC LIMIT 1")
+        if row is not None:
+            return bytes(row[0])
+        with self.transaction():
+            self._wx("INSERT INTO network_keys (key_seq, network_key, created_s) "
+                     "VALUES (0, ?, 0) ON CONFLICT (key_seq) DO NOTHING", (os.urandom(16),))
+            row = self._wx("SELECT network_key FROM network_keys ORDER BY key_seq DESC "
+                           "LIMIT 1").fetchone()
+            return bytes(row[0])
+
+    # -- tokens ----------------------------------------------------------------------------
+
+    _TOKEN_COLS = "token_id, token_hash, role, label, created_s, revoked_s"
+
+    def put_token(self, token: TokenRow) -> None:
+        with self.transaction():
+            row = self._wx("SELECT 1 FROM tokens WHERE token_id = ? OR token_hash = ?",
+                           (token.token_id, token.token_hash)).fetchone()
+            if row is not None:
+                raise StoreError(f"token {token.token_id!r} (or its hash) exists already")
+            self._wx(f"INSERT INTO tokens ({self._TOKEN_COLS}) VALUES (?, ?, ?, ?, ?, ?)",
+                     (token.token_id, token.token_hash, token.role, token.label,
+                      int(token.created_s), token.revoked_s))
+
+    def get_token_by_hash(self, token_hash: str) -> TokenRow | None:
+        row = self._q1(f"SELECT {self._TOKEN_COLS} FROM tokens WHERE token_hash = ?",
+                       (token_hash,))
+        return TokenRow(*row) if row else None
+
+    def revoke_token(self, token_id: str, t_s: int) -> bool:
+        with self.transaction():
+            cur = self._wx("UPDATE tokens SET revoked_s = ? WHERE token_id = ? "
+                           "AND revoked_s IS NULL", (int(t_s), token_id))
+            return bool(cur.rowcount)
+
+    def list_tokens(self) -> list[TokenRow]:
+        return [TokenRow(*r) for r in self._q(f"SELECT {self._TOKEN_COLS} FROM tokens "
+                                               "ORDER BY created_s, token_id")]
+
+    # -- outbox ----------------------------------------------------------------------------
+
+    def outbox_put(self, channel: str, idempotency_key: str, payload: bytes,
+                   created_s: int) -> bool:
+        with self.transaction():
+            cur = self._wx("INSERT INTO outbox (channel, idempotency_key, payload, created_s, "
+                           "next_attempt_s) VALUES (?, ?, ?, ?, ?) "
+                           "ON CONFLICT (channel, idempotency_key) DO NOTHING",
+                           (channel, idempotency_key, bytes(payload), int(created_s),
+                            int(created_s)))
+            return bool(cur.rowcount)
+
+    def outbox_due(self, channel: str, now_s: int, limit: int = 100) -> list[OutboxItem]:
+        rows = self._q(f"SELECT {_OUTBOX_COLS} FROM outbox WHERE channel = ? AND done_s IS NULL "
+                       "AND next_attempt_s <= ? ORDER BY next_attempt_s, item_id LIMIT ?",
+                       (channel, int(now_s), int(limit)))
+        return [OutboxItem(int(r[0]), r[1], r[2], bytes(r[3]), int(r[4]), int(r[5]), int(r[6]),
+                           r[7]) for r in rows]
+
+    def outbox_done(self, item_ids: Sequence[int]) -> None:
+        if not item_ids:
+            return
+        with self.transaction():
+            self._executemany_count(
+                self._sql("UPDATE outbox SET done_s = next_attempt_s, payload = ? "
+                          "WHERE item_id = ? AND done_s IS NULL"),
+                [(b"", int(i)) for i in item_ids])
+
+    def outbox_retry(self, item_id: int, next_attempt_s: int, last_error: str) -> None:
+        with self.transaction():
+            self._wx("UPDATE outbox SET attempts = attempts + 1, next_attempt_s = ?, "
+                     "last_error = ? WHERE item_id = ?",
+                     (int(next_attempt_s), last_error, int(item_id)))
+
+    def outbox_depth(self, channel: str | None = None) -> int:
+        if channel is None:
+            row = self._q1("SELECT count(*) FROM outbox WHERE done_s IS NULL")
+        else:
+            row = self._q1("SELECT count(*) FROM outbox WHERE channel = ? AND done_s IS NULL",
+                           (channel,))
+        return int(row[0]) if row else 0

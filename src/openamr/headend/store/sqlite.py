@@ -1,0 +1,112 @@
+"""SQLite backend: one file, WAL, ``synchronous=NORMAL``, one writer connection behind a lock
+(``BEGIN IMMEDIATE``), a read connection per thread.
+
+Interval rows are clustered on ``(meter_key, start_s)`` (``WITHOUT ROWID``), so one meter's
+year is one contiguous B-tree range; ingest commits thousands of rows at a time, which keeps
+the time-major arrival cheap (``bench/bench_ingest.py`` measures both key orders).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from openamr.errors import StoreError
+from openamr.headend.store._sql import Row, SqlStore
+from openamr.headend.store.migrate import migrations, split_statements
+
+__all__ = ["SqliteStore"]
+
+_BUSY_TIMEOUT_S = 30.0
+
+
+class SqliteStore(SqlStore):
+    """The store in one SQLite file (``:memory:`` for a private in-memory database)."""
+
+    dialect = "sqlite"
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self.url = f"sqlite:///{self.path}"
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        super().__init__()
+
+    def _connect(self, *, write: bool) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                               timeout=_BUSY_TIMEOUT_S)
+        if write:
+            if self.path != ":memory:":
+                conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA cache_size = -65536")
+        else:
+            conn.execute("PRAGMA query_only = ON")
+        return conn
+
+    def _shared_reads(self) -> bool:
+        return self.path == ":memory:"
+
+    def _begin_sql(self) -> str:
+        return "BEGIN IMMEDIATE"
+
+    def _migrate(self) -> None:
+        files = migrations(self.dialect)
+        latest = len(files)
+        with self.transaction():
+            self._w.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL,"
+                            " applied_s INTEGER NOT NULL DEFAULT (unixepoch()))")
+            row = self._w.execute("SELECT max(version) FROM schema_version").fetchone()
+            current = int(row[0] or 0)
+            if current > latest:
+                raise StoreError(f"{self.path}: schema version {current} is newer than this "
+                                 f"openamr knows ({latest}); upgrade openamr")
+            for migration in files[current:]:
+                for statement in split_statements(migration.sql):
+                    self._w.execute(statement)
+                self._w.execute("INSERT INTO schema_version (version) VALUES (?)",
+                                (migration.version,))
+
+    def _executemany_count(self, sql: str, rows: Sequence[Row]) -> int:
+        before = self._w.total_changes
+        self._w.executemany(sql, rows)
+        return int(self._w.total_changes - before)
+
+    def _insert_intervals_all(self, keys: npt.NDArray[np.int64], start: npt.NDArray[np.int64],
+                              energy: npt.NDArray[np.float64], quality: npt.NDArray[np.int64],
+                              flags: npt.NDArray[np.int64], source: int, received_s: int) -> int:
+        rows = zip(keys.tolist(), start.tolist(), energy.tolist(), quality.tolist(),
+                   flags.tolist(), strict=True)
+        before = self._w.total_changes
+        self._w.executemany(
+            "INSERT INTO intervals (meter_key, start_s, energy_wh, quality, flags, source, "
+            f"received_s) VALUES (?, ?, ?, ?, ?, {int(source)}, {int(received_s)}) "
+            "ON CONFLICT DO NOTHING", rows)
+        return int(self._w.total_changes - before)
+
+    def _existing_energy(self, keys: npt.NDArray[np.int64],
+                         start: npt.NDArray[np.int64]) -> dict[int, float]:
+        self._w.execute("CREATE TEMP TABLE IF NOT EXISTS probe "
+                        "(meter_key INTEGER, start_s INTEGER)")
+        self._w.execute("DELETE FROM temp.probe")
+        self._w.executemany("INSERT INTO temp.probe VALUES (?, ?)",
+                            zip(keys.tolist(), start.tolist(), strict=True))
+        rows = self._w.execute(
+            "SELECT i.meter_key, i.start_s, i.energy_wh FROM temp.probe p "
+            "JOIN intervals i ON i.meter_key = p.meter_key AND i.start_s = p.start_s"
+        ).fetchall()
+        self._w.execute("DELETE FROM temp.probe")
+        return {(int(k) << 33) | int(s): float(e) for k, s, e in rows}
+
+    def _insert_ignore_many(self, table: str, columns: Sequence[str],
+                            arrays: Sequence[npt.NDArray[Any]]) -> int:
+        marks = ", ".join("?" for _ in columns)
+        return self._executemany_count(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) "
+            "ON CONFLICT DO NOTHING", list(zip(*(a.tolist() for a in arrays), strict=True)))
