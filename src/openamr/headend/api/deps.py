@@ -77,7 +77,7 @@ StartQuery = Annotated[str | None, Query(description=f"inclusive start: {_TIME_D
 EndQuery = Annotated[str | None, Query(description=f"exclusive end: {_TIME_DOC}",
                                        json_schema_extra={"format": "date-time"})]
 FormatQuery = Annotated[Literal["json", "csv"] | None, Query(
-    description="json (default) or csv; 'Accept: text/csv' also selects CSV")]
+    alias="format", description="json (default) or csv; 'Accept: text/csv' also selects CSV")]
 
 
 def wants_csv(request: Request, fmt: str | None) -> bool:
