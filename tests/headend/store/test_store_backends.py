@@ -131,11 +131,16 @@ def test_intervals_refuse_bad_input(store: Store) -> None:
 
 def test_transaction_rolls_back_everything(store: Store) -> None:
     _setup(store)
-    with pytest.raises(RuntimeError), store.transaction():
-        store.put_intervals(IntervalBatch("m0", [T0], [1.0]))
-        store.upsert_meter(Meter("m7", "s1"))
-        store.put_rejection("malformed", "test", T0)
-        raise RuntimeError("boom")
+
+    def fail() -> None:
+        with store.transaction():
+            store.put_intervals(IntervalBatch("m0", [T0], [1.0]))
+            store.upsert_meter(Meter("m7", "s1"))
+            store.put_rejection("malformed", "test", T0)
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        fail()
     assert store.interval_count() == 0
     assert store.get_meter("m7") is None
     assert store.rejection_counts() == {}
@@ -146,11 +151,16 @@ def test_transaction_rolls_back_everything(store: Store) -> None:
 
 def test_nested_transaction_failure_keeps_outer(store: Store) -> None:
     _setup(store)
-    with store.transaction():
-        store.put_intervals(IntervalBatch("m0", [T0], [1.0]))
-        with pytest.raises(RuntimeError), store.transaction():
+
+    def fail() -> None:
+        with store.transaction():
             store.put_intervals(IntervalBatch("m0", [T0 + 900], [2.0]))
             raise RuntimeError("inner")
+
+    with store.transaction():
+        store.put_intervals(IntervalBatch("m0", [T0], [1.0]))
+        with pytest.raises(RuntimeError):
+            fail()
     assert store.get_intervals("m0").energy_wh.tolist() == [1.0]
 
 
