@@ -114,8 +114,9 @@ def _print_table(result: MeterRunResult, data: dict[str, object]) -> None:
 @click.option("--l1-w", type=float, default=None, help="Constant true load on leg 1 [W].")
 @click.option("--l2-w", type=float, default=None, help="Constant true load on leg 2 [W] "
               "(default 0).")
-@click.option("--pf", type=float, default=1.0, show_default=True,
-              help="Load power factor of both legs, 0.5 ≤ |PF| ≤ 1 (negative = leading).")
+@click.option("--pf", type=float, default=None,
+              help="Load power factor of both legs, 0.5 ≤ |PF| ≤ 1 (negative = leading); "
+                   "default 1.0.")
 @click.option("--profile", "profile_path", type=click.Path(path_type=Path), default=None,
               help="Load profile CSV: t_s,l1_w,l2_w[,pf1,pf2] (mutually exclusive with --l1-w).")
 @click.option("--duration-s", type=float, required=True, help="Length of the run [s].")
@@ -145,8 +146,9 @@ def _print_table(result: MeterRunResult, data: dict[str, object]) -> None:
               help="Cap the JSON list of LED toggle times (default: complete).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def simulate(
-    model: str, rating_a: str, service: str, l1_w: float | None, l2_w: float | None, pf: float,
-    profile_path: Path | None, duration_s: float, ct1: str, ct2: str, v1: str, v2: str,
+    model: str, rating_a: str, service: str, l1_w: float | None, l2_w: float | None,
+    pf: float | None, profile_path: Path | None, duration_s: float, ct1: str, ct2: str,
+    v1: str, v2: str,
     voltage_v: float, register_mode: str, demand_method: str, demand_fill: str,
     counter_wh: str | None, start_on: bool, serial: str, tamper_open_s: float | None,
     tamper_close_s: float | None, max_led_toggles: int | None, as_json: bool,
@@ -157,11 +159,12 @@ def simulate(
     """
     if (l1_w is None) == (profile_path is None):
         raise click.UsageError("give exactly one of --l1-w (constant load) or --profile (CSV)")
-    if profile_path is not None and l2_w is not None:
-        raise click.UsageError("--l2-w goes with --l1-w, not with --profile")
+    if profile_path is not None and (l2_w is not None or pf is not None):
+        raise click.UsageError("--l2-w and --pf go with --l1-w; a profile has its own columns")
     try:
         result = _build(
-            model, int(rating_a), service.lower(), l1_w, l2_w, pf, profile_path, duration_s,
+            model, int(rating_a), service.lower(), l1_w, l2_w, 1.0 if pf is None else pf,
+            profile_path, duration_s,
             Wiring(ct1=ct1, ct2=ct2, v1=v1, v2=v2), voltage_v, register_mode, demand_method,
             demand_fill, None if counter_wh is None else float(counter_wh), start_on, serial,
             tamper_open_s, tamper_close_s)

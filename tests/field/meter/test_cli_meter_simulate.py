@@ -61,6 +61,13 @@ def test_ct1_reversed_shows_reverse_phase() -> None:
     assert data["element_power_w"] == [-1200.0, 1200.0]
 
 
+def test_leading_pf_and_single_service() -> None:
+    data = _json("--model", "6PSMT-C02", "--service", "single", "--l1-w", "1000",
+                 "--l2-w", "500", "--pf", "-0.8", "--duration-s", "3600")
+    assert data["register_wh"] == pytest.approx(1000.0)
+    assert data["pulses"]["kh100"] == 10
+
+
 def test_v2_open_and_network_service() -> None:
     data = _json("--model", "6PSMT-C02", "--l1-w", "1200", "--l2-w", "1200",
                  "--duration-s", "3600", "--v2", "open")
@@ -121,6 +128,10 @@ def test_readable_table() -> None:
          "exactly one"),
         (["--model", "6PSMT-C02", "--l1-w", "100", "--duration-s", "60",
           "--tamper-close-s", "5"], "tamper-open-s"),
+        (["--model", "6PSMT-C02", "--profile", "x.csv", "--pf", "0.9", "--duration-s", "60"],
+         "--pf"),
+        (["--model", "6PSMT-C02", "--l1-w", "100", "--duration-s", "60", "--pf", "-0.3"],
+         "power factor"),
         (["--model", "6PSMT-C02", "--l1-w", "100", "--duration-s", "60", "--ct1", "sideways"],
          "sideways"),
     ],
