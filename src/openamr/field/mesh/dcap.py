@@ -1,0 +1,75 @@
+"""The DCAP's radio side: the root of the mesh.
+
+It beacons (Trickle) from power-up, takes every uplink frame that reaches it (dropping duplicate
+copies), remembers the path each device's last frame took (its downlink route) and hands the
+frames to the backhaul every ``dcap_upload_s`` (900 s, the Tehama upload period) — join
+requests and events at once, so a join completes in about a minute.  Downlinks returned by
+the backhaul (ACKs with gap requests, join responses) are routed back along those paths.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from openamr.field.mesh.node import Packet
+from openamr.field.mesh.router import RouterNode
+from openamr.frames import DeviceRole, FrameType
+
+if TYPE_CHECKING:
+    from openamr.field.mesh.network import Network
+
+__all__ = ["Dcap"]
+
+_URGENT = (FrameType.JOIN_REQUEST, FrameType.EVENT)
+
+
+class Dcap(RouterNode):
+    """The root: always joined while powered."""
+
+    role = DeviceRole.DCAP
+
+    def __init__(self, net: Network, idx: int, eui: int) -> None:
+        super().__init__(net, idx, eui)
+        self.batch: list[bytes] = []
+        self.routes: dict[int, list[int]] = {}
+        """Downlink route per device EUI: node indices, DCAP first."""
+        self.frames_received = 0
+        self.uploads = 0
+        self.downlinks = 0
+
+    def power_on(self) -> None:
+        """Boot: become the root and start beaconing and uploading."""
+        now = self.net.kernel.now_s
+        self.powered_s = self.joined_s = now
+        self.joined = True
+        self.listening = True
+        self.rank = self.net.params.min_hop_rank_increase
+        self.hops = 0
+        self.path_etx = 0.0
+        self.trickle.start()
+        self.net.kernel.after(self.net.params.dcap_upload_s, self._upload_tick)
+        self.net.log("joined", self)
+
+    def receive_up(self, pkt: Packet, from_idx: int) -> None:
+        if not self.dedup.first_time(pkt.src, pkt.counter):
+            return
+        self.frames_received += 1
+        self.routes[self.net.nodes[pkt.src].eui] = pkt.chain[::-1]
+        self.net.on_delivered(pkt)
+        self.batch.append(pkt.data)
+        if pkt.frame_type in _URGENT:
+            self.flush()
+
+    def flush(self) -> None:
+        """Hand the batch to the backhaul and route the answers."""
+        if not self.batch:
+            return
+        frames, self.batch = self.batch, []
+        self.uploads += 1
+        downlinks = self.net.backhaul(frames, self.net.kernel.now_s)
+        self.downlinks += len(downlinks)
+        self.net.deliver_downlinks(downlinks, self.routes)
+
+    def _upload_tick(self) -> None:
+        self.flush()
+        self.net.kernel.after(self.net.params.dcap_upload_s, self._upload_tick)

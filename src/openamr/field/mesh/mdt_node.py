@@ -1,0 +1,397 @@
+"""An MDT on the radio: drives the MDT's power state table (manual §5.2) over the mesh.
+
+The power state machine (:class:`openamr.field.mdt.power_states.PowerStateMachine`) decides;
+this node performs its actions: timers become kernel wake-ups, ``start_search`` turns the
+receiver on and sends a DIS (joined neighbours answer with beacons within a Trickle Imin),
+``send_join`` picks the best parent after the join handshake and sends a join request sealed
+under the install-code key, ``start_reporting`` schedules the hourly uplinks.
+
+Interval records come from the meter's pulses, computed up front for the whole run
+(``energy_wh`` per 15-minute interval); the MDT closes them by index: record ``seq`` covers
+interval ``first_interval + seq``.  On each report it sends the records it has not sent yet, the
+ranges the head-end asked for (``Ack.gaps``) and, when nothing was acknowledged for
+``ack_timeout_s``, everything unacknowledged again (a lost last frame leaves no gap for the
+head-end to see).  ``Ack.acked_seq`` releases records.  After ``max_missed_acks`` reports with
+no end-to-end ACK, or an uplink that fails every retry on every candidate, the parent is lost
+and the MDT searches again.
+
+The battery ledger charges receive, transmit and LED time plus the sleep floor; its projection
+(years of life at the average current so far) is a KPI.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from openamr.field.mdt.power_states import (
+    Action,
+    MdtEvent,
+    PowerParams,
+    PowerState,
+    PowerStateMachine,
+)
+from openamr.field.mesh.join import accept_join_response, join_request
+from openamr.field.mesh.node import MeshNode, Packet
+from openamr.field.mesh.routing import Candidate, choose_parent
+from openamr.field.mesh.security import DeviceSecurity
+from openamr.frames import (
+    NO_SEQ,
+    Ack,
+    DeviceRole,
+    FrameType,
+    IntervalFlag,
+    IntervalRecord,
+    Intervals,
+    JoinResponse,
+)
+from openamr.units import INTERVAL_LENGTH_S
+
+if TYPE_CHECKING:
+    from openamr.field.mesh.network import Network
+
+__all__ = ["MdtNode"]
+
+_AWAKE = (PowerState.SEARCHING, PowerState.JOINING)
+_REPORTING = (PowerState.JOINED, PowerState.JOINED_LED)
+
+
+class MdtNode(MeshNode):
+    """A battery MDT wired to one meter."""
+
+    role = DeviceRole.MDT
+
+    def __init__(self, net: Network, idx: int, eui: int, install_code: bytes | str,
+                 energy_wh: npt.NDArray[np.int64], first_interval: int = 0, *,
+                 model: str = "TW-113", power_params: PowerParams | None = None) -> None:
+        super().__init__(net, idx, eui)
+        p = net.params
+        self.security = DeviceSecurity(eui, install_code)
+        self.model = model
+        self.psm = PowerStateMachine(power_params or PowerParams(
+            join_timeout_s=p.join_handshake_s + p.join_timeout_s))
+        self.energy_wh = np.asarray(energy_wh, dtype=np.int64)
+        """Energy of each interval of the run [Wh] (pulses x Kh), by global interval index."""
+        self.cum_wh = np.concatenate(([0], np.cumsum(self.energy_wh[first_interval:])))
+        self.first_interval = first_interval
+        self.sent_end = 0
+        """Records with seq below this were sent at least once."""
+        self.acked_end = 0
+        """Records with seq below this are stored at the head-end."""
+        self.gaps: deque[list[int]] = deque()
+        self.report_period_s = p.report_period_s
+        self.missed_acks = 0
+        self._awaiting_ack = False
+        self._acked_this_wake = False
+        self._last_ack_s = 0.0
+        self._timer_gen: dict[str, int] = {}
+        self._report_gen = 0
+        self._search_on_s: float | None = None
+        self.charge_mas = 0.0
+        """Charge drawn above the sleep floor [mA·s]."""
+        self.searches = 0
+        n = max(0, self.energy_wh.size - first_interval)
+        self.delivered_s = np.full(n, np.inf)
+        """When each record first reached the DCAP [sim s] (inf: never) — a KPI oracle."""
+
+    # ------------------------------------------------------------------ state machine driver
+    def turn_on(self) -> None:
+        """The first meter pulse (or a long press) turns the MDT on."""
+        if self.powered_s is None:
+            self.powered_s = self.net.kernel.now_s
+        self._handle(MdtEvent.PULSE)
+
+    def press(self, held_s: float) -> None:
+        """A button press of ``held_s`` [s]."""
+        self._run(self.psm.on_button(held_s, self.net.kernel.now_s))
+
+    def _handle(self, event: MdtEvent) -> None:
+        self._run(self.psm.handle(event, self.net.kernel.now_s))
+
+    def _run(self, actions: tuple[Action, ...]) -> None:
+        for a in actions:
+            self._act(a)
+
+    def _act(self, a: Action) -> None:
+        k = self.net.kernel
+        if a.kind == "start_timer":
+            assert a.name is not None
+            assert a.duration_s is not None
+            gen = self._timer_gen.get(a.name, 0) + 1
+            self._timer_gen[a.name] = gen
+            k.after(a.duration_s, self._timer, a.name, gen)
+        elif a.kind == "cancel_timer":
+            self._timer_gen[a.name or ""] = self._timer_gen.get(a.name or "", 0) + 1
+        elif a.kind == "start_search":
+            self._radio_on()
+            self.searches += 1
+            self.candidates.clear()
+            self.net.log("search", self)
+            self.net.broadcast_dis(self)
+        elif a.kind == "stop_radio":
+            self._radio_off()
+        elif a.kind == "send_join":
+            gen = self._timer_gen.get("handshake", 0) + 1
+            self._timer_gen["handshake"] = gen
+            k.after(self.net.params.join_handshake_s, self._send_join, gen)
+        elif a.kind == "start_reporting":
+            self._radio_off()
+            self._report_gen += 1
+            first = self.report_period_s * self.net.medium.uniform()
+            k.after(first, self._report, self._report_gen)
+        elif a.kind == "stop_reporting":
+            self._report_gen += 1
+        elif a.kind == "send_data":
+            self._wake()
+        elif a.kind == "led":
+            self.charge_mas += self.net.params.led_current_ma * (a.duration_s or 0.0)
+
+    def _timer(self, name: str, gen: int) -> None:
+        if self._timer_gen.get(name) != gen:
+            return
+        if name == "led":
+            self.charge_mas += self.net.params.led_current_ma * self.psm.params.led_solid_s
+        self._run(self.psm.on_timer(name, self.net.kernel.now_s))
+
+    def _radio_on(self) -> None:
+        if self._search_on_s is None:
+            self._search_on_s = self.net.kernel.now_s
+            self.net.listening.add(self.idx)
+
+    def _radio_off(self) -> None:
+        if self._search_on_s is not None:
+            p = self.net.params
+            self.charge_mas += (p.rx_current_ma * p.search_rx_duty_ratio
+                                * (self.net.kernel.now_s - self._search_on_s))
+            self._search_on_s = None
+            self.net.listening.discard(self.idx)
+
+    def awake_for_downlink(self) -> bool:
+        return self.psm.state in _AWAKE
+
+    # ------------------------------------------------------------------ search and join
+    def on_beacon(self, sender: int, rank: int, hops: int, path_etx: float, rssi_dbm: float,
+                  ) -> None:
+        now = self.net.kernel.now_s
+        self.candidates[sender] = Candidate(rank, hops, path_etx, rssi_dbm, now)
+        p = self.net.params
+        if (self.psm.state == PowerState.SEARCHING and hops < p.max_hops
+                and rssi_dbm >= self.net.medium.sensitivity_dbm + p.candidate_margin_db):
+            self._handle(MdtEvent.BEACON_HEARD)
+
+    def _send_join(self, gen: int) -> None:
+        if self._timer_gen.get("handshake") != gen or self.psm.state != PowerState.JOINING:
+            return
+        parent, _ = choose_parent(self.candidates, self.estimator, None, self.net.params,
+                                  self.net.medium.sensitivity_dbm)
+        if parent is None:
+            self._handle(MdtEvent.JOIN_FAILED)
+            return
+        self.parent = parent
+        data, counter = join_request(self.security, self.net.nodes[0].eui, DeviceRole.MDT,
+                                     model=self.model, battery_mv=3000)
+        self._uplink(Packet(data, self.idx, counter, FrameType.JOIN_REQUEST,
+                            self.net.kernel.now_s, [self.idx]))
+
+    def receive_down(self, data: bytes) -> None:
+        frame = self.security.open(data)
+        if frame is None:
+            return
+        payload = frame.payload
+        if isinstance(payload, JoinResponse):
+            if self.psm.state != PowerState.JOINING:
+                return
+            if accept_join_response(self.security, payload):
+                now = self.net.kernel.now_s
+                self.joined = True
+                if self.joined_s is None:
+                    self.joined_s = now
+                if payload.report_period_s:
+                    self.report_period_s = float(payload.report_period_s)
+                self._last_ack_s = now
+                self.missed_acks = 0
+                self._update_path()
+                self.net.log("joined", self, parent=f"{self.net.nodes[self.parent].eui:016x}"
+                             if self.parent is not None else None, hops=self.hops)
+                self._handle(MdtEvent.JOIN_OK)
+            else:
+                self._handle(MdtEvent.JOIN_FAILED)
+        elif isinstance(payload, Ack):
+            self._on_ack(payload)
+
+    def _update_path(self) -> None:
+        if self.parent is None:
+            return
+        cand = self.candidates.get(self.parent)
+        if cand is not None:
+            self.hops = cand.hops + 1
+            self.path_etx = cand.path_etx + self.estimator.get(self.parent, cand.rssi_dbm)
+
+    # ------------------------------------------------------------------ reporting
+    def closed_end(self) -> int:
+        """Records closed so far (seq < this)."""
+        k_end = int(self.net.kernel.now_s // INTERVAL_LENGTH_S) - self.first_interval
+        return max(0, min(k_end, self.delivered_s.size))
+
+    def register_wh(self) -> int:
+        """The MDT's running total [Wh]: every closed interval's energy."""
+        return int(self.cum_wh[self.closed_end()])
+
+    def _report(self, gen: int) -> None:
+        if gen != self._report_gen:
+            return
+        p = self.net.params
+        jitter = 1.0 + p.report_jitter_ratio * (2.0 * self.net.medium.uniform() - 1.0)
+        self.net.kernel.after(self.report_period_s * jitter, self._report, gen)
+        self._wake()
+
+    def _wake(self) -> None:
+        if self.psm.state not in _REPORTING:
+            return
+        p = self.net.params
+        now = self.net.kernel.now_s
+        closed = self.closed_end()
+        horizon = closed - int(p.buffer_days * 86400 / INTERVAL_LENGTH_S)
+        if self.acked_end < self.sent_end and now - self._last_ack_s > p.ack_timeout_s:
+            self.gaps.append([self.acked_end, self.sent_end - 1])
+            self._last_ack_s = now
+        frames_left = 1 + p.gap_frames_per_wake
+        any_ok = False
+        failed = False
+        # new records first, then gap ranges
+        while self.sent_end < closed and frames_left > 0:
+            a = max(self.sent_end, horizon)
+            b = min(closed, a + p.records_per_report)
+            if not self._send_records(a, b):
+                failed = True
+                break
+            any_ok = True
+            self.sent_end = b
+            frames_left -= 1
+        while self.gaps and frames_left > 0 and not failed:
+            first, last = self.gaps[0]
+            first = max(first, horizon, self.acked_end)
+            last = min(last, self.sent_end - 1)
+            if first > last:
+                self.gaps.popleft()
+                continue
+            b = min(last + 1, first + p.records_per_report)
+            if not self._send_records(first, b):
+                failed = True
+                break
+            any_ok = True
+            frames_left -= 1
+            if b > last:
+                self.gaps.popleft()
+            else:
+                self.gaps[0][0] = b
+        if any_ok:
+            self._poll_parent()
+        if self._awaiting_ack and not self._acked_this_wake:
+            self.missed_acks += 1
+        elif self._acked_this_wake:
+            self.missed_acks = 0
+        self._acked_this_wake = False
+        self._awaiting_ack = any_ok
+        if failed and not any_ok:
+            self.missed_acks = max(self.missed_acks, 1)
+        if self.missed_acks >= p.max_missed_acks or (failed and self.parent is None):
+            self.missed_acks = 0
+            self.net.log("parent_lost", self)
+            self.joined = False
+            self.parent = None
+            self._handle(MdtEvent.PARENT_LOST)
+
+    def _send_records(self, a: int, b: int) -> bool:
+        base = self.net.epoch_s + (self.first_interval + a) * INTERVAL_LENGTH_S
+        energy = self.energy_wh[self.first_interval + a:self.first_interval + b].tolist()
+        joined_s = self.joined_s if self.joined_s is not None else float("inf")
+        records = tuple(
+            IntervalRecord(a + i, base + i * INTERVAL_LENGTH_S, e,
+                           IntervalFlag.NONE if (self.first_interval + a + i + 1)
+                           * INTERVAL_LENGTH_S > joined_s else IntervalFlag.CLOCK_UNSYNCED)
+            for i, e in enumerate(energy))
+        payload = Intervals(int(self.cum_wh[b]), records)
+        data, counter = self.security.seal(self.net.nodes[0].eui, payload)
+        pkt = Packet(data, self.idx, counter, FrameType.INTERVALS, self.net.kernel.now_s,
+                     [self.idx], a, b - 1)
+        return self._uplink(pkt)
+
+    def _uplink(self, pkt: Packet) -> bool:
+        """Send to the parent; on failure try the next-best candidate once (re-parent)."""
+        p = self.net.params
+        before = self.tx_attempts
+        ok = self.parent is not None and self.net.send_up(self, pkt)
+        if not ok:
+            failed = {self.parent} if self.parent is not None else set()
+            alt, _ = choose_parent(self.candidates, self.estimator, None, p,
+                                   self.net.medium.sensitivity_dbm, excluded=failed)
+            if alt is not None:
+                old, self.parent = self.parent, alt
+                ok = self.net.send_up(self, pkt)
+                if ok:
+                    self.parent_changes += 1
+                    self._update_path()
+                    self.net.log("parent_changed", self,
+                                 parent=f"{self.net.nodes[alt].eui:016x}")
+                else:
+                    self.parent = old
+        tries = self.tx_attempts - before
+        self.charge_mas += tries * (p.tx_current_ma * p.frame_tx_s + p.rx_current_ma * p.ack_rx_s)
+        return ok
+
+    def _poll_parent(self) -> None:
+        if self.parent is None:
+            return
+        parent = self.net.nodes[self.parent]
+        held = parent.held.pop(self.idx, None)
+        if not held:
+            return
+        medium = self.net.medium
+        retries = self.net.params.mac_max_retries
+        for data in held:
+            for _ in range(retries + 1):
+                if medium.delivered(parent.idx, self.idx, len(data)):
+                    self.receive_down(data)
+                    break
+
+    def _on_ack(self, ack: Ack) -> None:
+        self._acked_this_wake = True
+        self._last_ack_s = self.net.kernel.now_s
+        if ack.acked_seq != NO_SEQ and ack.acked_seq + 1 > self.acked_end:
+            self.acked_end = min(ack.acked_seq + 1, self.sent_end)
+        for first, last in ack.gaps:
+            if last >= self.acked_end:
+                self.gaps.append([max(first, self.acked_end), last])
+
+    def frame_delivered(self, pkt: Packet, sim_t_s: float) -> None:
+        if pkt.seq_first >= 0:
+            view = self.delivered_s[pkt.seq_first:pkt.seq_last + 1]
+            np.minimum(view, sim_t_s, out=view)
+
+    # ------------------------------------------------------------------ battery
+    def battery_used_mah(self) -> float:
+        """Charge drawn since power-on [mAh], sleep floor included."""
+        if self.powered_s is None:
+            return 0.0
+        now = self.net.kernel.now_s
+        extra = 0.0
+        if self._search_on_s is not None:
+            p = self.net.params
+            extra = p.rx_current_ma * p.search_rx_duty_ratio * (now - self._search_on_s)
+        sleep = self.net.params.sleep_current_ma * (now - self.powered_s)
+        return (self.charge_mas + extra + sleep) / 3600.0
+
+    def battery_projection_years(self) -> float:
+        """Years a full battery lasts at the average current since power-on."""
+        if self.powered_s is None:
+            return float("inf")
+        elapsed_s = self.net.kernel.now_s - self.powered_s
+        used = self.battery_used_mah()
+        if elapsed_s <= 0 or used <= 0:
+            return float("inf")
+        avg_ma = used * 3600.0 / elapsed_s
+        return self.net.params.battery_mah / avg_ma / (365.25 * 24)

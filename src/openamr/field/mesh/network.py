@@ -1,0 +1,199 @@
+"""The mesh as a whole: nodes, the medium between them, and the way frames cross it.
+
+The :class:`Network` owns the kernel, the :class:`~openamr.field.mesh.medium.Medium`, the
+parameters and the nodes (index 0 is the DCAP).  Nodes ask it to broadcast a beacon or a DIS,
+to move a frame one hop up (link ACK and retries through :func:`~openamr.field.mesh.mac.unicast`)
+and to route a downlink from the DCAP.  Beacons are events carrying a value (never bytes);
+every application frame is real bytes end to end.
+
+Backhaul: a plain callable ``backhaul(frames, sim_t_s) -> downlinks`` takes the frames that
+reached the DCAP and returns the downlink frames to route back (the head-end's ingest, or a
+stand-in).  The field never imports the head-end.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import IO, Any
+
+from openamr.field.mesh.mac import unicast
+from openamr.field.mesh.medium import Medium
+from openamr.field.mesh.node import MeshNode, Packet
+from openamr.field.mesh.params import MeshParams
+from openamr.field.sim.kernel import Kernel
+from openamr.frames import DeviceRole, peek_header
+
+__all__ = ["Backhaul", "Network"]
+
+Backhaul = Callable[[list[bytes], float], list[bytes]]
+"""``backhaul(uplink frames, sim_t_s) -> downlink frames``."""
+
+
+class Network:
+    """Nodes, medium, kernel and backhaul of one DCAP's mesh."""
+
+    def __init__(self, kernel: Kernel, medium: Medium, params: MeshParams, backhaul: Backhaul,
+                 *, epoch_s: int = 0, trace: IO[str] | None = None) -> None:
+        self.kernel = kernel
+        self.medium = medium
+        self.params = params
+        self.backhaul = backhaul
+        self.epoch_s = epoch_s
+        """UTC epoch second of simulation time 0 [s]."""
+        self.trace = trace
+        self.nodes: list[MeshNode] = []
+        self.by_eui: dict[int, int] = {}
+        self.mains: set[int] = set()
+        """Indices of mains-powered nodes (DCAP, repeaters): they listen while powered."""
+        self.listening: set[int] = set()
+        """Battery nodes (MDTs) whose receiver is on to search for beacons."""
+        self.hop_failures = 0
+        self.hops_tried = 0
+        self.delivered_frames = 0
+        self.delivered_hops = 0
+        self._mains_cache: dict[int, list[tuple[int, float, float]]] = {}
+        #: per directed link (src, dst): [attempts, acked frames, frames]
+        self.link_stats: dict[tuple[int, int], list[int]] = {}
+
+    # ----------------------------------------------------------------- building
+    def add(self, node: MeshNode) -> None:
+        """Register ``node`` (its ``idx`` must be the next index)."""
+        if node.idx != len(self.nodes):
+            raise ValueError("nodes must be added in index order")
+        self.nodes.append(node)
+        self.by_eui[node.eui] = node.idx
+        if node.role != DeviceRole.MDT:
+            self.mains.add(node.idx)
+            self._mains_cache.clear()
+
+    def log(self, kind: str, node: MeshNode | None = None, **fields: Any) -> None:
+        """Write one JSONL trace record (only when tracing)."""
+        if self.trace is None:
+            return
+        rec: dict[str, Any] = {"sim_t_s": round(self.kernel.now_s, 3), "kind": kind}
+        if node is not None:
+            rec["node"] = f"{node.eui:016x}"
+            rec["role"] = node.role.name.lower()
+        rec.update(fields)
+        self.trace.write(json.dumps(rec, sort_keys=True) + "\n")
+
+    # ----------------------------------------------------------------- broadcast
+    def broadcast_beacon(self, sender: MeshNode) -> None:
+        """``sender`` beacons: every listening node that hears it is told (a value, no bytes)."""
+        links = self.medium.links[sender.idx]
+        draw = self.medium.uniform
+        nodes = self.nodes
+        rank, hops, etx = sender.rank, sender.hops, sender.path_etx
+        for j, rssi, p in self._mains_links(sender.idx):
+            if p >= 1.0 or draw() < p:
+                nodes[j].on_beacon(sender.idx, rank, hops, etx, rssi)
+        for j in list(self.listening):
+            link = links.get(j)
+            if link is not None and (link[1] >= 1.0 or draw() < link[1]):
+                nodes[j].on_beacon(sender.idx, rank, hops, etx, link[0])
+
+    def broadcast_dis(self, sender: MeshNode) -> None:
+        """A searching node solicits beacons from the mains-powered nodes that hear it."""
+        draw = self.medium.uniform
+        for j, _, p in self._mains_links(sender.idx):
+            if p >= 1.0 or draw() < p:
+                self.nodes[j].on_dis(sender.idx)
+
+    def _mains_links(self, idx: int) -> list[tuple[int, float, float]]:
+        cached = self._mains_cache.get(idx)
+        if cached is None:
+            links = self.medium.links[idx]
+            cached = [(j, links[j][0], links[j][1]) for j in sorted(self.mains) if j in links]
+            self._mains_cache[idx] = cached
+        return cached
+
+    # ----------------------------------------------------------------- unicast
+    def hop(self, sender: MeshNode, receiver_idx: int, length_bytes: int) -> bool:
+        """One acknowledged unicast ``sender → receiver``; updates ETX; True if link-ACKed.
+
+        A receiver that cannot take children (unpowered, not joined) never ACKs.
+        """
+        receiver = self.nodes[receiver_idx]
+        self.hops_tried += 1
+        rssi = self.medium.links[sender.idx].get(receiver_idx)
+        if receiver.accepts_children and rssi is not None:
+            ex = unicast(self.medium, sender.idx, receiver_idx, length_bytes,
+                         self.params.mac_max_retries)
+            attempts, acked = ex.attempts, ex.acked
+        else:
+            attempts, acked = self.params.mac_max_retries + 1, False
+        sender.tx_attempts += attempts
+        stats = self.link_stats.get((sender.idx, receiver_idx))
+        if stats is None:
+            stats = self.link_stats[(sender.idx, receiver_idx)] = [0, 0, 0]
+        stats[0] += attempts
+        stats[1] += acked
+        stats[2] += 1
+        sender.estimator.update(receiver_idx, rssi[0] if rssi else -200.0, attempts, acked)
+        if not acked:
+            sender.tx_failures += 1
+            self.hop_failures += 1
+        return acked
+
+    def send_up(self, sender: MeshNode, pkt: Packet) -> bool:
+        """Move ``pkt`` from ``sender`` to its parent; the parent takes custody on success."""
+        parent = sender.parent
+        if parent is None:
+            return False
+        if not self.hop(sender, parent, len(pkt.data)):
+            return False
+        pkt.chain.append(parent)
+        self.nodes[parent].receive_up(pkt, sender.idx)
+        return True
+
+    def on_delivered(self, pkt: Packet) -> None:
+        """A frame reached the DCAP (called once per frame, duplicates already dropped)."""
+        self.delivered_frames += 1
+        self.delivered_hops += len(pkt.chain) - 1
+        self.nodes[pkt.src].frame_delivered(pkt, self.kernel.now_s)
+
+    # ----------------------------------------------------------------- downlink
+    def route_down(self, data: bytes, route: list[int]) -> None:
+        """Carry a downlink along ``route`` (DCAP first, destination last), hop by hop.
+
+        The destination's parent holds frames for a sleeping MDT until it next wakes
+        (indirect transmission); a lost hop drops the frame (end-to-end timers recover).
+        """
+        nodes = self.nodes
+        for k in range(len(route) - 1):
+            a, b = nodes[route[k]], nodes[route[k + 1]]
+            if not a.accepts_children and k > 0:
+                return
+            if k == len(route) - 2 and b.role == DeviceRole.MDT and not b.awake_for_downlink():
+                a.hold_for_child(b.idx, data)
+                return
+            if b.idx not in self.medium.links[a.idx] or not self.medium.delivered(
+                    a.idx, b.idx, len(data)):
+                # the link-layer retries of a downlink are folded into one draw per attempt
+                ok = False
+                for _ in range(self.params.mac_max_retries):
+                    if b.idx in self.medium.links[a.idx] and self.medium.delivered(
+                            a.idx, b.idx, len(data)):
+                        ok = True
+                        break
+                if not ok:
+                    self.hop_failures += 1
+                    return
+            if k == len(route) - 2:
+                b.receive_down(data)
+                return
+            if not b.accepts_children:
+                return
+
+    def deliver_downlinks(self, downlinks: list[bytes], routes: dict[int, list[int]]) -> None:
+        """Route frames from the backhaul by their destination."""
+        for data in downlinks:
+            try:
+                dst = peek_header(data).dst
+            except Exception:
+                continue
+            route = routes.get(dst)
+            if route is None:
+                continue
+            self.route_down(data, route)

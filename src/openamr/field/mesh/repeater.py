@@ -1,0 +1,298 @@
+"""A repeater: mains powered, backup battery, store-and-forward.
+
+States (LED): ``UNPOWERED`` (off), ``SEARCHING`` (slow flash: listens ``rep_scan_window_s``
+for beacons of joined nodes, then pauses ``rep_retry_s`` and retries forever), ``JOINING``
+(rapid flash: join request sent through the chosen parent), ``JOINED`` (solid 10 s, then off;
+beacons on Trickle, forwards its queue), ``ON_BATTERY`` (mains lost: a ``power.lost`` event
+goes up, it keeps forwarding for ``rep_backup_battery_s``, then it is ``UNPOWERED``).  Only
+joined nodes beacon, so a repeater powered before anything joined is in range stays
+searching: the manual's rule to power up from the DCAP outward.
+
+A joined repeater re-evaluates its parent before each beacon (MRHOF with hysteresis, never a
+descendant) and declares it lost when it has not heard it for ``parent_loss_beacons`` stable
+Trickle intervals or when the link ETX climbs above ``max_link_etx``; with no parent left it
+returns to ``SEARCHING`` (its children find out by their failed uplinks and re-parent).
+Counters survive power cycles through the persisted frame-counter reservation.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from openamr.field.mesh.join import accept_join_response, join_request
+from openamr.field.mesh.node import INFINITE_RANK, Packet
+from openamr.field.mesh.router import RouterNode
+from openamr.field.mesh.routing import choose_parent
+from openamr.field.mesh.security import DeviceSecurity
+from openamr.frames import Ack, DeviceRole, Event, EventKind, FrameType, JoinResponse
+
+if TYPE_CHECKING:
+    from openamr.field.mesh.network import Network
+
+__all__ = ["Repeater", "RepeaterState"]
+
+
+class RepeaterState(StrEnum):
+    """Power/network state of a repeater."""
+
+    UNPOWERED = "unpowered"
+    SEARCHING = "searching"
+    JOINING = "joining"
+    JOINED = "joined"
+    ON_BATTERY = "on_battery"
+
+
+_LED = {
+    RepeaterState.UNPOWERED: "off",
+    RepeaterState.SEARCHING: "slow_flash",
+    RepeaterState.JOINING: "rapid_flash",
+    RepeaterState.JOINED: "off",
+    RepeaterState.ON_BATTERY: "off",
+}
+
+
+class Repeater(RouterNode):
+    """A mains-powered router with a backup battery."""
+
+    role = DeviceRole.REPEATER
+
+    def __init__(self, net: Network, idx: int, eui: int, install_code: bytes | str,
+                 model: str = "TW-223") -> None:
+        super().__init__(net, idx, eui)
+        self.security = DeviceSecurity(eui, install_code)
+        self.model = model
+        self.state = RepeaterState.UNPOWERED
+        self.queue: deque[Packet] = deque()
+        self.dropped_frames = 0
+        self._gen = 0
+        self._retry_pending = False
+        self._restored_pending = False
+        self._joined_led_until_s = -1.0
+        self.events_sent: list[EventKind] = []
+
+    # ------------------------------------------------------------------ power
+    def power_on(self) -> None:
+        """Mains applied: start searching."""
+        now = self.net.kernel.now_s
+        if self.powered_s is None:
+            self.powered_s = now
+        self.state = RepeaterState.SEARCHING
+        self.net.log("power_on", self)
+        self._scan()
+
+    def power_lost(self) -> None:
+        """Mains lost: run on the backup battery if joined, else go dark."""
+        if self.state == RepeaterState.UNPOWERED:
+            return
+        if not self.joined:
+            self._unpower()
+            return
+        self.state = RepeaterState.ON_BATTERY
+        self.net.log("power_lost", self)
+        self._send_event(EventKind.POWER_LOST)
+        self._gen += 1
+        self.net.kernel.after(self.net.params.rep_backup_battery_s, self._battery_empty, self._gen)
+
+    def power_restored(self) -> None:
+        """Mains is back."""
+        if self.state == RepeaterState.ON_BATTERY:
+            self._gen += 1
+            self.state = RepeaterState.JOINED
+            self.net.log("power_restored", self)
+            self._send_event(EventKind.POWER_RESTORED)
+        elif self.state == RepeaterState.UNPOWERED:
+            self.security.reset()
+            self._restored_pending = True
+            self.power_on()
+
+    def _battery_empty(self, gen: int) -> None:
+        if gen == self._gen and self.state == RepeaterState.ON_BATTERY:
+            self._unpower()
+
+    def _unpower(self) -> None:
+        self._gen += 1
+        self.state = RepeaterState.UNPOWERED
+        self._leave()
+        self.listening = False
+        self.queue.clear()
+        self.held.clear()
+        self.candidates.clear()
+        self.parent = None
+        self.net.log("unpowered", self)
+
+    def led_pattern(self) -> str:
+        """The LED pattern now (solid for 10 s after joining)."""
+        if self.joined and self.net.kernel.now_s < self._joined_led_until_s:
+            return "solid"
+        return _LED[self.state]
+
+    # ------------------------------------------------------------------ search and join
+    def _scan(self) -> None:
+        self._gen += 1
+        self.listening = True
+        self.net.broadcast_dis(self)
+        self.net.kernel.after(self.net.params.rep_scan_window_s, self._scan_end, self._gen)
+
+    def _scan_end(self, gen: int) -> None:
+        if gen != self._gen or self.state != RepeaterState.SEARCHING:
+            return
+        parent, _ = choose_parent(self.candidates, self.estimator, None, self.net.params,
+                                  self.net.medium.sensitivity_dbm)
+        if parent is None:
+            self.listening = False
+            self.net.log("search_failed", self)
+            self.net.kernel.after(self.net.params.rep_retry_s, self._retry_scan, self._gen)
+            return
+        self.parent = parent
+        self.state = RepeaterState.JOINING
+        data, counter = join_request(self.security, self.net.nodes[0].eui, DeviceRole.REPEATER,
+                                     model=self.model)
+        pkt = Packet(data, self.idx, counter, FrameType.JOIN_REQUEST, self.net.kernel.now_s,
+                     [self.idx])
+        self.net.send_up(self, pkt)
+        self.net.kernel.after(self.net.params.join_timeout_s, self._join_timeout, self._gen)
+
+    def _retry_scan(self, gen: int) -> None:
+        if gen == self._gen and self.state == RepeaterState.SEARCHING:
+            self._scan()
+
+    def _join_timeout(self, gen: int) -> None:
+        if gen == self._gen and self.state == RepeaterState.JOINING:
+            self.net.log("join_failed", self)
+            self.state = RepeaterState.SEARCHING
+            self.parent = None
+            self._scan()
+
+    def receive_down(self, data: bytes) -> None:
+        if self.state == RepeaterState.UNPOWERED:
+            return
+        frame = self.security.open(data)
+        if frame is None:
+            return
+        payload = frame.payload
+        if isinstance(payload, JoinResponse) and self.state == RepeaterState.JOINING:
+            if accept_join_response(self.security, payload):
+                self._become_joined()
+            else:
+                self._join_timeout(self._gen)
+        elif isinstance(payload, Ack):
+            pass  # the event was stored; nothing to resend
+
+    def _become_joined(self) -> None:
+        now = self.net.kernel.now_s
+        self._gen += 1
+        self.state = RepeaterState.JOINED
+        self.joined = True
+        if self.joined_s is None:
+            self.joined_s = now
+        self._joined_led_until_s = now + 10.0
+        self._update_path()
+        self.trickle.start()
+        self.net.log("joined", self, parent=f"{self.net.nodes[self.parent].eui:016x}"
+                     if self.parent is not None else None, hops=self.hops)
+        if self._restored_pending:
+            self._restored_pending = False
+            self._send_event(EventKind.POWER_RESTORED)
+        self._pump()
+
+    def _leave(self) -> None:
+        self.joined = False
+        self.trickle.stop()
+        self.rank = INFINITE_RANK
+        self.path_etx = float("inf")
+
+    # ------------------------------------------------------------------ routing
+    def _update_path(self) -> None:
+        if self.parent is None:
+            return
+        cand = self.candidates.get(self.parent)
+        if cand is None:
+            return
+        link = self.estimator.get(self.parent, cand.rssi_dbm)
+        self.path_etx = cand.path_etx + link
+        self.hops = cand.hops + 1
+        self.rank = min(INFINITE_RANK - 1, max(cand.rank + self.net.params.min_hop_rank_increase,
+                                               int(self.path_etx * 128)))
+
+    def housekeeping(self) -> None:
+        if not self.joined:
+            return
+        p = self.net.params
+        now = self.net.kernel.now_s
+        horizon = now - p.parent_loss_beacons * p.beacon_stable_imax_s
+        for nbr in [n for n, c in self.candidates.items() if c.heard_s < horizon]:
+            del self.candidates[nbr]
+        self._reselect()
+
+    def _reselect(self, exclude: int | None = None) -> bool:
+        """Re-run parent selection; returns False when no parent is left (node leaves)."""
+        excluded: set[int] = set() if exclude is None else {exclude}
+        for _ in range(4):
+            current = self.parent if self.parent not in excluded else None
+            best, _ = choose_parent(self.candidates, self.estimator, current, self.net.params,
+                                    self.net.medium.sensitivity_dbm, excluded=excluded)
+            if best is not None and best != self.parent and self.is_descendant(best):
+                excluded.add(best)
+                continue
+            break
+        if best is None:
+            self.net.log("parent_lost", self)
+            self._leave()
+            self.state = RepeaterState.SEARCHING
+            self.parent = None
+            self._scan()
+            return False
+        if best != self.parent:
+            self.parent_changes += 1
+            self.net.log("parent_changed", self, parent=f"{self.net.nodes[best].eui:016x}")
+            self.parent = best
+            self.trickle.reset()
+        self._update_path()
+        return True
+
+    # ------------------------------------------------------------------ forwarding
+    def receive_up(self, pkt: Packet, from_idx: int) -> None:
+        if not self.dedup.first_time(pkt.src, pkt.counter):
+            return
+        self.queue.append(pkt)
+        if len(self.queue) > self.net.params.rep_queue_frames:
+            self.queue.popleft()
+            self.dropped_frames += 1
+        if len(self.queue) == 1 or not self._retry_pending:
+            self._pump()
+
+    @property
+    def accepts_children(self) -> bool:
+        return self.joined
+
+    def _pump(self) -> None:
+        while self.queue and self.joined:
+            pkt = self.queue[0]
+            if self.net.send_up(self, pkt):
+                self.queue.popleft()
+                continue
+            if self._reselect(exclude=None) and self.net.send_up(self, pkt):
+                self.queue.popleft()
+                continue
+            if not self._retry_pending and self.joined:
+                self._retry_pending = True
+                self.net.kernel.after(self.net.params.rep_retry_forward_s, self._retry_forward,
+                                      self._gen)
+            return
+
+    def _retry_forward(self, gen: int) -> None:
+        self._retry_pending = False
+        if gen == self._gen:
+            self._pump()
+
+    def _send_event(self, kind: EventKind) -> None:
+        if self.security.network_key is None:
+            return
+        t_s = int(self.net.epoch_s + self.net.kernel.now_s)
+        data, counter = self.security.seal(self.net.nodes[0].eui, Event(kind, t_s, 0))
+        self.events_sent.append(kind)
+        self.queue.append(Packet(data, self.idx, counter, FrameType.EVENT, self.net.kernel.now_s,
+                                 [self.idx]))
+        self._pump()
