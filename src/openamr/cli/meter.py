@@ -75,10 +75,15 @@ _SERVICES = [s.value for s in Service]
               help="Current through CT1 [A rms primary].")
 @click.option("--i2-a", type=float, default=None, callback=_non_negative,
               help="Current through CT2 [A rms primary].")
+@click.option("--angle1-deg", type=click.FloatRange(-360, 360), default=None,
+              help="Angle of element 1, theta = angle(V) - angle(I) [deg] (used without --pf1).")
+@click.option("--angle2-deg", type=click.FloatRange(-360, 360), default=None,
+              help="Angle of element 2 [deg] (used without --pf2).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def diagnose_cmd(service: str, p1_w: float, p2_w: float | None, pf1: float | None,
                  pf2: float | None, v1_v: float | None, v2_v: float | None, i1_a: float | None,
-                 i2_a: float | None, as_json: bool) -> None:
+                 i2_a: float | None, angle1_deg: float | None, angle2_deg: float | None,
+                 as_json: bool) -> None:
     """Installation findings from per-element measurements (codes such as wiring.ct_reversed).
 
     Example: openamr meter diagnose --service split --p1-w -1200 --p2-w 1200 --json
@@ -87,10 +92,10 @@ def diagnose_cmd(service: str, p1_w: float, p2_w: float | None, pf1: float | Non
     if svc.elements == 2 and p2_w is None:
         raise click.BadParameter("required for a dual-element service", param_hint="'--p2-w'")
     try:
-        readings = [ElementReading(p1_w, pf1, v1_v, i1_a)]
+        readings = [ElementReading(p1_w, pf1, v1_v, i1_a, angle1_deg)]
         if svc.elements == 2:
             assert p2_w is not None
-            readings.append(ElementReading(p2_w, pf2, v2_v, i2_a))
+            readings.append(ElementReading(p2_w, pf2, v2_v, i2_a, angle2_deg))
         findings = diagnose(svc, readings)
     except InputError as exc:
         raise _usage(exc) from exc

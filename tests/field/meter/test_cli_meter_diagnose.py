@@ -53,6 +53,12 @@ def test_network_wrong_phase() -> None:
     assert [(f["code"], f["element"]) for f in found] == [("wiring.ct_wrong_phase", 2)]
 
 
+def test_angles_instead_of_pf() -> None:
+    found = _findings("--service", "network", "--p1-w", "1200", "--p2-w", "-600",
+                      "--angle1-deg", "0", "--angle2-deg", "-120")
+    assert [(f["code"], f["element"]) for f in found] == [("wiring.ct_wrong_phase", 2)]
+
+
 def test_insufficient_load_element_null() -> None:
     found = _findings("--service", "split", "--p1-w", "0", "--p2-w", "0")
     assert [(f["code"], f["element"]) for f in found] == [("load.insufficient", None)]
@@ -80,6 +86,7 @@ def test_table_output() -> None:
     ["--service", "split", "--p1-w", "1"],
     ["--service", "split", "--p1-w", "abc", "--p2-w", "1"],
     ["--p1-w", "1", "--p2-w", "1"],
+    ["--service", "split", "--p1-w", "1", "--p2-w", "1", "--angle1-deg", "720"],
 ])
 def test_bad_input_exits_2(args: list[str]) -> None:
     code, _, output = _run(*args, "--json")

@@ -154,3 +154,12 @@ def test_custom_thresholds() -> None:
     assert diagnose("network", readings) == []
     assert [f.code for f in diagnose("network", readings, DiagnosisParams(pf_low=0.7))] == [
         "wiring.ct_wrong_phase"]
+
+
+def test_angle_gives_the_pf() -> None:
+    # CT2 on L1 of a network service, seen through angles only: θ2 = −120°
+    readings = [ElementReading(1200, angle_deg=0.0), ElementReading(-600, angle_deg=-120.0)]
+    assert [(f.code, f.element) for f in diagnose("network", readings)] == [
+        ("wiring.ct_wrong_phase", 2)]
+    with pytest.raises(InputError):
+        ElementReading(1.0, angle_deg=float("nan"))

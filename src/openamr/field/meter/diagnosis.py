@@ -92,16 +92,18 @@ class Finding:
 
 @dataclass(frozen=True)
 class ElementReading:
-    """What is known about one element: power always; PF, voltage, current when measured.
+    """What is known about one element: power always; PF, voltage, current, angle when measured.
 
     ``pf`` is the measured signed PF P/|S| in [−1, 1]; ``voltage_v`` [V] and ``current_a``
-    [A primary] are rms values.
+    [A primary] are rms values; ``angle_deg`` is θ = ∠V − ∠I [deg] (used for the PF, cos θ,
+    when ``pf`` is not given).
     """
 
     power_w: float
     pf: float | None = None
     voltage_v: float | None = None
     current_a: float | None = None
+    angle_deg: float | None = None
 
     def __post_init__(self) -> None:
         if not math.isfinite(self.power_w):
@@ -113,18 +115,24 @@ class ElementReading:
             if value is not None and not (math.isfinite(value) and value >= 0):
                 raise InputError(f"{name} must be a non-negative number; got {value}",
                                  where=name)
+        if self.angle_deg is not None and not math.isfinite(self.angle_deg):
+            raise InputError("angle must be a finite number of degrees", where="angle_deg")
 
     @classmethod
     def from_measurement(cls, m: ElementMeasurement) -> ElementReading:
         """A reading from a (scalar) :class:`ElementMeasurement` of the wiring model."""
         pf = float(m.pf)
+        angle = float(m.angle_deg)
         return cls(power_w=float(m.power_w), pf=None if math.isnan(pf) else pf,
-                   voltage_v=float(m.voltage_v), current_a=float(m.current_a))
+                   voltage_v=float(m.voltage_v), current_a=float(m.current_a),
+                   angle_deg=None if math.isnan(angle) else angle)
 
     def effective_pf(self) -> float | None:
-        """The given PF, else P/(V·I) when both are known and non-zero, else None."""
+        """The given PF, else cos θ, else P/(V·I) when both are known and non-zero, else None."""
         if self.pf is not None:
             return self.pf
+        if self.angle_deg is not None:
+            return math.cos(math.radians(self.angle_deg))
         if self.voltage_v and self.current_a:
             return max(-1.0, min(1.0, self.power_w / (self.voltage_v * self.current_a)))
         return None
