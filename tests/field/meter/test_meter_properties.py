@@ -12,6 +12,7 @@ from openamr.field.meter.meter import Meter
 from openamr.field.meter.outputs import pulse_counts_per_interval
 from openamr.field.meter.profile import LoadProfile
 from openamr.field.meter.registers import EnergyCurve
+from openamr.field.meter.wiring import Wiring
 
 MODEL = get_model("6PSMT-C02")
 
@@ -35,16 +36,30 @@ def profiles(draw: st.DrawFn) -> tuple[LoadProfile, float]:
     starts = starts[keep]
     l1 = np.array(draw(st.lists(power, min_size=n, max_size=n)))[keep]
     l2 = np.array(draw(st.lists(power, min_size=n, max_size=n)))[keep]
+    pf = st.one_of(st.just(1.0), st.floats(0.5, 1.0), st.floats(-1.0, -0.5))
+    pf1 = np.array(draw(st.lists(pf, min_size=n, max_size=n)))[keep]
+    pf2 = np.array(draw(st.lists(pf, min_size=n, max_size=n)))[keep]
     extra = draw(st.one_of(st.just(0.0), lengths))
     duration = float(starts[-1] + steps[-1] + extra)
-    return LoadProfile.from_steps(starts, l1, l2, 1.0, 1.0), duration
+    return LoadProfile.from_steps(starts, l1, l2, pf1, pf2), duration
+
+
+meters = st.builds(
+    Meter,
+    st.just(MODEL),
+    service=st.sampled_from(["split", "network", "network-ac", "single"]),
+    wiring=st.builds(Wiring, ct1=st.sampled_from(["normal", "reversed", "L2"]),
+                     ct2=st.sampled_from(["normal", "reversed", "L1"]),
+                     v2=st.sampled_from(["connected", "open"])),
+    register_mode=st.sampled_from(["net", "element"]),
+)
 
 
 @settings(max_examples=300, deadline=None)
-@given(profiles())
-def test_pulses_bracket_the_register(case: tuple[LoadProfile, float]) -> None:
+@given(profiles(), meters)
+def test_pulses_bracket_the_register(case: tuple[LoadProfile, float], meter: Meter) -> None:
     profile, duration_s = case
-    result = Meter(MODEL).run(profile, duration_s)
+    result = meter.run(profile, duration_s)
     data = result.to_json_dict()
     energy = data["register_wh"]
     pulses = data["pulses"]
