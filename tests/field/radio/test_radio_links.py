@@ -141,3 +141,13 @@ def test_slow_fading_is_symmetric_deterministic_and_bounded() -> None:
     assert not a.advance_to(3600 * 5 + 10)
     static = Medium(nodes, None, P, seed=1)
     assert not static.advance_to(1e6)
+
+
+def test_link_arrays_for_the_mesh() -> None:
+    medium = Medium(_nodes(), None, P, seed=2)
+    arrays = medium.link_arrays()
+    assert arrays.src.shape == arrays.dst.shape == arrays.rssi_dbm.shape
+    k = 3
+    assert medium.rssi_dbm(int(arrays.src[k]), int(arrays.dst[k])) == arrays.rssi_dbm[k]
+    assert medium.delivery_probability(int(arrays.src[k]), int(arrays.dst[k])) == \
+        pytest.approx(arrays.delivery_probability[k])

@@ -19,7 +19,7 @@ from openamr.field.radio.links import (
     link_matrix_dbm,
     link_table,
 )
-from openamr.field.radio.medium import Medium
+from openamr.field.radio.medium import LinkArrays, Medium
 from openamr.field.radio.params import RadioParams
 from openamr.field.radio.placement import Placement, placement_loss_db, placement_sigma_db
 from openamr.field.radio.propagation import (
@@ -31,6 +31,7 @@ from openamr.field.radio.propagation import (
 )
 
 __all__ = [
+    "LinkArrays",
     "LinkTable",
     "Medium",
     "Placement",

@@ -8,7 +8,7 @@ joined is the simulator's business, not the medium's.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -20,9 +20,22 @@ from openamr.field.radio.links import LinkTable, RadioNodes, link_table
 from openamr.field.radio.params import RadioParams
 from openamr.field.radio.propagation import Walls
 
-__all__ = ["Medium"]
+__all__ = ["LinkArrays", "Medium"]
 
 F64 = npt.NDArray[np.float64]
+
+
+class LinkArrays(NamedTuple):
+    """Flat arrays of the kept directed links (one entry per link)."""
+
+    src: npt.NDArray[np.int32]
+    """Transmitting node number."""
+    dst: npt.NDArray[np.int32]
+    """Receiving node number."""
+    rssi_dbm: F64
+    """Current RSSI [dBm]."""
+    delivery_probability: F64
+    """Probability [0, 1] that a ``reference_frame_bytes`` frame arrives."""
 
 
 class Medium:
@@ -89,6 +102,14 @@ class Medium:
             keep = rssi - self.params.sensitivity_dbm >= min_margin_db
             rx, rssi = rx[keep], rssi[keep]
         return rx, rssi
+
+    def link_arrays(self) -> LinkArrays:
+        """Every kept directed link as flat arrays, with the current fading applied."""
+        rssi = self.links.rssi_dbm
+        if self.params.fading_sigma_db:
+            rssi = rssi + self._fading.fading_db[self.links.pair]
+        p = delivery_probability(rssi - self.params.sensitivity_dbm, self.params)
+        return LinkArrays(self.links.tx, self.links.rx.copy(), rssi.copy(), p)
 
     def delivery_probability(self, tx: int, rx: int, frame_bytes: int | None = None) -> float:
         """Probability [0, 1] that one frame of ``frame_bytes`` from tx reaches rx."""

@@ -151,9 +151,52 @@ def walls_crossed_loss_db(ax: npt.ArrayLike, ay: npt.ArrayLike, a_floor: npt.Arr
     out = np.zeros(axa.shape[0], dtype=np.float64)
     if len(walls) == 0 or axa.shape[0] == 0:
         return out
-    for floor in np.unique(walls.floor):
-        idx = walls.on_floor(int(floor))
+    for floor, groups in _wall_groups(walls):
         sel = np.flatnonzero((fa == floor) | (fb == floor))
-        if sel.shape[0]:
-            out[sel] += _crossing_loss_db(axa[sel], aya[sel], bxa[sel], bya[sel], walls, idx)
+        if not sel.shape[0]:
+            continue
+        sx0 = np.minimum(axa[sel], bxa[sel])
+        sx1 = np.maximum(axa[sel], bxa[sel])
+        sy0 = np.minimum(aya[sel], bya[sel])
+        sy1 = np.maximum(aya[sel], bya[sel])
+        for idx, (gx0, gy0, gx1, gy1) in groups:
+            # only links whose bounding box meets the group's can cross one of its walls
+            hit = sel[(sx1 >= gx0) & (sx0 <= gx1) & (sy1 >= gy0) & (sy0 <= gy1)]
+            if hit.shape[0]:
+                out[hit] += _crossing_loss_db(axa[hit], aya[hit], bxa[hit], bya[hit], walls, idx)
     return out
+
+
+_GROUP_WALLS = 16
+
+
+def _wall_groups(walls: Walls) -> list[tuple[int, list[tuple[npt.NDArray[np.intp],
+                                                             tuple[float, float, float, float]]]]]:
+    """Per floor, the walls in spatially compact groups of about 16, with each group's
+    bounding box (x0, y0, x1, y1) [m]; cached on the ``Walls`` object."""
+    cached = walls.__dict__.get("_groups")
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    result = []
+    for floor in np.unique(walls.floor).tolist():
+        idx = walls.on_floor(int(floor))
+        cy = (walls.y1_m[idx] + walls.y2_m[idx]) / 2.0
+        cx = (walls.x1_m[idx] + walls.x2_m[idx]) / 2.0
+        # stripes of rows sorted by y, each stripe sorted by x: compact boxes
+        by_y = idx[np.lexsort((cx, cy))]
+        n_groups = max(1, -(-idx.shape[0] // _GROUP_WALLS))
+        stripes = max(1, round(n_groups**0.5))
+        groups = []
+        for stripe in np.array_split(by_y, stripes):
+            sx = (walls.x1_m[stripe] + walls.x2_m[stripe]) / 2.0
+            stripe = stripe[np.argsort(sx, kind="stable")]
+            for g in np.array_split(stripe, max(1, -(-stripe.shape[0] // _GROUP_WALLS))):
+                if g.shape[0] == 0:
+                    continue
+                xs = np.concatenate([walls.x1_m[g], walls.x2_m[g]])
+                ys = np.concatenate([walls.y1_m[g], walls.y2_m[g]])
+                groups.append((g, (float(xs.min()), float(ys.min()), float(xs.max()),
+                                   float(ys.max()))))
+        result.append((int(floor), groups))
+    object.__setattr__(walls, "_groups", result)
+    return result
