@@ -7,7 +7,7 @@ import io
 from datetime import datetime
 
 import pytest
-from conftest import DATA_END_S, DATA_START_S, GAP_START_S, LA, ApiClient
+from api_seed import DATA_END_S, DATA_START_S, GAP_START_S, LA, ApiClient
 
 from openamr.timeutil import epoch_s, format_utc
 
@@ -43,7 +43,8 @@ def test_intervals_are_half_open_and_accept_any_offset(client: ApiClient,
 
 
 def test_intervals_page_with_next_link_until_done(client: ApiClient, headers: Headers) -> None:
-    url: str | None = f"{URL}/intervals?start=2026-03-08T00:00:00-08:00&end=2026-03-09T00:00:00-07:00&limit=40"
+    url: str | None = (f"{URL}/intervals?start=2026-03-08T00:00:00-08:00"
+                        "&end=2026-03-09T00:00:00-07:00&limit=40")
     seen: list[str] = []
     pages = 0
     while url:
