@@ -58,7 +58,7 @@ def test_counts_for_some_rows_and_bad_input() -> None:
     with pytest.raises(InputError, match="negative"):
         fleet.append_counts(T0_S, [[-1]] * 4)
     fleet.append_counts(T0_S, np.full((4, 1), 18_001))
-    assert IntervalFlag.PULSE_OVERRUN in IntervalFlag(int(fleet.ring.flags[0, 0]))
+    assert IntervalFlag.RATE_LIMITED in IntervalFlag(int(fleet.ring.flags[0, 0]))
 
 
 def test_fleet_state_round_trip() -> None:

@@ -12,7 +12,8 @@ Sans-IO: the simulator drives it with events and simulation times ``sim_t_s`` [s
 * :mod:`~openamr.field.mdt.events` tamper/supply/temperature/clock events for the radio;
 * :mod:`~openamr.field.mdt.battery` charge ledger and life projections;
 * :mod:`~openamr.field.mdt.power_states` the transition table of manual §5.2;
-* :mod:`~openamr.field.mdt.device` the :class:`Mdt` composing them.
+* :mod:`~openamr.field.mdt.device` the :class:`Mdt` composing them;
+* :mod:`~openamr.field.mdt.uplink` its log and events as :mod:`openamr.frames` payloads.
 
 See docs/mdt.md.
 """
@@ -55,6 +56,14 @@ from openamr.field.mdt.pulse_input import (
 )
 from openamr.field.mdt.temperature import DeltaTemperatureRule, delta_report_mask
 from openamr.field.mdt.tou import TouSchedule
+from openamr.field.mdt.uplink import (
+    apply_ack,
+    apply_time_sync,
+    event_payload,
+    frame_records,
+    intervals_payload,
+    tou_schedule_from_frame,
+)
 from openamr.field.mdt.variants import VARIANTS, MdtVariant, TemperatureMode, variant_for_model
 
 __all__ = [
@@ -92,12 +101,18 @@ __all__ = [
     "TemperatureMode",
     "TouSchedule",
     "Transition",
+    "apply_ack",
+    "apply_time_sync",
     "debounce_mask",
     "delta_report_mask",
     "depth_for_days",
     "draw_drift_ppm",
+    "event_payload",
+    "frame_records",
+    "intervals_payload",
     "mah_from_as",
     "project_unjoined_life_days",
     "search_cycle_mah",
+    "tou_schedule_from_frame",
     "variant_for_model",
 ]

@@ -14,10 +14,10 @@ time gap without a seq gap).  Clock steps on sync (docs/mdt.md "Clock"):
   starts at the new clock's interval; skipped intervals are not made;
 * backward: the interval in progress *holds* its label and closes when the clock reaches its end
   again, so labels never repeat;
-* a step of ``clock_step_flag_s`` or more flags the intervals it touched ``CLOCK_STEP`` (and
+* a step of ``clock_step_flag_s`` or more flags the intervals it touched ``CLOCK_STEPPED`` (and
   ``PARTIAL`` when it crossed a boundary) and queues a ``clock.stepped`` event;
 * at the first sync of an unsynced clock, an interval in progress under another label closes at
-  once (flags ``CLOCK_UNSYNCED | CLOCK_STEP | PARTIAL``), whichever way the clock moved.
+  once (flags ``CLOCK_UNSYNCED | CLOCK_STEPPED | PARTIAL``), whichever way the clock moved.
 
 Sequence numbers are assigned when a record is stored: contiguous by construction.
 """
@@ -211,7 +211,10 @@ class Mdt:
         return tuple(out)
 
     def boot(self, sim_t_s: float) -> tuple[Action, ...]:
-        """After :meth:`from_state`: an MDT that was on before the restart starts searching."""
+        """After :meth:`from_state`: queue ``device.restarted``; an MDT that was on before the
+        restart starts searching (the actions to perform are returned)."""
+        self.events.push(math.floor(self.clock.read_s(sim_t_s)), "device.restarted",
+                         clock_synced=self.clock.is_synced(sim_t_s))
         if self.is_on or not self._was_on:
             return ()
         return self.on_event(MdtEvent.BUTTON_HOLD, sim_t_s)
@@ -252,7 +255,7 @@ class Mdt:
         if self.pulse_input.on_pulse(sim_t_s):
             self.current_pulses += 1
         elif self.pulse_input.overrun_count > overruns:
-            self.current_flags |= IntervalFlag.PULSE_OVERRUN
+            self.current_flags |= IntervalFlag.RATE_LIMITED
         return actions
 
     def ingest_edges(self, edge_t_s: npt.ArrayLike, until_sim_t_s: float
@@ -281,7 +284,7 @@ class Mdt:
         counts = np.bincount(offsets, minlength=size).astype(np.int64)
         over = np.bincount(over_offsets, minlength=size) > 0
         counts[0] += self.current_pulses
-        flags = np.where(over, np.uint16(IntervalFlag.PULSE_OVERRUN), np.uint16(0))
+        flags = np.where(over, np.uint16(IntervalFlag.RATE_LIMITED), np.uint16(0))
         self._roll(until_sim_t_s, counts, flags)
         return actions
 
@@ -303,7 +306,7 @@ class Mdt:
             raise InputError(f"counts from {first_start_s} overlap the MDT's interval "
                              f"{self.current_start_s}", where="first_start_s")
         accepted, overrun = self.pulse_input.accept_counts(c, self.params.interval_s)
-        flags = np.where(overrun, np.uint16(IntervalFlag.PULSE_OVERRUN), np.uint16(0))
+        flags = np.where(overrun, np.uint16(IntervalFlag.RATE_LIMITED), np.uint16(0))
         if self.current_start_s is not None:
             if self.current_start_s == first_start_s and accepted.size:
                 accepted[0, 0] += self.current_pulses
@@ -313,11 +316,13 @@ class Mdt:
                             np.asarray([self.current_pulses]),
                             np.asarray([self.current_flags], np.uint16), None)
         temps = None if temperature_c is None else np.asarray(temperature_c).reshape(1, -1)
+        lost_before = self.lost_count
         self.log.append_intervals(first_start_s + self.params.interval_s *
                                   np.arange(accepted.shape[1], dtype=np.int64),
                                   accepted * self.params.pulse.kh_wh, flags=flags,
                                   temperature_c=temps if self._records_temperature else None)
         self.current_start_s = first_start_s + self.params.interval_s * accepted.shape[1]
+        self._report_lost(lost_before, self.current_start_s)
         self.current_pulses = 0
         self.current_flags = self._ambient_flags()
 
@@ -382,10 +387,16 @@ class Mdt:
 
     def _store(self, starts: npt.NDArray[np.int64], pulses: npt.NDArray[np.int64],
                flags: npt.NDArray[np.uint16], temps: npt.NDArray[np.float64] | None) -> None:
+        lost_before = self.lost_count
         self.log.append_intervals(starts, pulses.reshape(1, -1) * self.params.pulse.kh_wh,
                                   flags=flags.reshape(1, -1),
                                   temperature_c=(temps.reshape(1, -1) if temps is not None
                                                  and self._records_temperature else None))
+        self._report_lost(lost_before, int(starts[-1]) + self.params.interval_s)
+
+    def _report_lost(self, lost_before: int, t_s: int) -> None:
+        if self.lost_count > lost_before:
+            self.events.push(t_s, "buffer.records_lost", float(self.lost_count - lost_before))
 
     @property
     def _records_temperature(self) -> bool:
@@ -426,7 +437,7 @@ class Mdt:
         length_s = self.params.interval_s
         new_start = align_down_s(math.floor(utc_s), length_s)
         if big:
-            self.current_flags |= IntervalFlag.CLOCK_STEP
+            self.current_flags |= IntervalFlag.CLOCK_STEPPED
         moved = new_start != self.current_start_s
         if (not was_synced and moved) or new_start >= self.current_start_s + length_s:
             if not was_synced:
@@ -438,7 +449,7 @@ class Mdt:
             self.current_pulses = 0
             self.current_flags = self._ambient_flags()
             if big:
-                self.current_flags |= IntervalFlag.CLOCK_STEP | IntervalFlag.PARTIAL
+                self.current_flags |= IntervalFlag.CLOCK_STEPPED | IntervalFlag.PARTIAL
         return step_s
 
     def on_cover(self, sim_t_s: float, cover_open: bool) -> tuple[Action, ...]:
@@ -460,7 +471,7 @@ class Mdt:
         self.supply_present = present
         if not present:
             self.current_flags |= IntervalFlag.POWER_FAIL
-        return self._event(sim_t_s, "supply.restored" if present else "supply.lost")
+        return self._event(sim_t_s, "power.restored" if present else "power.lost")
 
     def on_temperature(self, sim_t_s: float, temperature_c: float) -> tuple[Action, ...]:
         """A sensor reading [°C]; E02 reports it when it moved ≥ 1 % of span."""

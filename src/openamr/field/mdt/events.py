@@ -7,11 +7,15 @@ kind                          when                                              
 ============================  ===================================================  ==========
 ``tamper.cover_removed``      the enclosure's tamper micro-switch opens            —
 ``tamper.cover_replaced``     it closes again                                      —
-``supply.lost``               the meter's +12 VDC supply disappears               —
-``supply.restored``           it comes back                                        —
+``power.lost``               the meter's +12 VDC supply disappears               —
+``power.restored``           it comes back                                        —
 ``temperature.changed``       E02: the reading moved ≥ 1 % of span                 °C
 ``clock.stepped``             a time sync moved the clock by ≥ clock_step_flag_s   step [s]
+``device.restarted``          the MDT booted from its persisted state              —
+``buffer.records_lost``       records overwritten before they were acknowledged    how many
 ============================  ===================================================  ==========
+
+The kinds are the dotted codes of :class:`openamr.frames.EventKind`.
 
 Each record has its own ``seq`` (contiguous per MDT, like intervals) and the MDT clock's time
 ``t_s`` [UTC epoch s].  The queue is bounded (``depth``); the oldest unacknowledged record is
@@ -28,8 +32,8 @@ from openamr.errors import InputError
 __all__ = ["EVENT_KINDS", "EventQueue", "MdtEventRecord"]
 
 EVENT_KINDS = frozenset({
-    "tamper.cover_removed", "tamper.cover_replaced", "supply.lost", "supply.restored",
-    "temperature.changed", "clock.stepped",
+    "tamper.cover_removed", "tamper.cover_replaced", "power.lost", "power.restored",
+    "temperature.changed", "clock.stepped", "device.restarted", "buffer.records_lost",
 })
 
 

@@ -80,7 +80,7 @@ class MdtFleet:
         """Close ``k`` consecutive intervals from ``first_start_s`` [UTC epoch s] per MDT.
 
         ``counts`` [pulses] is ``(n, k)`` (or ``(k,)`` for a fleet of one / one row); pulses
-        above the input's rate are dropped and flagged ``PULSE_OVERRUN``.  Returns the first
+        above the input's rate are dropped and flagged ``RATE_LIMITED``.  Returns the first
         seq of the block per row.
         """
         if first_start_s % self.interval_s:
@@ -104,7 +104,7 @@ class MdtFleet:
         accepted = np.minimum(c, cap)
         self.total_pulses[row_idx] += accepted.sum(axis=1)
         f = np.asarray(flags, dtype=np.uint16) | np.where(
-            overrun, np.uint16(IntervalFlag.PULSE_OVERRUN), np.uint16(0))
+            overrun, np.uint16(IntervalFlag.RATE_LIMITED), np.uint16(0))
         start_s = first_start_s + self.interval_s * np.arange(c.shape[1], dtype=np.int64)
         return self.append_intervals(start_s, accepted * self.pulse.kh_wh, flags=f,
                                      temperature_c=temperature_c, rows=rows)
