@@ -21,12 +21,14 @@ from openamr.field.meter.metrology import (
     reactive_power_var,
     register_power_w,
     rms,
+    sinusoid,
     supply_in_range,
     validate_frequency_hz,
     validate_load_pf,
     validate_measured_pf,
     waveform_energy_wh,
     waveform_power_w,
+    whole_cycle_window,
 )
 
 F_HZ = 60.0
@@ -264,3 +266,39 @@ def test_phasor_and_waveform_paths_agree(v_rms: float, i_rms: float, angle: floa
                                                 abs=1e-6 * v_rms * i_rms)
     assert -1.0 <= float(m.pf[0]) <= 1.0
     assert float(m.pf[0]) == pytest.approx(math.cos(math.radians(angle)), abs=1e-6)
+
+
+# --- zero-crossing synchronised measurement -------------------------------------------------
+
+
+@pytest.mark.parametrize(("f_hz", "fs_hz", "duration_s"),
+                         [(59.97, 7812.5, 60.0), (59.97, 7812.5, 1.0), (60.0, 7812.5, 1.0),
+                          (59.97, 7680.0, 1.0), (50.0, 7812.5, 1.0)])
+@pytest.mark.parametrize("phi_deg", [0.0, 60.0, -60.0])
+def test_sync_cycles_removes_partial_cycle_error(f_hz: float, fs_hz: float, duration_s: float,
+                                                 phi_deg: float) -> None:
+    v = sinusoid(120, 0, f_hz, fs_hz, duration_s)
+    i = sinusoid(10, -phi_deg, f_hz, fs_hz, duration_s, dc_offset=0.2)
+    m = measure_waveforms(v, i, fs_hz, sync_cycles=True)
+    p_w = 1200 * math.cos(math.radians(phi_deg))
+    assert float(m.power_w[0]) == pytest.approx(p_w, rel=5e-6)
+    assert m.total_energy_wh == pytest.approx(p_w * v.size / fs_hz / 3600, rel=5e-6)
+    assert float(m.voltage_rms_v[0]) == pytest.approx(120, rel=5e-6)
+    assert float(m.current_rms_a[0]) == pytest.approx(10, rel=2e-4)
+
+
+def test_whole_cycle_window() -> None:
+    v = sinusoid(120, 0, 60.0, 7680.0, 1.0)
+    start, stop, length = whole_cycle_window(v)
+    assert length == pytest.approx(128 * round((stop - start) / 128), abs=1e-6)
+    assert whole_cycle_window(np.ones(10)) == (0, 10, 10.0)
+    dual = measure_waveforms(np.stack([v, -v]), np.stack([v / 12, -v / 12]), 7680.0,
+                             sync_cycles=True)
+    assert dual.total_power_w == pytest.approx(2400, rel=1e-6)
+
+
+def test_sinusoid_helper() -> None:
+    x = sinusoid(10, 30, 60.0, 7680.0, 0.5, dc_offset=1.0, harmonics=((3, 0.3, 0.0),))
+    assert x.size == 3840
+    assert float(np.mean(x)) == pytest.approx(1.0, abs=1e-9)
+    assert float(rms(x)) == pytest.approx(10 * math.sqrt(1 + 0.09), rel=1e-9)

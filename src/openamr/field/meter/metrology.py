@@ -52,12 +52,14 @@ __all__ = [
     "reactive_power_var",
     "register_power_w",
     "rms",
+    "sinusoid",
     "supply_in_range",
     "validate_frequency_hz",
     "validate_load_pf",
     "validate_measured_pf",
     "waveform_energy_wh",
     "waveform_power_w",
+    "whole_cycle_window",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -316,12 +318,70 @@ class WaveformMeasurement:
     total_power_w: float
 
 
+def whole_cycle_window(voltage_v: npt.ArrayLike) -> tuple[int, int, float]:
+    """The whole line cycles of a voltage waveform: ``(start, stop, length)``.
+
+    Samples [start, stop) lie between the first and last positive-going zero crossings (DC
+    removed); ``length`` is the exact span between the two crossings in samples, interpolated
+    linearly, i.e. a whole number of cycles.  Sums over the samples divided by ``length`` give
+    cycle means whose residual error is second order (v and v·i are ~0 at a voltage zero
+    crossing).  ``(0, n, n)`` when there are fewer than two crossings.
+    """
+    v = np.asarray(voltage_v, dtype=np.float64)
+    centred = v - np.mean(v)
+    rising = np.flatnonzero((centred[:-1] < 0.0) & (centred[1:] >= 0.0))
+    if rising.size < 2:
+        return 0, int(v.size), float(v.size)
+    first, last = int(rising[0]), int(rising[-1])
+
+    def crossing(k: int) -> float:
+        return k + float(centred[k] / (centred[k] - centred[k + 1]))
+
+    return first + 1, last + 1, crossing(last) - crossing(first)
+
+
+def sinusoid(rms_value: float, angle_deg: float, frequency_hz: float, sample_rate_hz: float,
+             duration_s: float, dc_offset: float = 0.0,
+             harmonics: tuple[tuple[int, float, float], ...] = ()) -> FloatArray:
+    """Samples of rms·√2·sin(ωt + angle) + dc_offset [V or A] over ``duration_s`` [s].
+
+    ``angle_deg`` is the phasor angle (a current lagging by φ has angle −φ).  ``harmonics`` adds
+    (order, rms relative to the fundamental, angle [deg]) terms.  Test-signal helper.
+    """
+    n = round(sample_rate_hz * duration_s)
+    t_s = np.arange(n) / sample_rate_hz
+    w = 2.0 * np.pi * frequency_hz
+    out = rms_value * np.sqrt(2.0) * np.sin(w * t_s + np.radians(angle_deg))
+    for order, rel, ang in harmonics:
+        out += rel * rms_value * np.sqrt(2.0) * np.sin(order * w * t_s + np.radians(ang))
+    out += dc_offset
+    return np.asarray(out, dtype=np.float64)
+
+
+def _cycle_means(v: FloatArray, i: FloatArray, remove_offset: bool) -> tuple[float, float, float]:
+    """P, Vrms, Irms of one element over the whole cycles of its voltage."""
+    if remove_offset:
+        v = v - np.mean(v)
+        i = i - np.mean(i)
+    start, stop, length = whole_cycle_window(v)
+    vs, cs = v[start:stop], i[start:stop]
+    power = float(np.dot(vs, cs)) / length
+    v_rms = float(np.sqrt(np.dot(vs, vs) / length))
+    i_rms = float(np.sqrt(np.dot(cs, cs) / length))
+    return power, v_rms, i_rms
+
+
 def measure_waveforms(voltage_v: npt.ArrayLike, current_a: npt.ArrayLike,
-                      sample_rate_hz: float, remove_offset: bool = True) -> WaveformMeasurement:
+                      sample_rate_hz: float, remove_offset: bool = True,
+                      sync_cycles: bool = False) -> WaveformMeasurement:
     """Measure one element (1-D arrays) or several (2-D arrays, one row per element).
 
     ``voltage_v`` [V] and ``current_a`` [A] are instantaneous samples at ``sample_rate_hz``
-    [Hz]; any rate works, but windows of an integer number of line cycles are exact.
+    [Hz]; any rate works, but windows of an integer number of line cycles are exact.  With
+    ``sync_cycles`` each element's P and rms values come from the whole cycles between its
+    voltage's first and last positive-going zero crossings (:func:`whole_cycle_window`), and the
+    energy is that P times the whole window's duration: the partial-cycle ripple error
+    disappears (EmonLibCM reports this way).
     """
     v = np.atleast_2d(np.asarray(voltage_v, dtype=float))
     i = np.atleast_2d(np.asarray(current_a, dtype=float))
@@ -332,9 +392,15 @@ def measure_waveforms(voltage_v: npt.ArrayLike, current_a: npt.ArrayLike,
         raise InputError("need a positive sample rate and at least one sample",
                          where="sample_rate_hz")
     duration_s = v.shape[-1] / sample_rate_hz
-    power = waveform_power_w(v, i, remove_offset)
-    v_rms = rms(v, remove_offset)
-    i_rms = rms(i, remove_offset)
+    if sync_cycles and v.ndim == 2:
+        rows = [_cycle_means(v[k], i[k], remove_offset) for k in range(v.shape[0])]
+        power = np.array([r[0] for r in rows])
+        v_rms = np.array([r[1] for r in rows])
+        i_rms = np.array([r[2] for r in rows])
+    else:
+        power = waveform_power_w(v, i, remove_offset)
+        v_rms = rms(v, remove_offset)
+        i_rms = rms(i, remove_offset)
     apparent = v_rms * i_rms
     energy = power * duration_s / S_PER_H
     return WaveformMeasurement(
