@@ -17,7 +17,7 @@ import json
 from collections.abc import Callable
 from typing import IO, Any
 
-from openamr.field.mesh.mac import unicast
+from openamr.field.mesh.mac import ACK_FRAME_BYTES
 from openamr.field.mesh.medium import Medium
 from openamr.field.mesh.node import MeshNode, Packet
 from openamr.field.mesh.params import MeshParams
@@ -93,6 +93,11 @@ class Network:
             if link is not None and (link[1] >= 1.0 or draw() < link[1]):
                 nodes[j].on_beacon(sender.idx, rank, hops, etx, link[0])
 
+    def poison(self, sender: MeshNode) -> None:
+        """``sender`` left: it advertises an infinite rank (repeated until heard, so no draw)."""
+        for j, _, _ in self._mains_links(sender.idx):
+            self.nodes[j].on_poison(sender.idx)
+
     def broadcast_dis(self, sender: MeshNode) -> None:
         """A searching node solicits beacons from the mains-powered nodes that hear it."""
         draw = self.medium.uniform
@@ -112,25 +117,39 @@ class Network:
     def hop(self, sender: MeshNode, receiver_idx: int, length_bytes: int) -> bool:
         """One acknowledged unicast ``sender → receiver``; updates ETX; True if link-ACKed.
 
+        Up to ``1 + mac_max_retries`` attempts, each a data frame and, if it arrived, a link
+        ACK back (:func:`openamr.field.mesh.mac.unicast`, inlined here: this is the hot path).
         A receiver that cannot take children (unpowered, not joined) never ACKs.
         """
         receiver = self.nodes[receiver_idx]
         self.hops_tried += 1
-        rssi = self.medium.links[sender.idx].get(receiver_idx)
-        if receiver.accepts_children and rssi is not None:
-            ex = unicast(self.medium, sender.idx, receiver_idx, length_bytes,
-                         self.params.mac_max_retries)
-            attempts, acked = ex.attempts, ex.acked
-        else:
-            attempts, acked = self.params.mac_max_retries + 1, False
+        medium = self.medium
+        fwd = medium.links[sender.idx].get(receiver_idx)
+        tries = self.params.mac_max_retries + 1
+        attempts, acked = tries, False
+        if fwd is not None and receiver.accepts_children:
+            back = medium.links[receiver_idx].get(sender.idx)
+            p_data = fwd[1]
+            if 0.0 < p_data < 1.0 and length_bytes != medium.reference_frame_bytes:
+                p_data = p_data ** (length_bytes / medium.reference_frame_bytes)
+            p_ack = 0.0 if back is None else back[1]
+            if 0.0 < p_ack < 1.0:
+                p_ack = p_ack ** (ACK_FRAME_BYTES / medium.reference_frame_bytes)
+            draw = medium.uniform
+            for attempt in range(1, tries + 1):
+                if p_data >= 1.0 or draw() < p_data:
+                    if p_ack >= 1.0 or draw() < p_ack:
+                        attempts, acked = attempt, True
+                        break
         sender.tx_attempts += attempts
-        stats = self.link_stats.get((sender.idx, receiver_idx))
+        key = (sender.idx, receiver_idx)
+        stats = self.link_stats.get(key)
         if stats is None:
-            stats = self.link_stats[(sender.idx, receiver_idx)] = [0, 0, 0]
+            stats = self.link_stats[key] = [0, 0, 0]
         stats[0] += attempts
         stats[1] += acked
         stats[2] += 1
-        sender.estimator.update(receiver_idx, rssi[0] if rssi else -200.0, attempts, acked)
+        sender.estimator.update(receiver_idx, fwd[0] if fwd else -200.0, attempts, acked)
         if not acked:
             sender.tx_failures += 1
             self.hop_failures += 1

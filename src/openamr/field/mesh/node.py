@@ -78,6 +78,9 @@ class MeshNode:
                   ) -> None:
         """A beacon of ``sender`` was heard (only listening nodes are called)."""
 
+    def on_poison(self, sender: int) -> None:
+        """``sender`` advertised an infinite rank (it left the network)."""
+
     def on_dis(self, sender: int) -> None:
         """A searching node asked for beacons."""
 

@@ -71,6 +71,7 @@ class Repeater(RouterNode):
         self._restored_pending = False
         self._joined_led_until_s = -1.0
         self.events_sent: list[EventKind] = []
+        self.loops_detected = 0
 
     # ------------------------------------------------------------------ power
     def power_on(self) -> None:
@@ -138,8 +139,9 @@ class Repeater(RouterNode):
     def _scan_end(self, gen: int) -> None:
         if gen != self._gen or self.state != RepeaterState.SEARCHING:
             return
+        excluded = {n for n in self.candidates if self.is_descendant(n)}
         parent, _ = choose_parent(self.candidates, self.estimator, None, self.net.params,
-                                  self.net.medium.sensitivity_dbm)
+                                  self.net.medium.sensitivity_dbm, excluded=excluded)
         if parent is None:
             self.listening = False
             self.net.log("search_failed", self)
@@ -198,10 +200,19 @@ class Repeater(RouterNode):
         self._pump()
 
     def _leave(self) -> None:
+        was_joined = self.joined
         self.joined = False
         self.trickle.stop()
         self.rank = INFINITE_RANK
         self.path_etx = float("inf")
+        if was_joined:
+            self.net.poison(self)
+
+    def on_poison(self, sender: int) -> None:
+        """A neighbour left the network (advertised an infinite rank)."""
+        self.candidates.pop(sender, None)
+        if self.joined and self.parent == sender:
+            self._reselect(exclude=sender)
 
     # ------------------------------------------------------------------ routing
     def _update_path(self) -> None:
@@ -254,6 +265,11 @@ class Repeater(RouterNode):
 
     # ------------------------------------------------------------------ forwarding
     def receive_up(self, pkt: Packet, from_idx: int) -> None:
+        if self.idx in pkt.chain[:-1]:
+            # a loop (RPL's rank error): drop the frame and repair by re-selecting
+            self.loops_detected += 1
+            self._reselect(exclude=from_idx)
+            return
         if not self.dedup.first_time(pkt.src, pkt.counter):
             return
         self.queue.append(pkt)
@@ -270,11 +286,9 @@ class Repeater(RouterNode):
     def _pump(self) -> None:
         while self.queue and self.joined:
             pkt = self.queue[0]
-            if self.net.send_up(self, pkt):
-                self.queue.popleft()
-                continue
-            if self._reselect(exclude=None) and self.net.send_up(self, pkt):
-                self.queue.popleft()
+            if self.net.send_up(self, pkt) or (self._reselect() and self.net.send_up(self, pkt)):
+                if self.queue and self.queue[0] is pkt:
+                    self.queue.popleft()
                 continue
             if not self._retry_pending and self.joined:
                 self._retry_pending = True
