@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from openamr.errors import InputError
-from openamr.field.meter.ct import CT
+from openamr.field.meter.ct import CT, ErrorTable
 from openamr.field.meter.metrology import register_power_w
 from openamr.field.meter.wiring import (
     Wiring,
@@ -251,12 +251,17 @@ wiring_strategy = st.builds(
     pf1=pf_strategy,
     pf2=pf_strategy,
     wiring=wiring_strategy,
-    with_ct=st.booleans(),
+    ct_kind=st.sampled_from(["none", "constant", "table"]),
 )
 def test_fast_function_agrees_with_phasor_model(service: str, load1: float, load2: float,
                                                 pf1: float, pf2: float, wiring: Wiring,
-                                                with_ct: bool) -> None:
-    ct = CT(ratio_error_pct=-0.2, phase_error_deg=0.4) if with_ct else None
+                                                ct_kind: str) -> None:
+    ct = {
+        "none": None,
+        "constant": CT(ratio_error_pct=-0.2, phase_error_deg=0.4, phase_compensation_deg=0.1),
+        "table": CT(ratio_table_pct=ErrorTable((1.0, 100.0), (-1.0, -0.1)),
+                    phase_table_deg=ErrorTable((1.0, 100.0), (2.0, 0.2))),
+    }[ct_kind]
     p1, p2 = measured_element_powers_w(service, load1, load2, pf1, pf2, wiring=wiring, ct=ct)
     e1, e2 = measure_elements(service, load1, load2, pf1, pf2, wiring=wiring, ct=ct)
     assert float(p1) == pytest.approx(float(e1.power_w), abs=1e-6, rel=1e-9)
@@ -273,3 +278,30 @@ def test_correct_wiring_measures_true_power(load1: float, load2: float, pf1: flo
     for service in ("split", "network", "network-ac"):
         p1, p2 = measured_element_powers_w(service, load1, load2, pf1, pf2)
         assert float(p1 + p2) == pytest.approx(load1 + load2, abs=1e-6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(load1=st.floats(100, 20_000), load2=st.floats(100, 20_000), pf1=pf_strategy,
+       pf2=pf_strategy, wiring=wiring_strategy, lead=st.floats(-1, 1))
+def test_phasor_and_sampled_waveform_paths_agree(load1: float, load2: float, pf1: float,
+                                                 pf2: float, wiring: Wiring,
+                                                 lead: float) -> None:
+    """Synthesise each element's v and i from the phasor model, measure them as samples."""
+    from openamr.field.meter.metrology import measure_waveforms, sinusoid
+
+    ct = CT(phase_error_deg=lead)
+    fs, f = 7680.0, 60.0
+    ideal = measure_elements("split", load1, load2, pf1, pf2, wiring=wiring)
+    with_ct = measure_elements("split", load1, load2, pf1, pf2, wiring=wiring, ct=ct)
+    v_rows, i_rows = [], []
+    for k, e in enumerate(ideal, start=1):
+        v_angle = 0.0 if wiring.voltage_leg(k) == 1 else 180.0
+        angle = 0.0 if math.isnan(float(e.angle_deg)) else float(e.angle_deg)
+        v_rows.append(sinusoid(float(e.voltage_v), v_angle, f, fs, 0.1))
+        i_rows.append(ct.apply_waveform(
+            sinusoid(float(e.current_a), v_angle - angle, f, fs, 0.1), fs, f))
+    m = measure_waveforms(np.stack(v_rows), np.stack(i_rows), fs)
+    for k, e in enumerate(with_ct):
+        assert float(m.power_w[k]) == pytest.approx(float(e.power_w), abs=1e-6 * 240 * 200)
+    assert m.total_power_w == pytest.approx(float(with_ct[0].power_w + with_ct[1].power_w),
+                                            abs=1e-5 * 240 * 200)
