@@ -64,3 +64,12 @@ def test_floor_count_is_exact_on_the_float() -> None:
 )
 def test_kwh_display_truncates(energy_wh: float, shown: str) -> None:
     assert kwh_display(energy_wh) == shown
+
+
+@pytest.mark.parametrize("steps", [1800, 1000, 7, 333])
+def test_pul9_with_non_binary_step_lengths(steps: int) -> None:
+    # 200 W for 180 s cut into steps whose lengths are not exact binary fractions
+    t = np.linspace(0.0, 180.0, steps + 1) if steps != 1800 else np.arange(1801) * 0.1
+    curve = EnergyCurve(t, np.full(steps, 200.0))
+    assert curve.register_wh == 10.0
+    assert floor_count(curve.register_wh, 10.0) == 1

@@ -105,9 +105,9 @@ class MeterRunResult:
         ``led_toggle_times_s`` is complete unless ``max_led_toggles`` caps it (then
         ``led_toggles_truncated`` is true; ``led_toggles`` always counts all of them).
         """
-        toggles = self.led.toggle_times_s
-        truncated = max_led_toggles is not None and toggles.shape[0] > max_led_toggles
-        shown = toggles[:max_led_toggles] if truncated else toggles
+        count = self.led.toggles
+        truncated = max_led_toggles is not None and count > max_led_toggles
+        shown = self.led.toggle_times(limit=max_led_toggles if truncated else None)
         return {
             "model": self.model,
             "service": self.service,
@@ -124,8 +124,8 @@ class MeterRunResult:
             "counter_wh_per_count": self.counter_wh_per_count,
             "counter_counts": self.counter_counts,
             "led_on": self.led.on_at_end,
-            "led_toggles": int(toggles.shape[0]),
-            "led_toggle_times_s": [float(t) for t in shown],
+            "led_toggles": count,
+            "led_toggle_times_s": shown.tolist(),
             "led_toggles_truncated": bool(truncated),
             "max_demand_w": self.max_demand_w,
             "demand_w": self.demand.present_demand_w,

@@ -26,14 +26,15 @@ The hot path for many meters is :func:`pulse_counts_per_interval`: completed pul
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from openamr.field.meter.metrology import RegisterMode, register_power_w
-from openamr.field.meter.registers import EnergyCurve, floor_count
+from openamr.field.meter.registers import ENERGY_QUANTUM_WS, EnergyCurve, floor_count
 from openamr.units import INTERVAL_LENGTH_S, S_PER_H
 
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "pulse_counts_per_interval",
     "pulse_counts_per_interval_registered",
     "rising_edges",
+    "transition_count",
     "transition_times_s",
 ]
 
@@ -104,18 +106,27 @@ def counter_counts(energy_wh: Any, wh_per_count: float) -> Any:
     return floor_count(energy_wh, wh_per_count)
 
 
-def transition_times_s(
-    curve: EnergyCurve, kh_wh: float, *, start_on: bool = False
-) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
-    """Every transition of a 50 %-duty output over the run: times [s] and the new state.
+def transition_count(energy_wh: float, kh_wh: float, *, start_on: bool = False) -> int:
+    """Transitions (rising + falling edges) of a 50 %-duty output after ``energy_wh`` [Wh]."""
+    h0 = int(floor_count(_r0(kh_wh, start_on), kh_wh / 2.0))
+    return int(_half_index(energy_wh, kh_wh, start_on)) - h0
 
-    Returns ``(times_s, rising)``: ``rising[k]`` is True for OFF → ON.  Exact for the
-    piecewise-constant power of ``curve``: transition k happens when r0 + E = k · Kh/2.
+
+def transition_times_s(
+    curve: EnergyCurve, kh_wh: float, *, start_on: bool = False, limit: int | None = None
+) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+    """Transitions of a 50 %-duty output over the run: times [s] and the new state.
+
+    Returns ``(times_s, rising)`` in time order; ``rising[k]`` is True for OFF → ON.  Exact for
+    the piecewise-constant power of ``curve``: transition k happens when r0 + E = k · Kh/2.
+    ``limit`` keeps only the first ``limit`` transitions (memory for very long runs).
     """
     half = kh_wh / 2.0
     r0 = _r0(kh_wh, start_on)
     h0 = int(floor_count(r0, half))
-    h1 = int(_half_index(curve.register_wh, kh_wh, start_on))
+    h1 = h0 + transition_count(curve.register_wh, kh_wh, start_on=start_on)
+    if limit is not None:
+        h1 = min(h1, h0 + max(0, int(limit)))
     k = np.arange(h0 + 1, h1 + 1, dtype=np.int64)
     # threshold energies in W·s: (k·half − r0)·3600, exact for integer multiples
     energy_ws = (k * half - r0) * S_PER_H
@@ -125,7 +136,7 @@ def transition_times_s(
 
 @dataclass(frozen=True)
 class OutputResult:
-    """One 50 %-duty output over a run."""
+    """One 50 %-duty output over a run: counts at once, edge instants computed on demand."""
 
     kh_wh: float
     """Energy per full on+off cycle [Wh/pulse]."""
@@ -135,15 +146,41 @@ class OutputResult:
     """Rising edges [-]."""
     on_at_end: bool
     """State at the end of the run."""
-    rising_times_s: FloatArray
-    """Instants of the rising edges [s from power-up]."""
-    falling_times_s: FloatArray
-    """Instants of the falling edges (pulse completed) [s from power-up]."""
+    curve: EnergyCurve = field(repr=False)
+    """The registered energy the output follows."""
+    start_on: bool = False
+    """Power-up phase (False: OFF, residual 0)."""
+
+    @property
+    def toggles(self) -> int:
+        """Number of transitions (rising + falling) [-]."""
+        return self.completed + self.rising
+
+    def toggle_times(self, limit: int | None = None) -> FloatArray:
+        """The first ``limit`` (default: all) transition instants, in time order [s]."""
+        return transition_times_s(self.curve, self.kh_wh, start_on=self.start_on,
+                                  limit=limit)[0]
+
+    @cached_property
+    def _edges(self) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+        return transition_times_s(self.curve, self.kh_wh, start_on=self.start_on)
 
     @property
     def toggle_times_s(self) -> FloatArray:
-        """Every transition, in time order [s]."""
-        return np.sort(np.concatenate((self.rising_times_s, self.falling_times_s)))
+        """Every transition instant, in time order [s from power-up]."""
+        return self._edges[0]
+
+    @property
+    def rising_times_s(self) -> FloatArray:
+        """Instants of the rising edges [s from power-up]."""
+        times, rising = self._edges
+        return times[rising]
+
+    @property
+    def falling_times_s(self) -> FloatArray:
+        """Instants of the falling edges (pulse completed) [s from power-up]."""
+        times, rising = self._edges
+        return times[~rising]
 
 
 @dataclass(frozen=True)
@@ -154,16 +191,16 @@ class PulseOutput:
     start_on: bool = False
 
     def run(self, curve: EnergyCurve) -> OutputResult:
-        """Edges and counts of this output for the registered energy ``curve``."""
-        times, rising = transition_times_s(curve, self.kh_wh, start_on=self.start_on)
+        """Counts and state of this output for the registered energy ``curve`` (edge instants
+        are computed when first asked for)."""
         energy_wh = curve.register_wh
         return OutputResult(
             kh_wh=self.kh_wh,
             completed=int(completed_pulses(energy_wh, self.kh_wh, start_on=self.start_on)),
             rising=int(rising_edges(energy_wh, self.kh_wh, start_on=self.start_on)),
             on_at_end=bool(output_is_on(energy_wh, self.kh_wh, start_on=self.start_on)),
-            rising_times_s=times[rising],
-            falling_times_s=times[~rising],
+            curve=curve,
+            start_on=self.start_on,
         )
 
 
@@ -228,7 +265,8 @@ def pulse_counts_per_interval(
     calls chain: counts are the diff of floor((initial + cumulative energy)/Kh).
 
     Method: interval energies (a BLAS matrix-vector product per chunk of meters when an
-    interval is a whole number of steps), cumulative sum over intervals in W·s, one exact
+    interval is a whole number of steps), cumulative sum over intervals in W·s snapped to the
+    register's grid (:data:`~openamr.field.meter.registers.ENERGY_QUANTUM_WS`), one exact
     floor division, diff.  Memory beyond the result is O(chunk_meters × steps).
     """
     p = np.asarray(power_w, dtype=np.float64)
@@ -252,6 +290,9 @@ def pulse_counts_per_interval(
         buf = cum_wh[:rows]
         buf[:, 0] = 0.0
         np.cumsum(energy_ws, axis=1, out=buf[:, 1:])
+        buf *= 1.0 / ENERGY_QUANTUM_WS  # snap to the register's binary grid (exact)
+        np.rint(buf, out=buf)
+        buf *= ENERGY_QUANTUM_WS
         buf /= S_PER_H
         buf += initial[start:stop, np.newaxis]
         whole = np.floor_divide(buf, kh_wh)

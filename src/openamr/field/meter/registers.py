@@ -9,7 +9,10 @@ and one linear solve inside the step.  No time stepping anywhere.
 
 Exactness: energies are accumulated in W·s (an integer load in W for an integer number of
 seconds gives an integer, exact in float64 up to 2**53 W·s = 2.5 TWh), and converted to Wh
-once, by one correctly rounded division: 200 W × 180 s is exactly 36,000 W·s = 10.0 Wh.  Every
+once, by one correctly rounded division: 200 W × 180 s is exactly 36,000 W·s = 10.0 Wh.  The
+boundary values are snapped to a grid of ``ENERGY_QUANTUM_WS`` = 2**-20 W·s (≈ 1 µW·s, exact
+binary arithmetic, a no-op for integers), so that rounding noise of non-binary step lengths
+(200 W over 1,800 steps of 0.1 s) does not leave a total a few ulp below a pulse boundary.  Every
 count derived from the register uses the exact floor division of that one float
 (:func:`floor_count`), so ``count × Kh ≤ register_wh < (count + 1) × Kh`` holds exactly.
 """
@@ -26,6 +29,7 @@ import numpy.typing as npt
 from openamr.units import S_PER_H, WH_PER_KWH
 
 __all__ = [
+    "ENERGY_QUANTUM_WS",
     "EnergyCurve",
     "floor_count",
     "kwh_display",
@@ -33,6 +37,9 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+
+ENERGY_QUANTUM_WS = 2.0**-20
+"""Grid the cumulative energy is snapped to [W·s] (a power of two: snapping is exact)."""
 
 
 def floor_count(energy_wh: Any, quantum_wh: float) -> Any:
@@ -83,6 +90,11 @@ class EnergyCurve:
         cum = np.empty(t.shape[0], dtype=np.float64)
         cum[0] = 0.0
         np.cumsum(p * np.diff(t), out=cum[1:])
+        # snap to the binary grid: exact operations, monotone, a no-op for integers and for
+        # values beyond 2**33 W·s where the float spacing is already coarser than the grid
+        cum *= 1.0 / ENERGY_QUANTUM_WS
+        np.rint(cum, out=cum)
+        cum *= ENERGY_QUANTUM_WS
         object.__setattr__(self, "t_s", t)
         object.__setattr__(self, "power_w", p)
         object.__setattr__(self, "cum_ws", cum)
