@@ -74,7 +74,7 @@ def _baseline_rate(counts: np.ndarray) -> float:
                 energy_wh = row[j] * 10
                 tot[regs[j]] += energy_wh
                 ring.append_one(i, int(starts[j]), energy_wh, 0, tou_register=regs[j],
-                                tou_registers_wh=tuple(tot))
+                                tou_register_wh=tuple(tot))
 
     return n * k / _best_s(run)
 

@@ -84,18 +84,18 @@ def test_bulk_append_for_many_mdts_equals_one_by_one() -> None:
     regs = rng.integers(0, 1000, (n, k, 2))
     temps = rng.normal(20, 3, (n, k)).astype(np.float32)
     bulk.append_block(starts[:7], energy[:, :7], 3, tou_register=1,
-                      tou_registers_wh=regs[:, :7], temperature_c=temps[:, :7])
+                      tou_register_wh=regs[:, :7], temperature_c=temps[:, :7])
     bulk.append_block(starts[7:], energy[:, 7:], 3, tou_register=1,
-                      tou_registers_wh=regs[:, 7:], temperature_c=temps[:, 7:])
+                      tou_register_wh=regs[:, 7:], temperature_c=temps[:, 7:])
     for i in range(n):
         for j in range(k):
             single.append_one(i, int(starts[j]), int(energy[i, j]), 3, tou_register=1,
-                              tou_registers_wh=tuple(int(v) for v in regs[i, j]),
+                              tou_register_wh=tuple(int(v) for v in regs[i, j]),
                               temperature_c=float(temps[i, j]))
     for i in range(n):
         a, b = bulk.unacknowledged(i), single.unacknowledged(i)
         for name in ("seq", "start_s", "energy_wh", "flags", "tou_register",
-                     "tou_registers_wh", "temperature_c"):
+                     "tou_register_wh", "temperature_c"):
             np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
     np.testing.assert_array_equal(bulk.lost_count, single.lost_count)
     assert bulk.lost_count.tolist() == [13] * n
@@ -118,7 +118,7 @@ def test_state_round_trip() -> None:
     again = IntervalRing.from_state(ring.to_state())
     for row in (0, 1):
         a, b = again.unacknowledged(row), ring.unacknowledged(row)
-        for name in ("seq", "start_s", "energy_wh", "flags", "tou_registers_wh",
+        for name in ("seq", "start_s", "energy_wh", "flags", "tou_register_wh",
                      "temperature_c"):
             np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
     assert again.lost_count.tolist() == ring.lost_count.tolist()

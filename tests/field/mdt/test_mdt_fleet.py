@@ -42,7 +42,7 @@ def test_fleet_and_single_mdt_fast_paths_agree() -> None:
         mdt = Mdt("MMSMT-C02", device_id=f"m{i}", clock=MdtClock(base_clock_s=T0_S))
         mdt.ingest_counts(T0_S, counts[i])
         a, b = fleet.ring.unacknowledged(i), mdt.unacknowledged()
-        for name in ("seq", "start_s", "energy_wh", "flags", "tou_registers_wh"):
+        for name in ("seq", "start_s", "energy_wh", "flags", "tou_register_wh"):
             np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
 
 

@@ -48,15 +48,15 @@ def test_fleet_accrues_each_interval_to_the_scheduled_register() -> None:
     counts = np.ones((3, k), np.int64) * np.array([[1], [2], [3]])
     fleet.append_counts(LOCAL_MIDNIGHT_S, counts)
     # per day: 5 h on-peak = 20 intervals, 19 h off-peak = 76 intervals
-    assert fleet.tou_totals_wh.tolist() == [[2 * 76 * 10 * m, 2 * 20 * 10 * m, 0, 0]
+    assert fleet.tou_register_wh.tolist() == [[2 * 76 * 10 * m, 2 * 20 * 10 * m, 0, 0]
                                             for m in (1, 2, 3)]
-    assert fleet.tou_totals_wh.sum(axis=1).tolist() == fleet.register_wh.tolist()
+    assert fleet.tou_register_wh.sum(axis=1).tolist() == fleet.register_wh.tolist()
     assert fleet.total_wh.tolist() == fleet.register_wh.tolist()
     log = fleet.ring.unacknowledged(0)
     assert log.tou_register[64] == 1  # 16:00 local
     assert log.tou_register[63] == 0
-    assert log.tou_registers_wh[-1].tolist() == fleet.tou_totals_wh[0].tolist()
-    assert np.all(np.diff(log.tou_registers_wh.sum(axis=1)) == log.energy_wh[1:])
+    assert log.tou_register_wh[-1].tolist() == fleet.tou_register_wh[0].tolist()
+    assert np.all(np.diff(log.tou_register_wh.sum(axis=1)) == log.energy_wh[1:])
     assert not np.any(log.flags & IntervalFlag.TOU_STALE)
 
 
@@ -69,7 +69,7 @@ def test_beyond_the_schedule_and_without_one_the_intervals_are_stale() -> None:
     bare.append_counts(T0_S, [[3]])
     rec = bare.ring.unacknowledged(0).records()[0]
     assert IntervalFlag.TOU_STALE in rec.flags
-    assert rec.tou_registers_wh == (30, 0, 0, 0)
+    assert rec.tou_register_wh == (30, 0, 0, 0)
 
 
 def test_the_device_accrues_by_its_clock() -> None:
@@ -84,7 +84,7 @@ def test_the_device_accrues_by_its_clock() -> None:
     log = mdt.unacknowledged()
     assert log.tou_register[:20].tolist() == [1] * 20  # 16:00-21:00 PST
     assert log.tou_register[20:].tolist() == [0] * 4
-    assert log.tou_registers_wh[-1].tolist() == [4 * 150, 20 * 150, 0, 0]
+    assert log.tou_register_wh[-1].tolist() == [4 * 150, 20 * 150, 0, 0]
 
 
 def test_a_schedule_with_too_many_registers_or_on_a_non_tou_model_is_refused() -> None:

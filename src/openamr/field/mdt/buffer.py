@@ -71,7 +71,7 @@ class IntervalRing:
         self.energy_wh = np.zeros(shape, np.int32)
         self.flags = np.zeros(shape, np.uint16)
         self.tou_register = np.zeros(shape, np.uint8) if n_registers else None
-        self.tou_registers_wh = (np.zeros((*shape, n_registers), np.int64)
+        self.tou_register_wh = (np.zeros((*shape, n_registers), np.int64)
                                  if n_registers else None)
         self.temperature_c = np.zeros(shape, np.float32) if has_temperature else None
         self.first_seq = np.full(n_devices, first_seq, np.int64)
@@ -83,14 +83,14 @@ class IntervalRing:
 
     def append_block(self, start_s: npt.ArrayLike, energy_wh: npt.ArrayLike,
                      flags: npt.ArrayLike = 0, *, tou_register: npt.ArrayLike | None = None,
-                     tou_registers_wh: npt.ArrayLike | None = None,
+                     tou_register_wh: npt.ArrayLike | None = None,
                      temperature_c: npt.ArrayLike | None = None,
                      rows: npt.ArrayLike | None = None) -> IntArray:
         """Append ``k`` records to each of ``rows`` (default: every MDT); return their first seq.
 
         ``energy_wh`` has shape ``(m, k)``; ``start_s``, ``flags``, ``tou_register`` and
         ``temperature_c`` broadcast to it (a ``(k,)`` array is shared by all rows);
-        ``tou_registers_wh`` is ``(m, k, n_registers)`` or ``(k, n_registers)``.
+        ``tou_register_wh`` is ``(m, k, n_registers)`` or ``(k, n_registers)``.
         """
         row_idx = (np.arange(self.n_devices) if rows is None
                    else np.asarray(rows, dtype=np.int64).reshape(-1))
@@ -130,8 +130,8 @@ class IntervalRing:
         put(self.flags, flags)
         if self.tou_register is not None:
             put(self.tou_register, NO_TOU_REGISTER if tou_register is None else tou_register)
-        if self.tou_registers_wh is not None:
-            put(self.tou_registers_wh, 0 if tou_registers_wh is None else tou_registers_wh,
+        if self.tou_register_wh is not None:
+            put(self.tou_register_wh, 0 if tou_register_wh is None else tou_register_wh,
                 extra=self.n_registers)
         if self.temperature_c is not None:
             put(self.temperature_c, np.nan if temperature_c is None else temperature_c)
@@ -140,7 +140,7 @@ class IntervalRing:
 
     def append_one(self, row: int, start_s: int, energy_wh: int, flags: int = 0, *,
                    tou_register: int = NO_TOU_REGISTER,
-                   tou_registers_wh: tuple[int, ...] = (),
+                   tou_register_wh: tuple[int, ...] = (),
                    temperature_c: float = float("nan")) -> int:
         """Append one record to MDT ``row``; return its seq."""
         self._count_lost(np.asarray([row]), 1)
@@ -151,8 +151,8 @@ class IntervalRing:
         self.flags[row, slot] = flags
         if self.tou_register is not None:
             self.tou_register[row, slot] = tou_register
-        if self.tou_registers_wh is not None:
-            self.tou_registers_wh[row, slot, :] = tou_registers_wh or 0
+        if self.tou_register_wh is not None:
+            self.tou_register_wh[row, slot, :] = tou_register_wh or 0
         if self.temperature_c is not None:
             self.temperature_c[row, slot] = temperature_c
         self.next_seq[row] = seq + 1
@@ -199,8 +199,8 @@ class IntervalRing:
             flags=self.flags[row, slots].astype(np.uint16),
             tou_register=(self.tou_register[row, slots].copy() if self.tou_register is not None
                           else np.full(n, NO_TOU_REGISTER, np.uint8)),
-            tou_registers_wh=(self.tou_registers_wh[row, slots, :].copy()
-                              if self.tou_registers_wh is not None
+            tou_register_wh=(self.tou_register_wh[row, slots, :].copy()
+                              if self.tou_register_wh is not None
                               else np.zeros((n, 0), np.int64)),
             temperature_c=(self.temperature_c[row, slots].copy()
                            if self.temperature_c is not None
@@ -251,9 +251,9 @@ class IntervalRing:
             "start_s": self.start_s.copy(), "energy_wh": self.energy_wh.copy(),
             "flags": self.flags.copy(),
         }
-        if self.tou_register is not None and self.tou_registers_wh is not None:
+        if self.tou_register is not None and self.tou_register_wh is not None:
             state["tou_register"] = self.tou_register.copy()
-            state["tou_registers_wh"] = self.tou_registers_wh.copy()
+            state["tou_register_wh"] = self.tou_register_wh.copy()
         if self.temperature_c is not None:
             state["temperature_c"] = self.temperature_c.copy()
         return state
@@ -266,7 +266,7 @@ class IntervalRing:
                    n_registers=int(state["n_registers"]),  # type: ignore[call-overload]
                    has_temperature=bool(state["has_temperature"]))
         for name in ("first_seq", "next_seq", "acked_seq", "lost_count", "start_s",
-                     "energy_wh", "flags", "tou_register", "tou_registers_wh",
+                     "energy_wh", "flags", "tou_register", "tou_register_wh",
                      "temperature_c"):
             if name in state and getattr(ring, name) is not None:
                 getattr(ring, name)[...] = np.asarray(state[name])

@@ -50,7 +50,7 @@ class MdtFleet:
             first_seq=first_seq)
         self.total_pulses = np.zeros(n_devices, np.int64)
         self.register_wh = np.zeros(n_devices, np.int64)
-        self.tou_totals_wh = np.zeros((n_devices, self.n_tou_registers), np.int64)
+        self.tou_register_wh = np.zeros((n_devices, self.n_tou_registers), np.int64)
         if tou is not None:
             self.set_tou_schedule(tou)
 
@@ -140,9 +140,9 @@ class MdtFleet:
             reg_b = np.broadcast_to(reg, e.shape)
             onehot = reg_b[..., None] == np.arange(self.n_tou_registers, dtype=np.uint8)
             tou_wh = np.cumsum(e[..., None] * onehot, axis=1)
-            tou_wh += self.tou_totals_wh[row_idx][:, None, :]
+            tou_wh += self.tou_register_wh[row_idx][:, None, :]
             if e.shape[1]:
-                self.tou_totals_wh[row_idx] = tou_wh[:, -1, :]
+                self.tou_register_wh[row_idx] = tou_wh[:, -1, :]
             tou_register = reg
         temps = None
         if self.ring.has_temperature:
@@ -150,13 +150,13 @@ class MdtFleet:
         return self.ring.append_block(
             starts, e, f,
             tou_register=NO_TOU_REGISTER if tou_register is None else tou_register,
-            tou_registers_wh=tou_wh, temperature_c=temps,
+            tou_register_wh=tou_wh, temperature_c=temps,
             rows=None if rows is None else row_idx)
 
     def to_state(self) -> dict[str, object]:
         """Totals, registers and the log (kept in flash)."""
         return {"total_pulses": self.total_pulses.copy(), "register_wh": self.register_wh.copy(),
-                "tou_totals_wh": self.tou_totals_wh.copy(), "ring": self.ring.to_state()}
+                "tou_register_wh": self.tou_register_wh.copy(), "ring": self.ring.to_state()}
 
     def restore(self, state: dict[str, object]) -> None:
         """Load :meth:`to_state` into this fleet (same model and size)."""
@@ -165,4 +165,4 @@ class MdtFleet:
         self.ring = IntervalRing.from_state(ring)
         self.total_pulses[...] = np.asarray(state["total_pulses"])
         self.register_wh[...] = np.asarray(state["register_wh"])
-        self.tou_totals_wh[...] = np.asarray(state["tou_totals_wh"])
+        self.tou_register_wh[...] = np.asarray(state["tou_register_wh"])

@@ -53,7 +53,7 @@ class IntervalFlag(IntFlag):
 class IntervalRecord:
     """One closed interval.
 
-    ``tou_registers_wh`` are the running totals [Wh] of every TOU register after this interval
+    ``tou_register_wh`` are the running totals [Wh] of every TOU register after this interval
     (empty without TOU); ``temperature_c`` [°C] is NaN when the variant records none.
     """
 
@@ -62,7 +62,7 @@ class IntervalRecord:
     energy_wh: int
     flags: IntervalFlag
     tou_register: int = NO_TOU_REGISTER
-    tou_registers_wh: tuple[int, ...] = ()
+    tou_register_wh: tuple[int, ...] = ()
     temperature_c: float = float("nan")
 
 
@@ -70,7 +70,7 @@ class IntervalRecord:
 class IntervalBatch:
     """Interval records of one MDT as columns (numpy arrays of equal length, in ``seq`` order).
 
-    ``tou_registers_wh`` has shape ``(n, n_registers)`` (``n_registers`` may be 0).
+    ``tou_register_wh`` has shape ``(n, n_registers)`` (``n_registers`` may be 0).
     """
 
     seq: npt.NDArray[np.int64]
@@ -78,7 +78,7 @@ class IntervalBatch:
     energy_wh: npt.NDArray[np.int64]
     flags: npt.NDArray[np.uint16]
     tou_register: npt.NDArray[np.uint8]
-    tou_registers_wh: npt.NDArray[np.int64]
+    tou_register_wh: npt.NDArray[np.int64]
     temperature_c: npt.NDArray[np.float32]
 
     def __len__(self) -> int:
@@ -91,7 +91,7 @@ class IntervalBatch:
                            energy_wh=int(self.energy_wh[i]),
                            flags=IntervalFlag(int(self.flags[i])),
                            tou_register=int(self.tou_register[i]),
-                           tou_registers_wh=tuple(int(v) for v in self.tou_registers_wh[i]),
+                           tou_register_wh=tuple(int(v) for v in self.tou_register_wh[i]),
                            temperature_c=float(self.temperature_c[i]))
             for i in range(len(self))
         ]

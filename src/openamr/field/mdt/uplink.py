@@ -48,7 +48,7 @@ def intervals_payload(mdt: Mdt, batch: IntervalBatch | None = None, *,
     not yet acknowledged), the running total and the TOU register totals."""
     chosen = mdt.unacknowledged() if batch is None else batch
     records = frame_records(chosen)[:max_records]
-    tou = tuple(int(v) for v in mdt.log.tou_totals_wh[0])
+    tou = tuple(int(v) for v in mdt.log.tou_register_wh[0])
     return frames.Intervals(register_wh=mdt.total_wh, records=records, tou_register_wh=tou)
 
 
