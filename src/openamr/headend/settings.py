@@ -79,6 +79,8 @@ class IngestSettings:
     """At most this many missing-seq ranges are requested in one ACK."""
     seq_horizon_records: int = 3360
     """Seqs further than this below a device's newest are given up as lost (35 days)."""
+    receiver_sensitivity_dbm: float = -110.0
+    """Radio sensitivity: ``link_margin_db = rssi_dbm - receiver_sensitivity_dbm``."""
 
 
 @dataclass(frozen=True, slots=True)

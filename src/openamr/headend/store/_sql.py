@@ -694,12 +694,13 @@ class SqlStore(Store):
     # -- rejections ------------------------------------------------------------------------
 
     def put_rejection(self, reason: str, source: str, received_s: int, detail: str = "",
-                      raw: bytes | None = None) -> None:
+                      raw: bytes | None = None, count: int = 1) -> None:
         with self.transaction():
             self._wx("INSERT INTO rejections (reason, source, received_s, detail, raw) "
                      "VALUES (?, ?, ?, ?, ?)", (reason, source, int(received_s), detail, raw))
-            self._wx("INSERT INTO rejection_counts (reason, n) VALUES (?, 1) "
-                     "ON CONFLICT (reason) DO UPDATE SET n = rejection_counts.n + 1", (reason,))
+            self._wx("INSERT INTO rejection_counts (reason, n) VALUES (?, ?) "
+                     "ON CONFLICT (reason) DO UPDATE SET n = rejection_counts.n + excluded.n",
+                     (reason, int(count)))
 
     def rejection_counts(self) -> dict[str, int]:
         return {str(r): int(n) for r, n in self._q("SELECT reason, n FROM rejection_counts "

@@ -412,6 +412,10 @@ class Store(abc.ABC):
         """Replace the device's status row.  Fields left ``None`` keep their stored value."""
 
     @abc.abstractmethod
+    def put_device_statuses(self, statuses: Sequence[DeviceStatus]) -> None:
+        """Many :meth:`put_device_status` at once (one statement)."""
+
+    @abc.abstractmethod
     def get_device_status(self, device_id: str) -> DeviceStatus | None: ...
 
     @abc.abstractmethod
@@ -429,6 +433,25 @@ class Store(abc.ABC):
         Within one batch the first row of a key wins and later ones count the same way.
         Unknown meters raise ``StoreError`` (create them first with ``upsert_meter``).
         """
+
+    @abc.abstractmethod
+    def meter_keys(self, meter_ids: Sequence[str]) -> npt.NDArray[np.int64]:
+        """The store's integer keys of meters (``StoreError`` naming the first unknown one).
+
+        For bulk callers (ingest, import) that map ids once and then use
+        :meth:`put_interval_rows`."""
+
+    @abc.abstractmethod
+    def meter_id_of_key(self, key: int) -> str:
+        """Inverse of :meth:`meter_keys`."""
+
+    @abc.abstractmethod
+    def put_interval_rows(self, keys: npt.NDArray[np.int64], start: npt.NDArray[np.int64],
+                          energy: npt.NDArray[np.float64], quality: npt.NDArray[np.int64],
+                          flags: npt.NDArray[np.int64], source: str,
+                          received_s: int) -> PutResult:
+        """The bulk path under :meth:`put_intervals`: meter keys, quality codes (indices into
+        :data:`QUALITIES`), int64/float64 arrays, no per-row Python objects."""
 
     @abc.abstractmethod
     def get_intervals(self, meter_id: str, start_s: int | None = None,
@@ -464,6 +487,11 @@ class Store(abc.ABC):
                            source: str = "frame") -> int:
         """Store cumulative register totals idempotently on ``(meter_id, t_s)``; returns how
         many were new (a later different value for the same instant is ignored)."""
+
+    @abc.abstractmethod
+    def put_register_rows(self, keys: npt.NDArray[np.int64], t_s: npt.NDArray[np.int64],
+                          register_wh: npt.NDArray[np.float64], source: int) -> int:
+        """Bulk register reads by meter key (``source`` an index into :data:`SOURCES`)."""
 
     @abc.abstractmethod
     def get_register_reads(self, meter_id: str, start_s: int | None = None,
@@ -511,8 +539,11 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def put_rejection(self, reason: str, source: str, received_s: int, detail: str = "",
-                      raw: bytes | None = None) -> None:
-        """Keep refused input for inspection and count it by ``reason``."""
+                      raw: bytes | None = None, count: int = 1) -> None:
+        """Keep refused input for inspection and count it by ``reason``.
+
+        ``count``: how many items this row stands for (e.g. the records of one frame refused
+        for the same reason); ``rejection_counts`` adds it."""
 
     @abc.abstractmethod
     def rejection_counts(self) -> dict[str, int]:
