@@ -237,16 +237,24 @@ def measured_element_powers_w(
     (used only for the current that a current-dependent ``ct`` sees).  For ``single`` service
     there is no L2: ``load_l2_w`` is ignored and P2 is zero.
 
-    Fast path: with ``ct=None`` and each element's voltage in phase (or in anti-phase) with the
-    current its CT carries, Pk = ±load and no trigonometry is done.  Returns new arrays.
+    Fast path: with no CT or a constant CT, Pk = load·(A − B·tan φ) with scalar A, B; when the
+    element's voltage is in phase (or anti-phase) with its CT's current and there is no CT
+    phase error, B = 0 and Pk = ±gain·load, one multiplication.  Returns two new arrays of the
+    broadcast shape of all inputs.
     """
     svc = Service.parse(service)
+    shape = np.broadcast_shapes(np.shape(load_l1_w), np.shape(load_l2_w), np.shape(pf1),
+                                np.shape(pf2))
     p1 = _element_power_w(svc, wiring, 1, load_l1_w if wiring.ct_leg(1) == 1 else load_l2_w,
                           pf1 if wiring.ct_leg(1) == 1 else pf2, voltage_v, ct)
+    if p1.shape != shape:
+        p1 = np.broadcast_to(p1, shape).copy()
     if svc is Service.SINGLE:
         return p1, np.zeros_like(p1)
     p2 = _element_power_w(svc, wiring, 2, load_l2_w if wiring.ct_leg(2) == 2 else load_l1_w,
                           pf2 if wiring.ct_leg(2) == 2 else pf1, voltage_v, ct)
+    if p2.shape != shape:
+        p2 = np.broadcast_to(p2, shape).copy()
     return p1, p2
 
 
