@@ -143,3 +143,22 @@ def test_long_profile_is_fast_enough_to_run() -> None:
     result = _meter().run(profile, steps * 60.0)
     assert result.pulses["kh10"] == int(result.register_wh // 10)
     assert result.led.toggle_times_s.shape[0] == int(result.register_wh // 5)
+
+
+def test_led6_load_drops_into_the_anti_creep_zone() -> None:
+    # 200 W for 120 s (LED on since 90 s), then 8 W per leg (below the no-load threshold)
+    profile = LoadProfile.from_steps([0.0, 120.0], [200.0, 8.0], [0.0, 8.0])
+    result = _meter().run(profile, 86_400.0)
+    assert result.led.toggle_times_s.tolist() == [90.0]
+    assert result.led.on_at_end
+    assert result.instant_power_w == 0.0
+
+
+def test_crp3_starting_current_registers_crp4_half_does_not() -> None:
+    # I_start = 0.2 A at 120 V, PF 1 on both legs = 48 W (reference §7.5)
+    result = _meter().run(LoadProfile.constant(24.0, 24.0), 3000.0)
+    assert result.led.rising_times_s.tolist() == [375.0, 1125.0, 1875.0, 2625.0]
+    assert result.led.falling_times_s.tolist() == [750.0, 1500.0, 2250.0, 3000.0]
+    result = _meter().run(LoadProfile.constant(12.0, 12.0), 86_400.0)
+    assert result.register_wh == 0.0
+    assert result.pulses["kh10"] == 0
