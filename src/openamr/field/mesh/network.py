@@ -137,10 +137,9 @@ class Network:
                 p_ack = p_ack ** (ACK_FRAME_BYTES / medium.reference_frame_bytes)
             draw = medium.uniform
             for attempt in range(1, tries + 1):
-                if p_data >= 1.0 or draw() < p_data:
-                    if p_ack >= 1.0 or draw() < p_ack:
-                        attempts, acked = attempt, True
-                        break
+                if (p_data >= 1.0 or draw() < p_data) and (p_ack >= 1.0 or draw() < p_ack):
+                    attempts, acked = attempt, True
+                    break
         sender.tx_attempts += attempts
         key = (sender.idx, receiver_idx)
         stats = self.link_stats.get(key)

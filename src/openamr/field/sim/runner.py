@@ -81,5 +81,8 @@ class SimRun:
             self.kernel.run(t)
             if progress is not None:
                 progress(min(t, self.end_s) / 86400.0)
+        dcap = self.net.nodes[0]
+        if hasattr(dcap, "flush"):
+            dcap.flush()
         self.wall_s = time.perf_counter() - t0
         return summarise(self)

@@ -4,8 +4,7 @@ Radio: the site's own :class:`openamr.field.radio.Medium` (link table with froze
 walls, floors and placement losses), seen by the mesh through
 :meth:`openamr.field.mesh.medium.Medium.from_radio`.  Identity: each device's EUI-64 is the
 radio room's stable key of its id; its install code is derived from the id and the site seed.
-Energy: each meter's load (``openamr.field.loads.synthetic_power_w`` when that room is
-installed, else a built-in daily shape), turned into completed Kh = 10 Wh pulses per
+Energy: each meter's load (``openamr.field.loads.synthetic_power_w``), turned into completed Kh = 10 Wh pulses per
 15-minute interval by :func:`openamr.field.meter.outputs.pulse_counts_per_interval`, vectorised
 over chunks of meters.
 """
@@ -41,7 +40,8 @@ def _fallback_power_w(scale_w: npt.NDArray[np.float64], commercial: npt.NDArray[
     """A daily shape: households peak in the evening, offices in working hours [W]."""
     t_s = epoch_s + STEP_S * np.arange(steps)
     hour = (t_s % 86400) / 3600.0
-    home = 0.6 + 0.5 * np.exp(-((hour - 19.0) / 2.5) ** 2) + 0.2 * np.exp(-((hour - 7.5) / 1.5) ** 2)
+    home = (0.6 + 0.5 * np.exp(-((hour - 19.0) / 2.5) ** 2)
+            + 0.2 * np.exp(-((hour - 7.5) / 1.5) ** 2))
     office = 0.3 + 1.2 * ((hour >= 8) & (hour < 18))
     shape = np.where(commercial[:, None], office[None, :], home[None, :])
     rng = np.random.default_rng([seed, first_row])
@@ -51,21 +51,24 @@ def _fallback_power_w(scale_w: npt.NDArray[np.float64], commercial: npt.NDArray[
 
 
 def power_w_for(meters: Any, steps: int, epoch_s: int, seed: int, first_row: int = 0,
-                ) -> npt.NDArray[np.float64]:
-    """(meters, steps) power [W] of each meter's load, step ``STEP_S``."""
-    try:  # the loads room, when it is installed
-        from openamr.field.loads import synthetic_power_w  # type: ignore[attr-defined]
-    except ImportError:
-        synthetic_power_w = None
-    if synthetic_power_w is not None:
-        try:
-            return np.asarray(synthetic_power_w(meters, steps=steps, step_s=STEP_S,
-                                                start_s=epoch_s, seed=seed), dtype=np.float64)
-        except TypeError:
-            pass  # another signature: fall back to the built-in shape
-    scale = np.array([m.load.scale_w or 800.0 for m in meters], dtype=np.float64)
-    commercial = np.array([str(m.load.kind) == "commercial" for m in meters])
-    return _fallback_power_w(scale, commercial, steps, epoch_s, seed, first_row)
+                time_zone: str = "UTC") -> npt.NDArray[np.float64]:
+    """(meters, steps) power [W] of each meter's synthetic load, step ``STEP_S``.
+
+    Household and commercial loads come from :func:`openamr.field.loads.synthetic_power_w`;
+    a CSV load (not vectorised there) takes the built-in daily shape at 800 W [A].
+    """
+    from openamr.field.loads import synthetic_power_w
+
+    kinds = [str(m.load.kind) if str(m.load.kind) != "csv" else "household" for m in meters]
+    scales = [m.load.scale_w or 800.0 for m in meters]
+    try:
+        return np.asarray(synthetic_power_w(kinds, scales, steps, STEP_S, epoch_s, seed,
+                                            meter_ids=[m.id for m in meters],
+                                            time_zone=time_zone), dtype=np.float64)
+    except (ValueError, TypeError):
+        scale = np.asarray(scales, dtype=np.float64)
+        commercial = np.array([k == "commercial" for k in kinds])
+        return _fallback_power_w(scale, commercial, steps, epoch_s, seed, first_row)
 
 
 def scenario_from_site(site: Any, days: float, *, seed: int | None = None,
@@ -97,7 +100,7 @@ def scenario_from_site(site: Any, days: float, *, seed: int | None = None,
     per = int(INTERVAL_LENGTH_S / STEP_S)
     for a in range(0, len(meters), _CHUNK):
         chunk = meters[a:a + _CHUNK]
-        p = power_w_for(chunk, steps, epoch_s, seed, a)
+        p = power_w_for(chunk, steps, epoch_s, seed, a, site.time_zone)
         counts = pulse_counts_per_interval(p, STEP_S, INTERVAL_LENGTH_S, 10.0)
         energy[a:a + len(chunk)] = counts * 10
         e_wh = p.reshape(len(chunk), n_int, per).sum(axis=2) * (STEP_S / 3600.0)
