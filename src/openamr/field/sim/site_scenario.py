@@ -4,9 +4,9 @@ Radio: the site's own :class:`openamr.field.radio.Medium` (link table with froze
 walls, floors and placement losses), seen by the mesh through
 :meth:`openamr.field.mesh.medium.Medium.from_radio`.  Identity: each device's EUI-64 is the
 radio room's stable key of its id; its install code is derived from the id and the site seed.
-Energy: each meter's load (``openamr.field.loads.synthetic_power_w``), turned into completed Kh = 10 Wh pulses per
-15-minute interval by :func:`openamr.field.meter.outputs.pulse_counts_per_interval`, vectorised
-over chunks of meters.
+Energy: each meter's load (``openamr.field.loads.synthetic_power_w``), turned into completed
+Kh = 10 Wh pulses per 15-minute interval by
+:func:`openamr.field.meter.outputs.pulse_counts_per_interval`, vectorised over chunks of meters.
 """
 
 from __future__ import annotations
