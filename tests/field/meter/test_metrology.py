@@ -123,6 +123,8 @@ def test_net_and_element_clamps() -> None:
 
 def test_register_power_scalar_and_custom_creep() -> None:
     assert float(register_power_w(30.0)) == 30.0
+    assert float(register_power_w(float("nan"), 30.0)) == 30.0
+    assert register_power_w(np.ones((3, 4)) * 100, 50.0).shape == (3, 4)
     assert float(register_power_w(30.0, creep=CreepParams(start_current_a=1.0))) == 0.0
     with pytest.raises(InputError):
         CreepParams(start_current_a=-1.0)

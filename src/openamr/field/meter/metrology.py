@@ -200,8 +200,9 @@ def register_power_w(p1_w: npt.ArrayLike, p2_w: npt.ArrayLike = 0.0,
     First the anti-creep rule: an element with |Pk| < ``creep.element_noload_w`` counts as 0
     (so I_start = 0.2 A at 120 V, PF 1 = 24 W registers; 0.5·I_start = 12 W does not).  Then the
     clamp: ``"net"`` (default, reference §4.3 a) gives max(P1 + P2, 0); ``"element"`` (§4.3 b)
-    gives max(P1, 0) + max(P2, 0).  Vectorised and processed in cache-sized chunks, so long
-    arrays cost about one read of each input and one write of the result; returns a new array.
+    gives max(P1, 0) + max(P2, 0).  A NaN element power counts as 0 (an invalid reading is
+    skipped, never registered).  Vectorised and processed in cache-sized chunks, so long arrays
+    cost about one read of each input and one write of the result; returns a new array.
     """
     if mode not in ("net", "element"):
         raise InputError(f"register mode must be 'net' or 'element', got {mode!r}", where="mode")
