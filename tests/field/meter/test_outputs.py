@@ -198,3 +198,13 @@ def test_interval_counts_with_register_rule() -> None:
     # below the anti-creep threshold: nothing
     assert pulse_counts_per_interval_registered(np.full(30, 5.0), np.zeros(30),
                                                 60.0).tolist() == [0, 0]
+
+
+def test_interval_counts_accept_float32_and_integers() -> None:
+    power = np.full((3, 60), 100.0)
+    expected = pulse_counts_per_interval(power, 60.0).tolist()
+    assert pulse_counts_per_interval(power.astype(np.float32), 60.0).tolist() == expected
+    assert pulse_counts_per_interval(power.astype(np.int64), 60.0).tolist() == expected
+    # a non-contiguous view works too
+    wide = np.full((3, 120), 100.0)[:, ::2]
+    assert pulse_counts_per_interval(wide, 60.0).tolist() == expected

@@ -253,9 +253,10 @@ def pulse_counts_per_interval(
 ) -> IntArray:
     """Completed pulses per interval for many meters [pulses].
 
-    ``power_w`` has shape (meters, steps) (or (steps,) for one meter): the *registered* power
-    of each step of length ``step_s`` [s] (use :func:`pulse_counts_per_interval_registered` to
-    apply the register rule first).  The result has shape (meters, intervals): completed Kh
+    ``power_w`` has shape (meters, steps) (or (steps,) for one meter; float64, or float32
+    widened chunk by chunk): the *registered* power of each step of length ``step_s`` [s]
+    (use :func:`pulse_counts_per_interval_registered` to apply the register rule first).
+    The result has shape (meters, intervals): completed Kh
     pulses whose falling edge falls in each interval of ``interval_s`` [s] (intervals are
     half-open ``[start, end)`` except that an edge exactly at an interval end belongs to that
     interval, as the residual reaches Kh at its end).  When the run is not a whole number of
@@ -269,7 +270,9 @@ def pulse_counts_per_interval(
     register's grid (:data:`~openamr.field.meter.registers.ENERGY_QUANTUM_WS`), one exact
     floor division, diff.  Memory beyond the result is O(chunk_meters × steps).
     """
-    p = np.asarray(power_w, dtype=np.float64)
+    p = np.asarray(power_w)
+    if p.dtype != np.float64 and not np.issubdtype(p.dtype, np.floating):
+        p = p.astype(np.float64)
     single = p.ndim == 1
     if single:
         p = p[np.newaxis, :]
@@ -286,7 +289,9 @@ def pulse_counts_per_interval(
     for start in range(0, meters, chunk):
         stop = min(start + chunk, meters)
         rows = stop - start
-        energy_ws = _interval_energy_ws(p[start:stop], step_s, interval_s, None)
+        # float32 (or other float) input is widened chunk by chunk: no full-size copy
+        rows_w = np.ascontiguousarray(p[start:stop], dtype=np.float64)
+        energy_ws = _interval_energy_ws(rows_w, step_s, interval_s, None)
         buf = cum_wh[:rows]
         buf[:, 0] = 0.0
         np.cumsum(energy_ws, axis=1, out=buf[:, 1:])
