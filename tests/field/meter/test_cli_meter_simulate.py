@@ -156,3 +156,34 @@ def test_malformed_csv_exits_2_with_line(tmp_path: Path, text: str, line: int) -
                   "--json")
     assert result.exit_code == 2, result.output
     assert f"bad.csv:{line}" in result.output
+
+
+GOLDEN = {
+    "model": "MMSMT-C02", "service": "split", "serial": "MM0001", "duration_s": 1200.0,
+    "powered": True,
+    "wiring": {"ct1": "normal", "ct2": "reversed", "v1": "connected", "v2": "connected"},
+    "register_wh": 50.0, "register_kwh": 0.05,
+    "pulses": {"kh10": 5, "kh100": 0, "kh1000": 0},
+    "rising_edges": {"kh10": 5, "kh100": 1, "kh1000": 0},
+    "outputs_on": {"kh10": False, "kh100": True, "kh1000": False},
+    "counter_wh_per_count": 100.0, "counter_counts": 0,
+    "led_on": False, "led_toggles": 10, "led_toggle_times_s": [330.0, 360.0, 390.0, 420.0],
+    "led_toggles_truncated": True,
+    "max_demand_w": 200.0, "demand_w": 200.0, "demand_method": "rolling", "demand_fill": "zero",
+    "instant_power_w": 0.0, "element_power_w": [0.0, 0.0], "reverse_phase": [False, True],
+    "lcd": {"on": True, "serial": "MM0001", "total_kwh": "0.050", "demand_kw": "0.200",
+            "instant_kw": "0.000", "reverse_phase": [False, True]},
+    "tamper_events": [{"kind": "cover_removed", "sim_t_s": 100.0}],
+}
+
+
+def test_golden_run(tmp_path: Path) -> None:
+    # CT2 reversed cancels the first 5 minutes (net clamp); 600 W on L1 alone for the next 5;
+    # element 2's reverse indication holds through the idle end
+    path = tmp_path / "loads.csv"
+    path.write_text("t_s,l1_w,l2_w,pf1,pf2\n0,1200,1200,1.0,1.0\n300,600,0,0.8,1.0\n"
+                    "600,0,0,1.0,1.0\n", encoding="utf-8")
+    data = _json("--model", "MMSMT-C02", "--profile", str(path), "--duration-s", "1200",
+                 "--ct2", "reversed", "--tamper-open-s", "100", "--serial", "MM0001",
+                 "--max-led-toggles", "4")
+    assert data == GOLDEN
