@@ -337,3 +337,19 @@ def test_interval_energies_sum_to_the_running_total(
     assert int(log.energy_wh.sum()) + 10 * mdt.current_pulses == mdt.total_wh
     synced = (log.flags & F.CLOCK_UNSYNCED) == 0
     assert np.all(np.diff(log.start_s[synced]) > 0)
+
+
+def test_a_stale_clock_stepping_back_holds_like_a_synced_one() -> None:
+    mdt = joined_mdt(drift_ppm=50.0)  # 4.3 s per day fast
+    mdt.tick(10 * 86_400.0 - 100.0)
+    last = mdt.unacknowledged().records()[-1]
+    assert F.CLOCK_UNSYNCED in last.flags  # 10 days without a sync
+    t_s = 10 * 86_400.0 + 4.0  # the clock reads ~43 s ahead: already in the next interval
+    assert mdt.clock_s(t_s) >= T0_S + 10 * 86_400
+    mdt.tick(t_s)
+    before = mdt.current_start_s
+    mdt.on_time_sync(t_s, T0_S + t_s)  # back 43 s, to the previous label
+    assert mdt.current_start_s == before  # held, not reopened
+    mdt.tick(t_s + 2000.0)
+    log = mdt.unacknowledged()
+    check_log(log)

@@ -16,8 +16,9 @@ time gap without a seq gap).  Clock steps on sync (docs/mdt.md "Clock"):
   again, so labels never repeat;
 * a step of ``clock_step_flag_s`` or more flags the intervals it touched ``CLOCK_STEPPED`` (and
   ``PARTIAL`` when it crossed a boundary) and queues a ``clock.stepped`` event;
-* at the first sync of an unsynced clock, an interval in progress under another label closes at
-  once (flags ``CLOCK_UNSYNCED | CLOCK_STEPPED | PARTIAL``), whichever way the clock moved.
+* at the first sync of a clock never synced, an interval in progress under another label closes
+  at once (flags ``CLOCK_UNSYNCED | CLOCK_STEPPED | PARTIAL``), whichever way the clock moved (a
+  clock synced before but stale follows the two rules above, flagged ``CLOCK_UNSYNCED``).
 
 Sequence numbers are assigned when a record is stored: contiguous by construction.
 """
@@ -428,6 +429,7 @@ class Mdt:
         """A time-sync message with the DCAP's ``utc_s`` [UTC epoch s]; return the step [s]."""
         self.tick(sim_t_s)
         was_synced = self.clock.is_synced(sim_t_s)
+        never_synced = self.clock.last_sync_sim_t_s is None
         step_s = self.clock.sync(sim_t_s, utc_s)
         big = abs(step_s) >= self.params.clock_step_flag_s
         if big:
@@ -439,7 +441,9 @@ class Mdt:
         if big:
             self.current_flags |= IntervalFlag.CLOCK_STEPPED
         moved = new_start != self.current_start_s
-        if (not was_synced and moved) or new_start >= self.current_start_s + length_s:
+        if not was_synced and moved:
+            self.current_flags |= IntervalFlag.CLOCK_UNSYNCED
+        if (never_synced and moved) or new_start >= self.current_start_s + length_s:
             if not was_synced:
                 self.current_flags |= IntervalFlag.CLOCK_UNSYNCED
             if big:
