@@ -1,0 +1,599 @@
+"""Ingest: verified frames in, stored readings and downlinks (ACK, JOIN_RESPONSE, TIME_SYNC) out.
+
+``Ingest(store).handle_batch(frames, received_s)`` runs each frame through
+
+1. **authenticate and decrypt**: the clear header names the sender and the key (network key,
+   or for a ``JOIN_REQUEST`` the sender's install-code key); the AES-CCM MIC is verified end to
+   end (repeaters forward frames unchanged);
+2. **replay check**: a 64-frame :class:`~openamr.frames.ReplayWindow` per sender, moved only
+   after the MIC verified, persisted in the store in the same commit as the data;
+3. **decode and validate** (:mod:`openamr.headend.validate`): interval records are decoded
+   with numpy for the whole batch at once and checked against the meter's physical maximum,
+   the clock bounds and the 15-minute grid;
+4. **store** in ONE transaction per batch: intervals (idempotent on ``(meter, start)``),
+   register reads, events, device status, rejections, replay windows, sequence state and the
+   DCAP's own frame-counter reservation;
+5. **answer** after the commit: each uplink gets its downlinks (an ``ACK`` naming its counter,
+   the device's highest contiguous settled ``seq`` and up to ``max_gap_ranges`` missing
+   ranges; a ``JOIN_RESPONSE`` sealed under the install-code key; a ``TIME_SYNC`` when the
+   device's clock looks off or its last sync is older than ``time_sync_period_s``);
+6. **notify** subscribers (``subscribe(cb)``) with a :class:`StoredBatch` of what is new.
+
+Refused input is counted by reason and kept with its raw bytes (``store.put_rejection``);
+nothing stored is ever changed by it.  Every path is idempotent: the same frame again is a
+``replay``; the same records in a new frame are duplicates.  See ``docs/headend-ingest.md``.
+"""
+
+from __future__ import annotations
+
+import logging
+import struct
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from openamr.errors import FrameError
+from openamr.frames import (
+    FRAME_VERSION,
+    HEADER_LENGTH,
+    MIC_LENGTH,
+    NO_SEQ,
+    Ack,
+    Event,
+    EventKind,
+    Frame,
+    FrameCounter,
+    FrameType,
+    JoinRequest,
+    JoinResponse,
+    KeyId,
+    Payload,
+    ReplayWindow,
+    Status,
+    TimeSync,
+    install_code_key,
+)
+from openamr.frames.security import open_payload
+from openamr.headend.settings import IngestSettings
+from openamr.headend.store import (
+    DeviceStatus,
+    EventRow,
+    IntervalTable,
+    SeqState,
+    Store,
+    StoredBatch,
+)
+from openamr.headend.validate import (
+    RECORD_DTYPE,
+    REJECT_NAMES,
+    check_records,
+    quality_codes,
+    quality_names,
+)
+from openamr.timeutil import epoch_s, format_utc, utc_now
+from openamr.units import INTERVAL_LENGTH_S, S_PER_H
+
+__all__ = ["Ingest", "IngestStats", "StoredBatch"]
+
+log = logging.getLogger(__name__)
+
+_HEADER = struct.Struct("!BBBBQQI")
+_INTERVALS_HEAD = struct.Struct("!QBB")
+_RECORD_SIZE = RECORD_DTYPE.itemsize
+_ENCRYPTED = 0x01
+_UPLINK_TYPES = {FrameType.JOIN_REQUEST, FrameType.INTERVALS, FrameType.EVENT, FrameType.STATUS}
+_KNOWN_TYPES = {int(t) for t in FrameType}
+_CLOCK_BAD = 0x01 | 0x10  # IntervalFlag.CLOCK_UNSYNCED | CLOCK_STEPPED
+_FORGET_UNKNOWN_S = 60
+"""An unknown sender is looked up in the store again after this long [s]."""
+
+Subscriber = Callable[[StoredBatch], None]
+
+
+def _now_s() -> int:
+    return epoch_s(utc_now())
+
+
+@dataclass
+class _Device:
+    """What ingest needs of a device, cached (``Ingest.refresh`` reloads)."""
+
+    eui: int
+    device_id: str
+    role: str
+    meter_key: int = -1
+    meter_id: str | None = None
+    max_energy_wh: float = 0.0
+    install_key: bytes | None = None
+    lower_bound_s: int | None = None
+    """Oldest plausible record start [UTC epoch s] (install or join minus the buffer)."""
+
+
+@dataclass
+class _SeqTracker:
+    """Settled interval seqs of one MDT: ``acked`` and the settled ones above it."""
+
+    acked: int = -1
+    above: set[int] = field(default_factory=set)
+
+    def settle(self, seqs: npt.NDArray[np.int64], horizon: int) -> None:
+        if len(seqs) == 0:
+            return
+        lo, hi = int(seqs.min()), int(seqs.max())
+        if not self.above and lo == self.acked + 1 and hi - lo + 1 == len(seqs):
+            self.acked = hi  # the usual case: the next records, in order
+            return
+        self.above.update(int(s) for s in seqs if s > self.acked)
+        newest = max(self.above) if self.above else self.acked
+        if newest - horizon > self.acked:  # older seqs are out of every buffer: give up
+            self.acked = newest - horizon
+            self.above = {s for s in self.above if s > self.acked}
+        while self.acked + 1 in self.above:
+            self.acked += 1
+            self.above.discard(self.acked)
+
+    def acked_seq(self) -> int:
+        return NO_SEQ if self.acked < 0 else self.acked
+
+    def gaps(self, limit: int) -> tuple[tuple[int, int], ...]:
+        out: list[tuple[int, int]] = []
+        prev = self.acked
+        for s in sorted(self.above):
+            if s > prev + 1:
+                out.append((prev + 1, s - 1))
+                if len(out) >= limit:
+                    break
+            prev = s
+        return tuple(out)
+
+    def state(self) -> SeqState:
+        return SeqState(self.acked, tuple(sorted(self.above)))
+
+
+@dataclass
+class IngestStats:
+    """Running totals since the ingest started."""
+
+    frames: int = 0
+    frames_accepted: int = 0
+    readings_stored: int = 0
+    readings_duplicate: int = 0
+    batches: int = 0
+    rejected: dict[str, int] = field(default_factory=dict)
+    """Rejected items by reason (frames, or records for record-level reasons)."""
+
+
+@dataclass
+class _Work:
+    """One batch in progress."""
+
+    received_s: int
+    n: int
+    replies: list[list[bytes]]
+    rejects: dict[str, int] = field(default_factory=dict)
+    # interval frames
+    iv_frame: list[int] = field(default_factory=list)
+    iv_dev: list[_Device] = field(default_factory=list)
+    iv_counter: list[int] = field(default_factory=list)
+    iv_register: list[int] = field(default_factory=list)
+    iv_chunks: list[bytes] = field(default_factory=list)
+    iv_counts: list[int] = field(default_factory=list)
+    iv_raw: list[bytes] = field(default_factory=list)
+    # other frames: (frame index, device, counter, payload)
+    others: list[tuple[int, _Device, int, Payload]] = field(default_factory=list)
+    heard: dict[int, _Device] = field(default_factory=dict)
+    windows: set[int] = field(default_factory=set)
+    events: list[EventRow] = field(default_factory=list)
+    statuses: list[DeviceStatus] = field(default_factory=list)
+    stored: IntervalTable | None = None
+    clock_suspect: set[int] = field(default_factory=set)
+    last_frame: dict[int, int] = field(default_factory=dict)
+    """Device -> index of its last accepted frame that is not a join (TIME_SYNC rides it)."""
+
+
+class Ingest:
+    """Frames in, readings stored, downlinks out.  Thread-safe (one batch at a time).
+
+    ``store``: where everything goes.  ``settings``: the ``[ingest]`` section (defaults if
+    None).  ``clock``: "now" [UTC epoch s] when ``received_s`` is not given.  ``dcap_id``
+    overrides ``settings.dcap_id`` (the EUI-64 the downlinks come from).
+    """
+
+    def __init__(self, store: Store, *, settings: IngestSettings | None = None,
+                 clock: Callable[[], int] = _now_s, dcap_id: int | str | None = None) -> None:
+        self.store = store
+        self.settings = settings or IngestSettings()
+        self.clock = clock
+        if dcap_id is None:
+            dcap_id = self.settings.dcap_id
+        self.dcap_eui = int(dcap_id, 16) if isinstance(dcap_id, str) else int(dcap_id)
+        self.dcap_id = f"{self.dcap_eui:016x}"
+        self.stats = IngestStats()
+        self._subscribers: list[Subscriber] = []
+        self._lock = threading.RLock()
+        self._load()
+
+    # -- state -------------------------------------------------------------------------------
+
+    def _load(self) -> None:
+        """(Re)load the cached state from the store."""
+        self.network_key = self.store.get_or_create_network_key()
+        self._devices: dict[int, _Device] = {}
+        self._unknown: dict[int, int] = {}
+        for dev in self.store.list_devices():
+            self._cache_device(dev.device_id)
+        self._windows = {int(d, 16): ReplayWindow(h, s)
+                         for d, (h, s) in self.store.load_replay_windows().items()}
+        self._seqs = {int(d, 16): _SeqTracker(st.acked_seq, set(st.above))
+                      for d, st in self.store.load_seq_states().items()}
+        self._counter = FrameCounter.after_reset(
+            self.store.get_counter_reservation(self.dcap_id))
+        self._last_sync_s: dict[int, int] = {}
+        self._last_register: dict[int, tuple[int, int]] = {}
+
+    def refresh(self) -> None:
+        """Re-read devices and meters from the store (after they were changed elsewhere)."""
+        with self._lock:
+            self._devices.clear()
+            self._unknown.clear()
+            for dev in self.store.list_devices():
+                self._cache_device(dev.device_id)
+
+    def _cache_device(self, device_id: str) -> _Device | None:
+        dev = self.store.get_device(device_id)
+        if dev is None:
+            return None
+        eui = int(dev.device_id, 16)
+        info = _Device(eui, dev.device_id, dev.role)
+        if dev.install_code:
+            try:
+                info.install_key = install_code_key(dev.install_code)
+            except ValueError:
+                log.warning("device %s: install code unusable", dev.device_id)
+        meter_id = dev.meter_id
+        if meter_id is None and dev.role == "mdt":
+            meter_id = next((m.meter_id for m in self.store.list_meters(dev.site_id)
+                             if m.device_id == dev.device_id), None)
+        if meter_id is not None:
+            meter = self.store.get_meter(meter_id)
+            if meter is not None:
+                info.meter_id = meter.meter_id
+                info.meter_key = int(self.store.meter_keys([meter.meter_id])[0])
+                info.max_energy_wh = meter.max_power_w * INTERVAL_LENGTH_S / S_PER_H
+        status = self.store.get_device_status(dev.device_id)
+        anchors = [t for t in (dev.installed_s, status.joined_s if status else None)
+                   if t is not None]
+        if anchors:
+            info.lower_bound_s = min(anchors) - self.settings.buffer_horizon_s
+        self._devices[eui] = info
+        return info
+
+    def _device(self, eui: int, received_s: int) -> _Device | None:
+        dev = self._devices.get(eui)
+        if dev is not None:
+            return dev
+        if self._unknown.get(eui, -1) > received_s:
+            return None
+        dev = self._cache_device(f"{eui:016x}")
+        if dev is None:
+            self._unknown[eui] = received_s + _FORGET_UNKNOWN_S
+        return dev
+
+    # -- public API ----------------------------------------------------------------------
+
+    def subscribe(self, callback: Subscriber) -> None:
+        """Call ``callback(StoredBatch)`` after every commit that stored something."""
+        self._subscribers.append(callback)
+
+    def handle(self, data: bytes, received_s: float | None = None) -> list[bytes]:
+        """One frame; returns its downlink frames (bytes), sent only after the commit."""
+        return self.handle_batch([data], received_s)[0]
+
+    def handle_batch(self, frames: Sequence[bytes], received_s: float | None = None,
+                     *, origins: Sequence[str] | None = None) -> list[list[bytes]]:
+        """Frames received together (one commit); returns the downlinks of each frame, in
+        order (an empty list for a refused frame).
+
+        ``received_s`` [UTC epoch s] defaults to the clock; ``origins`` names where each
+        frame came from (``udp:host:port``), for rejections of frames with no readable sender.
+        """
+        now = int(self.clock() if received_s is None else received_s)
+        work = _Work(now, len(frames), [[] for _ in frames])
+        with self._lock:
+            try:
+                with self.store.transaction():
+                    for i, data in enumerate(frames):
+                        self._frame(work, i, bytes(data),
+                                    origins[i] if origins is not None else "frame")
+                    self._store_intervals(work, frames)
+                    self._store_others(work)
+                    self._save_state(work)
+                    self._answer(work)
+            except BaseException:
+                self._load()  # the memory must not run ahead of the store
+                raise
+            self.stats.frames += len(frames)
+            self.stats.batches += 1
+            for reason, n in work.rejects.items():
+                self.stats.rejected[reason] = self.stats.rejected.get(reason, 0) + n
+        self._notify(work)
+        return work.replies
+
+    # -- one frame -----------------------------------------------------------------------
+
+    def _reject(self, work: _Work, reason: str, source: str, detail: str, raw: bytes | None,
+                count: int = 1) -> None:
+        work.rejects[reason] = work.rejects.get(reason, 0) + count
+        self.store.put_rejection(reason, source, work.received_s, detail, raw, count)
+
+    def _frame(self, work: _Work, i: int, data: bytes, origin: str) -> None:
+        if len(data) < HEADER_LENGTH + MIC_LENGTH:
+            self._reject(work, "malformed", origin, f"{len(data)} bytes is shorter than any "
+                         "frame", data)
+            return
+        version, ftype, flags, key_id, src, _dst, counter = _HEADER.unpack_from(data)
+        source = f"{src:016x}"
+        try:
+            if version != FRAME_VERSION:
+                raise FrameError("unsupported_version", f"frame version {version}")
+            if ftype not in _KNOWN_TYPES:
+                raise FrameError("unknown_type", f"frame type {ftype}")
+            if ftype not in _UPLINK_TYPES:
+                raise FrameError("unexpected_type",
+                                 f"{FrameType(ftype).name} is not an uplink to the head-end")
+            if not flags & _ENCRYPTED:
+                raise FrameError("malformed", "encryption flag does not match the frame type")
+            want = KeyId.INSTALL_CODE if ftype == FrameType.JOIN_REQUEST else KeyId.NETWORK
+            if key_id != want:
+                raise FrameError("malformed", f"{FrameType(ftype).name} must use key id "
+                                 f"{int(want)}, not {key_id}")
+            dev = self._device(src, work.received_s)
+            key = None if dev is None else (
+                dev.install_key if want == KeyId.INSTALL_CODE else self.network_key)
+            if dev is None or key is None:
+                raise FrameError("unknown_device", f"no key for sender {source}")
+            plain = open_payload(key, data[:HEADER_LENGTH], data[HEADER_LENGTH:], src=src,
+                                 counter=counter, encrypted=True)
+            window = self._windows.get(src)
+            if window is None:
+                window = self._windows[src] = ReplayWindow()
+            reason = window.check(counter)
+            if reason is not None:
+                raise FrameError(reason, f"counter {counter} of {source} "
+                                 f"(highest {window.highest})")
+            if ftype == FrameType.INTERVALS:
+                register_wh, n_tou, n_rec = _INTERVALS_HEAD.unpack_from(plain)
+                offset = _INTERVALS_HEAD.size + 8 * n_tou
+                if len(plain) != offset + n_rec * _RECORD_SIZE:
+                    raise FrameError("malformed", "interval payload length does not match its "
+                                     "counts")
+            else:
+                payload = self._decode(ftype, plain)
+        except FrameError as exc:
+            self._reject(work, exc.reason, source if exc.reason != "malformed" or version ==
+                         FRAME_VERSION else origin, str(exc), data)
+            return
+        except struct.error as exc:
+            self._reject(work, "malformed", source, str(exc), data)
+            return
+        window.accept(counter)
+        work.windows.add(src)
+        work.heard[src] = dev
+        self.stats.frames_accepted += 1
+        if ftype != FrameType.JOIN_REQUEST:
+            work.last_frame[src] = i
+        if ftype == FrameType.INTERVALS:
+            work.iv_frame.append(i)
+            work.iv_dev.append(dev)
+            work.iv_counter.append(counter)
+            work.iv_register.append(register_wh)
+            work.iv_chunks.append(plain[offset:])
+            work.iv_counts.append(n_rec)
+            work.iv_raw.append(data)
+        else:
+            work.others.append((i, dev, counter, payload))
+
+    @staticmethod
+    def _decode(ftype: int, plain: bytes) -> Payload:
+        cls: type[JoinRequest] | type[Event] | type[Status]
+        cls = {FrameType.JOIN_REQUEST: JoinRequest, FrameType.EVENT: Event,
+               FrameType.STATUS: Status}[FrameType(ftype)]
+        try:
+            return cls.unpack(plain)
+        except (struct.error, ValueError, UnicodeDecodeError) as exc:
+            raise FrameError("malformed", f"{FrameType(ftype).name}: {exc}") from exc
+
+    # -- intervals, vectorised over the batch --------------------------------------------
+
+    def _store_intervals(self, work: _Work, frames: Sequence[bytes]) -> None:
+        if not work.iv_frame:
+            return
+        s = self.settings
+        rec = np.frombuffer(b"".join(work.iv_chunks), dtype=RECORD_DTYPE)
+        counts = np.array(work.iv_counts, dtype=np.int64)
+        frame_of = np.repeat(np.arange(len(counts)), counts)
+        devs = work.iv_dev
+        meter_key = np.array([d.meter_key for d in devs], dtype=np.int64)[frame_of]
+        max_e = np.array([d.max_energy_wh for d in devs], dtype=np.float64)[frame_of]
+        lower = np.array([work.received_s - s.buffer_horizon_s if d.lower_bound_s is None
+                          else d.lower_bound_s for d in devs], dtype=np.int64)[frame_of]
+        start = rec["start_s"].astype(np.int64)
+        energy = rec["energy_wh"].astype(np.float64)
+        flags = rec["flags"].astype(np.int64)
+        seq = rec["seq"].astype(np.int64)
+        reason = check_records(meter_key, start, energy, max_e, lower,
+                               work.received_s + s.future_tolerance_s)
+        ok = reason == 0
+        result = self.store.put_interval_rows(meter_key[ok], start[ok], energy[ok],
+                                              quality_codes(flags[ok]), flags[ok], "frame",
+                                              work.received_s)
+        self.stats.readings_stored += result.inserted
+        self.stats.readings_duplicate += result.duplicates
+        if result.conflicts:
+            work.rejects["conflict"] = work.rejects.get("conflict", 0) + result.conflicts
+        if self._subscribers and result.inserted:
+            idx = np.flatnonzero(ok)
+            if result.inserted_index is not None:
+                idx = idx[result.inserted_index]
+            keys = meter_key[idx]
+            uniq, inv = np.unique(keys, return_inverse=True)
+            ids = np.array([self.store.meter_id_of_key(int(k)) for k in uniq], dtype=object)
+            work.stored = IntervalTable(ids[inv], start[idx], energy[idx],
+                                        quality_names(quality_codes(flags[idx])),
+                                        flags[idx])
+        # refused records: one rejection row per (frame, reason)
+        if not ok.all():
+            for f, r in sorted(set(zip(frame_of[~ok].tolist(), reason[~ok].tolist(),
+                                       strict=True))):
+                sel = (frame_of == f) & (reason == r)
+                dev = devs[f]
+                name = REJECT_NAMES[r]
+                seqs = seq[sel]
+                self._reject(work, name, dev.device_id,
+                             f"meter {dev.meter_id} seq {int(seqs.min())}..{int(seqs.max())}: "
+                             f"{int(sel.sum())} record(s), first start "
+                             f"{format_utc(int(start[sel][0]))} energy {energy[sel][0]:g} Wh "
+                             f"(max {max_e[sel][0]:g} Wh)", work.iv_raw[f], int(sel.sum()))
+        # sequence bookkeeping: every record is settled (stored, duplicate or refused for good)
+        bounds = np.concatenate(([0], np.cumsum(counts)))
+        reg_keys, reg_t, reg_wh = [], [], []
+        for f, dev in enumerate(devs):
+            a, b = int(bounds[f]), int(bounds[f + 1])
+            tracker = self._seqs.get(dev.eui)
+            if tracker is None:
+                tracker = self._seqs[dev.eui] = _SeqTracker()
+            tracker.settle(seq[a:b], s.seq_horizon_records)
+            if b > a:
+                newest = int(start[a:b].max())
+                if flags[b - 1] & _CLOCK_BAD or newest + INTERVAL_LENGTH_S > (
+                        work.received_s + s.clock_error_s):
+                    work.clock_suspect.add(dev.eui)
+                if dev.meter_key >= 0:
+                    t_s = newest + INTERVAL_LENGTH_S
+                    if self._register_ok(work, dev, t_s, work.iv_register[f], f):
+                        reg_keys.append(dev.meter_key)
+                        reg_t.append(t_s)
+                        reg_wh.append(work.iv_register[f])
+        if reg_keys:
+            self.store.put_register_rows(np.array(reg_keys, dtype=np.int64),
+                                         np.array(reg_t, dtype=np.int64),
+                                         np.array(reg_wh, dtype=np.float64), 0)
+
+    def _register_ok(self, work: _Work, dev: _Device, t_s: int, register_wh: int,
+                     f: int) -> bool:
+        last = self._last_register.get(dev.meter_key)
+        if last is not None:
+            last_t, last_wh = last
+            if (t_s > last_t and register_wh < last_wh) or (t_s < last_t
+                                                             and register_wh > last_wh):
+                self._reject(work, "register_decreased", dev.device_id,
+                             f"meter {dev.meter_id}: register {register_wh} Wh at "
+                             f"{format_utc(t_s)} against {last_wh} Wh at {format_utc(last_t)}",
+                             work.iv_raw[f])
+                return False
+        if last is None or t_s >= last[0]:
+            self._last_register[dev.meter_key] = (t_s, register_wh)
+        return True
+
+    # -- joins, events, status ------------------------------------------------------------
+
+    def _store_others(self, work: _Work) -> None:
+        now = work.received_s
+        margin_ref = self.settings.receiver_sensitivity_dbm
+        for _i, dev, _counter, payload in work.others:
+            if isinstance(payload, Event):
+                try:
+                    code = EventKind(payload.kind).code
+                except ValueError:
+                    code = f"unknown.{int(payload.kind)}"
+                work.events.append(EventRow(dev.device_id, dev.meter_id, code, payload.t_s,
+                                            payload.value, now))
+            elif isinstance(payload, Status):
+                work.statuses.append(DeviceStatus(
+                    dev.device_id, now, parent_id=f"{payload.parent:016x}" if payload.parent
+                    else None, rssi_dbm=payload.rssi_dbm,
+                    link_margin_db=payload.rssi_dbm - margin_ref, etx=payload.etx,
+                    hops=payload.hops, battery_mv=payload.battery_mv or None,
+                    battery_remaining_mah=payload.battery_remaining_mah,
+                    on_battery=payload.on_battery, tx_frames=payload.tx_frames,
+                    retries=payload.retries, queue_frames=payload.queue_frames,
+                    parent_changes=payload.parent_changes))
+            elif isinstance(payload, JoinRequest):
+                work.statuses.append(DeviceStatus(dev.device_id, now, joined_s=now,
+                                                  battery_mv=payload.battery_mv or None,
+                                                  firmware=payload.firmware))
+                if dev.lower_bound_s is None:
+                    dev.lower_bound_s = now - self.settings.buffer_horizon_s
+        if work.events:
+            self.store.put_events(work.events)
+        reported = {s.device_id for s in work.statuses}
+        heard = [DeviceStatus(d.device_id, now) for d in work.heard.values()
+                 if d.device_id not in reported]
+        self.store.put_device_statuses([*work.statuses, *heard])
+
+    def _save_state(self, work: _Work) -> None:
+        self.store.save_replay_windows({
+            f"{eui:016x}": (self._windows[eui].highest, self._windows[eui].seen)
+            for eui in work.windows})
+        touched = {d.eui for d in work.iv_dev}
+        self.store.save_seq_states({f"{eui:016x}": self._seqs[eui].state() for eui in touched})
+
+    # -- downlinks ------------------------------------------------------------------------
+
+    def _seal(self, dst: int, payload: Payload, key: bytes, key_id: KeyId) -> bytes:
+        counter, persist = self._counter.next()
+        if persist:
+            self.store.set_counter_reservation(self.dcap_id, self._counter.reserved_until)
+        return Frame(self.dcap_eui, dst, counter, payload, key_id).to_bytes(key)
+
+    def _answer(self, work: _Work) -> None:
+        s = self.settings
+        now = work.received_s
+        for f, dev in enumerate(work.iv_dev):
+            tracker = self._seqs[dev.eui]
+            ack = Ack(work.iv_counter[f], tracker.acked_seq(), tracker.gaps(s.max_gap_ranges))
+            work.replies[work.iv_frame[f]].append(
+                self._seal(dev.eui, ack, self.network_key, KeyId.NETWORK))
+        for i, dev, counter, payload in work.others:
+            if isinstance(payload, JoinRequest):
+                assert dev.install_key is not None
+                resp = JoinResponse(True, self.network_key, 0, s.report_period_s, now)
+                work.replies[i].append(self._seal(dev.eui, resp, dev.install_key,
+                                                  KeyId.INSTALL_CODE))
+                self._last_sync_s[dev.eui] = now
+                continue
+            known = self._seqs.get(dev.eui)
+            acked = known.acked_seq() if known is not None else NO_SEQ
+            work.replies[i].append(self._seal(dev.eui, Ack(counter, acked), self.network_key,
+                                              KeyId.NETWORK))
+        # time sync: at most one per device per batch, after its ACK
+        for eui in work.heard:
+            last = self._last_sync_s.get(eui)
+            due = last is None or now - last >= s.time_sync_period_s
+            suspect = eui in work.clock_suspect and (last is None or now - last
+                                                     >= INTERVAL_LENGTH_S)
+            if not (due or suspect):
+                continue
+            last_i = work.last_frame.get(eui)
+            if last_i is None:
+                continue
+            work.replies[last_i].append(self._seal(eui, TimeSync(now * 1000), self.network_key,
+                                              KeyId.NETWORK))
+            self._last_sync_s[eui] = now
+
+    def _notify(self, work: _Work) -> None:
+        if not self._subscribers:
+            return
+        intervals = work.stored if work.stored is not None else IntervalTable.empty()
+        if not len(intervals) and not work.events and not work.statuses:
+            return
+        batch = StoredBatch(intervals, tuple(work.events), tuple(work.statuses),
+                            work.received_s, dict(work.rejects))
+        for callback in list(self._subscribers):
+            try:
+                callback(batch)
+            except Exception:
+                log.exception("ingest subscriber %r failed", callback)
