@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_ingest_fakes import DCAP, T0, FakeDevice, make_site
+from test_ingest_fakes import DCAP, T0, make_site
 
 from openamr.frames import (
     NO_SEQ,
@@ -222,7 +222,7 @@ def test_state_survives_a_restart(store: Store) -> None:
     ingest.handle(dev.intervals(ingest.network_key, 3, _starts(4)[3:], [1]), NOW)
     restarted = _ingest(store)
     assert restarted.handle(first, NOW + 5) == []  # the replay window was persisted
-    (ack, *rest) = restarted.handle(dev.intervals(ingest.network_key, 2, _starts(3)[2:], [1]),
+    (ack, *_rest) = restarted.handle(dev.intervals(ingest.network_key, 2, _starts(3)[2:], [1]),
                                     NOW + 5)
     assert _open(restarted, ack).payload == Ack(2, 3, ())  # the seq state was persisted
     assert again_counter(ack) not in counters
