@@ -226,13 +226,17 @@ def register_power_w(p1_w: npt.ArrayLike, p2_w: npt.ArrayLike = 0.0,
         a = flat_p1 if flat_p1.ndim == 0 else flat_p1[start:stop]
         b = flat_p2 if flat_p2.ndim == 0 else flat_p2[start:stop]
         np.abs(a, out=t)
-        np.greater_equal(t, threshold, out=m)
-        np.multiply(a, m, out=o)
+        np.greater_equal(t, threshold, out=m)  # NaN compares False: skipped
+        np.logical_not(m, out=m)
+        np.copyto(o, a)
+        np.copyto(o, 0.0, where=m)
         if element:
             np.maximum(o, 0.0, out=o)
         np.abs(b, out=t)
         np.greater_equal(t, threshold, out=m)
-        np.multiply(b, m, out=t)
+        np.logical_not(m, out=m)
+        np.copyto(t, b)
+        np.copyto(t, 0.0, where=m)
         if element:
             np.maximum(t, 0.0, out=t)
         o += t
