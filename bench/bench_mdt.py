@@ -9,7 +9,8 @@ schedule, so TOU accrual is included):
 
 Same-run baseline: the same work record by record (``IntervalRing.append_one`` in a Python
 loop, what a per-MDT object does), timed on a slice and given as intervals/s.  The debounce
-kernel is also compared with the per-edge event path.  Run with ``python -m bench mdt``.
+kernel, and one MDT's month through ``Mdt.ingest_edges``, are compared with the per-edge event
+path.  Run with ``python -m bench mdt``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import numpy as np
 
 from openamr.field.mdt import (
     IntervalRing,
+    Mdt,
+    MdtClock,
     MdtFleet,
     PulseInput,
     PulseInputParams,
@@ -113,6 +116,31 @@ def main() -> None:
     t_loop = _best_s(per_edge, 1)
     print(f"debounce of {edges.size:,} edges: vectorised {t_vec * 1e3:.1f} ms; "
           f"baseline per-edge on_pulse {t_loop * 1e3:.0f} ms; ratio {t_loop / t_vec:.0f}x")
+
+    # one D02 MDT for the same month through the device: ingest_edges vs on_pulse per edge
+    def device() -> Mdt:
+        mdt = Mdt("MMSMT-D02", device_id="bench", clock=MdtClock(base_clock_s=T0_S),
+                  temperature_source=lambda t: 20.0)
+        mdt.on_button(0.0, held_s=4.0)
+        mdt.on_time_sync(0.0, T0_S)
+        return mdt
+
+    end_s = 30 * 86_400.0
+
+    def fast() -> None:
+        device().ingest_edges(edges, end_s)
+
+    def slow() -> None:
+        mdt = device()
+        for t in edges.tolist():
+            mdt.on_pulse(t)
+        mdt.tick(end_s)
+
+    t_fast = _best_s(fast)
+    t_slow = _best_s(slow, 1)
+    print(f"one MDT-month through Mdt ({edges.size:,} edges, 2,880 intervals): ingest_edges "
+          f"{t_fast * 1e3:.1f} ms; baseline on_pulse per edge {t_slow * 1e3:.0f} ms "
+          f"({t_slow / edges.size * 1e6:.1f} us/edge); ratio {t_slow / t_fast:.0f}x")
 
 
 if __name__ == "__main__":
