@@ -79,3 +79,23 @@ def test_with_the_meters_pulse_counts() -> None:
     # 200 W for a day is 4800 Wh, 1500 W is 36 000 Wh; the pulses left over are < Kh
     assert 4800 - 10 <= int(fleet.total_wh[0]) <= 4800
     assert 36_000 - 10 <= int(fleet.total_wh[1]) <= 36_000
+
+
+def test_meter_edges_through_the_mdt_match_the_meters_counts() -> None:
+    """The meter's exact falling-edge times, debounced by the MDT, give the meter's own
+    completed-pulse counts per interval (synced clock, no drift)."""
+    outputs = pytest.importorskip("openamr.field.meter.outputs")
+    registers = pytest.importorskip("openamr.field.meter.registers")
+    rng = np.random.default_rng(2)
+    step_s = 60.0
+    power_w = rng.uniform(100.0, 7000.0, 24 * 60) * np.sin(np.linspace(0, 3, 24 * 60)) ** 2
+    curve = registers.EnergyCurve(np.arange(power_w.size + 1) * step_s, power_w)
+    edges = outputs.PulseOutput(10.0).run(curve).falling_times_s
+    counts = np.asarray(outputs.pulse_counts_per_interval(power_w, step_s)).reshape(-1)
+    mdt = Mdt("MMSMT-C02", device_id="m", clock=MdtClock(base_clock_s=T0_S))
+    mdt.on_button(0.0, held_s=4.0)
+    mdt.on_time_sync(0.0, T0_S)
+    mdt.ingest_edges(edges, until_sim_t_s=86_400.0)
+    log = mdt.unacknowledged()
+    assert log.energy_wh.tolist() == (counts * 10).tolist()
+    assert mdt.total_wh == int(counts.sum()) * 10
