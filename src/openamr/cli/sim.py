@@ -45,18 +45,23 @@ def _register(store: Any, site: Any, scenario: Any) -> None:
 def _backhaul_ingest(db: str, site: Any, scenario: Any) -> tuple[Any, Any, Any] | None:
     """``(backhaul, counts, close)`` over the head-end's ingest, or None if not installed."""
     try:
-        from openamr.headend.ingest import Ingest  # type: ignore[import-not-found,unused-ignore]
+        from openamr.headend.ingest import Ingest
         from openamr.headend.store import open_store
     except ImportError:
         return None
     store = open_store(db)
+    if store.interval_count() > 0 or store.rejection_counts():
+        store.close()
+        # the simulated devices start with fresh frame counters: against an old store every
+        # frame would be a replay
+        raise InputError("the store already holds data; simulate into a new --db", where=db)
     _register(store, site, scenario)
-    ingest = Ingest(store)
+    ingest = Ingest(store, dcap_id=scenario.nodes[0].eui)
     epoch = scenario.epoch_s
 
     def backhaul(frames: list[bytes], sim_t_s: float) -> list[bytes]:
-        out: list[bytes] = list(ingest.handle_batch(frames, int(epoch + sim_t_s)))
-        return out
+        replies = ingest.handle_batch(frames, int(epoch + sim_t_s))
+        return [d for per_frame in replies for d in per_frame]
 
     def counts(summary: dict[str, Any]) -> None:
         summary["frames_rejected"] = dict(store.rejection_counts())

@@ -129,6 +129,7 @@ class MdtNode(MeshNode):
             self._radio_on()
             self.searches += 1
             self.candidates.clear()
+            self.estimator.etx.clear()  # link statistics expire (Contiki-NG link-stats)
             self.net.log("search", self)
             self.net.broadcast_dis(self)
         elif a.kind == "stop_radio":
@@ -290,14 +291,14 @@ class MdtNode(MeshNode):
                 self.gaps[0][0] = b
         if any_ok:
             self._poll_parent()
-        if self._awaiting_ack and not self._acked_this_wake:
-            self.missed_acks += 1
-        elif self._acked_this_wake:
+        if self._acked_this_wake:
             self.missed_acks = 0
+        elif (self._awaiting_ack or failed) and not any_ok:
+            self.missed_acks += 1  # no ACK for the last report, and nothing got through now
+        elif self._awaiting_ack:
+            self.missed_acks += 1
         self._acked_this_wake = False
         self._awaiting_ack = any_ok
-        if failed and not any_ok:
-            self.missed_acks = max(self.missed_acks, 1)
         if self.missed_acks >= p.max_missed_acks or (failed and self.parent is None):
             self.missed_acks = 0
             self.net.log("parent_lost", self)

@@ -162,6 +162,9 @@ class Network:
         if not self.hop(sender, parent, len(pkt.data)):
             return False
         pkt.chain.append(parent)
+        cand = sender.candidates.get(parent)
+        if cand is not None:
+            cand.heard_s = self.kernel.now_s  # a link ACK proves the parent is alive
         self.nodes[parent].receive_up(pkt, sender.idx)
         return True
 

@@ -34,6 +34,10 @@ if TYPE_CHECKING:
 __all__ = ["Repeater", "RepeaterState"]
 
 
+_PROBE_BYTES = 20
+"""Length of a neighbour-reachability probe [bytes]."""
+
+
 class RepeaterState(StrEnum):
     """Power/network state of a repeater."""
 
@@ -72,6 +76,8 @@ class Repeater(RouterNode):
         self._joined_led_until_s = -1.0
         self.events_sent: list[EventKind] = []
         self.loops_detected = 0
+        self.scans = 0
+        """Scan windows started (1 for a repeater that joined on its first search)."""
 
     # ------------------------------------------------------------------ power
     def power_on(self) -> None:
@@ -131,6 +137,7 @@ class Repeater(RouterNode):
 
     # ------------------------------------------------------------------ search and join
     def _scan(self) -> None:
+        self.scans += 1
         self._gen += 1
         self.listening = True
         self.net.broadcast_dis(self)
@@ -228,12 +235,24 @@ class Repeater(RouterNode):
                                                int(self.path_etx * 128)))
 
     def housekeeping(self) -> None:
+        """Before each beacon: probe a quiet parent (RPL's NUD), forget long-silent neighbours,
+        re-select the parent."""
         if not self.joined:
             return
         p = self.net.params
         now = self.net.kernel.now_s
-        horizon = now - p.parent_loss_beacons * p.beacon_stable_imax_s
-        for nbr in [n for n, c in self.candidates.items() if c.heard_s < horizon]:
+        quiet_s = p.parent_loss_beacons * p.beacon_stable_imax_s
+        if self.parent is not None:
+            cand = self.candidates.get(self.parent)
+            if cand is not None and cand.heard_s < now - quiet_s:
+                # Trickle may suppress a parent's beacons: ask it directly before giving up
+                if self.net.hop(self, self.parent, _PROBE_BYTES):
+                    cand.heard_s = now
+                else:
+                    del self.candidates[self.parent]
+        horizon = now - 4 * quiet_s
+        for nbr in [n for n, c in self.candidates.items()
+                    if c.heard_s < horizon and n != self.parent]:
             del self.candidates[nbr]
         self._reselect()
 

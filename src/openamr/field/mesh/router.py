@@ -39,6 +39,7 @@ class RouterNode(MeshNode):
         cand = self.candidates.get(sender)
         if cand is None:
             self.candidates[sender] = Candidate(rank, hops, path_etx, rssi_dbm, now)
+            self.estimator.etx.pop(sender, None)  # a rediscovered neighbour starts afresh
         else:
             cand.rank, cand.hops, cand.path_etx, cand.heard_s = rank, hops, path_etx, now
         if self.joined:

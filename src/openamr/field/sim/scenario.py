@@ -88,7 +88,7 @@ def scenario_from_links(roles: list[DeviceRole], links: list[tuple[int, int, flo
         p += [q, q]
     medium = Medium(n, src, dst, rssi, p, seed=seed)
     n_mdts = sum(1 for r in roles if r == DeviceRole.MDT)
-    n_int = int(np.ceil(days * 86400 / 900)) + 8
+    n_int = int(np.ceil(days * 86400 / 900)) + 16
     steps = n_int * 15
     pw = np.broadcast_to(np.asarray(power_w, dtype=np.float64).reshape(-1, 1)
                          if np.ndim(power_w) else np.asarray(power_w, dtype=np.float64),
