@@ -145,3 +145,48 @@ def test_seq_is_contiguous_and_lost_plus_held_plus_acked_is_everything(
         assert len(held) <= depth
     total = sum(blocks)
     assert int(ring.next_seq[0]) == total
+
+
+@settings(max_examples=150, deadline=None)
+@given(depth=st.integers(1, 12),
+       ops=st.lists(st.one_of(
+           st.tuples(st.just("append"), st.integers(0, 15)),
+           st.tuples(st.just("ack"), st.integers(-1, 60)),
+           st.tuples(st.just("query"), st.tuples(st.integers(-2, 60), st.integers(-2, 60)))),
+           max_size=25))
+def test_the_ring_behaves_like_a_plain_list(depth: int, ops: list[tuple[str, object]]) -> None:
+    """A reference model: every record ever made in a list; the ring holds the last ``depth``;
+    lost = overwritten while above the acknowledgement."""
+    ring = IntervalRing(depth=depth)
+    made: list[int] = []  # energy per seq
+    acked = -1
+    lost = 0
+    for op, arg in ops:
+        if op == "append":
+            assert isinstance(arg, int)
+            energy = list(range(len(made), len(made) + arg))
+            ring.append_block(T0_S + 900 * np.arange(len(made), len(made) + arg),
+                              np.asarray([energy]))
+            for _ in energy:
+                made.append(len(made) * 7)
+                gone = len(made) - 1 - depth
+                if gone >= 0 and gone > acked:
+                    lost += 1
+        elif op == "ack":
+            assert isinstance(arg, int)
+            if arg >= len(made):
+                with pytest.raises(InputError):
+                    ring.acknowledge(0, arg)
+            else:
+                ring.acknowledge(0, arg)
+                acked = max(acked, arg)
+        else:
+            assert isinstance(arg, tuple)
+            a, b = arg
+            got = ring.records_in(0, a, b).seq.tolist()
+            oldest = max(0, len(made) - depth)
+            assert got == list(range(max(a, oldest), min(b, len(made) - 1) + 1))
+        oldest = max(0, len(made) - depth)
+        assert ring.unacknowledged().seq.tolist() == list(range(max(oldest, acked + 1),
+                                                                len(made)))
+        assert int(ring.lost_count[0]) == lost

@@ -209,7 +209,11 @@ class PowerStateMachine:
 
     def handle(self, event: MdtEvent | str, sim_t_s: float) -> tuple[Action, ...]:
         """Apply ``event`` at ``sim_t_s`` [s]; return the actions for the driver."""
-        event = MdtEvent(event)
+        try:
+            event = MdtEvent(event)
+        except ValueError:
+            raise InputError(f"unknown MDT event {event!r} (known: "
+                             f"{', '.join(e.value for e in MdtEvent)})", where="event") from None
         row = TRANSITIONS.get((self.state, event))
         if row is None:
             return ()
