@@ -188,7 +188,7 @@ class Mdt:
         self._after_transition(before, sim_t_s)
         return actions
 
-    def on_button(self, sim_t_s: float, held_s: float) -> tuple[Action, ...]:
+    def on_button(self, sim_t_s: float, *, held_s: float) -> tuple[Action, ...]:
         """The button was released at ``sim_t_s`` after ``held_s`` [s] (≥ 4 s: a hold)."""
         self.tick(sim_t_s)
         before = self.power.state
