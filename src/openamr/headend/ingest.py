@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
+from cryptography.exceptions import InvalidTag
 
 from openamr.errors import FrameError
 from openamr.frames import (
@@ -44,7 +45,6 @@ from openamr.frames import (
     Ack,
     Event,
     EventKind,
-    Frame,
     FrameCounter,
     FrameType,
     JoinRequest,
@@ -56,7 +56,7 @@ from openamr.frames import (
     TimeSync,
     install_code_key,
 )
-from openamr.frames.security import open_payload
+from openamr.frames.security import LEVEL_ENC_MIC, _cipher
 from openamr.headend.settings import IngestSettings
 from openamr.headend.store import (
     DeviceStatus,
@@ -81,6 +81,9 @@ __all__ = ["Ingest", "IngestStats", "StoredBatch"]
 log = logging.getLogger(__name__)
 
 _HEADER = struct.Struct("!BBBBQQI")
+_NONCE = struct.Struct("!QIB")
+"""CCM nonce: src EUI-64, frame counter, security level (docs/frames.md)."""
+_ACK_NO_GAPS = struct.Struct("!IIB")
 _INTERVALS_HEAD = struct.Struct("!QBB")
 _RECORD_SIZE = RECORD_DTYPE.itemsize
 _ENCRYPTED = 0x01
@@ -335,7 +338,6 @@ class Ingest:
                          "frame", data)
             return
         version, ftype, flags, key_id, src, _dst, counter = _HEADER.unpack_from(data)
-        source = f"{src:016x}"
         try:
             if version != FRAME_VERSION:
                 raise FrameError("unsupported_version", f"frame version {version}")
@@ -354,15 +356,18 @@ class Ingest:
             key = None if dev is None else (
                 dev.install_key if want == KeyId.INSTALL_CODE else self.network_key)
             if dev is None or key is None:
-                raise FrameError("unknown_device", f"no key for sender {source}")
-            plain = open_payload(key, data[:HEADER_LENGTH], data[HEADER_LENGTH:], src=src,
-                                 counter=counter, encrypted=True)
+                raise FrameError("unknown_device", f"no key for sender {src:016x}")
+            try:  # security.open_payload, inlined: this is the per-frame hot path
+                plain = _cipher(key).decrypt(_NONCE.pack(src, counter, LEVEL_ENC_MIC),
+                                             data[HEADER_LENGTH:], data[:HEADER_LENGTH])
+            except InvalidTag:
+                raise FrameError("bad_mic", f"MIC check failed for sender {src:016x}") from None
             window = self._windows.get(src)
             if window is None:
                 window = self._windows[src] = ReplayWindow()
             reason = window.check(counter)
             if reason is not None:
-                raise FrameError(reason, f"counter {counter} of {source} "
+                raise FrameError(reason, f"counter {counter} of {src:016x} "
                                  f"(highest {window.highest})")
             if ftype == FrameType.INTERVALS:
                 register_wh, n_tou, n_rec = _INTERVALS_HEAD.unpack_from(plain)
@@ -373,11 +378,11 @@ class Ingest:
             else:
                 payload = self._decode(ftype, plain)
         except FrameError as exc:
-            self._reject(work, exc.reason, source if exc.reason != "malformed" or version ==
-                         FRAME_VERSION else origin, str(exc), data)
+            self._reject(work, exc.reason, f"{src:016x}" if exc.reason != "malformed" or
+                         version == FRAME_VERSION else origin, str(exc), data)
             return
         except struct.error as exc:
-            self._reject(work, "malformed", source, str(exc), data)
+            self._reject(work, "malformed", f"{src:016x}", str(exc), data)
             return
         window.accept(counter)
         work.windows.add(src)
@@ -459,24 +464,43 @@ class Ingest:
                              f"(max {max_e[sel][0]:g} Wh)", work.iv_raw[f], int(sel.sum()))
         # sequence bookkeeping: every record is settled (stored, duplicate or refused for good)
         bounds = np.concatenate(([0], np.cumsum(counts)))
+        nonempty = counts > 0
+        firsts = bounds[:-1][nonempty]
+        seq_lo = np.zeros(len(counts), dtype=np.int64)
+        seq_hi = np.full(len(counts), -1, dtype=np.int64)
+        newest = np.zeros(len(counts), dtype=np.int64)
+        last_flags = np.zeros(len(counts), dtype=np.int64)
+        if len(firsts):
+            seq_lo[nonempty] = np.minimum.reduceat(seq, firsts)
+            seq_hi[nonempty] = np.maximum.reduceat(seq, firsts)
+            newest[nonempty] = np.maximum.reduceat(start, firsts)
+            last_flags[nonempty] = flags[bounds[1:][nonempty] - 1]
+        suspect = nonempty & (((last_flags & _CLOCK_BAD) != 0) | (
+            newest + INTERVAL_LENGTH_S > work.received_s + s.clock_error_s))
         reg_keys, reg_t, reg_wh = [], [], []
-        for f, dev in enumerate(devs):
-            a, b = int(bounds[f]), int(bounds[f + 1])
-            tracker = self._seqs.get(dev.eui)
+        horizon = s.seq_horizon_records
+        seqs_by_tracker = self._seqs
+        for f, (dev, n, lo, hi, top, odd) in enumerate(zip(
+                devs, counts.tolist(), seq_lo.tolist(), seq_hi.tolist(), newest.tolist(),
+                suspect.tolist(), strict=True)):
+            if n == 0:
+                continue
+            tracker = seqs_by_tracker.get(dev.eui)
             if tracker is None:
-                tracker = self._seqs[dev.eui] = _SeqTracker()
-            tracker.settle(seq[a:b], s.seq_horizon_records)
-            if b > a:
-                newest = int(start[a:b].max())
-                if flags[b - 1] & _CLOCK_BAD or newest + INTERVAL_LENGTH_S > (
-                        work.received_s + s.clock_error_s):
-                    work.clock_suspect.add(dev.eui)
-                if dev.meter_key >= 0:
-                    t_s = newest + INTERVAL_LENGTH_S
-                    if self._register_ok(work, dev, t_s, work.iv_register[f], f):
-                        reg_keys.append(dev.meter_key)
-                        reg_t.append(t_s)
-                        reg_wh.append(work.iv_register[f])
+                tracker = seqs_by_tracker[dev.eui] = _SeqTracker()
+            if not tracker.above and lo == tracker.acked + 1 and hi - lo + 1 == n:
+                tracker.acked = hi  # the usual case: the next records, in order
+            else:
+                a = int(bounds[f])
+                tracker.settle(seq[a:a + n], horizon)
+            if odd:
+                work.clock_suspect.add(dev.eui)
+            if dev.meter_key >= 0:
+                t_s = top + INTERVAL_LENGTH_S
+                if self._register_ok(work, dev, t_s, work.iv_register[f], f):
+                    reg_keys.append(dev.meter_key)
+                    reg_t.append(t_s)
+                    reg_wh.append(work.iv_register[f])
         if reg_keys:
             self.store.put_register_rows(np.array(reg_keys, dtype=np.int64),
                                          np.array(reg_t, dtype=np.int64),
@@ -544,10 +568,16 @@ class Ingest:
     # -- downlinks ------------------------------------------------------------------------
 
     def _seal(self, dst: int, payload: Payload, key: bytes, key_id: KeyId) -> bytes:
+        """A downlink frame from the DCAP (bytes as ``Frame.to_bytes`` makes them)."""
         counter, persist = self._counter.next()
         if persist:
             self.store.set_counter_reservation(self.dcap_id, self._counter.reserved_until)
-        return Frame(self.dcap_eui, dst, counter, payload, key_id).to_bytes(key)
+        header = _HEADER.pack(FRAME_VERSION, payload.frame_type, _ENCRYPTED, key_id,
+                              self.dcap_eui, dst, counter)
+        body = (_ACK_NO_GAPS.pack(payload.acked_counter, payload.acked_seq, 0)
+                if isinstance(payload, Ack) and not payload.gaps else payload.pack())
+        return header + _cipher(key).encrypt(_NONCE.pack(self.dcap_eui, counter, LEVEL_ENC_MIC),
+                                             body, header)
 
     def _answer(self, work: _Work) -> None:
         s = self.settings
