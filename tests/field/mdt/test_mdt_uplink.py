@@ -49,6 +49,10 @@ def test_intervals_payload_round_trips_through_the_codec() -> None:
     assert frames.IntervalFlag.TAMPER_OPEN in again.records[1].flags
     assert again.register_wh == 30
     assert len(again.tou_register_wh) == 4
+    mdt.on_pulse(2800.0)  # in the interval in progress
+    payload = intervals_payload(mdt)
+    assert payload.register_wh == 40
+    assert sum(payload.tou_register_wh) == 40
     assert len(intervals_payload(mdt, max_records=2).records) == 2
 
 

@@ -125,6 +125,17 @@ class Mdt:
         return self.pulse_input.total_wh
 
     @property
+    def tou_register_wh(self) -> tuple[int, ...]:
+        """TOU register totals [Wh] now, the interval in progress included (so they add up to
+        :attr:`total_wh`); empty for a variant without TOU."""
+        totals = [int(v) for v in self.log.tou_register_wh[0]]
+        if totals and self.current_pulses and self.current_start_s is not None:
+            tou = self.log.tou
+            reg = 0 if tou is None else int(tou.register_at([self.current_start_s])[0])
+            totals[reg] += self.current_pulses * self.params.pulse.kh_wh
+        return tuple(totals)
+
+    @property
     def buffer(self) -> IntervalRing:
         """The interval log (row 0)."""
         return self.log.ring

@@ -45,11 +45,12 @@ def frame_records(batch: IntervalBatch) -> tuple[frames.IntervalRecord, ...]:
 def intervals_payload(mdt: Mdt, batch: IntervalBatch | None = None, *,
                       max_records: int = frames.MAX_RECORDS_PER_FRAME) -> frames.Intervals:
     """An ``INTERVALS`` payload: the oldest ``max_records`` of ``batch`` (default: the records
-    not yet acknowledged), the running total and the TOU register totals."""
+    not yet acknowledged), the running total and the TOU register totals (both including the
+    interval in progress, so the registers add up to the total)."""
     chosen = mdt.unacknowledged() if batch is None else batch
     records = frame_records(chosen)[:max_records]
-    tou = tuple(int(v) for v in mdt.log.tou_register_wh[0])
-    return frames.Intervals(register_wh=mdt.total_wh, records=records, tou_register_wh=tou)
+    return frames.Intervals(register_wh=mdt.total_wh, records=records,
+                            tou_register_wh=mdt.tou_register_wh)
 
 
 def event_payload(record: MdtEventRecord) -> frames.Event:
