@@ -29,14 +29,15 @@ def _iso(t: int) -> str:
 @given(t=hnp.arrays(np.int64, st.integers(0, 50),
                     elements=st.integers(-2_000_000_000, 32_503_680_000)),
        energy=st.lists(st.floats(allow_nan=True, allow_infinity=False, width=64), max_size=50),
-       quality_codes=st.lists(st.integers(0, len(QUALITIES) - 1), max_size=50))
+       quality_codes=st.lists(st.integers(0, len(QUALITIES) - 1), max_size=50),
+       align=st.sampled_from(["left", "right"]))
 def test_series_json_equals_a_row_by_row_encoding(t: np.ndarray, energy: list[float],
-                                                  quality_codes: list[int]) -> None:
+                                                  quality_codes: list[int], align: str) -> None:
     n = min(t.size, len(energy), len(quality_codes))
     t, e = t[:n], np.array(energy[:n], dtype=np.float64)
     q = np.array([QUALITIES[c] for c in quality_codes[:n]], dtype=object)
     body = series_json({"meter_id": "m-é", "next": None}, "intervals", n,
-                       [("start", iso_utc_column(t, quote=True)), ("energy_wh", float_column(e)),
+                       [("start", iso_utc_column(t, quote=True)), ("energy_wh", float_column(e, align=align)),
                         ("quality", text_column(q, quote=True))])
     parsed = orjson.loads(body)
     assert parsed == {"meter_id": "m-é", "next": None, "intervals": [

@@ -91,9 +91,14 @@ def iso_utc_column(t_s: npt.ArrayLike, *, quote: bool = False) -> ByteColumn:
     return block, np.full(t.size, block.shape[1], dtype=np.int64)
 
 
-def float_column(values: npt.ArrayLike) -> ByteColumn:
-    """The shortest round-trip decimal text of each float (``null`` for NaN/inf)."""
-    array = np.ascontiguousarray(values, dtype=np.float64)
+def float_column(values: npt.ArrayLike, *, align: str = "left") -> ByteColumn:
+    """The shortest round-trip decimal text of each float (``null`` for NaN/inf).
+
+    ``align="right"`` pads every row on the left with spaces to the widest value and reports
+    every row as full width: JSON allows whitespace after ``:``, and a fixed-width column keeps
+    the whole row fixed width, which :func:`join_rows` writes with one structured copy.
+    """
+    array = np.ascontiguousarray(values, dtype=np.float64).reshape(-1)
     if array.size == 0:
         return np.zeros((0, 0), dtype=np.uint8), np.zeros(0, dtype=np.int64)
     text = orjson.dumps(array, option=orjson.OPT_SERIALIZE_NUMPY)[1:-1]
@@ -102,18 +107,25 @@ def float_column(values: npt.ArrayLike) -> ByteColumn:
     commas = np.flatnonzero(is_comma)
     bounds = np.concatenate(([-1], commas, [flat.size]))
     lengths = (np.diff(bounds) - 1).astype(np.int64)
+    if align == "right":
+        width = int(lengths.max())
+        block = np.full((lengths.size, width), ord(" "), dtype=np.uint8)
+        block[np.arange(width) >= (width - lengths)[:, None]] = flat[~is_comma]
+        return block, np.full(lengths.size, width, dtype=np.int64)
     return _pad(flat[~is_comma], lengths), lengths
 
 
 def text_column(values: Sequence[str] | npt.NDArray[np.str_], *, quote: bool = False) -> ByteColumn:
     """UTF-8 bytes of each value (JSON-quoted and escaped when ``quote``), distinct values once."""
-    array = np.asarray(values, dtype=object).reshape(-1)
+    array = np.asarray(values).reshape(-1)
+    if array.dtype.kind != "U":
+        array = array.astype(str)
     if array.size == 0:
         return np.zeros((0, 0), dtype=np.uint8), np.zeros(0, dtype=np.int64)
     if bool((array == array[0]).all()):  # the usual case: one quality for the whole range
-        distinct, codes = array[:1].astype(str), np.zeros(array.size, dtype=np.int64)
+        distinct, codes = array[:1], np.zeros(array.size, dtype=np.int64)
     else:
-        distinct, codes = np.unique(array.astype(str), return_inverse=True)
+        distinct, codes = np.unique(array, return_inverse=True)
     encoded = [orjson.dumps(str(v)) if quote else str(v).encode() for v in distinct]
     table_lengths = np.array([len(b) for b in encoded], dtype=np.int64)
     table = _pad(np.frombuffer(b"".join(encoded), dtype=np.uint8), table_lengths)
@@ -137,23 +149,47 @@ def _pad(flat: npt.NDArray[np.uint8], lengths: npt.NDArray[np.int64]) -> npt.NDA
 
 def join_rows(pieces: Sequence[ByteColumn | bytes], rows: int, *, separator: bytes = b"") -> bytes:
     """Concatenate, row by row, the pieces (byte columns or constant bytes); rows joined by
-    ``separator``.  One horizontal concatenation, then the padding is squeezed out with a mask."""
+    ``separator``.
+
+    The rows are written as one numpy structured array (one fixed-width bytes field per piece:
+    a strided copy per field, no loop over rows); when a column is ragged, its padding is then
+    squeezed out with a boolean mask.
+    """
     if rows == 0:
         return b""
-    blocks: list[npt.NDArray[np.uint8]] = []
-    masks: list[npt.NDArray[np.bool_]] = []
+    all_pieces = [*pieces, separator] if separator else list(pieces)
+    blocks: list[bytes | npt.NDArray[np.uint8]] = []
+    masks: list[npt.NDArray[np.bool_] | int] = []
     ragged = False
-    for piece in [*pieces, separator] if separator else pieces:
+    for piece in all_pieces:
         if isinstance(piece, bytes):
-            block, lengths = constant_column(piece, rows)
-        else:
-            block, lengths = piece
+            blocks.append(piece)
+            masks.append(len(piece))
+            continue
+        block, lengths = piece
         blocks.append(block)
         if block.shape[1] and bool((lengths != block.shape[1]).any()):
             ragged = True
             masks.append(np.arange(block.shape[1]) < lengths[:, None])
         else:
-            masks.append(np.broadcast_to(np.True_, block.shape))
-    whole = np.concatenate(blocks, axis=1)
-    data = whole[np.concatenate(masks, axis=1)].tobytes() if ragged else whole.tobytes()
+            masks.append(block.shape[1])
+    widths = [len(b) if isinstance(b, bytes) else int(b.shape[1]) for b in blocks]
+    fields = [(f"f{i}", f"S{w}") for i, w in enumerate(widths) if w]
+    record = np.empty(rows, dtype=np.dtype(fields))
+    names = iter(name for name, _ in fields)
+    for piece_block, width in zip(blocks, widths, strict=True):
+        if not width:
+            continue
+        name = next(names)
+        if isinstance(piece_block, bytes):
+            record[name] = piece_block
+        else:
+            record[name] = np.ascontiguousarray(piece_block).view(f"S{width}").reshape(-1)
+    if ragged:
+        whole = record.view(np.uint8).reshape(rows, -1)
+        keep = np.concatenate([np.broadcast_to(np.True_, (rows, m)) if isinstance(m, int) else m
+                               for m in masks], axis=1)
+        data: bytes = whole[keep].tobytes()
+    else:
+        data = record.tobytes()
     return data[: len(data) - len(separator)] if separator else data

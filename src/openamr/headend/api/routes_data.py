@@ -92,7 +92,8 @@ def get_intervals(request: Request, meter_id: str, store: StoreDep, token: DataT
                         media_type=CSV_MEDIA_TYPE, headers=headers)
     body = series_json(
         {"meter_id": meter_id, "site_timezone": zone, "next": nxt}, "intervals", int(starts.size),
-        [("start", iso_utc_column(starts, quote=True)), ("energy_wh", float_column(energy)),
+        [("start", iso_utc_column(starts, quote=True)),
+         ("energy_wh", float_column(energy, align="right")),
          ("quality", text_column(quality, quote=True))])
     return Response(body, media_type=JSON)
 
@@ -192,5 +193,5 @@ def get_registers(request: Request, meter_id: str, store: StoreDep, token: DataT
     register = np.where(np.isfinite(register_wh), register_wh, 0.0)
     body = series_json({"meter_id": meter_id, "next": nxt}, "reads", int(t_s.size),
                        [("t", iso_utc_column(t_s, quote=True)),
-                        ("register_wh", float_column(register))])
+                        ("register_wh", float_column(register, align="right"))])
     return Response(body, media_type=JSON)

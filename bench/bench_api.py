@@ -1,0 +1,104 @@
+"""Benchmark of the pull API: one meter-year of 15-minute intervals (35,040) in one response.
+
+A SQLite store in a temporary directory holds one meter with every interval of 2026 in
+America/Los_Angeles.  The figure is the latency of ``GET /api/v1/meters/m-1/intervals`` for
+the whole year (JSON, admin token), through the ASGI app in process with ``httpx`` (request
+parsing, token check, store query, rendering, response), as p50 and p95 over ``REQUESTS``
+requests after a warm-up.  The same-run baseline is the bare ``store.get_intervals`` call for
+the same range; the ratio is figure / baseline at p95.  Target: p95 ≤ 50 ms.
+Run with ``python -m bench api``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import numpy as np
+import orjson
+
+from openamr.headend.api import create_app
+from openamr.headend.auth import issue_token
+from openamr.headend.store import IntervalBatch, Meter, Site, Store, open_store
+from openamr.timeutil import epoch_s, format_utc, site_zone
+
+REQUESTS = 60
+WARMUP = 5
+TARGET_P95_MS = 50.0
+
+
+def _percentiles_ms(samples_s: list[float]) -> tuple[float, float]:
+    p50, p95 = np.percentile(np.asarray(samples_s) * 1e3, [50, 95])
+    return float(p50), float(p95)
+
+
+def make_store(path: str) -> tuple[Store, str, int, int]:
+    """A store with one meter-year; returns (store, admin token, start_s, end_s)."""
+    zone = site_zone("America/Los_Angeles")
+    start_s = epoch_s(datetime(2026, 1, 1, tzinfo=zone))
+    end_s = epoch_s(datetime(2027, 1, 1, tzinfo=zone))
+    store = open_store(path)
+    store.upsert_site(Site("s-1", "bench", "America/Los_Angeles"))
+    store.upsert_meter(Meter("m-1", "s-1"))
+    starts = np.arange(start_s, end_s, 900, dtype=np.int64)
+    rng = np.random.default_rng(20261125)
+    energy = np.round(rng.uniform(0.0, 400.0, starts.size) / 10.0) * 10.0
+    store.put_intervals(IntervalBatch("m-1", starts, energy, source="import", received_s=end_s))
+    token = issue_token(store, "admin", "bench", end_s).secret
+    return store, token, start_s, end_s
+
+
+async def _samples(store: Store, token: str, start_s: int,
+                   end_s: int) -> tuple[list[float], list[float]]:
+    """(bare store query, API request) times [s], interleaved so both see the same load."""
+    app = create_app(store)
+    headers = {"Authorization": f"Bearer {token}"}
+    params = {"start": format_utc(start_s), "end": format_utc(end_s)}
+    url = "/api/v1/meters/m-1/intervals"
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://bench") as client:
+        first = await client.get(url, params=params, headers=headers)
+        assert first.status_code == 200, first.text
+        body = orjson.loads(first.content)
+        assert len(body["intervals"]) == 35_040
+        assert body["next"] is None
+        print(f"response: {len(first.content) / 1e6:.2f} MB JSON, "
+              f"{len(body['intervals'])} intervals")
+        store_s: list[float] = []
+        api_s: list[float] = []
+        for i in range(WARMUP + REQUESTS):
+            t0 = time.perf_counter()
+            store.get_intervals("m-1", start_s, end_s)
+            t1 = time.perf_counter()
+            r = await client.get(url, params=params, headers=headers)
+            t2 = time.perf_counter()
+            assert r.status_code == 200
+            if i >= WARMUP:
+                store_s.append(t1 - t0)
+                api_s.append(t2 - t1)
+        return store_s, api_s
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        store, token, start_s, end_s = make_store(str(Path(tmp) / "bench.db"))
+        try:
+            store_s, api_s = asyncio.run(_samples(store, token, start_s, end_s))
+        finally:
+            store.close()
+    base50, base95 = _percentiles_ms(store_s)
+    api50, api95 = _percentiles_ms(api_s)
+    verdict = "met" if api95 <= TARGET_P95_MS else "MISSED"
+    print(f"baseline store.get_intervals (35,040 rows): p50 {base50:.1f} ms, p95 {base95:.1f} ms")
+    print(f"API GET intervals, one meter-year (JSON):   p50 {api50:.1f} ms, p95 {api95:.1f} ms "
+          f"(target p95 <= {TARGET_P95_MS:.0f} ms: {verdict})")
+    print(f"ratio API / bare store query: p50 {api50 / base50:.2f}, p95 {api95 / base95:.2f}; "
+          f"API overhead over the query at p50: {api50 - base50:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
