@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from openamr.field.meter.registers import EnergyCurve, floor_count, kwh_display
 
@@ -73,3 +75,13 @@ def test_pul9_with_non_binary_step_lengths(steps: int) -> None:
     curve = EnergyCurve(t, np.full(steps, 200.0))
     assert curve.register_wh == 10.0
     assert floor_count(curve.register_wh, 10.0) == 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.floats(min_value=-1e17, max_value=1e17, allow_nan=False), min_size=1,
+                max_size=20),
+       st.sampled_from([5.0, 10.0, 50.0, 100.0, 500.0, 1000.0, 0.3, 2.5]))
+def test_floor_count_matches_python_floor_division(values: list[float], quantum: float) -> None:
+    counts = floor_count(np.array(values), quantum)
+    assert counts.tolist() == [int(v // quantum) for v in values]
+    assert all(floor_count(v, quantum) == int(v // quantum) for v in values)
