@@ -32,7 +32,7 @@ class Dcap(RouterNode):
         super().__init__(net, idx, eui)
         self.batch: list[bytes] = []
         self.routes: dict[int, list[int]] = {}
-        """Downlink route per device EUI: node indices, DCAP first."""
+        """Uplink path of each device's last frame, by EUI: node indices, device first."""
         self.frames_received = 0
         self.uploads = 0
         self.downlinks = 0
@@ -54,7 +54,7 @@ class Dcap(RouterNode):
         if not self.dedup.first_time(pkt.src, pkt.counter):
             return
         self.frames_received += 1
-        self.routes[self.net.nodes[pkt.src].eui] = pkt.chain[::-1]
+        self.routes[self.net.nodes[pkt.src].eui] = pkt.chain
         self.net.on_delivered(pkt)
         self.batch.append(pkt.data)
         if pkt.frame_type in _URGENT:

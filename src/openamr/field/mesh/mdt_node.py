@@ -94,8 +94,9 @@ class MdtNode(MeshNode):
         """Charge drawn above the sleep floor [mA·s]."""
         self.searches = 0
         n = max(0, self.energy_wh.size - first_interval)
-        self.delivered_s = np.full(n, np.inf)
-        """When each record first reached the DCAP [sim s] (inf: never) — a KPI oracle."""
+        self._delivered = np.full(n, np.inf)
+        self._deliveries: list[tuple[int, int, float]] = []
+        self._delivered_upto = 0
 
     # ------------------------------------------------------------------ state machine driver
     def turn_on(self) -> None:
@@ -235,7 +236,7 @@ class MdtNode(MeshNode):
     def closed_end(self) -> int:
         """Records closed so far (seq < this)."""
         k_end = int(self.net.kernel.now_s // INTERVAL_LENGTH_S) - self.first_interval
-        return max(0, min(k_end, self.delivered_s.size))
+        return max(0, min(k_end, self._delivered.size))
 
     def register_wh(self) -> int:
         """The MDT's running total [Wh]: every closed interval's energy."""
@@ -307,14 +308,17 @@ class MdtNode(MeshNode):
             self._handle(MdtEvent.PARENT_LOST)
 
     def _send_records(self, a: int, b: int) -> bool:
-        base = self.net.epoch_s + (self.first_interval + a) * INTERVAL_LENGTH_S
-        energy = self.energy_wh[self.first_interval + a:self.first_interval + b].tolist()
-        joined_s = self.joined_s if self.joined_s is not None else float("inf")
-        records = tuple(
-            IntervalRecord(a + i, base + i * INTERVAL_LENGTH_S, e,
-                           IntervalFlag.NONE if (self.first_interval + a + i + 1)
-                           * INTERVAL_LENGTH_S > joined_s else IntervalFlag.CLOCK_UNSYNCED)
-            for i, e in enumerate(energy))
+        first = self.first_interval
+        base = self.net.epoch_s + (first + a) * INTERVAL_LENGTH_S
+        energy = self.energy_wh[first + a:first + b].tolist()
+        # records that closed before the first join carry an unsynchronised clock
+        joined_s = self.joined_s
+        synced_from = b if joined_s is None else int(joined_s // INTERVAL_LENGTH_S) - first
+        none, unsynced = IntervalFlag.NONE, IntervalFlag.CLOCK_UNSYNCED
+        records = tuple([
+            IntervalRecord(seq, base + i * INTERVAL_LENGTH_S, e,
+                           none if seq >= synced_from else unsynced)
+            for i, (seq, e) in enumerate(zip(range(a, b), energy, strict=True))])
         payload = Intervals(int(self.cum_wh[b]), records)
         data, counter = self.security.seal(self.net.nodes[0].eui, payload)
         pkt = Packet(data, self.idx, counter, FrameType.INTERVALS, self.net.kernel.now_s,
@@ -370,8 +374,18 @@ class MdtNode(MeshNode):
 
     def frame_delivered(self, pkt: Packet, sim_t_s: float) -> None:
         if pkt.seq_first >= 0:
-            view = self.delivered_s[pkt.seq_first:pkt.seq_last + 1]
-            np.minimum(view, sim_t_s, out=view)
+            self._deliveries.append((pkt.seq_first, pkt.seq_last, sim_t_s))
+
+    @property
+    def delivered_s(self) -> npt.NDArray[np.float64]:
+        """When each record first reached the DCAP [sim s] (inf: never) — a KPI oracle."""
+        if self._delivered_upto < len(self._deliveries):
+            arr = self._delivered
+            for first, last, t_s in self._deliveries[self._delivered_upto:]:
+                view = arr[first:last + 1]
+                np.minimum(view, t_s, out=view)
+            self._delivered_upto = len(self._deliveries)
+        return self._delivered
 
     # ------------------------------------------------------------------ battery
     def battery_used_mah(self) -> float:

@@ -22,7 +22,7 @@ from openamr.field.mesh.medium import Medium
 from openamr.field.mesh.node import MeshNode, Packet
 from openamr.field.mesh.params import MeshParams
 from openamr.field.sim.kernel import Kernel
-from openamr.frames import DeviceRole, peek_header
+from openamr.frames import HEADER_LENGTH, DeviceRole
 
 __all__ = ["Backhaul", "Network"]
 
@@ -50,6 +50,8 @@ class Network:
         """Battery nodes (MDTs) whose receiver is on to search for beacons."""
         self.hop_failures = 0
         self.hops_tried = 0
+        self.last_copies = 0
+        """Copies the receiver got in the last :meth:`hop` (> 0 with no ACK: a duplicate)."""
         self.delivered_frames = 0
         self.delivered_hops = 0
         self._mains_cache: dict[int, list[tuple[int, float, float]]] = {}
@@ -127,6 +129,7 @@ class Network:
         fwd = medium.links[sender.idx].get(receiver_idx)
         tries = self.params.mac_max_retries + 1
         attempts, acked = tries, False
+        self.last_copies = 0
         if fwd is not None and receiver.accepts_children:
             back = medium.links[receiver_idx].get(sender.idx)
             p_data = fwd[1]
@@ -136,10 +139,14 @@ class Network:
             if 0.0 < p_ack < 1.0:
                 p_ack = p_ack ** (ACK_FRAME_BYTES / medium.reference_frame_bytes)
             draw = medium.uniform
+            copies = 0
             for attempt in range(1, tries + 1):
-                if (p_data >= 1.0 or draw() < p_data) and (p_ack >= 1.0 or draw() < p_ack):
-                    attempts, acked = attempt, True
-                    break
+                if p_data >= 1.0 or draw() < p_data:
+                    copies += 1
+                    if p_ack >= 1.0 or draw() < p_ack:
+                        attempts, acked = attempt, True
+                        break
+            self.last_copies = copies
         sender.tx_attempts += attempts
         key = (sender.idx, receiver_idx)
         stats = self.link_stats.get(key)
@@ -160,6 +167,12 @@ class Network:
         if parent is None:
             return False
         if not self.hop(sender, parent, len(pkt.data)):
+            if self.last_copies:
+                # the frame arrived but every link ACK was lost: the parent forwards it while
+                # the sender keeps its copy and tries again later (a duplicate upstream)
+                dup = Packet(pkt.data, pkt.src, pkt.counter, pkt.frame_type, pkt.created_s,
+                             [*pkt.chain, parent], pkt.seq_first, pkt.seq_last)
+                self.nodes[parent].receive_up(dup, sender.idx)
             return False
         pkt.chain.append(parent)
         cand = sender.candidates.get(parent)
@@ -175,46 +188,48 @@ class Network:
         self.nodes[pkt.src].frame_delivered(pkt, self.kernel.now_s)
 
     # ----------------------------------------------------------------- downlink
-    def route_down(self, data: bytes, route: list[int]) -> None:
-        """Carry a downlink along ``route`` (DCAP first, destination last), hop by hop.
+    def route_down(self, data: bytes, path: list[int]) -> None:
+        """Carry a downlink back along an uplink ``path`` (destination first, DCAP last).
 
         The destination's parent holds frames for a sleeping MDT until it next wakes
-        (indirect transmission); a lost hop drops the frame (end-to-end timers recover).
+        (indirect transmission); a hop that fails every retry drops the frame (end-to-end
+        timers recover).
         """
         nodes = self.nodes
-        for k in range(len(route) - 1):
-            a, b = nodes[route[k]], nodes[route[k + 1]]
-            if not a.accepts_children and k > 0:
+        medium = self.medium
+        draw = medium.uniform
+        tries = self.params.mac_max_retries + 1
+        ref = medium.reference_frame_bytes
+        for k in range(len(path) - 1, 0, -1):
+            a, b = nodes[path[k]], nodes[path[k - 1]]
+            if k < len(path) - 1 and not a.accepts_children:
                 return
-            if k == len(route) - 2 and b.role == DeviceRole.MDT and not b.awake_for_downlink():
+            if k == 1 and b.role == DeviceRole.MDT and not b.awake_for_downlink():
                 a.hold_for_child(b.idx, data)
                 return
-            if b.idx not in self.medium.links[a.idx] or not self.medium.delivered(
-                    a.idx, b.idx, len(data)):
-                # the link-layer retries of a downlink are folded into one draw per attempt
-                ok = False
-                for _ in range(self.params.mac_max_retries):
-                    if b.idx in self.medium.links[a.idx] and self.medium.delivered(
-                            a.idx, b.idx, len(data)):
-                        ok = True
-                        break
-                if not ok:
-                    self.hop_failures += 1
-                    return
-            if k == len(route) - 2:
-                b.receive_down(data)
+            link = medium.links[a.idx].get(b.idx)
+            if link is None:
+                self.hop_failures += 1
                 return
-            if not b.accepts_children:
+            p = link[1]
+            if 0.0 < p < 1.0 and len(data) != ref:
+                p = p ** (len(data) / ref)
+            for _ in range(tries):
+                if p >= 1.0 or draw() < p:
+                    break
+            else:
+                self.hop_failures += 1
+                return
+            if k == 1:
+                b.receive_down(data)
                 return
 
     def deliver_downlinks(self, downlinks: list[bytes], routes: dict[int, list[int]]) -> None:
         """Route frames from the backhaul by their destination."""
         for data in downlinks:
-            try:
-                dst = peek_header(data).dst
-            except Exception:
+            if len(data) < HEADER_LENGTH:
                 continue
-            route = routes.get(dst)
-            if route is None:
-                continue
-            self.route_down(data, route)
+            # the clear header's dst field (docs/frames.md: bytes 12..19, big-endian)
+            route = routes.get(int.from_bytes(data[12:20], "big"))
+            if route is not None:
+                self.route_down(data, route)
