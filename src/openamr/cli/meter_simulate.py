@@ -143,7 +143,8 @@ def _print_table(result: MeterRunResult, data: dict[str, object]) -> None:
 @click.option("--tamper-close-s", type=float, default=None,
               help="Replace the cover at this time [s] (needs --tamper-open-s).")
 @click.option("--max-led-toggles", type=click.IntRange(min=0), default=None,
-              help="Cap the JSON list of LED toggle times (default: complete).")
+              help="Cap the JSON list of LED toggle times (default: complete, up to "
+                   "10,000,000).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def simulate(
     model: str, rating_a: str, service: str, l1_w: float | None, l2_w: float | None,
@@ -170,7 +171,10 @@ def simulate(
             tamper_open_s, tamper_close_s)
     except InputError as exc:
         raise InputErrorExit(str(exc)) from exc
-    data = result.to_json_dict(max_led_toggles=max_led_toggles)
+    try:
+        data = result.to_json_dict(max_led_toggles=max_led_toggles)
+    except InputError as exc:
+        raise InputErrorExit(f"{exc} (--max-led-toggles N)") from exc
     if as_json:
         click.echo(json.dumps(data))
         return

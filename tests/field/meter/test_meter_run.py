@@ -162,3 +162,16 @@ def test_crp3_starting_current_registers_crp4_half_does_not() -> None:
     result = _meter().run(LoadProfile.constant(12.0, 12.0), 86_400.0)
     assert result.register_wh == 0.0
     assert result.pulses["kh10"] == 0
+
+
+def test_resource_guards() -> None:
+    with pytest.raises(InputError, match="10 years"):
+        _meter().run(LoadProfile.constant(1.0), 1e12)
+    # 48 kW for a year: 84 M LED toggles; counted, but listed only with a cap
+    result = _meter().run(LoadProfile.constant(48_000.0), 365 * 86_400.0)
+    assert result.led.toggles == 48_000 * 365 * 24 // 5
+    with pytest.raises(InputError, match="explicit cap"):
+        result.to_json_dict()
+    data = result.to_json_dict(max_led_toggles=2)
+    assert data["led_toggle_times_s"] == [0.375, 0.75]
+    assert data["led_toggles"] == result.led.toggles

@@ -45,12 +45,19 @@ from openamr.field.meter.registers import EnergyCurve
 from openamr.field.meter.tamper import TamperEvent, TamperSwitch
 from openamr.field.meter.wiring import Wiring, measure_elements, measured_element_powers_w
 
-__all__ = ["DEFAULT_SERIAL", "Meter", "MeterRunResult"]
+__all__ = ["DEFAULT_SERIAL", "MAX_DURATION_S", "MAX_LISTED_TOGGLES", "Meter", "MeterRunResult"]
 
 FloatArray = npt.NDArray[np.float64]
 
 DEFAULT_SERIAL = "SIM0000001"
 """Serial number of a simulated meter when none is given."""
+
+MAX_DURATION_S = 10 * 366 * 86_400.0
+"""Longest run [s] (10 years): the demand series grows with the run's length."""
+
+MAX_LISTED_TOGGLES = 10_000_000
+"""Most LED toggle instants listed in full by :meth:`MeterRunResult.to_json_dict`; beyond it a
+cap (``max_led_toggles``) must be given.  30 days at 48 kW is 6.9 M toggles."""
 
 
 @dataclass(frozen=True)
@@ -103,9 +110,13 @@ class MeterRunResult:
         """The JSON object of ``openamr meter simulate --json`` (stable keys).
 
         ``led_toggle_times_s`` is complete unless ``max_led_toggles`` caps it (then
-        ``led_toggles_truncated`` is true; ``led_toggles`` always counts all of them).
+        ``led_toggles_truncated`` is true; ``led_toggles`` always counts all of them).  More
+        than :data:`MAX_LISTED_TOGGLES` toggles without a cap is refused (``InputError``).
         """
         count = self.led.toggles
+        if max_led_toggles is None and count > MAX_LISTED_TOGGLES:
+            raise InputError(f"the load LED toggles {count} times in this run; listing more than "
+                             f"{MAX_LISTED_TOGGLES} needs an explicit cap", where="max_led_toggles")
         truncated = max_led_toggles is not None and count > max_led_toggles
         shown = self.led.toggle_times(limit=max_led_toggles if truncated else None)
         return {
@@ -195,6 +206,9 @@ class Meter:
         if not np.isfinite(duration_s) or duration_s <= 0:
             raise InputError(f"duration must be a positive number of seconds, got {duration_s!r}",
                              where="duration_s")
+        if duration_s > MAX_DURATION_S:
+            raise InputError(f"duration {duration_s:g} s is longer than the {MAX_DURATION_S:g} s "
+                             f"(10 years) a run may last", where="duration_s")
         steps = profile.steps(duration_s)
         p1, p2 = measured_element_powers_w(
             self.service, steps.l1_w, steps.l2_w, steps.pf1, steps.pf2,
