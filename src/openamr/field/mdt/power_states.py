@@ -22,8 +22,10 @@ Times are simulation seconds [s] given by the caller: the machine has no clock o
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
 
 from openamr.errors import InputError
 
@@ -68,22 +70,22 @@ class MdtEvent(StrEnum):
 
 
 #: Steady LED pattern of each state (a transient ``led`` action overrides it for a while).
-LED_PATTERNS: dict[PowerState, str] = {
+LED_PATTERNS: Mapping[PowerState, str] = MappingProxyType({
     PowerState.OFF: "off",
     PowerState.SEARCHING: "slow_flash",
     PowerState.LIGHT_SLEEP: "off",
     PowerState.JOINING: "rapid_flash",
     PowerState.JOINED_LED: "solid",
     PowerState.JOINED: "off",
-}
+})
 
 #: Timer name -> the event its expiry delivers.
-TIMER_EVENTS: dict[str, MdtEvent] = {
+TIMER_EVENTS: Mapping[str, MdtEvent] = MappingProxyType({
     "search": MdtEvent.SEARCH_TIMEOUT,
     "sleep": MdtEvent.SLEEP_EXPIRED,
     "join": MdtEvent.JOIN_FAILED,
     "led": MdtEvent.LED_TIMEOUT,
-}
+})
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,7 @@ _OFF_LED = _led("double_flash", "double_flash_s")
 S, E = PowerState, MdtEvent
 
 #: The whole behaviour of manual §5.2: (state, event) -> (next state, actions).
-TRANSITIONS: dict[tuple[PowerState, MdtEvent], Transition] = {
+TRANSITIONS: Mapping[tuple[PowerState, MdtEvent], Transition] = MappingProxyType({
     # OFF: a long press or the first meter pulse turns the MDT on; a tap shows two flashes.
     (S.OFF, E.BUTTON_HOLD): Transition(S.SEARCHING, _SEARCH),
     (S.OFF, E.PULSE): Transition(S.SEARCHING, _SEARCH),
@@ -169,7 +171,7 @@ TRANSITIONS: dict[tuple[PowerState, MdtEvent], Transition] = {
     (S.JOINED, E.PARENT_LOST): Transition(S.SEARCHING, (ActionSpec("stop_reporting"), *_SEARCH)),
     (S.JOINED, E.BUTTON_HOLD): Transition(
         S.OFF, (ActionSpec("stop_reporting"), ActionSpec("stop_radio"), _OFF_LED)),
-}
+})
 del S, E
 
 
