@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from api_seed import ApiClient
 
+from openamr.headend.store import Store
+
 Headers = dict[str, dict[str, str]]
 
 
@@ -61,3 +63,19 @@ def test_openapi_is_served_and_describes_the_intervals(client: ApiClient) -> Non
     assert "text/csv" in content
     assert "HTTPBearer" in doc["components"]["securitySchemes"]
     assert client.get("/docs").status_code == 200
+
+
+def test_an_unencoded_plus_in_an_offset_is_understood(client: ApiClient,
+                                                      headers: Headers) -> None:
+    r = client.get("/api/v1/meters/m-1/intervals?start=2026-03-08T13:45:00+05:30"
+                   "&end=2026-03-08T14:15:00+05:30", headers=headers["admin"])
+    assert r.status_code == 200
+    assert [i["start"] for i in r.json()["intervals"]] == ["2026-03-08T08:15:00Z",
+                                                          "2026-03-08T08:30:00Z"]
+
+
+def test_health_is_503_when_the_database_is_gone(client: ApiClient, store: Store) -> None:
+    store.close()
+    r = client.get("/api/v1/health")
+    assert r.status_code == 503
+    assert r.json()["error"]["code"] == "server.unavailable"

@@ -37,7 +37,8 @@ def test_series_json_equals_a_row_by_row_encoding(t: np.ndarray, energy: list[fl
     t, e = t[:n], np.array(energy[:n], dtype=np.float64)
     q = np.array([QUALITIES[c] for c in quality_codes[:n]], dtype=object)
     body = series_json({"meter_id": "m-é", "next": None}, "intervals", n,
-                       [("start", iso_utc_column(t, quote=True)), ("energy_wh", float_column(e, align=align)),
+                       [("start", iso_utc_column(t, quote=True)),
+                        ("energy_wh", float_column(e, align=align)),
                         ("quality", text_column(q, quote=True))])
     parsed = orjson.loads(body)
     assert parsed == {"meter_id": "m-é", "next": None, "intervals": [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Annotated, Literal
 
@@ -60,10 +61,18 @@ def require(permission: str) -> Callable[..., TokenRow]:
     return dependency
 
 
+_PLUS_AS_SPACE = re.compile(r"(\d) (\d\d:?\d\d)$")
+
+
 def parse_time(text: str | None, name: str) -> int | None:
-    """Epoch seconds of an ISO 8601 query parameter with offset, or None when absent."""
+    """Epoch seconds of an ISO 8601 query parameter with offset, or None when absent.
+
+    An unencoded ``+`` of a positive offset arrives as a space (form encoding); it is read back
+    as ``+`` (``2026-03-08T13:45:00 05:30`` is ``2026-03-08T13:45:00+05:30``).
+    """
     if text is None:
         return None
+    text = _PLUS_AS_SPACE.sub(r"\1+\2", text.strip())
     try:
         return epoch_s(parse_utc(text, where=name))
     except OverflowError as exc:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
