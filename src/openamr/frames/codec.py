@@ -117,6 +117,10 @@ class IntervalFlag(IntFlag):
     """Pulses arrived faster than the input can count (20 pulses/s): energy may be low."""
     CLOCK_STEPPED = 0x10
     """A time sync moved the MDT's clock during the interval."""
+    POWER_FAIL = 0x20
+    """The meter's +12 VDC supply failed during the interval (the MDT ran on its battery)."""
+    TOU_STALE = 0x40
+    """The MDT's time-of-use schedule had expired: TOU registers may be misallocated."""
 
 
 class EventKind(IntEnum):
