@@ -506,9 +506,13 @@ class SqlStore(Store):
             empty = IntervalTable.empty()
             return IntervalArrays(empty.start_s, empty.energy_wh, empty.quality, empty.flags)
         clause, params = self._range(start_s, end_s)
-        rows = self._q(f"SELECT start_s, energy_wh, quality, flags FROM intervals "
-                       f"WHERE meter_key = ?{clause} ORDER BY start_s", [key, *params])
-        return self._interval_arrays(rows)
+        return self._fetch_intervals(f"SELECT start_s, energy_wh, quality, flags FROM intervals "
+                                     f"WHERE meter_key = ?{clause} ORDER BY start_s",
+                                     [key, *params])
+
+    def _fetch_intervals(self, sql: str, params: Sequence[Any]) -> IntervalArrays:
+        """Run a ``start_s, energy_wh, quality, flags`` query into arrays (the read path)."""
+        return self._interval_arrays(self._q(sql, params))
 
     @staticmethod
     def _interval_arrays(rows: list[Row]) -> IntervalArrays:

@@ -17,12 +17,14 @@ import psycopg
 
 from openamr.errors import StoreError
 from openamr.headend.store._sql import Row, SqlStore
+from openamr.headend.store.base import QUALITIES, IntervalArrays
 from openamr.headend.store.migrate import migrations, split_statements
 
 __all__ = ["PostgresStore", "copy_binary"]
 
 _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
 _COPY_TRAILER = b"\xff\xff"
+_QUALITY_NAMES = np.array(QUALITIES)
 _MIGRATION_LOCK = 0x6F70656E616D72  # pg_advisory_xact_lock key ("openamr")
 
 
@@ -44,6 +46,13 @@ def copy_binary(arrays: Sequence[npt.NDArray[Any]]) -> tuple[bytes, list[str]]:
         rec[f"l{i}"] = 8
         rec[f"v{i}"] = arr
     return _COPY_HEADER + rec.tobytes() + _COPY_TRAILER, types
+
+
+_INTERVAL_COPY = np.dtype([("n", ">i2"), ("l0", ">i4"), ("start_s", ">i8"), ("l1", ">i4"),
+                           ("energy_wh", ">f8"), ("l2", ">i4"), ("quality", ">i2"),
+                           ("l3", ">i4"), ("flags", ">i8")])
+"""One ``(start_s bigint, energy_wh float8, quality smallint, flags bigint)`` tuple of a binary
+COPY (no NULLs: the columns are NOT NULL)."""
 
 
 class PostgresStore(SqlStore):
@@ -126,6 +135,7 @@ class PostgresStore(SqlStore):
         cur = self._w.execute(
             f"INSERT INTO intervals ({', '.join(cols)}, source, received_s) "
             f"SELECT {', '.join(cols)}, {int(source)}, {int(received_s)} FROM stage_intervals "
+            "ORDER BY meter_key, start_s "
             "ON CONFLICT DO NOTHING")
         return int(cur.rowcount)
 
@@ -136,6 +146,20 @@ class PostgresStore(SqlStore):
             "SELECT i.meter_key, i.start_s, i.energy_wh FROM stage_probe p JOIN intervals i "
             "ON i.meter_key = p.meter_key AND i.start_s = p.start_s").fetchall()
         return {(int(k) << 33) | int(s): float(e) for k, s, e in rows}
+
+    def _fetch_intervals(self, sql: str, params: Sequence[Any]) -> IntervalArrays:
+        """The read path by binary ``COPY ... TO STDOUT`` parsed with numpy (no row tuples)."""
+        statement = f"COPY ({self._sql(sql)}) TO STDOUT (FORMAT BINARY)"
+        with self._read_conn() as conn, conn.cursor() as cur, cur.copy(statement,
+                                                                      params) as copy:
+            data = b"".join(bytes(chunk) for chunk in copy)
+        header = len(_COPY_HEADER)
+        rec = np.frombuffer(data, dtype=_INTERVAL_COPY, offset=header,
+                            count=(len(data) - header - len(_COPY_TRAILER))
+                            // _INTERVAL_COPY.itemsize)
+        return IntervalArrays(rec["start_s"].astype(np.int64), rec["energy_wh"].astype(np.float64),
+                              _QUALITY_NAMES[rec["quality"].astype(np.int64)],
+                              rec["flags"].astype(np.int64))
 
     def _insert_ignore_many(self, table: str, columns: Sequence[str],
                             arrays: Sequence[npt.NDArray[Any]]) -> int:
