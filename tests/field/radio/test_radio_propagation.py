@@ -149,3 +149,63 @@ def test_radio_params_refuse_bad_values() -> None:
     with pytest.raises(InputError, match='expected a number, got "ten"'):
         P.with_overrides({"wall_loss_db": "ten"})
     assert P.with_overrides({"wall_loss_db": 7}).wall_loss_db == 7.0
+
+
+def _brute_force_db(ax: np.ndarray, ay: np.ndarray, fa: np.ndarray, bx: np.ndarray,
+                    by: np.ndarray, fb: np.ndarray,
+                    rows: list[tuple[int, float, float, float, float, float]]) -> np.ndarray:
+    def cross(ox: float, oy: float, px: float, py: float, qx: float, qy: float) -> float:
+        return (px - ox) * (qy - oy) - (py - oy) * (qx - ox)
+
+    out = np.zeros(ax.shape[0])
+    for i in range(ax.shape[0]):
+        for f, x1, y1, x2, y2, loss in rows:
+            if f not in (fa[i], fb[i]):
+                continue
+            d1 = cross(x1, y1, x2, y2, ax[i], ay[i])
+            d2 = cross(x1, y1, x2, y2, bx[i], by[i])
+            d3 = cross(ax[i], ay[i], bx[i], by[i], x1, y1)
+            d4 = cross(ax[i], ay[i], bx[i], by[i], x2, y2)
+            if d1 * d2 < 0 and d3 * d4 < 0:
+                out[i] += loss
+    return out
+
+
+def test_long_axis_aligned_walls_take_the_fast_path_and_agree() -> None:
+    rng = np.random.default_rng(11)
+    rows: list[tuple[int, float, float, float, float, float]] = []
+    for f in range(2):
+        for y in (10.0, 12.0, 22.0, 32.0, 34.0):          # corridor walls spanning the floor
+            rows.append((f, 0.0, y, 100.0, y, float(rng.integers(3, 9))))
+        for x in (50.0,):                                   # a full-depth fire wall
+            rows.append((f, x, 0.0, x, 44.0, 10.0))
+        for _ in range(12):                                 # short partitions
+            x, y = rng.uniform(5, 95), rng.uniform(0, 40)
+            rows.append((f, x, y, x, y + 4.0, 5.0))
+    w = Walls.from_rows(rows)
+    n = 400
+    # integer-and-a-half coordinates never sit exactly on a wall line
+    ax, bx = rng.integers(1, 99, n) + 0.5, rng.integers(1, 99, n) + 0.5
+    ay, by = rng.integers(1, 43, n) + 0.5, rng.integers(1, 43, n) + 0.5
+    fa, fb = rng.integers(0, 2, n), rng.integers(0, 2, n)
+    got = walls_crossed_loss_db(ax, ay, fa, bx, by, fb, w)
+    assert got == pytest.approx(_brute_force_db(ax, ay, fa, bx, by, fb, rows))
+    # a link outside the long walls' span falls back to the exact test
+    out = walls_crossed_loss_db([-5.0], [5.0], [0], [60.0], [40.0], [0], w)
+    assert out == pytest.approx(_brute_force_db(np.array([-5.0]), np.array([5.0]),
+                                                np.array([0]), np.array([60.0]),
+                                                np.array([40.0]), np.array([0]), rows))
+
+
+def test_give_up_is_exact_below_the_budget() -> None:
+    rows = [(0, float(x), -10.0, float(x), 10.0, 5.0) for x in range(1, 20)]
+    w = Walls.from_rows(rows)
+    ax = np.zeros(3)
+    bx = np.array([2.5, 6.5, 19.5])
+    zeros = np.zeros(3)
+    full = walls_crossed_loss_db(ax, zeros, [0, 0, 0], bx, zeros, [0, 0, 0], w)
+    assert full.tolist() == [10.0, 30.0, 95.0]
+    cut = walls_crossed_loss_db(ax, zeros, [0, 0, 0], bx, zeros, [0, 0, 0], w,
+                                give_up_db=20.0)
+    assert cut[0] == 10.0
+    assert (cut[1:] >= 20.0).all()

@@ -231,10 +231,12 @@ def link_table(nodes: RadioNodes, walls: Walls | None = None,
         keep = best_tx - loss >= floor_dbm
         a, b, loss = a[keep], b[keep], loss[keep]
         if len(walls):
+            best_tx = np.maximum(nodes.tx_power_dbm[a], nodes.tx_power_dbm[b])
+            budget = best_tx - loss - floor_dbm      # wall loss beyond this drops the link
             loss = loss + walls_crossed_loss_db(nodes.x_m[a], nodes.y_m[a], nodes.floor[a],
                                                 nodes.x_m[b], nodes.y_m[b], nodes.floor[b],
-                                                walls)
-            keep = np.maximum(nodes.tx_power_dbm[a], nodes.tx_power_dbm[b]) - loss >= floor_dbm
+                                                walls, give_up_db=budget + 1e-9)
+            keep = best_tx - loss >= floor_dbm
             a, b, loss = a[keep], b[keep], loss[keep]
         kept_a.append(a)
         kept_b.append(b)
