@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from api_seed import NOW_S, ApiClient
+from api_seed import NOW_S, ApiClient, api_client
 
 from openamr.headend.auth import PERMISSIONS, ROLES, allowed, hash_token
-from openamr.headend.store import Store
+from openamr.headend.store import Store, open_store
 
 Headers = dict[str, dict[str, str]]
 
@@ -126,3 +128,26 @@ def test_admin_manages_tokens_over_http(client: ApiClient, headers: Headers) -> 
     assert client.get("/api/v1/sites", headers=new).status_code == 401
     assert client.delete(f"/api/v1/tokens/{created['token_id']}",
                          headers=headers["admin"]).status_code == 404
+
+
+def test_tokens_never_reach_the_logs(client: ApiClient, tokens: dict[str, str],
+                                     headers: Headers, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG")
+    created = client.post("/api/v1/tokens", headers=headers["admin"],
+                          json={"role": "read-only", "label": "kiosk"}).json()
+    client.delete(f"/api/v1/tokens/{created['token_id']}", headers=headers["admin"])
+    client.get("/api/v1/sites", headers={"Authorization": "Bearer oamr_guess"})
+    text = caplog.text
+    assert created["token_id"] in text  # the audit trail names tokens by id ...
+    assert created["token"] not in text  # ... never by secret
+    assert all(secret not in text for secret in tokens.values())
+    assert "oamr_guess" not in text
+
+
+def test_a_new_store_has_no_token_at_all(tmp_path: Path) -> None:
+    with open_store(str(tmp_path / "empty.db")) as store:
+        assert store.list_tokens() == []
+        for client in api_client(store):
+            assert client.get("/api/v1/sites").status_code == 401
+            assert client.get("/api/v1/sites", headers={"Authorization": "Bearer admin"}
+                              ).status_code == 401
