@@ -1,0 +1,87 @@
+"""Daily CSV report: golden file, DST days with 92 and 100 interval columns, bad input."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from export_seed import DAY, FALL, SPRING, seed_store
+
+from openamr.errors import InputError
+from openamr.headend.export.csv_daily import FIXED_COLUMNS, daily_report, export_daily_csv
+from openamr.headend.store import Site, Store, open_store
+
+GOLDEN = Path(__file__).parent / "golden" / "daily_s1_2026-09-21.csv"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = open_store(str(tmp_path / "export.db"))
+    seed_store(s, (SPRING, DAY, FALL))
+    yield s
+    s.close()
+
+
+def test_the_daily_report_matches_the_golden_file(store: Store) -> None:
+    text = export_daily_csv(store, DAY, "s1")
+    if os.environ.get("OPENAMR_REGOLD"):
+        GOLDEN.write_text(text, encoding="utf-8")
+    assert text == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_the_report_carries_register_intervals_and_health(store: Store) -> None:
+    rows = list(csv.DictReader(io.StringIO(export_daily_csv(store, DAY, "s1"))))
+    m1, m2 = rows
+    assert (m1["meter_id"], m2["meter_id"]) == ("m1", "m2")
+    assert m1["intervals_present"] == "96"
+    assert m1["intervals_not_measured"] == "1"
+    assert m2["intervals_present"] == "93"
+    assert m1["rssi_dbm"] == "-78"
+    assert m1["link_quality_pct"] == "80"
+    assert m1["parent_id"] == "00000000000000aa"
+    assert m1["battery_mv"] == "3310"
+    assert m2["rssi_dbm"] == m2["register_kwh"] == ""
+    labels = [c for c in rows[0] if c not in FIXED_COLUMNS]
+    assert labels[0] == "00:00-07:00"
+    assert labels[-1] == "23:45-07:00"
+    assert m2[labels[0]] == ""
+    assert m2[labels[2]] != ""
+    day_wh = sum(float(m1[c]) for c in labels)
+    assert float(m1["day_energy_kwh"]) == pytest.approx(day_wh / 1000, abs=5e-4)
+    assert float(m1["register_kwh"]) == pytest.approx((1_234_567 + day_wh) / 1000, abs=5e-4)
+    assert m1["register_read"] == "2026-09-22T07:00:00Z"
+
+
+@pytest.mark.parametrize(("day", "count", "repeated"), [(SPRING, 92, None),
+                                                        (FALL, 100, "01:00")])
+def test_dst_days_have_92_or_100_interval_columns(store: Store, day: object, count: int,
+                                                  repeated: str | None) -> None:
+    report = daily_report(store, day, "s1")  # type: ignore[arg-type]
+    labels = report.header[len(FIXED_COLUMNS):]
+    assert len(labels) == count
+    assert len(set(labels)) == count  # unique even when the wall clock repeats
+    assert all(len(row) == len(report.header) for row in report.rows)
+    m1 = dict(zip(report.header, report.rows[0], strict=True))
+    assert m1["intervals_expected"] == m1["intervals_present"] == str(count)
+    hours = [label[:2] for label in labels]
+    if repeated is None:
+        assert "02" not in hours
+    else:
+        assert f"{repeated}-07:00" in labels
+        assert f"{repeated}-08:00" in labels
+
+
+def test_the_site_must_be_known_or_unique(store: Store) -> None:
+    with pytest.raises(InputError, match="unknown site 'nope'"):
+        export_daily_csv(store, DAY, "nope")
+    assert export_daily_csv(store, DAY) == export_daily_csv(store, DAY, "s1")
+    store.upsert_site(Site("s2", "Annex", "UTC"))
+    with pytest.raises(InputError, match="2 sites"):
+        export_daily_csv(store, DAY)
+    utc = daily_report(store, DAY, "s2")
+    assert utc.rows == ()
+    assert utc.header[len(FIXED_COLUMNS)] == "00:00+00:00"
