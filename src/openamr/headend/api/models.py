@@ -209,7 +209,7 @@ class Health(_Out):
 
 class TokenOut(_Out):
     token_id: str
-    role: Literal["admin", "installer", "billing", "read-only"]
+    role: str = Field(description="admin | installer | billing | read-only")
     label: str
     created: UtcTime = _t("when it was created")
     revoked: str | None = _t("when it was revoked")

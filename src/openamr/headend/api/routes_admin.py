@@ -58,8 +58,8 @@ def rejections(store: StoreDep, token: Annotated[TokenRow, Depends(require("inge
 
 
 def token_out(row: TokenRow) -> TokenOut:
-    return TokenOut(token_id=row.token_id, role=row.role,  # type: ignore[arg-type]
-                    label=row.label, created=format_utc(int(row.created_s)),
+    return TokenOut(token_id=row.token_id, role=row.role, label=row.label,
+                    created=format_utc(int(row.created_s)),
                     revoked=None if row.revoked_s is None else format_utc(int(row.revoked_s)))
 
 
