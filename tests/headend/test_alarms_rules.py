@@ -205,3 +205,14 @@ def test_thresholds_come_from_the_settings() -> None:
     assert config.low_battery_mv == 2700
     with pytest.raises(ValueError, match="no_data_report_periods"):
         AlarmConfig.from_settings({"alarms": {"no_data_report_periods": 0}})
+
+
+def test_an_acknowledgement_made_through_the_store_is_pushed_once_by_the_sweep(
+        store: Store, rules: AlarmRules) -> None:
+    rules.on_stored(_events((MDT, "tamper.cover_removed", T_S, 0)))
+    alarm_id = store.list_alarms(state="open")[0].alarm_id
+    assert alarm_id is not None
+    assert store.ack_alarm(alarm_id, "api:token-1", T_S + 20)  # what the API route does
+    rules.sweep(T_S + 60)
+    rules.sweep(T_S + 120)
+    assert _pushed(store) == [(ALARM_TAMPER, "raised"), (ALARM_TAMPER, "acknowledged")]

@@ -32,6 +32,7 @@ Acknowledging (a user saw it) does not clear: the condition must go away.  Each 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -140,6 +141,7 @@ class AlarmRules:
         self.publisher = Publisher(store, push_config or PushConfig.from_settings(settings))
         self._listeners: list[Callable[[AlarmRow, str, int], None]] = []
         self._active: dict[tuple[str, str | None, str | None], int] | None = None
+        self._lock = threading.RLock()  # on_stored (ingest thread) and sweep (timer) both run
 
     def subscribe(self, callback: Callable[[AlarmRow, str, int], None]) -> None:
         """``callback(alarm, transition, t_s)`` after each transition (e.g. ``PushService.on_alarm``
@@ -171,6 +173,11 @@ class AlarmRules:
     def raise_(self, code: str, device_id: str | None, meter_id: str | None, t_s: int,
                detail: str = "") -> bool:
         """Raise ``code`` unless it is active already; True if it was raised now."""
+        with self._lock:
+            return self._raise(code, device_id, meter_id, t_s, detail)
+
+    def _raise(self, code: str, device_id: str | None, meter_id: str | None, t_s: int,
+               detail: str) -> bool:
         active = self._active_alarms()
         key = (code, device_id, meter_id)
         if key in active:
@@ -184,6 +191,10 @@ class AlarmRules:
 
     def clear(self, code: str, device_id: str | None, meter_id: str | None, t_s: int) -> bool:
         """Clear ``code`` if active; True if it was cleared now."""
+        with self._lock:
+            return self._clear(code, device_id, meter_id, t_s)
+
+    def _clear(self, code: str, device_id: str | None, meter_id: str | None, t_s: int) -> bool:
         active = self._active_alarms()
         key = (code, device_id, meter_id)
         alarm_id = active.pop(key, None)
@@ -197,13 +208,18 @@ class AlarmRules:
         return True
 
     def acknowledge(self, alarm_id: int, user: str, t_s: int) -> bool:
-        """A user acknowledges an open alarm (the API's route calls this); True if it was open."""
-        if not self.store.ack_alarm(alarm_id, user, int(t_s)):
-            return False
-        row = self.store.get_alarm(alarm_id)
-        if row is not None:
-            self._notify(row, "acknowledged", int(t_s))
-        return True
+        """A user acknowledges an open alarm; True if it was open.
+
+        The API may also call ``store.ack_alarm`` directly: :meth:`sweep` then pushes the
+        acknowledgement (the outbox key of a transition is deterministic, so it goes out once).
+        """
+        with self._lock:
+            if not self.store.ack_alarm(alarm_id, user, int(t_s)):
+                return False
+            row = self.store.get_alarm(alarm_id)
+            if row is not None:
+                self._notify(row, "acknowledged", int(t_s))
+            return True
 
     # -- rules ---------------------------------------------------------------------------
     def _meter_of(self, device_id: str | None) -> str | None:
@@ -219,9 +235,10 @@ class AlarmRules:
     def on_stored(self, batch: Any) -> None:
         """Ingest listener: apply the event and status rules to one commit."""
         try:
-            self._on_events(batch.events)
-            self._on_statuses(batch.statuses)
-            self._on_intervals(batch.intervals, int(batch.received_s or self.clock()))
+            with self._lock:
+                self._on_events(batch.events)
+                self._on_statuses(batch.statuses)
+                self._on_intervals(batch.intervals, int(batch.received_s or self.clock()))
         except Exception:  # never break the ingest; the rules run again on the next commit
             log.exception("alarms: rules failed on a stored batch")
 
@@ -291,7 +308,23 @@ class AlarmRules:
     def sweep(self, now_s: int) -> int:
         """The silence rule: raise ``alarm.no_data`` for meters whose last interval ended, and
         repeaters last heard, more than ``no_data_after_s`` before ``now_s``; clear it for those
-        heard again.  Returns how many alarms were raised.  Meters never heard are skipped."""
+        heard again.  Returns how many alarms were raised.  Meters never heard are skipped.
+
+        It also pushes acknowledgements made elsewhere (the API's route).
+        """
+        with self._lock:
+            raised = self._sweep_silence(int(now_s))
+            self._push_acknowledged()
+            return raised
+
+    def _push_acknowledged(self) -> None:
+        for row in self.store.list_alarms(state="acknowledged", limit=10_000):
+            if row.acked_s is not None:
+                # the outbox keeps delivered keys: a transition already queued is not again
+                self.publisher.publish_alarm(row, "acknowledged", int(row.acked_s),
+                                             self.clock())
+
+    def _sweep_silence(self, now_s: int) -> int:
         limit_s = self.config.no_data_after_s
         raised = 0
         for meter in self.store.list_meters():
