@@ -59,9 +59,11 @@ from openamr.frames import (
 from openamr.frames.security import LEVEL_ENC_MIC, _cipher
 from openamr.headend.settings import IngestSettings
 from openamr.headend.store import (
+    Device,
     DeviceStatus,
     EventRow,
     IntervalTable,
+    Meter,
     SeqState,
     Store,
     StoredBatch,
@@ -226,8 +228,7 @@ class Ingest:
         self.network_key = self.store.get_or_create_network_key()
         self._devices: dict[int, _Device] = {}
         self._unknown: dict[int, int] = {}
-        for dev in self.store.list_devices():
-            self._cache_device(dev.device_id)
+        self._cache_all()
         self._windows = {int(d, 16): ReplayWindow(h, s)
                          for d, (h, s) in self.store.load_replay_windows().items()}
         self._seqs = {int(d, 16): _SeqTracker(st.acked_seq, set(st.above))
@@ -242,36 +243,55 @@ class Ingest:
         with self._lock:
             self._devices.clear()
             self._unknown.clear()
-            for dev in self.store.list_devices():
-                self._cache_device(dev.device_id)
+            self._cache_all()
 
-    def _cache_device(self, device_id: str) -> _Device | None:
-        dev = self.store.get_device(device_id)
-        if dev is None:
-            return None
-        eui = int(dev.device_id, 16)
-        info = _Device(eui, dev.device_id, dev.role)
+    def _cache_all(self) -> None:
+        """Cache every device with three queries (not three per device)."""
+        meters = {m.meter_id: m for m in self.store.list_meters()}
+        by_device = {m.device_id: m.meter_id for m in meters.values() if m.device_id}
+        statuses = {st.device_id: st for st in self.store.list_device_status()}
+        for dev in self.store.list_devices():
+            self._devices[int(dev.device_id, 16)] = self._device_info(dev, meters, by_device,
+                                                                      statuses.get(dev.device_id))
+
+    def _device_info(self, dev: Device, meters: dict[str, Meter], by_device: dict[str, str],
+                     status: DeviceStatus | None) -> _Device:
+        info = _Device(int(dev.device_id, 16), dev.device_id, dev.role)
         if dev.install_code:
             try:
                 info.install_key = install_code_key(dev.install_code)
             except ValueError:
                 log.warning("device %s: install code unusable", dev.device_id)
-        meter_id = dev.meter_id
-        if meter_id is None and dev.role == "mdt":
-            meter_id = next((m.meter_id for m in self.store.list_meters(dev.site_id)
-                             if m.device_id == dev.device_id), None)
-        if meter_id is not None:
-            meter = self.store.get_meter(meter_id)
-            if meter is not None:
-                info.meter_id = meter.meter_id
-                info.meter_key = int(self.store.meter_keys([meter.meter_id])[0])
-                info.max_energy_wh = meter.max_power_w * INTERVAL_LENGTH_S / S_PER_H
-        status = self.store.get_device_status(dev.device_id)
+        meter_id = dev.meter_id or (by_device.get(dev.device_id) if dev.role == "mdt" else None)
+        meter = meters.get(meter_id) if meter_id is not None else None
+        if meter is not None:
+            info.meter_id = meter.meter_id
+            info.meter_key = int(self.store.meter_keys([meter.meter_id])[0])
+            info.max_energy_wh = meter.max_power_w * INTERVAL_LENGTH_S / S_PER_H
         anchors = [t for t in (dev.installed_s, status.joined_s if status else None)
                    if t is not None]
         if anchors:
             info.lower_bound_s = min(anchors) - self.settings.buffer_horizon_s
-        self._devices[eui] = info
+        return info
+
+    def _cache_device(self, device_id: str) -> _Device | None:
+        dev = self.store.get_device(device_id)
+        if dev is None:
+            return None
+        meters: dict[str, Meter] = {}
+        by_device: dict[str, str] = {}
+        if dev.meter_id is not None:
+            meter = self.store.get_meter(dev.meter_id)
+            if meter is not None:
+                meters[meter.meter_id] = meter
+        elif dev.role == "mdt":
+            for m in self.store.list_meters(dev.site_id):
+                if m.device_id == dev.device_id:
+                    meters[m.meter_id] = m
+                    by_device[dev.device_id] = m.meter_id
+        info = self._device_info(dev, meters, by_device,
+                                 self.store.get_device_status(dev.device_id))
+        self._devices[info.eui] = info
         return info
 
     def _device(self, eui: int, received_s: int) -> _Device | None:

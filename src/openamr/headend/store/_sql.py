@@ -13,6 +13,7 @@ import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -136,6 +137,15 @@ class SqlStore(Store):
 
     def _sql(self, sql: str) -> str:
         return sql
+
+    def _upsert_many(self, table: str, columns: Sequence[str], key: str, sets: str,
+                     rows: Sequence[Row]) -> None:
+        """``INSERT INTO table (columns) ... ON CONFLICT (key) DO UPDATE SET sets`` for many
+        rows with unique keys (``sets`` may use ``excluded.x`` and ``table.x``)."""
+        marks = ", ".join("?" for _ in columns)
+        self._executemany_count(
+            self._sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) "
+                      f"ON CONFLICT ({key}) DO UPDATE SET {sets}"), rows)
 
     # -- connections and transactions ------------------------------------------------------
 
@@ -313,15 +323,10 @@ class SqlStore(Store):
         values[_STATUS_FIELDS.index("on_battery")] = int(bool(s.on_battery))
         return tuple(values)
 
-    def _status_upsert_sql(self) -> str:
-        cols = ", ".join(_STATUS_FIELDS)
-        marks = ", ".join("?" for _ in _STATUS_FIELDS)
-        sets = ", ".join(
-            f"{f} = excluded.{f}" if f in ("last_heard_s", "on_battery")
-            else f"{f} = coalesce(excluded.{f}, device_status.{f})"
-            for f in _STATUS_FIELDS[1:])
-        return (f"INSERT INTO device_status ({cols}) VALUES ({marks}) "
-                f"ON CONFLICT (device_id) DO UPDATE SET {sets}")
+    _STATUS_SETS = ", ".join(
+        f"{f} = excluded.{f}" if f in ("last_heard_s", "on_battery")
+        else f"{f} = coalesce(excluded.{f}, device_status.{f})"
+        for f in _STATUS_FIELDS[1:])
 
     def put_device_status(self, status: DeviceStatus) -> None:
         self.put_device_statuses([status])
@@ -330,9 +335,18 @@ class SqlStore(Store):
         """Upsert many status rows at once (see :meth:`put_device_status`)."""
         if not statuses:
             return
+        merged: dict[str, DeviceStatus] = {}
+        for st in statuses:  # one row per device: later reports win, unreported fields kept
+            device_id = st.device_id.lower()
+            before = merged.get(device_id)
+            if before is not None:
+                st = DeviceStatus(**{f: (getattr(st, f) if getattr(st, f) is not None
+                                         or f == "on_battery" else getattr(before, f))
+                                     for f in _STATUS_FIELDS})
+            merged[device_id] = replace(st, device_id=device_id)
         with self.transaction():
-            self._executemany_count(self._sql(self._status_upsert_sql()),
-                                    [self._status_params(s) for s in statuses])
+            self._upsert_many("device_status", _STATUS_FIELDS, "device_id", self._STATUS_SETS,
+                              [self._status_params(s) for s in merged.values()])
 
     def _status(self, row: Row) -> DeviceStatus:
         values = list(row)
@@ -728,11 +742,9 @@ class SqlStore(Store):
         if not windows:
             return
         with self.transaction():
-            self._executemany_count(
-                self._sql("INSERT INTO replay_windows (device_id, highest, seen) "
-                          "VALUES (?, ?, ?) ON CONFLICT (device_id) DO UPDATE SET "
-                          "highest = excluded.highest, seen = excluded.seen"),
-                [(d, int(h), signed64(int(s))) for d, (h, s) in windows.items()])
+            self._upsert_many("replay_windows", ("device_id", "highest", "seen"), "device_id",
+                              "highest = excluded.highest, seen = excluded.seen",
+                              [(d, int(h), signed64(int(s))) for d, (h, s) in windows.items()])
 
     def load_seq_states(self) -> dict[str, SeqState]:
         return {str(d): SeqState(int(a), tuple(int(x) for x in above.split(",") if x))
@@ -742,12 +754,10 @@ class SqlStore(Store):
         if not states:
             return
         with self.transaction():
-            self._executemany_count(
-                self._sql("INSERT INTO seq_states (device_id, acked_seq, above) VALUES (?, ?, ?) "
-                          "ON CONFLICT (device_id) DO UPDATE SET acked_seq = excluded.acked_seq, "
-                          "above = excluded.above"),
-                [(d, int(s.acked_seq), ",".join(str(x) for x in s.above))
-                 for d, s in states.items()])
+            self._upsert_many("seq_states", ("device_id", "acked_seq", "above"), "device_id",
+                              "acked_seq = excluded.acked_seq, above = excluded.above",
+                              [(d, int(s.acked_seq), ",".join(str(x) for x in s.above))
+                               for d, s in states.items()])
 
     def get_counter_reservation(self, device_id: str) -> int:
         row = self._q1("SELECT reserved_until FROM counter_reservations WHERE device_id = ?",

@@ -147,6 +147,26 @@ class PostgresStore(SqlStore):
             "ON i.meter_key = p.meter_key AND i.start_s = p.start_s").fetchall()
         return {(int(k) << 33) | int(s): float(e) for k, s, e in rows}
 
+    def _upsert_many(self, table: str, columns: Sequence[str], key: str, sets: str,
+                     rows: Sequence[Row]) -> None:
+        """COPY the rows into a staging table shaped like ``table``, then one upsert."""
+        if len(rows) < 50:
+            super()._upsert_many(table, columns, key, sets, rows)
+            return
+        stage = f"stage_{table}"
+        if stage not in self._staged:
+            self._w.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table}) "
+                            "ON COMMIT DELETE ROWS")
+            self._staged.add(stage)
+        self._w.execute(f"TRUNCATE {stage}")
+        cols = ", ".join(columns)
+        with self._w.cursor() as cur:
+            with cur.copy(f"COPY {stage} ({cols}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cur.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} "
+                        f"ON CONFLICT ({key}) DO UPDATE SET {sets}")
+
     def _fetch_intervals(self, sql: str, params: Sequence[Any]) -> IntervalArrays:
         """The read path by binary ``COPY ... TO STDOUT`` parsed with numpy (no row tuples)."""
         statement = f"COPY ({self._sql(sql)}) TO STDOUT (FORMAT BINARY)"
