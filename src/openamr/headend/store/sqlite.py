@@ -81,8 +81,9 @@ class SqliteStore(SqlStore):
     def _insert_intervals_all(self, keys: npt.NDArray[np.int64], start: npt.NDArray[np.int64],
                               energy: npt.NDArray[np.float64], quality: npt.NDArray[np.int64],
                               flags: npt.NDArray[np.int64], source: int, received_s: int) -> int:
-        rows = zip(keys.tolist(), start.tolist(), energy.tolist(), quality.tolist(),
-                   flags.tolist(), strict=True)
+        order = np.lexsort((start, keys))  # in key order: each B-tree leaf is visited once
+        rows = zip(keys[order].tolist(), start[order].tolist(), energy[order].tolist(),
+                   quality[order].tolist(), flags[order].tolist(), strict=True)
         before = self._w.total_changes
         self._w.executemany(
             "INSERT INTO intervals (meter_key, start_s, energy_wh, quality, flags, source, "
