@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from openamr.field.radio.delivery import delivery_probability, link_margin_db
 from openamr.field.radio.fading import SlowFading
-from openamr.field.radio.hashing import device_keys
+from openamr.field.radio.hashing import device_keys, mix64, pair_normal, pair_uniform
 from openamr.field.radio.links import (
     LinkTable,
     RadioNodes,
@@ -47,6 +47,9 @@ __all__ = [
     "link_margin_db",
     "link_matrix_dbm",
     "link_table",
+    "mix64",
+    "pair_normal",
+    "pair_uniform",
     "path_loss_db",
     "placement_loss_db",
     "placement_sigma_db",

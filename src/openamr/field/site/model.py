@@ -9,11 +9,11 @@ floors are numbered from 0 (ground), times are seconds from the start of the sim
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 from openamr.field.radio import (
     Medium,
@@ -191,8 +191,8 @@ class Site:
 
     # -- lookups ------------------------------------------------------------------------------
     @property
-    def zone(self) -> ZoneInfo:
-        """The site's time zone."""
+    def zone(self) -> tzinfo:
+        """The site's time zone (a ``ZoneInfo``)."""
         return site_zone(self.time_zone)
 
     @property
