@@ -1,8 +1,9 @@
 """MQTT channel (paho-mqtt 2.x): QoS 1, an item is acknowledged only by the broker's PUBACK.
 
 The client connects in the background and reconnects by itself (paho's loop thread).  A delivery
-pass publishes up to ``window`` messages, then waits until each has its PUBACK, the connection
-drops, or ``ack_timeout_s`` passes; what has no PUBACK goes back to the outbox for a retry.
+pass publishes its messages (paho keeps ``window`` of them in flight), then waits until each has
+its PUBACK, the connection drops, or ``ack_timeout_s`` passes; what has no PUBACK goes back to
+the outbox for a retry.
 Nothing is published while disconnected, so paho's own queue never grows without bound; on each
 (re)connection the transport calls ``on_connected`` (the worker then retries at once what was
 backing off).
@@ -98,13 +99,11 @@ class MqttTransport:
 
     # -- delivery --------------------------------------------------------------------------
     def deliver(self, messages: Sequence[Message]) -> list[str | None]:
-        """Publish and wait for the PUBACKs; ``None`` per acknowledged message."""
-        results: list[str | None] = []
-        for lo in range(0, len(messages), self.window):
-            results.extend(self._deliver_window(messages[lo:lo + self.window]))
-        return results
+        """Publish and wait for the PUBACKs; ``None`` per acknowledged message.
 
-    def _deliver_window(self, messages: Sequence[Message]) -> list[str | None]:
+        paho keeps at most ``window`` messages in flight and sends the rest as PUBACKs free
+        slots, so the pipeline never stalls between windows.
+        """
         if not self._connected:
             return ["not connected to the broker"] * len(messages)
         infos: list[paho.MQTTMessageInfo | None] = []

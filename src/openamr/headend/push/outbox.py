@@ -126,7 +126,7 @@ class Transport(Protocol):
 class DeliveryWorker:
     """A thread that drains one :class:`Outbox` through one :class:`Transport`."""
 
-    def __init__(self, outbox: Outbox, transport: Transport, *, batch_items: int = 50,
+    def __init__(self, outbox: Outbox, transport: Transport, *, batch_items: int = 500,
                  poll_s: float = 1.0, clock: Callable[[], float] = time.time) -> None:
         self.outbox = outbox
         self.transport = transport

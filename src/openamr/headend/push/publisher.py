@@ -101,20 +101,27 @@ class Publisher:
         out: dict[str, list[Message]] = {c: [] for c in self.outboxes}
         table = batch.intervals
         if len(table):
+            # group rows by meter once (sort), not one mask per meter (O(rows x meters))
             meter_ids = np.asarray(table.meter_id, dtype=object)
-            for meter_id in sorted(set(meter_ids.tolist())):
-                mask = meter_ids == meter_id
-                site = self.site_of_meter(str(meter_id))
-                starts = np.asarray(table.start_s, dtype=np.int64)[mask]
-                topic = topics.intervals_topic(cfg.topic_prefix, site, str(meter_id))
+            names, inverse = np.unique(meter_ids.astype(str), return_inverse=True)
+            order = np.argsort(inverse, kind="stable")
+            bounds = np.searchsorted(inverse[order], np.arange(len(names) + 1))
+            all_starts = np.asarray(table.start_s, dtype=np.int64)[order]
+            all_energy = np.asarray(table.energy_wh, dtype=np.float64)[order]
+            all_quality = np.asarray(table.quality).astype(str)[order]
+            for k, name in enumerate(names.tolist()):
+                lo, hi = int(bounds[k]), int(bounds[k + 1])
+                meter_id = str(name)
+                site = self.site_of_meter(meter_id)
+                starts = all_starts[lo:hi]
+                topic = topics.intervals_topic(cfg.topic_prefix, site, meter_id)
                 for channel in out:
                     out[channel].extend(interval_messages(
-                        channel, topic, site_id=site, meter_id=str(meter_id), start_s=starts,
-                        energy_wh=np.asarray(table.energy_wh, dtype=np.float64)[mask],
-                        quality=[str(q) for q in np.asarray(table.quality)[mask]],
+                        channel, topic, site_id=site, meter_id=meter_id, start_s=starts,
+                        energy_wh=all_energy[lo:hi], quality=all_quality[lo:hi].tolist(),
                         batch_readings=cfg.batch_readings))
                 if MQTT in out:
-                    state = self._meter_state(str(meter_id), site, int(starts.min()))
+                    state = self._meter_state(meter_id, site, int(starts.min()))
                     if state is not None:
                         out[MQTT].append(state)
         by_site: dict[str, list[Any]] = {}
