@@ -25,6 +25,7 @@ from the start of the simulation) are read with the meter's
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -154,6 +155,9 @@ def _synthesise(kinds: Sequence[str] | npt.ArrayLike, scales_w: npt.ArrayLike, n
     """Total power [W] (meters, steps) and, if asked, the L1 share of it per step."""
     codes = _kind_codes(kinds)
     n_m = codes.shape[0]
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise InputError(f"must be an integer >= 0, got {seed!r}", where="seed")
+    seed = int(seed)
     scale = np.broadcast_to(np.asarray(scales_w, dtype=np.float64), (n_m,))
     if np.any(~np.isfinite(scale)) or np.any(scale < 0):
         raise InputError("every scale must be a finite number >= 0", where="scales_w")
@@ -185,7 +189,7 @@ def _synthesise(kinds: Sequence[str] | npt.ArrayLike, scales_w: npt.ArrayLike, n
     day_factor = np.exp(0.15 * _normal(_uniform(keys, days, seed, 4),
                                        _uniform(keys, days, seed, 5))).astype(np.float32)
     # per meter and step: noise from a seeded table, at an offset per meter
-    table = np.random.default_rng([seed, 0x5EED]).normal(0.0, 1.0, _NOISE_LEN).astype(np.float32)
+    table = _noise_table(seed)
     first_step = int(t[0] // max(int(step_s), 1)) if n_steps else 0
     offset = ((keys % np.uint64(_NOISE_LEN)).astype(np.int64) + first_step) % _NOISE_LEN
     reps = -(-(_NOISE_LEN + n_steps) // _NOISE_LEN)
@@ -267,6 +271,14 @@ def synthetic_leg_power_w(kinds: Sequence[str] | npt.ArrayLike, scales_w: npt.Ar
     np.multiply(out, ratio, out=legs[:, 0, :])
     np.subtract(out, legs[:, 0, :], out=legs[:, 1, :])
     return legs
+
+
+@functools.lru_cache(maxsize=8)
+def _noise_table(seed: int) -> npt.NDArray[np.float32]:
+    """Standard normal values, the same for every call with ``seed`` (read-only)."""
+    table = np.random.default_rng([seed, 0x5EED]).normal(0.0, 1.0, _NOISE_LEN).astype(np.float32)
+    table.setflags(write=False)
+    return table
 
 
 def _normal(u1: F64, u2: F64) -> F64:

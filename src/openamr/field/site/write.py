@@ -1,7 +1,8 @@
 """Write a :class:`Site` back to TOML (``tomli_w``), in the schema :mod:`.load` reads.
 
 Keys with default values are written anyway for devices (explicit files are easier to edit),
-optional keys that are ``None`` are left out.  CSV load paths are rewritten relative to the
+optional keys that are ``None`` are left out; the layout follows the schema's order (tables,
+then one ``[[…]]`` block per device, wall and event).  CSV load paths are rewritten relative to the
 directory of the file written.
 """
 
@@ -97,11 +98,24 @@ def site_to_dict(site: Site, out_dir: Path | None = None) -> dict[str, Any]:
     return doc
 
 
+_TABLES = ("site", "building", "radio", "dcap")
+_ARRAYS = ("repeaters", "meters", "walls", "outages", "tampers")
+
+
 def site_to_toml(site: Site, out_dir: Path | None = None) -> str:
-    """The site file text of ``site``."""
-    header = (f"# openamr site file (schema {SCHEMA_VERSION}); see docs/site.md\n"
-              "# positions in metres, floors from 0, times in seconds from the start\n\n")
-    return header + tomli_w.dumps(site_to_dict(site, out_dir))
+    """The site file text of ``site``: the tables first, then one ``[[…]]`` block per device,
+    wall and event, in the order of the schema (docs/site.md)."""
+    doc = site_to_dict(site, out_dir)
+    parts = [f"# openamr site file (schema {SCHEMA_VERSION}); see docs/site.md\n"
+             "# positions in metres, floors from 0, times in seconds from the start\n\n",
+             f"schema_version = {doc['schema_version']}\n"]
+    for name in _TABLES:
+        if name in doc:
+            parts.append(f"\n[{name}]\n{tomli_w.dumps(doc[name])}")
+    for name in _ARRAYS:
+        for row in doc.get(name, ()):
+            parts.append(f"\n[[{name}]]\n{tomli_w.dumps(row)}")
+    return "".join(parts)
 
 
 def write_site(site: Site, path: str | Path) -> Path:
