@@ -111,7 +111,8 @@ class Network:
         cached = self._mains_cache.get(idx)
         if cached is None:
             links = self.medium.links[idx]
-            cached = [(j, links[j][0], links[j][1]) for j in sorted(self.mains) if j in links]
+            mains = self.mains
+            cached = [(j, r, p) for j, (r, p) in links.items() if j in mains]  # dst order
             self._mains_cache[idx] = cached
         return cached
 

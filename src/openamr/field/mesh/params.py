@@ -31,6 +31,10 @@ class MeshParams:
     beacon_redundancy_k: int = 1
     """Trickle redundancy constant k: a beacon is suppressed after k consistent ones were
     heard in the interval (0: never suppress)."""
+    dis_answer_min_s: float = 10.0
+    """A router answers solicitations (DIS) with at most one extra beacon per this time [s]."""
+    dis_answer_delay_s: float = 2.0
+    """That beacon goes out after a uniform random delay up to this [s]."""
     # --- routing (MRHOF, RFC 6719) ---
     min_hop_rank_increase: int = 256
     """Rank step per hop [rank units]; the DCAP's rank is this value."""

@@ -284,13 +284,17 @@ class Repeater(RouterNode):
 
     # ------------------------------------------------------------------ forwarding
     def receive_up(self, pkt: Packet, from_idx: int) -> None:
-        if self.idx in pkt.chain[:-1]:
+        if pkt.chain.count(self.idx) > 1:
             # a loop (RPL's rank error): drop the frame and repair by re-selecting
             self.loops_detected += 1
             self._reselect(exclude=from_idx)
             return
         if not self.dedup.first_time(pkt.src, pkt.counter):
             return
+        if not self.queue and self.joined and self.net.send_up(self, pkt):
+            return  # the usual case: forwarded at once, no queueing
+        if self.queue and self.queue[-1] is pkt:
+            return  # a loop put it back in this queue already
         self.queue.append(pkt)
         if len(self.queue) > self.net.params.rep_queue_frames:
             self.queue.popleft()

@@ -20,6 +20,8 @@ class RouterNode(MeshNode):
     def __init__(self, net: Network, idx: int, eui: int) -> None:
         super().__init__(net, idx, eui)
         self.trickle = Trickle(net.kernel, net.medium, net.params, self._beacon_due)
+        self._dis_answered_s = float("-inf")
+        self._dis_pending = False
         self.listening = False
         """Receiver on (mains nodes listen while powered and scanning or joined)."""
 
@@ -46,5 +48,21 @@ class RouterNode(MeshNode):
             self.trickle.consistent(now)
 
     def on_dis(self, sender: int) -> None:
+        """Answer a solicitation with one unscheduled beacon soon (mesh.md §7.2), rate-limited:
+        solicitations that arrive while an answer is pending share it, and answers are at
+        least ``dis_answer_min_s`` apart.  A DIS does not reset Trickle here, so thousands of
+        MDTs powering up do not keep every router at Imin."""
+        if not self.joined or self._dis_pending:
+            return
+        p = self.net.params
+        now = self.net.kernel.now_s
+        at_s = max(now + p.dis_answer_delay_s * self.net.medium.uniform(),
+                   self._dis_answered_s + p.dis_answer_min_s)
+        self._dis_pending = True
+        self.net.kernel.at(at_s, self._dis_beacon)
+
+    def _dis_beacon(self) -> None:
+        self._dis_pending = False
+        self._dis_answered_s = self.net.kernel.now_s
         if self.joined:
-            self.trickle.reset()
+            self.net.broadcast_beacon(self)
