@@ -47,7 +47,8 @@ async def run_server(settings: Settings) -> None:
     from openamr.headend.listener import FrameListener
     from openamr.headend.store import open_store
 
-    store = open_store(settings.store.url)
+    store = open_store(settings.store.url,
+                       sqlite_synchronous=settings.store.sqlite_synchronous)
     ingest = Ingest(store, settings=settings.ingest)
     notes: list[str] = []
 

@@ -40,6 +40,8 @@ ENV_PREFIX = "OPENAMR_"
 class StoreSettings:
     url: str = "openamr.db"
     """A SQLite path, ``sqlite:///path`` or ``postgresql://user@host/db``."""
+    sqlite_synchronous: str = "NORMAL"
+    """SQLite ``PRAGMA synchronous``: ``NORMAL`` (WAL default) or ``FULL`` (fsync per commit)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +170,9 @@ class Settings:
             if not 0 <= port <= 65535:
                 raise InputError(f"{port} is not a port number (0-65535)",
                                  where=f"[{section}] {name}")
+        if self.store.sqlite_synchronous.upper() not in ("NORMAL", "FULL"):
+            raise InputError(f"must be NORMAL or FULL, not {self.store.sqlite_synchronous!r}",
+                             where="[store] sqlite_synchronous")
         ingest = self.ingest
         if ingest.commit_interval_ms < 1:
             raise InputError("must be at least 1 ms", where="[ingest] commit_interval_ms")

@@ -56,11 +56,13 @@ __all__ = [
 ]
 
 
-def open_store(target: str, *, options: str | None = None) -> Store:
+def open_store(target: str, *, options: str | None = None,
+               sqlite_synchronous: str = "NORMAL") -> Store:
     """Open the store at ``target``: a file path, ``sqlite:///path`` or ``postgresql://...``.
 
     ``options`` (PostgreSQL only) is passed as the libpq ``options`` parameter, e.g.
-    ``-c search_path=myschema``.  The schema is created or migrated to the latest version.
+    ``-c search_path=myschema``.  ``sqlite_synchronous`` (SQLite only): ``NORMAL`` or ``FULL``
+    (see docs/headend-store.md).  The schema is created or migrated to the latest version.
     """
     if target.startswith(("postgresql://", "postgres://")):
         from openamr.headend.store.postgres import PostgresStore
@@ -69,4 +71,4 @@ def open_store(target: str, *, options: str | None = None) -> Store:
     from openamr.headend.store.sqlite import SqliteStore
 
     path = target.removeprefix("sqlite:///") if target.startswith("sqlite:///") else target
-    return SqliteStore(path)
+    return SqliteStore(path, synchronous=sqlite_synchronous)
