@@ -6,6 +6,8 @@ import dataclasses
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from openamr.field.radio import (
     Medium,
@@ -151,3 +153,20 @@ def test_link_arrays_for_the_mesh() -> None:
     assert medium.rssi_dbm(int(arrays.src[k]), int(arrays.dst[k])) == arrays.rssi_dbm[k]
     assert medium.delivery_probability(int(arrays.src[k]), int(arrays.dst[k])) == \
         pytest.approx(arrays.delivery_probability[k])
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(min_value=2, max_value=30), st.integers(min_value=0, max_value=2**20))
+def test_link_loss_is_symmetric_and_rssi_differs_by_tx_power(n: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    roles = [Role.DCAP] + [Role(int(r)) for r in rng.integers(1, 3, n - 1)]
+    placements = [list(Placement)[int(k)] for k in rng.integers(0, 4, n)]
+    nodes = RadioNodes.build([f"x{i}" for i in range(n)], roles, rng.uniform(0, 60, n),
+                             rng.uniform(0, 20, n), rng.integers(0, 3, n), placements)
+    walls = Walls.from_rows([(int(rng.integers(0, 3)), *rng.uniform(0, 60, 4).tolist(), 5.0)
+                             for _ in range(6)])
+    m = link_matrix_dbm(nodes, walls, P, seed)
+    tx = nodes.tx_power_dbm
+    loss = tx[:, None] - m
+    off = ~np.eye(n, dtype=bool)
+    assert np.allclose(loss[off], loss.T[off])

@@ -192,10 +192,10 @@ def check_site(site: Site, cov: Coverage | None = None) -> list[Finding]:
                            f"{len(site.meters)} MDTs on one DCAP (it serves about "
                            f"{DCAP_CAPACITY_MDTS})", (site.dcap.id,)))
     if len(site.meters) > MAX_MDTS_PER_REPEATER * max(len(site.repeaters), 1):
-        ratio = len(site.meters) / max(len(site.repeaters), 1)
+        ratio = (f"{len(site.meters) / len(site.repeaters):.1f} MDTs per repeater"
+                 if site.repeaters else f"{len(site.meters)} MDTs and no repeater")
         out.append(Finding("site.repeater_ratio", "warning",
-                           f"{ratio:.1f} MDTs per repeater (the manual asks for one repeater "
-                           f"per 20–30 MDTs)"))
+                           f"{ratio} (the manual asks for one repeater per 20–30 MDTs)"))
     boxed = tuple(d.id for d in site.devices
                   if d.placement in (Placement.METAL_BOX, Placement.METAL_BOX_WINDOW))
     if boxed:

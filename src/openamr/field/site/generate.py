@@ -56,6 +56,9 @@ UNITS_PER_SIDE_MAX = 15
 ROOM_WIDTH_M = 4.0
 ROOM_DEPTH_M = 3.0
 MAX_METERS = 100_000
+DOOR_OFFSET_M = 2.5
+"""Repeaters stand this far along the corridor from the meter room's middle, the DCAP as far
+the other way."""
 
 
 def _plan(meters: int, floors: int) -> tuple[list[int], int, int]:
@@ -170,7 +173,8 @@ def generate_site(meters: int, floors: int, repeaters: int | None = None, *, see
     # -- the DCAP and the repeaters --------------------------------------------------------
     centre_wing = (wings - 1) // 2
     corridor_y = centre_wing * WING_DEPTH_M + UNIT_DEPTH_M + CORRIDOR_M / 2
-    dcap = Dcap(id="DCAP-1", x_m=mid_x, y_m=corridor_y, floor=0)
+    # the DCAP on one side of the central meter room's door, its repeater on the other
+    dcap = Dcap(id="DCAP-1", x_m=mid_x - DOOR_OFFSET_M, y_m=corridor_y, floor=0)
     rooms = [(f, w) for f in range(floors) for w in range(wings)
              if per_floor[f] and (per_floor[f] // wings + (w < per_floor[f] % wings)) > 0]
     wanted = math.ceil(meters / 25) if repeaters is None else repeaters
@@ -203,7 +207,8 @@ def generate_site(meters: int, floors: int, repeaters: int | None = None, *, see
 
 def _repeater(k: int, floor: int, wing: int, offset_m: float, mid_x: float) -> Repeater:
     y = wing * WING_DEPTH_M + UNIT_DEPTH_M + CORRIDOR_M / 2
-    return Repeater(id=f"REP-{k + 1:03d}", x_m=round(mid_x + offset_m, 2), y_m=y, floor=floor)
+    return Repeater(id=f"REP-{k + 1:03d}", x_m=round(mid_x + DOOR_OFFSET_M + offset_m, 2),
+                    y_m=y, floor=floor)
 
 
 def _fill_gaps(site: Site, mid_x: float, rounds: int) -> tuple[Site, Coverage]:
@@ -222,7 +227,7 @@ def _fill_gaps(site: Site, mid_x: float, rounds: int) -> tuple[Site, Coverage]:
             r = ([site.dcap, *site.repeaters])[j]
             # halfway down towards the DCAP, on the floor below
             wing = int(r.y_m // WING_DEPTH_M)
-            places.add((max(r.floor - 1, 0), wing, (r.x_m - mid_x) / 2.0))
+            places.add((max(r.floor - 1, 0), wing, (r.x_m - mid_x - DOOR_OFFSET_M) / 2.0))
         taken = {(r.floor, r.y_m, r.x_m) for r in reps}
         added = 0
         for f, w, off in sorted(places):
