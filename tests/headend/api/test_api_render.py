@@ -57,9 +57,13 @@ def test_iso_column_at_the_ends_of_the_calendar() -> None:
         iso_utc_column([253_402_300_800])
 
 
-def test_join_rows_with_separator_and_no_rows() -> None:
+def test_join_rows_with_separator_head_tail_and_no_rows() -> None:
+    # ragged: padding and the last separator are squeezed out
     assert join_rows([b"a", text_column(["x", "yy"])], 2, separator=b";") == b"ax;ayy"
-    assert join_rows([b"a"], 0, separator=b";") == b""
+    # fixed width: the last separator becomes a space (JSON whitespace)
+    assert join_rows([b"a", text_column(["x", "y"])], 2, separator=b",", head=b"[",
+                     tail=b"]") == b"[ax,ay ]"
+    assert join_rows([b"a"], 0, separator=b";", head=b"[", tail=b"]") == b"[]"
 
 
 def test_intervals_csv_round_trips() -> None:

@@ -1,9 +1,10 @@
 """Vectorised text rendering: numpy columns to bytes without a Python loop per row.
 
 A response of one meter-year (35,040 intervals) must be serialised in a few milliseconds, so
-rows are never built as Python dicts.  Each column becomes a *ragged byte column*: a flat
-``uint8`` array holding every row's bytes back to back plus the length of each row's piece.
-:func:`join_rows` interleaves such columns and constant separators row by row with one scatter.
+rows are never built as Python dicts.  Each column becomes a *byte column*: a 2-D ``uint8``
+block (rows × widest piece, padded) plus the used length of each row's piece.
+:func:`join_rows` interleaves such columns and constant separators row by row: one numpy
+structured array with a bytes field per piece, written inside the output buffer.
 
 * timestamps: :func:`iso_utc_column` writes ``YYYY-MM-DDTHH:MM:SSZ`` with digit arithmetic;
 * floats: :func:`float_column` takes orjson's shortest round-trip repr of the whole array
@@ -147,16 +148,17 @@ def _pad(flat: npt.NDArray[np.uint8], lengths: npt.NDArray[np.int64]) -> npt.NDA
     return block
 
 
-def join_rows(pieces: Sequence[ByteColumn | bytes], rows: int, *, separator: bytes = b"") -> bytes:
-    """Concatenate, row by row, the pieces (byte columns or constant bytes); rows joined by
-    ``separator``.
+def join_rows(pieces: Sequence[ByteColumn | bytes], rows: int, *, separator: bytes = b"",
+              head: bytes = b"", tail: bytes = b"") -> memoryview:
+    """``head`` + the rows joined by ``separator`` + ``tail``; each row concatenates the pieces
+    (byte columns or constant bytes).
 
     The rows are written as one numpy structured array (one fixed-width bytes field per piece:
-    a strided copy per field, no loop over rows); when a column is ragged, its padding is then
-    squeezed out with a boolean mask.
+    a strided copy per field, no loop over rows) placed directly inside the output buffer, which
+    is returned as a memoryview (no further copy: Starlette sends it as is).  When every piece is
+    fixed-width the last row's separator is overwritten with spaces (JSON whitespace); when a
+    column is ragged its padding and the last separator are squeezed out with a boolean mask.
     """
-    if rows == 0:
-        return b""
     all_pieces = [*pieces, separator] if separator else list(pieces)
     blocks: list[bytes | npt.NDArray[np.uint8]] = []
     masks: list[npt.NDArray[np.bool_] | int] = []
@@ -174,22 +176,35 @@ def join_rows(pieces: Sequence[ByteColumn | bytes], rows: int, *, separator: byt
         else:
             masks.append(block.shape[1])
     widths = [len(b) if isinstance(b, bytes) else int(b.shape[1]) for b in blocks]
+    width = sum(widths)
+    if rows == 0 or width == 0:
+        return memoryview(head + tail)
     fields = [(f"f{i}", f"S{w}") for i, w in enumerate(widths) if w]
-    record = np.empty(rows, dtype=np.dtype(fields))
+    body_start = 0 if ragged else len(head)
+    out = np.empty(body_start + rows * width + (0 if ragged else len(tail)), dtype=np.uint8)
+    record = out[body_start:body_start + rows * width].view(np.dtype(fields))
     names = iter(name for name, _ in fields)
-    for piece_block, width in zip(blocks, widths, strict=True):
-        if not width:
+    for piece_block, piece_width in zip(blocks, widths, strict=True):
+        if not piece_width:
             continue
         name = next(names)
         if isinstance(piece_block, bytes):
             record[name] = piece_block
         else:
-            record[name] = np.ascontiguousarray(piece_block).view(f"S{width}").reshape(-1)
+            record[name] = np.ascontiguousarray(piece_block).view(f"S{piece_width}").reshape(-1)
     if ragged:
-        whole = record.view(np.uint8).reshape(rows, -1)
         keep = np.concatenate([np.broadcast_to(np.True_, (rows, m)) if isinstance(m, int) else m
                                for m in masks], axis=1)
-        data: bytes = whole[keep].tobytes()
-    else:
-        data = record.tobytes()
-    return data[: len(data) - len(separator)] if separator else data
+        if separator:
+            keep[-1, width - len(separator):] = False
+        whole = out.reshape(rows, width)
+        squeezed = np.empty(len(head) + int(keep.sum()) + len(tail), dtype=np.uint8)
+        squeezed[:len(head)] = np.frombuffer(head, dtype=np.uint8)
+        squeezed[len(head):len(squeezed) - len(tail)] = whole[keep]
+        squeezed[len(squeezed) - len(tail):] = np.frombuffer(tail, dtype=np.uint8)
+        return squeezed.data
+    out[:len(head)] = np.frombuffer(head, dtype=np.uint8)
+    out[len(out) - len(tail):] = np.frombuffer(tail, dtype=np.uint8)
+    if separator:
+        out[len(out) - len(tail) - len(separator):len(out) - len(tail)] = ord(" ")
+    return out.data

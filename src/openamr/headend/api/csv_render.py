@@ -49,5 +49,5 @@ def intervals_csv(meter_id: str, start_s: npt.NDArray[np.int64],
     energy, lengths = float_column(energy_wh)
     lengths = np.where(np.isfinite(energy_wh), lengths, 0)  # NaN ('null') is an empty cell
     body = join_rows([meter_cell + b",", iso_utc_column(start_s), b",", (energy, lengths), b",",
-                      text_column(quality), b"\r\n"], rows)
-    return header + body
+                      text_column(quality), b"\r\n"], rows, head=header)
+    return body.tobytes()

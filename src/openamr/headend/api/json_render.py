@@ -16,16 +16,17 @@ __all__ = ["series_json"]
 
 
 def series_json(head: Mapping[str, object], key: str, rows: int,
-                columns: list[tuple[str, ByteColumn]]) -> bytes:
-    """``{**head, key: [{name: value, ...}, ...]}`` where each column is already JSON text."""
+                columns: list[tuple[str, ByteColumn]]) -> memoryview:
+    """``{**head, key: [{name: value, ...}, ...]}`` where each column is already JSON text.
+
+    Returned as a memoryview of one buffer (see :func:`.bytecols.join_rows`).
+    """
     opening = orjson.dumps(dict(head))[:-1]
+    comma = b"," if len(opening) > 1 else b""
     pieces: list[ByteColumn | bytes] = []
     for i, (name, column) in enumerate(columns):
         pieces.append((b"{" if i == 0 else b",") + orjson.dumps(name) + b":")
         pieces.append(column)
     pieces.append(b"}")
-    body = join_rows(pieces, rows, separator=b",")
-    separator = b"," if len(opening) > 1 else b""
-    return opening + separator + orjson.dumps(key) + b":[" + body + b"]}"
-
-
+    return join_rows(pieces, rows, separator=b",",
+                     head=opening + comma + orjson.dumps(key) + b":[", tail=b"]}")
