@@ -102,7 +102,16 @@ BAD = [
     ('[building]\nfloors = 2', '[building]\nfloors = 2.5',
      "site.toml: building.floors: expected an integer, got 2.5"),
     ('name = "t"\n', 'name = "t"\nstart_utc = "2026-01-01T00:00:00"\n',
-     "site.toml: site.start_utc: timestamp '2026-01-01T00:00:00' has no UTC offset"),
+     "site.toml: site.start_utc: '2026-01-01T00:00:00' must be an ISO 8601 time in UTC with a "
+     "Z suffix"),
+    ('name = "t"\n', 'name = "t"\nstart_utc = "2026-01-01T00:00:00+01:00"\n',
+     "site.toml: site.start_utc: '2026-01-01T00:00:00+01:00' must be an ISO 8601 time in UTC"),
+    ('name = "t"\n', 'name = "t"\nstart_utc = 2026-01-01T00:00:00\n',
+     "site.toml: site.start_utc: 2026-01-01T00:00:00 must be in UTC"),
+    ('name = "t"\n', 'name = "t"\nstart_utc = 2026-01-01T00:00:00-05:00\n',
+     "site.toml: site.start_utc: 2026-01-01T00:00:00-05:00 must be in UTC"),
+    ('name = "t"\n', 'name = "t"\nstart_utc = "yesterdayZ"\n',
+     "site.toml: site.start_utc: not an ISO 8601 timestamp: 'yesterdayZ'"),
     ('y_m = 1\n', 'y_m = 1\nmodel = "6PSMT-C02"\n',
      "site.toml: meters[0].model: 6PSMT-C02 has no MDT"),
     ('y_m = 1\n', 'y_m = 1\nmodel = "MMSMT-X99"\n',
@@ -203,6 +212,12 @@ def test_a_bad_csv_load_names_the_meter_and_the_csv_line(tmp_path: Path) -> None
     path = _write(tmp_path, MINIMAL.replace('y_m = 1\n', 'y_m = 1\nload_csv = "none.csv"\n'))
     with pytest.raises(SiteError, match=r"meters\[0\]\.load_csv: .*no such file"):
         load_site(path)
+
+
+def test_start_utc_as_a_toml_date_time(tmp_path: Path) -> None:
+    path = _write(tmp_path, MINIMAL.replace('name = "t"\n',
+                                            'name = "t"\nstart_utc = 2026-03-02T08:00:00Z\n'))
+    assert load_site(path).start_s == 1772438400
 
 
 def test_radio_overrides_apply(tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ import numpy as np
 from openamr.errors import InputError
 from openamr.field.radio import Placement, RadioParams
 from openamr.field.site.check import Coverage, coverage
+from openamr.field.site.load import parse_start_utc
 from openamr.field.site.model import (
     Building,
     Dcap,
@@ -41,7 +42,6 @@ from openamr.field.site.model import (
     Site,
     Wall,
 )
-from openamr.timeutil import epoch_s, parse_utc
 
 __all__ = ["ORDERS", "generate_site"]
 
@@ -99,7 +99,7 @@ def generate_site(meters: int, floors: int, repeaters: int | None = None, *, see
     if near_metal_ratio + metal_box_ratio > 1.0:
         raise InputError("near_metal_ratio + metal_box_ratio must not exceed 1",
                          where="metal_box_ratio")
-    start_s = epoch_s(parse_utc(start_utc, where="start_utc")) if start_utc else None
+    start_s = parse_start_utc(start_utc, where="start_utc") if start_utc else None
     radio = radio or RadioParams()
     rng = np.random.default_rng(seed)
 

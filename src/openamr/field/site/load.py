@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 import tomllib
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ from openamr.field.site.model import (
 )
 from openamr.timeutil import epoch_s, parse_utc, site_zone
 
-__all__ = ["SiteError", "load_site", "parse_site"]
+__all__ = ["SiteError", "load_site", "parse_site", "parse_start_utc"]
 
 
 class SiteError(InputError):
@@ -227,6 +228,14 @@ def _meter(r: _Reader, floors: int, base_dir: Path, csv_cache: dict[Path, None])
                  load=_load_spec(r, base_dir, csv_cache), unit=r.string("unit", required=False))
 
 
+def parse_start_utc(text: str, *, where: str | None = None) -> int:
+    """UTC epoch seconds of an ISO 8601 instant written in UTC with a ``Z`` suffix."""
+    if not text.strip().endswith("Z"):
+        raise InputError(f"{text!r} must be an ISO 8601 time in UTC with a Z suffix, "
+                         "e.g. 2026-03-02T08:00:00Z", where=where)
+    return epoch_s(parse_utc(text, where=where))
+
+
 _SYNTAX = re.compile(r"^(?P<msg>.*?)\s*\(at line (?P<line>\d+), column (?P<col>\d+)\)$")
 
 
@@ -278,10 +287,18 @@ def parse_site(data: dict[str, Any], *, file: str = "site.toml", base_dir: Path 
     except InputError as exc:
         raise s.error("time_zone", exc.message) from None
     start_s: int | None = None
-    start_text = s.string("start_utc", required=False)
+    raw_start = s.table.get("start_utc")
+    if isinstance(raw_start, datetime):
+        # a TOML offset date-time (unquoted): must be UTC
+        offset = raw_start.utcoffset()
+        if offset is None or offset.total_seconds() != 0:
+            raise s.error("start_utc", f"{raw_start.isoformat()} must be in UTC (write it with "
+                                       "a Z suffix, e.g. 2026-03-02T08:00:00Z)")
+        start_s = epoch_s(raw_start)
+    start_text = None if start_s is not None else s.string("start_utc", required=False)
     if start_text is not None:
         try:
-            start_s = epoch_s(parse_utc(start_text))
+            start_s = parse_start_utc(start_text)
         except InputError as exc:
             raise s.error("start_utc", exc.message) from None
     seed = s.integer("seed", default=0, minimum=0)
