@@ -18,7 +18,7 @@ Same-run baselines:
 PostgreSQL (when reachable at ``OPENAMR_TEST_POSTGRES_DSN``): the verified path and the store
 alone (binary COPY into a staging table + ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``).
 
-Run with ``python -m bench ingest`` (``BENCH_INGEST_HOURS`` sets the hours, default 60).
+Run with ``python -m bench ingest`` (``BENCH_INGEST_HOURS`` sets the hours, default 240: 960,000 readings).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from openamr.headend.store import Device, Meter, Site, Store, open_store
 
 METERS = 1_000
 RECORDS_PER_FRAME = 4
-HOURS = int(os.environ.get("BENCH_INGEST_HOURS", "60"))
+HOURS = int(os.environ.get("BENCH_INGEST_HOURS", "240"))
 FRAMES_PER_COMMIT = 10_000
 T0 = 1_767_225_600
 DCAP = 0xD1

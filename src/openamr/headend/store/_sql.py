@@ -343,7 +343,8 @@ class SqlStore(Store):
                 st = DeviceStatus(**{f: (getattr(st, f) if getattr(st, f) is not None
                                          or f == "on_battery" else getattr(before, f))
                                      for f in _STATUS_FIELDS})
-            merged[device_id] = replace(st, device_id=device_id)
+            merged[device_id] = st if st.device_id == device_id else replace(
+                st, device_id=device_id)
         with self.transaction():
             self._upsert_many("device_status", _STATUS_FIELDS, "device_id", self._STATUS_SETS,
                               [self._status_params(s) for s in merged.values()])
