@@ -170,3 +170,20 @@ def test_link_loss_is_symmetric_and_rssi_differs_by_tx_power(n: int, seed: int) 
     loss = tx[:, None] - m
     off = ~np.eye(n, dtype=bool)
     assert np.allclose(loss[off], loss.T[off])
+
+
+@pytest.mark.parametrize("pairs", ["all", "relay"])
+def test_chunking_does_not_change_the_table(monkeypatch: pytest.MonkeyPatch, pairs: str) -> None:
+    import openamr.field.radio.links as links
+
+    nodes = _nodes(n_mdt=40, n_rep=3)
+    whole = link_table(nodes, None, P, seed=8, pairs=pairs)  # type: ignore[arg-type]
+    monkeypatch.setattr(links, "_CHUNK_PAIRS", 7)
+    chunked = link_table(nodes, None, P, seed=8, pairs=pairs)  # type: ignore[arg-type]
+    assert np.array_equal(whole.indptr, chunked.indptr)
+    assert np.array_equal(whole.rx, chunked.rx)
+    assert np.allclose(whole.rssi_dbm, chunked.rssi_dbm)
+    n = len(nodes)
+    expected = n * (n - 1) if pairs == "all" else 2 * (4 * 3 // 2 + 4 * 40)
+    floor = P.sensitivity_dbm - P.neighbour_floor_margin_db
+    assert len(whole) == expected or (whole.rssi_dbm >= floor).all()

@@ -12,7 +12,7 @@ row-compressed table (one row per transmitter).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Literal
@@ -191,17 +191,38 @@ class LinkTable:
         return out
 
 
-def _candidate_pairs(nodes: RadioNodes, pairs: str) -> tuple[I64, I64]:
+def _candidate_chunks(nodes: RadioNodes, pairs: str) -> Iterator[tuple[I64, I64]]:
+    """Unordered candidate pairs (a, b), in chunks of about ``_CHUNK_PAIRS`` (never all at
+    once: 10,000 MDTs × 400 relays is 4 M pairs)."""
     n = len(nodes)
     if pairs == "all":
-        a, b = np.triu_indices(n, k=1)
-        return a.astype(np.int64), b.astype(np.int64)
-    relays = np.flatnonzero(nodes.relay_mask)
-    others = np.flatnonzero(~nodes.relay_mask)
+        row_len = n - 1 - np.arange(n)
+        ends = np.cumsum(row_len)
+        i = 0
+        while i < n - 1:
+            # rows i .. j-1 hold about _CHUNK_PAIRS pairs
+            start_total = ends[i - 1] if i else 0
+            j = int(np.searchsorted(ends, start_total + _CHUNK_PAIRS, side="right")) + 1
+            j = min(max(j, i + 1), n)
+            rows = np.arange(i, j)
+            counts = row_len[rows]
+            a = np.repeat(rows, counts)
+            first = np.repeat(np.cumsum(counts) - counts, counts)
+            b = a + 1 + (np.arange(a.shape[0]) - first)
+            yield a.astype(np.int64), b.astype(np.int64)
+            i = j
+        return
+    relays = np.flatnonzero(nodes.relay_mask).astype(np.int64)
+    others = np.flatnonzero(~nodes.relay_mask).astype(np.int64)
     ra, rb = np.triu_indices(relays.shape[0], k=1)
-    a = np.concatenate([relays[ra], np.repeat(relays, others.shape[0])])
-    b = np.concatenate([relays[rb], np.tile(others, relays.shape[0])])
-    return a.astype(np.int64), b.astype(np.int64)
+    if ra.shape[0]:
+        yield relays[ra], relays[rb]
+    if others.shape[0] == 0:
+        return
+    per = max(1, _CHUNK_PAIRS // others.shape[0])
+    for s in range(0, relays.shape[0], per):
+        block = relays[s:s + per]
+        yield np.repeat(block, others.shape[0]), np.tile(others, block.shape[0])
 
 
 def link_table(nodes: RadioNodes, walls: Walls | None = None,
@@ -220,12 +241,10 @@ def link_table(nodes: RadioNodes, walls: Walls | None = None,
         raise InputError(f"unknown pair selection {pairs!r}; known: relay, all", where="pairs")
     keys = nodes.keys
     floor_dbm = params.sensitivity_dbm - params.neighbour_floor_margin_db
-    ca, cb = _candidate_pairs(nodes, pairs)
     kept_a: list[I64] = []
     kept_b: list[I64] = []
     kept_loss: list[F64] = []
-    for s in range(0, ca.shape[0], _CHUNK_PAIRS):
-        a, b = ca[s:s + _CHUNK_PAIRS], cb[s:s + _CHUNK_PAIRS]
+    for a, b in _candidate_chunks(nodes, pairs):
         loss = link_loss_db(nodes, a, b, walls, params, seed, keys=keys, with_walls=False)
         best_tx = np.maximum(nodes.tx_power_dbm[a], nodes.tx_power_dbm[b])
         keep = best_tx - loss >= floor_dbm
