@@ -185,5 +185,4 @@ def test_chunking_does_not_change_the_table(monkeypatch: pytest.MonkeyPatch, pai
     assert np.allclose(whole.rssi_dbm, chunked.rssi_dbm)
     n = len(nodes)
     expected = n * (n - 1) if pairs == "all" else 2 * (4 * 3 // 2 + 4 * 40)
-    floor = P.sensitivity_dbm - P.neighbour_floor_margin_db
-    assert len(whole) == expected or (whole.rssi_dbm >= floor).all()
+    assert len(whole) == expected    # a small building: every candidate link is kept
