@@ -28,7 +28,8 @@ class SlowFading:
         self._seed = seed
         self.update_index = 0
         """Number of the current update (0 at ``sim_t_s`` = 0)."""
-        self.fading_db: F64 = self._draw(0) * params.fading_sigma_db
+        self.fading_db: F64 = (self._draw(0) * params.fading_sigma_db if params.fading_sigma_db
+                               else np.zeros(self._keys.shape[0]))
         """Current fading of each undirected link [dB] (added to RSSI)."""
 
     def _draw(self, k: int) -> F64:

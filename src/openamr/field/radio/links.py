@@ -54,7 +54,7 @@ class Role(IntEnum):
         return self is not Role.MDT
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class RadioNodes:
     """The radio view of a site: one entry per node, in a fixed order (index = node number)."""
 
@@ -141,7 +141,7 @@ def link_loss_db(nodes: RadioNodes, a: npt.ArrayLike, b: npt.ArrayLike, walls: W
     return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LinkTable:
     """Directed links kept, row-compressed by transmitter.
 

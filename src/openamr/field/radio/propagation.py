@@ -58,7 +58,7 @@ def shadowing_db(key_a: npt.ArrayLike, key_b: npt.ArrayLike, sigma_db: npt.Array
     return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Walls:
     """Wall segments of a building, each on one floor, with its loss [dB]."""
 
