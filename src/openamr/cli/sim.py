@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sys
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -42,33 +43,58 @@ def _register(store: Any, site: Any, scenario: Any) -> None:
                                    spec.install_code.hex(), scenario.epoch_s))
 
 
-def _backhaul_ingest(db: str, site: Any, scenario: Any) -> tuple[Any, Any, Any] | None:
-    """``(backhaul, counts, close)`` over the head-end's ingest, or None if not installed."""
-    try:
+class _IngestBackhaul:
+    """The head-end's ingest over a store, as a backhaul (built inside the worker process)."""
+
+    def __init__(self, db: str, epoch_s: int, dcap_eui: int) -> None:
         from openamr.headend.ingest import Ingest
         from openamr.headend.store import open_store
-    except ImportError:
-        return None
-    store = open_store(db)
-    if store.interval_count() > 0 or store.rejection_counts():
-        store.close()
-        # the simulated devices start with fresh frame counters: against an old store every
-        # frame would be a replay
-        raise InputError("the store already holds data; simulate into a new --db", where=db)
-    _register(store, site, scenario)
-    ingest = Ingest(store, dcap_id=scenario.nodes[0].eui)
-    epoch = scenario.epoch_s
 
-    def backhaul(frames: list[bytes], sim_t_s: float) -> list[bytes]:
-        replies = ingest.handle_batch(frames, int(epoch + sim_t_s))
+        self.store = open_store(db)
+        self.ingest = Ingest(self.store, dcap_id=dcap_eui)
+        self.epoch_s = epoch_s
+
+    def __call__(self, frames: list[bytes], sim_t_s: float) -> list[bytes]:
+        replies = self.ingest.handle_batch(frames, int(self.epoch_s + sim_t_s))
         return [d for per_frame in replies for d in per_frame]
 
-    def counts(summary: dict[str, Any]) -> None:
-        summary["frames_rejected"] = dict(store.rejection_counts())
-        summary["intervals_stored"] = int(store.interval_count(
-            start_s=None, end_s=int(epoch + summary["days"] * 86400)))
+    def close(self) -> None:
+        self.store.close()
 
-    return backhaul, counts, store.close
+
+def _make_ingest_backhaul(db: str, epoch_s: int, dcap_eui: int) -> _IngestBackhaul:
+    return _IngestBackhaul(db, epoch_s, dcap_eui)
+
+
+def _prepare_store(db: str, site: Any, scenario: Any) -> bool:
+    """Register the site in the store at ``db``; False when the head-end is not installed."""
+    try:
+        from openamr.headend.ingest import Ingest  # noqa: F401
+        from openamr.headend.store import open_store
+    except ImportError:
+        return False
+    store = open_store(db)
+    try:
+        if store.interval_count() > 0 or store.rejection_counts():
+            # the simulated devices start with fresh frame counters: against an old store
+            # every frame would be a replay
+            raise InputError("the store already holds data; simulate into a new --db",
+                             where=db)
+        _register(store, site, scenario)
+    finally:
+        store.close()
+    return True
+
+
+def _store_counts(db: str, summary: dict[str, Any], end_s: int) -> None:
+    from openamr.headend.store import open_store
+
+    store = open_store(db)
+    try:
+        summary["frames_rejected"] = dict(store.rejection_counts())
+        summary["intervals_stored"] = int(store.interval_count(start_s=None, end_s=end_s))
+    finally:
+        store.close()
 
 
 @sim.command("run")
@@ -88,6 +114,7 @@ def run(site_file: Path, days: float, db: str | None, seed: int | None, trace_pa
     """Simulate SITE_FILE for --days and print a summary."""
     from openamr.field.mesh.params import MeshParams
     from openamr.field.sim.loopback import LoopbackHeadEnd
+    from openamr.field.sim.pipeline import PipelinedBackhaul
     from openamr.field.sim.runner import SimRun
     from openamr.field.sim.site_scenario import scenario_from_site
     from openamr.field.site import load_site
@@ -97,27 +124,22 @@ def run(site_file: Path, days: float, db: str | None, seed: int | None, trace_pa
     site = load_site(site_file)
     scenario = scenario_from_site(site, days, seed=seed)
     db_path = db or str(site_file.with_name("openamr.db"))
-    wired = _backhaul_ingest(db_path, site, scenario)
-    close: Any = None
+    wired = _prepare_store(db_path, site, scenario)
     loop: LoopbackHeadEnd | None = None
-    if wired is None:
+    inner: Any
+    if wired:
+        # the head-end works in its own process (the second core), one upload behind
+        inner = PipelinedBackhaul(partial(_make_ingest_backhaul, db_path, scenario.epoch_s,
+                                          scenario.nodes[0].eui))
+    else:
         loop = LoopbackHeadEnd(scenario.network_key,
                                {n.eui: n.install_code for n in scenario.nodes},
                                epoch_s=scenario.epoch_s)
-        inner: Any = loop
-        counts: Any = None
-    else:
-        inner, counts, close = wired
+        inner = loop
     out_file: IO[str] | None = frames_out.open("w") if frames_out else None
-
-    def backhaul(frames: list[bytes], sim_t_s: float) -> list[bytes]:
-        if out_file is not None:
-            for f in frames:
-                out_file.write(json.dumps({"sim_t_s": round(sim_t_s, 3), "frame": f.hex()})
-                               + "\n")
-        result: list[bytes] = inner(frames, sim_t_s)
-        return result
-
+    backhaul: Any = inner
+    if out_file is not None:
+        backhaul = _Tap(inner, out_file)
     trace: IO[str] | None = trace_path.open("w") if trace_path else None
     try:
         simulation = SimRun(scenario, backhaul, params=MeshParams(), trace=trace)
@@ -130,27 +152,51 @@ def run(site_file: Path, days: float, db: str | None, seed: int | None, trace_pa
                 task = progress.add_task("simulated days", total=days)
                 summary = simulation.run(
                     days, progress=lambda d: progress.update(task, completed=d))
-        if counts is not None:
-            counts(summary)
-        else:
-            assert loop is not None
-            summary["frames_rejected"] = dict(loop.rejected)
-            end_s = scenario.epoch_s + days * 86400
-            summary["intervals_stored"] = sum(
-                1 for d in loop.devices.values() for start_s, _ in d.records.values()
-                if start_s + 900 <= end_s)
-        summary["store"] = db_path if wired is not None else None
     finally:
+        if wired:
+            inner.close()
         if trace is not None:
             trace.close()
         if out_file is not None:
             out_file.close()
-        if close is not None:
-            close()
+    end_s = int(scenario.epoch_s + days * 86400)
+    if wired:
+        _store_counts(db_path, summary, end_s)
+    else:
+        assert loop is not None
+        summary["frames_rejected"] = dict(loop.rejected)
+        summary["intervals_stored"] = sum(
+            1 for d in loop.devices.values() for start_s, _ in d.records.values()
+            if start_s + 900 <= end_s)
+    summary["store"] = db_path if wired else None
     if as_json:
         click.echo(json.dumps(summary, sort_keys=True))
         return
     _print_summary(summary)
+
+
+class _Tap:
+    """Writes every uplink batch to ``--frames-out`` (hex, JSONL) on its way to the backhaul."""
+
+    def __init__(self, inner: Any, out: IO[str]) -> None:
+        self.inner = inner
+        self.out = out
+        if hasattr(inner, "submit"):
+            self.submit = self._submit
+            self.collect = inner.collect
+
+    def _write(self, frames: list[bytes], sim_t_s: float) -> None:
+        for f in frames:
+            self.out.write(json.dumps({"sim_t_s": round(sim_t_s, 3), "frame": f.hex()}) + "\n")
+
+    def _submit(self, frames: list[bytes], sim_t_s: float) -> None:
+        self._write(frames, sim_t_s)
+        self.inner.submit(frames, sim_t_s)
+
+    def __call__(self, frames: list[bytes], sim_t_s: float) -> list[bytes]:
+        self._write(frames, sim_t_s)
+        result: list[bytes] = self.inner(frames, sim_t_s)
+        return result
 
 
 def _print_summary(s: dict[str, Any]) -> None:

@@ -9,7 +9,7 @@ the backhaul (ACKs with gap requests, join responses) are routed back along thos
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from openamr.field.mesh.node import Packet
 from openamr.field.mesh.router import RouterNode
@@ -58,18 +58,28 @@ class Dcap(RouterNode):
         self.net.on_delivered(pkt)
         self.batch.append(pkt.data)
         if pkt.frame_type in _URGENT:
-            self.flush()
+            self.flush(urgent=True)
 
-    def flush(self) -> None:
-        """Hand the batch to the backhaul and route the answers."""
-        if not self.batch:
-            return
-        frames, self.batch = self.batch, []
-        self.uploads += 1
-        downlinks = self.net.backhaul(frames, self.net.kernel.now_s)
-        self.downlinks += len(downlinks)
-        self.net.deliver_downlinks(downlinks, self.routes)
+    def flush(self, *, urgent: bool = True) -> None:
+        """Hand the batch to the backhaul and route the answers.
+
+        With a pipelined backhaul (one that has ``submit``/``collect``), a periodic upload
+        routes the answers to the previous batch and submits this one; an urgent one waits.
+        """
+        backhaul: Any = self.net.backhaul
+        pipelined = hasattr(backhaul, "submit")
+        downlinks: list[bytes] = backhaul.collect() if pipelined else []
+        if self.batch:
+            frames, self.batch = self.batch, []
+            self.uploads += 1
+            if pipelined and not urgent:
+                backhaul.submit(frames, self.net.kernel.now_s)
+            else:
+                downlinks.extend(backhaul(frames, self.net.kernel.now_s))
+        if downlinks:
+            self.downlinks += len(downlinks)
+            self.net.deliver_downlinks(downlinks, self.routes)
 
     def _upload_tick(self) -> None:
-        self.flush()
+        self.flush(urgent=False)
         self.net.kernel.after(self.net.params.dcap_upload_s, self._upload_tick)

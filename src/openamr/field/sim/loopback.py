@@ -138,6 +138,11 @@ class LoopbackHeadEnd:
         counter, _ = self.counter.next()
         return Frame(HEADEND_EUI, dst, counter, payload, key_id).to_bytes(key)
 
+    def report(self) -> dict[str, object]:
+        """Counters for a summary (used through a pipelined worker)."""
+        return {"rejected": dict(self.rejected), "frames_accepted": self.frames_accepted,
+                "records": {eui: dict(d.records) for eui, d in self.devices.items()}}
+
     def stored_energy_wh(self, eui: int) -> int:
         """Sum of the stored records of a device [Wh]."""
         return sum(e for _, e in self.devices[eui].records.values())

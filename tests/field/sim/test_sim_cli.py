@@ -1,0 +1,92 @@
+"""``openamr sim run``: the JSON summary, the real ingest behind it, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from openamr.cli import main
+from openamr.field.site import write_site
+from openamr.field.site.generate import generate_site
+
+KEYS = {"mdts", "repeaters", "joined", "intervals_expected", "intervals_stored",
+        "read_success_24h_ratio", "read_success_72h_ratio", "join_time_s", "frames_rejected"}
+
+
+@pytest.fixture(scope="module")
+def site_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("site") / "site.toml"
+    write_site(generate_site(12, 1, 1, seed=3), path)
+    return path
+
+
+def test_sim_run_json_stores_every_interval(site_file: Path, tmp_path: Path) -> None:
+    db = tmp_path / "sim.db"
+    frames = tmp_path / "frames.jsonl"
+    result = CliRunner().invoke(main, ["sim", "run", str(site_file), "--days", "1", "--db",
+                                       str(db), "--frames-out", str(frames), "--json"])
+    assert result.exit_code == 0, result.output
+    s = json.loads(result.output)
+    assert set(s) >= KEYS
+    assert s["mdts"] == 12
+    assert s["joined"] == {"repeater": 1, "mdt": 12}
+    assert s["intervals_stored"] == s["intervals_expected"] > 0
+    assert s["read_success_24h_ratio"] == 1.0
+    assert set(s["join_time_s"]) == {"repeater", "mdt"}
+    assert set(s["join_time_s"]["mdt"]) == {"p50", "max"}
+    assert s["frames_rejected"] == {}
+    assert s["store"] == str(db)
+    assert frames.read_text().count("\n") > 12 * 24
+
+
+def test_the_real_ingest_rejects_replay_forgery_and_strangers(site_file: Path,
+                                                              tmp_path: Path) -> None:
+    from openamr.frames import Frame, IntervalRecord, Intervals, peek_header
+    from openamr.headend.ingest import Ingest
+    from openamr.headend.store import open_store
+
+    db = tmp_path / "sim.db"
+    frames = tmp_path / "frames.jsonl"
+    result = CliRunner().invoke(main, ["sim", "run", str(site_file), "--days", "0.5", "--db",
+                                       str(db), "--frames-out", str(frames), "--json"])
+    assert result.exit_code == 0, result.output
+    captured = [bytes.fromhex(json.loads(line)["frame"])
+                for line in frames.read_text().splitlines()]
+    report = next(f for f in captured if peek_header(f).frame_type == 4)
+    store = open_store(str(db))
+    try:
+        before = store.interval_count()
+        ingest = Ingest(store)
+        forged = bytearray(report)
+        forged[-1] ^= 0x01
+        stranger = Frame(0x0BAD_0BAD_0BAD_0BAD, 1, 0, Intervals(10, (IntervalRecord(
+            0, 1_767_225_600, 10),))).to_bytes(store.get_or_create_network_key())
+        replies = ingest.handle_batch([report, bytes(forged), stranger], 1_767_300_000)
+        assert replies == [[], [], []]
+        counts = store.rejection_counts()
+        assert counts.get("replay") == 1
+        assert counts.get("bad_mic") == 1
+        assert counts.get("unknown_device") == 1
+        assert store.interval_count() == before
+    finally:
+        store.close()
+
+
+def test_a_used_store_is_refused(site_file: Path, tmp_path: Path) -> None:
+    db = tmp_path / "sim.db"
+    args = ["sim", "run", str(site_file), "--days", "0.1", "--db", str(db), "--json"]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    again = CliRunner().invoke(main, args)
+    assert again.exit_code == 2
+    assert "new --db" in again.output
+
+
+def test_a_malformed_site_is_rejected_with_status_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[site]\nname = 1\n")
+    result = CliRunner().invoke(main, ["sim", "run", str(bad), "--days", "1", "--json"])
+    assert result.exit_code == 2
+    assert "bad.toml" in result.output
