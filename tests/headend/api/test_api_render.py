@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 import orjson
@@ -14,7 +14,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from openamr.headend.api.bytecols import float_column, iso_utc_column, join_rows, text_column
+from openamr.headend.api.bytecols import (
+    float_column,
+    int_column,
+    iso_local_column,
+    iso_utc_column,
+    join_rows,
+    text_column,
+)
 from openamr.headend.api.csv_render import intervals_csv, rows_csv
 from openamr.headend.api.json_render import series_json
 
@@ -82,3 +89,16 @@ def test_intervals_csv_round_trips() -> None:
 def test_rows_csv_neutralises_formulas() -> None:
     assert rows_csv(["a", "b"], [["@SUM(A1)", 3], [None, "-x"]]) == (
         b"a,b\r\n'@SUM(A1),3\r\n,'-x\r\n")
+
+
+@settings(max_examples=40, deadline=None)
+@given(t=st.lists(st.integers(0, 4_000_000_000), min_size=1, max_size=20),
+       offset_min=st.integers(-14 * 60, 14 * 60))
+def test_local_iso_and_int_columns(t: list[int], offset_min: int) -> None:
+    offsets = [offset_min * 60] * len(t)
+    block, _ = iso_local_column(t, offsets)
+    zone = timezone(timedelta(minutes=offset_min))
+    assert [bytes(row).decode() for row in block] == [
+        datetime.fromtimestamp(x, zone).isoformat() for x in t]
+    ints, _ = int_column(t, align="right")
+    assert [int(bytes(row).decode()) for row in ints] == t

@@ -20,8 +20,8 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
-__all__ = ["ByteColumn", "constant_column", "float_column", "iso_utc_column", "join_rows",
-           "text_column"]
+__all__ = ["ByteColumn", "constant_column", "float_column", "int_column", "iso_local_column",
+           "iso_utc_column", "join_rows", "text_column"]
 
 #: a padded byte block (rows × width, uint8) and the used length of each row (≤ width)
 ByteColumn = tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]
@@ -99,7 +99,16 @@ def float_column(values: npt.ArrayLike, *, align: str = "left") -> ByteColumn:
     every row as full width: JSON allows whitespace after ``:``, and a fixed-width column keeps
     the whole row fixed width, which :func:`join_rows` writes with one structured copy.
     """
-    array = np.ascontiguousarray(values, dtype=np.float64).reshape(-1)
+    return _number_column(np.ascontiguousarray(values, dtype=np.float64).reshape(-1), align)
+
+
+def int_column(values: npt.ArrayLike, *, align: str = "left") -> ByteColumn:
+    """The decimal text of each integer (``align`` as for :func:`float_column`)."""
+    return _number_column(np.ascontiguousarray(values, dtype=np.int64).reshape(-1), align)
+
+
+def _number_column(array: npt.NDArray[np.float64] | npt.NDArray[np.int64],
+                   align: str) -> ByteColumn:
     if array.size == 0:
         return np.zeros((0, 0), dtype=np.uint8), np.zeros(0, dtype=np.int64)
     text = orjson.dumps(array, option=orjson.OPT_SERIALIZE_NUMPY)[1:-1]
@@ -114,6 +123,27 @@ def float_column(values: npt.ArrayLike, *, align: str = "left") -> ByteColumn:
         block[np.arange(width) >= (width - lengths)[:, None]] = flat[~is_comma]
         return block, np.full(lengths.size, width, dtype=np.int64)
     return _pad(flat[~is_comma], lengths), lengths
+
+
+def iso_local_column(t_s: npt.ArrayLike, offset_s: npt.ArrayLike, *,
+                     quote: bool = False) -> ByteColumn:
+    """``YYYY-MM-DDTHH:MM:SS±hh:mm``: each instant [UTC epoch s] in civil time at its UTC
+    offset [s] (offsets from :func:`openamr.timeutil.utc_offsets_s`; whole minutes)."""
+    t = np.asarray(t_s, dtype=np.int64).reshape(-1)
+    offsets = np.asarray(offset_s, dtype=np.int64).reshape(-1)
+    wall, _ = iso_utc_column(t + offsets)
+    minutes = np.abs(offsets) // 60
+    offset_block = np.empty((t.size, 6), dtype=np.uint8)
+    offset_block[:, 0] = np.where(offsets < 0, ord("-"), ord("+"))
+    _digits(offset_block, 1, minutes // 60, 2)
+    offset_block[:, 3] = ord(":")
+    _digits(offset_block, 4, minutes % 60, 2)
+    parts = [wall[:, :19], offset_block]
+    if quote:
+        mark = np.full((t.size, 1), ord('"'), dtype=np.uint8)
+        parts = [mark, *parts, mark]
+    block = np.concatenate(parts, axis=1)
+    return block, np.full(t.size, block.shape[1], dtype=np.int64)
 
 
 def text_column(values: Sequence[str] | npt.NDArray[np.str_], *, quote: bool = False) -> ByteColumn:

@@ -9,10 +9,15 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import numpy as np
-import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from openamr.headend.api.bytecols import float_column, iso_utc_column, text_column
+from openamr.headend.api.bytecols import (
+    float_column,
+    int_column,
+    iso_local_column,
+    iso_utc_column,
+    text_column,
+)
 from openamr.headend.api.csv_render import CSV_MEDIA_TYPE, intervals_csv, rows_csv
 from openamr.headend.api.deps import (
     EndQuery,
@@ -145,26 +150,28 @@ def get_rollup(request: Request, meter_id: str, store: StoreDep, token: DataToke
     result = rollup(arrays.start_s, arrays.energy_wh, start_s=start_s, end_s=end_s,
                     period=period, timezone=zone_name)
     offsets = utc_offsets_s(result.start_s, site_zone(zone_name))
-    local = [format_utc(int(w)).removesuffix("Z") + _offset_text(int(o))
-             for w, o in zip((result.start_s + offsets).tolist(), offsets.tolist(), strict=True)]
-    starts = [format_utc(int(t)) for t in result.start_s.tolist()]
-    ends = [format_utc(int(t)) for t in result.end_s.tolist()]
-    energy = [round(float(e), 6) for e in result.energy_wh.tolist()]
-    expected = result.intervals_expected.tolist()
-    present = result.intervals_present.tolist()
     if csv:
+        local = [format_utc(int(w)).removesuffix("Z") + _offset_text(int(o))
+                 for w, o in zip((result.start_s + offsets).tolist(), offsets.tolist(),
+                                 strict=True)]
         header = ["meter_id", "period", "start", "end", "local_start", "energy_wh",
                   "intervals_expected", "intervals_present"]
-        rows = [[meter_id, period, *row] for row in zip(starts, ends, local, energy, expected,
-                                                         present, strict=True)]
+        rows = [[meter_id, period, format_utc(int(s)), format_utc(int(e)), ls, en, ex, pr]
+                for s, e, ls, en, ex, pr in zip(
+                    result.start_s.tolist(), result.end_s.tolist(), local,
+                    result.energy_wh.tolist(), result.intervals_expected.tolist(),
+                    result.intervals_present.tolist(), strict=True)]
         return Response(rows_csv(header, rows), media_type=CSV_MEDIA_TYPE)
-    buckets = [{"start": s, "end": e, "local_start": ls, "energy_wh": en,
-                "intervals_expected": ex, "intervals_present": pr}
-               for s, e, ls, en, ex, pr in zip(starts, ends, local, energy, expected, present,
-                                               strict=True)]
-    return Response(orjson.dumps({"meter_id": meter_id, "period": period,
-                                  "site_timezone": zone_name, "buckets": buckets}),
-                    media_type=JSON)
+    body = series_json(
+        {"meter_id": meter_id, "period": period, "site_timezone": zone_name}, "buckets",
+        len(result),
+        [("start", iso_utc_column(result.start_s, quote=True)),
+         ("end", iso_utc_column(result.end_s, quote=True)),
+         ("local_start", iso_local_column(result.start_s, offsets, quote=True)),
+         ("energy_wh", float_column(result.energy_wh, align="right")),
+         ("intervals_expected", int_column(result.intervals_expected, align="right")),
+         ("intervals_present", int_column(result.intervals_present, align="right"))])
+    return Response(body, media_type=JSON)
 
 
 @router.get("/meters/{meter_id}/registers", response_model=RegistersPage,
