@@ -67,9 +67,10 @@ def test_iso_column_at_the_ends_of_the_calendar() -> None:
 def test_join_rows_with_separator_head_tail_and_no_rows() -> None:
     # ragged: padding and the last separator are squeezed out
     assert join_rows([b"a", text_column(["x", "yy"])], 2, separator=b";") == b"ax;ayy"
-    # fixed width: the last separator becomes a space (JSON whitespace)
+    # fixed width: the tail overwrites the last separator
     assert join_rows([b"a", text_column(["x", "y"])], 2, separator=b",", head=b"[",
-                     tail=b"]") == b"[ax,ay ]"
+                     tail=b"]") == b"[ax,ay]"
+    assert join_rows([b"a", text_column(["x", "y"])], 2, separator=b",") == b"ax,ay"
     assert join_rows([b"a"], 0, separator=b";", head=b"[", tail=b"]") == b"[]"
 
 

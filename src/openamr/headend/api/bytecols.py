@@ -185,9 +185,9 @@ def join_rows(pieces: Sequence[ByteColumn | bytes], rows: int, *, separator: byt
 
     The rows are written as one numpy structured array (one fixed-width bytes field per piece:
     a strided copy per field, no loop over rows) placed directly inside the output buffer, which
-    is returned as a memoryview (no further copy: Starlette sends it as is).  When every piece is
-    fixed-width the last row's separator is overwritten with spaces (JSON whitespace); when a
-    column is ragged its padding and the last separator are squeezed out with a boolean mask.
+    is returned as a memoryview (no further copy: Starlette sends it as is); the tail overwrites
+    the last row's separator.  When a column is ragged its padding and the last separator are
+    squeezed out with a boolean mask.
     """
     all_pieces = [*pieces, separator] if separator else list(pieces)
     blocks: list[bytes | npt.NDArray[np.uint8]] = []
@@ -234,7 +234,6 @@ def join_rows(pieces: Sequence[ByteColumn | bytes], rows: int, *, separator: byt
         squeezed[len(squeezed) - len(tail):] = np.frombuffer(tail, dtype=np.uint8)
         return squeezed.data
     out[:len(head)] = np.frombuffer(head, dtype=np.uint8)
-    out[len(out) - len(tail):] = np.frombuffer(tail, dtype=np.uint8)
-    if separator:
-        out[len(out) - len(tail) - len(separator):len(out) - len(tail)] = ord(" ")
-    return out.data
+    end = body_start + rows * width - len(separator)  # the last separator is dropped:
+    out[end:end + len(tail)] = np.frombuffer(tail, dtype=np.uint8)  # the tail overwrites it
+    return out[:end + len(tail)].data
