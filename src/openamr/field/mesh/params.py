@@ -55,8 +55,6 @@ class MeshParams:
     # --- MAC ---
     mac_max_retries: int = 3
     """Link-layer retransmissions after the first attempt (MAC_MAX_RETRIES)."""
-    hop_latency_s: float = 0.05
-    """Air time plus CSMA back-off of one hop [s]."""
     dedup_window_frames: int = 512
     """(src, counter) pairs a node remembers to drop duplicate copies."""
     # --- repeaters ---
