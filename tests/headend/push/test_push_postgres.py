@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 from push_helpers import METERS, interval_batch, seed, store_batch
-from test_push_webhook import SECRET, Receiver, _serve
+from test_push_webhook import SECRET, Receiver, _serve, fast_clock
 
 from openamr.headend.push import PushConfig, PushService
 from openamr.headend.store import Store, open_store
@@ -51,7 +51,7 @@ def test_outbox_over_postgres_delivers_once_by_key_across_a_restart(
         first.close()
         second = _open(pg_target)
         try:
-            with PushService(second, config=config) as again:
+            with PushService(second, config=config, clock=fast_clock()) as again:
                 again.on_stored(batch)  # the same keys: nothing added
                 assert again.flush(timeout_s=30.0), again.depth()
         finally:

@@ -164,7 +164,14 @@ class DeliveryWorker:
         self._wake.set()
 
     def drain_once(self) -> int:
-        """One pass: deliver what is due; returns how many items were handled."""
+        """One pass: deliver what is due; returns how many items were handled.
+
+        A transport that says it is not connected (``connected`` False, e.g. MQTT while the
+        broker is away) is not handed anything: items keep their schedule and attempt count, and
+        the reconnection wakes the worker to send them all.
+        """
+        if not getattr(self.transport, "connected", True):
+            return 0
         now_s = self.clock()
         if self._flush_all.is_set():
             self._flush_all.clear()

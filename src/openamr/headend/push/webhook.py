@@ -8,7 +8,10 @@ Headers of every request::
     X-OpenAMR-Kind: intervals | meter_state | device_state | events | alarm | discovery
 
 A 2xx answer acknowledges the item (it is deleted from the outbox); anything else — another
-status, a timeout, a refused or dropped connection — schedules a retry with back-off.  The
+status, a timeout, a refused or dropped connection — schedules a retry with back-off.  After a
+failure that concerns the endpoint rather than the item (no connection, a timeout, 5xx, 429) the
+rest of the pass is not tried: a backlog meets an endpoint that is down with one request, not
+with one timeout per item.  The
 receiver verifies the signature over the raw bytes (:func:`verify_signature`) before parsing and
 drops a body whose ``Idempotency-Key`` it has stored already.
 """
@@ -56,9 +59,17 @@ class WebhookTransport:
 
     def deliver(self, messages: Sequence[Message]) -> list[str | None]:
         """POST each message; ``None`` for a 2xx, else the reason."""
-        return [self._post(m) for m in messages]
+        results: list[str | None] = []
+        for i, message in enumerate(messages):
+            error, endpoint_failing = self._post(message)
+            results.append(error)
+            if endpoint_failing:
+                rest = len(messages) - i - 1
+                results.extend([f"not tried: the endpoint failed ({error})"] * rest)
+                break
+        return results
 
-    def _post(self, message: Message) -> str | None:
+    def _post(self, message: Message) -> tuple[str | None, bool]:
         body = message.webhook_body()
         headers = {
             "Content-Type": "application/json",
@@ -69,10 +80,11 @@ class WebhookTransport:
         try:
             response = self._client.post(self.url, content=body, headers=headers)
         except httpx.HTTPError as exc:
-            return f"{type(exc).__name__}: {exc}"
-        if 200 <= response.status_code < 300:
-            return None
-        return f"HTTP {response.status_code}"
+            return f"{type(exc).__name__}: {exc}", True
+        status = response.status_code
+        if 200 <= status < 300:
+            return None, False
+        return f"HTTP {status}", status >= 500 or status == 429
 
     def close(self) -> None:
         self._client.close()
