@@ -21,6 +21,7 @@ from openamr.field.mesh.mac import ACK_FRAME_BYTES
 from openamr.field.mesh.medium import Medium
 from openamr.field.mesh.node import MeshNode, Packet
 from openamr.field.mesh.params import MeshParams
+from openamr.field.mesh.routing import etx_from_rssi
 from openamr.field.sim.kernel import Kernel
 from openamr.frames import HEADER_LENGTH, DeviceRole
 
@@ -55,8 +56,6 @@ class Network:
         self.delivered_frames = 0
         self.delivered_hops = 0
         self._mains_cache: dict[int, list[tuple[int, float, float]]] = {}
-        #: per directed link (src, dst): [attempts, acked frames, frames]
-        self.link_stats: dict[tuple[int, int], list[int]] = {}
 
     # ----------------------------------------------------------------- building
     def add(self, node: MeshNode) -> None:
@@ -149,14 +148,19 @@ class Network:
                         break
             self.last_copies = copies
         sender.tx_attempts += attempts
-        key = (sender.idx, receiver_idx)
-        stats = self.link_stats.get(key)
+        stats = sender.link_stats.get(receiver_idx)
         if stats is None:
-            stats = self.link_stats[key] = [0, 0, 0]
+            stats = sender.link_stats[receiver_idx] = [0, 0, 0]
         stats[0] += attempts
         stats[1] += acked
         stats[2] += 1
-        sender.estimator.update(receiver_idx, fwd[0] if fwd else -200.0, attempts, acked)
+        # ETX EWMA (LinkEstimator.update, inlined: this is the hot path)
+        est = sender.estimator
+        old = est.etx.get(receiver_idx)
+        if old is None:
+            old = etx_from_rssi(fwd[0] if fwd else -200.0)
+        sample = float(attempts) if acked else est.noack_tx
+        est.etx[receiver_idx] = old + est.alpha * (sample - old)
         if not acked:
             sender.tx_failures += 1
             self.hop_failures += 1

@@ -65,6 +65,8 @@ class MeshNode:
         self.dedup = DuplicateFilter(net.params.dedup_window_frames)
         self.held: dict[int, list[bytes]] = {}
         """Downlinks held for sleeping children, by child index."""
+        self.link_stats: dict[int, list[int]] = {}
+        """Per neighbour this node sent to: [attempts, frames link-ACKed, frames]."""
         self.parent_changes = 0
         self.tx_attempts = 0
         self.tx_failures = 0

@@ -30,13 +30,15 @@ def etx_from_rssi(rssi_dbm: float) -> float:
 class LinkEstimator:
     """ETX per neighbour, updated after every unicast."""
 
-    __slots__ = ("_alpha", "_noack", "etx")
+    __slots__ = ("alpha", "etx", "noack_tx")
 
     def __init__(self, alpha: float = 0.1, noack_tx: float = 16.0) -> None:
         self.etx: dict[int, float] = {}
         """Current ETX estimate per neighbour index [transmissions per delivered frame]."""
-        self._alpha = alpha
-        self._noack = noack_tx
+        self.alpha = alpha
+        """EWMA weight of a new sample."""
+        self.noack_tx = noack_tx
+        """Transmissions a unicast that failed every retry counts as."""
 
     def get(self, neighbour: int, rssi_dbm: float) -> float:
         """The ETX of ``neighbour``, guessed from ``rssi_dbm`` [dBm] if never measured."""
@@ -45,9 +47,9 @@ class LinkEstimator:
 
     def update(self, neighbour: int, rssi_dbm: float, attempts: int, acked: bool) -> float:
         """Fold one exchange into the estimate; returns the new ETX."""
-        sample = float(attempts) if acked else self._noack
+        sample = float(attempts) if acked else self.noack_tx
         old = self.get(neighbour, rssi_dbm)
-        new = old + self._alpha * (sample - old)
+        new = old + self.alpha * (sample - old)
         self.etx[neighbour] = new
         return new
 

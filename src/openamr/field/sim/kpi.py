@@ -66,7 +66,7 @@ def summarise(run: SimRun) -> dict[str, Any]:
     for node in net.nodes:
         if node.parent is None:
             continue
-        st = net.link_stats.get((node.idx, node.parent))
+        st = node.link_stats.get(node.parent)
         if st and st[2]:
             ratios.append(st[1] / st[2])
         r = net.medium.rssi_dbm(node.idx, node.parent)
