@@ -148,3 +148,19 @@ def test_registers(client: ApiClient, headers: Headers) -> None:
     csv_text = client.get(f"{URL}/registers", headers=headers["billing"],
                           params={"format": "csv"}).text
     assert csv_text.splitlines()[0] == "meter_id,t,register_wh"
+
+
+@pytest.mark.parametrize("limit", [1, 3, 8, 50])
+def test_pages_across_a_gap_add_up_to_the_whole(client: ApiClient, headers: Headers,
+                                                limit: int) -> None:
+    params = "start=2026-03-10T10:00:00-07:00&end=2026-03-10T16:00:00-07:00"
+    whole = client.get(f"{URL}/intervals?{params}", headers=headers["admin"]).json()
+    url: str | None = f"{URL}/intervals?{params}&limit={limit}"
+    paged: list[dict[str, object]] = []
+    while url:
+        body = client.get(url, headers=headers["admin"]).json()
+        assert len(body["intervals"]) <= limit
+        paged += body["intervals"]
+        url = body["next"]
+    assert paged == whole["intervals"]
+    assert len(paged) == 6 * 4 - 4

@@ -39,8 +39,9 @@ from openamr.headend.api.pagination import (
 )
 from openamr.headend.api.responses import CSV_OR_JSON, ERRORS
 from openamr.headend.rollup import rollup
-from openamr.headend.store.base import Meter, Store, TokenRow
+from openamr.headend.store.base import IntervalArrays, Meter, Store, TokenRow
 from openamr.timeutil import format_utc, site_zone, utc_offsets_s
+from openamr.units import INTERVAL_LENGTH_S
 
 __all__ = ["ROLLUP_BUCKETS_MAX", "router"]
 
@@ -85,7 +86,7 @@ def get_intervals(request: Request, meter_id: str, store: StoreDep, token: DataT
     csv = wants_csv(request, fmt)
     if csv:
         check_export(request, token)
-    arrays = store.get_intervals(meter_id, start_s, end_s)
+    arrays = _first_intervals(store, meter_id, start_s, end_s, limit + 1)
     starts, energy, quality = arrays.start_s, arrays.energy_wh, arrays.quality
     nxt = None
     if starts.size > limit:
@@ -101,6 +102,23 @@ def get_intervals(request: Request, meter_id: str, store: StoreDep, token: DataT
          ("energy_wh", float_column(energy, align="right")),
          ("quality", text_column(quality, quote=True))])
     return Response(body, media_type=JSON)
+
+
+def _first_intervals(store: Store, meter_id: str, start_s: int | None, end_s: int | None,
+                     rows: int) -> IntervalArrays:
+    """At least the first ``rows`` intervals of ``[start_s, end_s)`` (all of them if fewer).
+
+    A page of a long range is read from a window of ``rows`` quarter-hours first: if the window
+    holds ``rows`` intervals they are the first ``rows`` of the range (rows are sorted by start);
+    otherwise (gaps, or no start) the whole range is read.
+    """
+    if start_s is not None:
+        window_end_s = start_s + rows * INTERVAL_LENGTH_S
+        if end_s is None or window_end_s < end_s:
+            window = store.get_intervals(meter_id, start_s, window_end_s)
+            if len(window) >= rows:
+                return window
+    return store.get_intervals(meter_id, start_s, end_s)
 
 
 def _offset_text(offset_s: int) -> str:
