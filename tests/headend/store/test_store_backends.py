@@ -6,7 +6,6 @@ import threading
 
 import numpy as np
 import pytest
-
 from openamr.errors import StoreError
 from openamr.headend.store import (
     AlarmRow,
@@ -19,6 +18,7 @@ from openamr.headend.store import (
     Site,
     Store,
     TokenRow,
+    open_store,
 )
 from openamr.headend.store.migrate import latest_version
 
@@ -289,3 +289,22 @@ def test_closed_store_refuses(store: Store) -> None:
     store.close()
     with pytest.raises(StoreError, match="closed"):
         store.list_sites()
+
+
+def test_a_fresh_connection_whose_first_put_has_duplicates(store: Store) -> None:
+    _setup(store)
+    store.put_intervals(IntervalBatch("m0", [T0], [1.0]))
+    store.close()
+    again = open_store(store.url, options=getattr(store, "_options", None))
+    try:
+        r = again.put_intervals(IntervalBatch("m0", [T0, T0 + 900], [1.0, 2.0]))
+        assert (r.inserted, r.duplicates) == (1, 1)
+        statuses = [DeviceStatus(f"{i:016x}", T0) for i in range(60)]
+        again.put_device_statuses([*statuses, DeviceStatus("0" * 15 + "1", T0 + 1, hops=2)])
+        again.save_replay_windows({f"{i:016x}": (i, 1) for i in range(60)})
+        st = again.get_device_status("0000000000000001")
+        assert st is not None
+        assert (st.last_heard_s, st.hops) == (T0 + 1, 2)
+        assert len(again.load_replay_windows()) == 60
+    finally:
+        again.close()

@@ -25,6 +25,13 @@ __all__ = ["PostgresStore", "copy_binary"]
 _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
 _COPY_TRAILER = b"\xff\xff"
 _QUALITY_NAMES = np.array(QUALITIES)
+_STAGES = {
+    "stage_intervals": "meter_key int8, start_s int8, energy_wh float8, quality int8, flags int8",
+    "stage_probe": "meter_key int8, start_s int8",
+    "stage_register_reads": "meter_key int8, t_s int8, register_wh float8, source int8",
+}
+"""Staging tables of the binary COPY paths (int8/float8: what ``copy_binary`` writes)."""
+_UPSERT_STAGED = ("device_status", "replay_windows", "seq_states")
 _MIGRATION_LOCK = 0x6F70656E616D72  # pg_advisory_xact_lock key ("openamr")
 
 
@@ -64,8 +71,18 @@ class PostgresStore(SqlStore):
         self.url = dsn
         self._dsn = dsn
         self._options = options
-        self._staged: set[str] = set()
         super().__init__()
+        self._create_stages()
+
+    def _create_stages(self) -> None:
+        """The session's staging tables, created once outside any transaction (a table created
+        inside a savepoint that rolls back would vanish under a cached name)."""
+        for name, cols in _STAGES.items():
+            self._w.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({cols}) "
+                            "ON COMMIT DELETE ROWS")
+        for table in _UPSERT_STAGED:
+            self._w.execute(f"CREATE TEMP TABLE IF NOT EXISTS stage_{table} (LIKE {table}) "
+                            "ON COMMIT DELETE ROWS")
 
     def _connect(self, *, write: bool) -> Any:
         kwargs: dict[str, Any] = {"autocommit": True}
@@ -104,10 +121,6 @@ class PostgresStore(SqlStore):
                 self._w.execute("INSERT INTO schema_version (version) VALUES (%s)",
                                 (migration.version,))
 
-    def _forget_caches(self) -> None:
-        super()._forget_caches()
-        self._staged.clear()
-
     def _executemany_count(self, sql: str, rows: Sequence[Row]) -> int:
         with self._w.cursor() as cur:
             cur.executemany(sql, rows)
@@ -116,12 +129,7 @@ class PostgresStore(SqlStore):
     def _stage(self, name: str, columns: Sequence[str],
                arrays: Sequence[npt.NDArray[Any]]) -> None:
         """Fill the temporary table ``name`` with ``arrays`` by binary COPY."""
-        data, types = copy_binary(arrays)
-        if name not in self._staged:
-            cols = ", ".join(f"{c} {t}" for c, t in zip(columns, types, strict=True))
-            self._w.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({cols}) "
-                            "ON COMMIT DELETE ROWS")
-            self._staged.add(name)
+        data, _types = copy_binary(arrays)
         self._w.execute(f"TRUNCATE {name}")
         with self._w.cursor() as cur, cur.copy(
                 f"COPY {name} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
@@ -150,14 +158,10 @@ class PostgresStore(SqlStore):
     def _upsert_many(self, table: str, columns: Sequence[str], key: str, sets: str,
                      rows: Sequence[Row]) -> None:
         """COPY the rows into a staging table shaped like ``table``, then one upsert."""
-        if len(rows) < 50:
+        if len(rows) < 50 or table not in _UPSERT_STAGED:
             super()._upsert_many(table, columns, key, sets, rows)
             return
         stage = f"stage_{table}"
-        if stage not in self._staged:
-            self._w.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table}) "
-                            "ON COMMIT DELETE ROWS")
-            self._staged.add(stage)
         self._w.execute(f"TRUNCATE {stage}")
         cols = ", ".join(columns)
         with self._w.cursor() as cur:
