@@ -6,6 +6,7 @@ import threading
 
 import numpy as np
 import pytest
+
 from openamr.errors import StoreError
 from openamr.headend.store import (
     AlarmRow,
