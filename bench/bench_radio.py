@@ -2,7 +2,7 @@
 
 Workloads (figures, best of ``REPEATS``):
 
-* ``link_table`` of a generated 10,000-meter, 20-floor site (10,401 nodes, 6,780 walls):
+* ``link_table`` of a generated 10,000-meter, 20-floor site (10,401 nodes, 6,580 walls):
   every relay link (DCAP/repeater ↔ anything), walls counted by segment intersection;
 * ``generate_site(10_000, 20)``, including its coverage check with its own radio;
 * ``synthetic_power_w`` for 10,000 meters × 1 day at 1-minute steps, and for 1,000 meters ×

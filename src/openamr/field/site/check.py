@@ -19,9 +19,10 @@ code                           severity  meaning
 =============================  ========  ===================================================
 
 "Usable" means an uplink margin (MDT → relay) or weaker-direction margin (relay ↔ relay) of at
-least ``radio.usable_margin_db``.  Each MDT is tried against its ``k_nearest`` relays only and
-each relay against its ``k_backbone`` nearest relays (by 3-D distance), which keeps the check
-fast for 10,000 meters.
+least ``radio.usable_margin_db``.  Each MDT is tried against its ``k_nearest`` relays only
+(by 3-D distance); the backbone tries every relay pair up to 600 relays, beyond that each
+relay's ``k_backbone`` nearest relays overall and on its floor.  That keeps the check fast for
+10,000 meters.
 """
 
 from __future__ import annotations
@@ -33,7 +34,13 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from openamr.field.radio import Placement, link_loss_db
+from openamr.field.radio import (
+    Placement,
+    RadioNodes,
+    Walls,
+    link_loss_db,
+    walls_crossed_loss_db,
+)
 from openamr.field.site.model import Site
 
 __all__ = ["Coverage", "Finding", "check_site", "coverage"]
@@ -47,6 +54,8 @@ MAX_MDTS_PER_REPEATER = 30
 """The manual's "one repeater for every 20–30 MDTs"."""
 MAX_HOPS = 8
 """Hop limit of the mesh (reference mesh.md §7.3)."""
+ALL_PAIRS_MAX_RELAYS = 600
+"""Up to this many relays the backbone check tries every relay pair."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +75,8 @@ class Coverage:
     best_relay: I64
     """Per MDT (in ``site.meters`` order): node number of its best relay by uplink margin."""
     best_margin_db: F64
-    """Per MDT: uplink margin to that relay [dB]."""
+    """Per MDT: uplink margin to that relay [dB] (exact when usable; below the usable margin
+    it is an upper bound: walls stop being counted once a link cannot be usable)."""
     usable_relays: I64
     """Per MDT: how many of its nearest relays have a usable uplink."""
     hops: I64
@@ -84,11 +94,25 @@ def _sq_distances(a: F64, b: F64) -> F64:
     return out
 
 
+def _usable_loss_db(site: Site, nodes: RadioNodes, walls: Walls, a: I64, b: I64,
+                    tx_dbm: F64, keys: npt.NDArray[np.uint64]) -> F64:
+    """Loss [dB] of links a–b, exact while the link stays usable at ``tx_dbm``; walls stop
+    being counted once a link cannot be usable any more (its loss is then a lower bound)."""
+    p = site.radio
+    loss = link_loss_db(nodes, a, b, walls, p, site.seed, keys=keys, with_walls=False)
+    budget = tx_dbm - loss - p.sensitivity_dbm - p.usable_margin_db
+    out: F64 = loss + walls_crossed_loss_db(nodes.x_m[a], nodes.y_m[a], nodes.floor[a],
+                                            nodes.x_m[b], nodes.y_m[b], nodes.floor[b], walls,
+                                            give_up_db=budget + 1e-9)
+    return out
+
+
 def coverage(site: Site, *, k_nearest: int = 8, k_backbone: int = 24) -> Coverage:
     """Usable links of every MDT and the backbone's hop counts, with the site's radio.
 
-    Each MDT is tried against its ``k_nearest`` relays, each relay against its ``k_backbone``
-    nearest relays (by 3-D distance).
+    Each MDT is tried against its ``k_nearest`` relays (by 3-D distance); the backbone uses
+    every relay pair up to ``ALL_PAIRS_MAX_RELAYS`` relays, beyond that each relay's
+    ``k_backbone`` nearest relays overall and on its own floor.
     """
     nodes = site.radio_nodes()
     walls = site.radio_walls()
@@ -99,21 +123,26 @@ def coverage(site: Site, *, k_nearest: int = 8, k_backbone: int = 24) -> Coverag
     z_m = nodes.floor.astype(np.float64) * nodes.floor_height_m
     pos = np.stack([nodes.x_m, nodes.y_m, z_m], axis=1)
 
-    # backbone: each relay with its k_backbone nearest relays, usable in the weaker direction
-    kb = min(k_backbone, n_relay - 1)
-    if kb > 0:
+    # backbone: every relay pair on small sites; else each relay with its k_backbone nearest
+    # relays overall and its k_backbone nearest on the same floor
+    if n_relay <= ALL_PAIRS_MAX_RELAYS:
+        ra, rb = (x.astype(np.int64) for x in np.triu_indices(n_relay, k=1))
+    else:
+        kb = min(k_backbone, n_relay - 1)
         d2r = _sq_distances(pos[:n_relay], pos[:n_relay])
         np.fill_diagonal(d2r, np.inf)
-        near_r = np.argpartition(d2r, kb - 1, axis=1)[:, :kb]
-        ra = np.repeat(relays, kb)
+        other_floor = nodes.floor[:n_relay, None] != nodes.floor[None, :n_relay]
+        d2f = np.where(other_floor, np.inf, d2r)
+        near_r = np.concatenate([np.argpartition(d2r, kb - 1, axis=1)[:, :kb],
+                                 np.argpartition(d2f, kb - 1, axis=1)[:, :kb]], axis=1)
+        ra = np.repeat(relays, near_r.shape[1])
         rb = near_r.reshape(-1).astype(np.int64)
         lo, hi = np.minimum(ra, rb), np.maximum(ra, rb)
         uniq = np.unique(lo * n_relay + hi)
+        uniq = uniq[uniq // n_relay != uniq % n_relay]
         ra, rb = uniq // n_relay, uniq % n_relay
-    else:
-        ra = rb = np.zeros(0, dtype=np.int64)
-    loss = link_loss_db(nodes, ra, rb, walls, p, site.seed, keys=keys)
     weak_tx = np.minimum(nodes.tx_power_dbm[ra], nodes.tx_power_dbm[rb])
+    loss = _usable_loss_db(site, nodes, walls, ra, rb, weak_tx, keys)
     margin = weak_tx - loss - p.sensitivity_dbm
     good = margin >= p.usable_margin_db
     adj: list[list[tuple[int, float]]] = [[] for _ in range(n_relay)]
@@ -148,7 +177,7 @@ def coverage(site: Site, *, k_nearest: int = 8, k_backbone: int = 24) -> Coverag
         a = np.repeat(mdt, k)
         b = near.reshape(-1).astype(np.int64)
         up = (nodes.tx_power_dbm[a]
-              - link_loss_db(nodes, a, b, walls, p, site.seed, keys=keys)
+              - _usable_loss_db(site, nodes, walls, a, b, nodes.tx_power_dbm[a], keys)
               - p.sensitivity_dbm).reshape(-1, k)
         arg = np.argmax(up, axis=1)
         rows = np.arange(mdt.shape[0])

@@ -1,11 +1,13 @@
 """Generate a plausible building for a given number of meters, deterministic for a seed.
 
-The floor plan: each floor holds one or more *wings*, each a corridor 2 m wide between two
-rows of units (apartments or offices) 10 m deep and 8 m wide, at most 15 units a side.  Each
-wing of each floor has a meter room (4 m × 3 m, at the middle of the corridor) holding the
-Mini Meters of its units: meters cluster the way they do in real buildings, and a share of
-them sit next to the electrical panel (``near_metal``).  Walls: the two corridor walls and the
-back wall of each wing, the meter room's walls, and a partition every second unit.
+The floor plan: every floor is cut into *blocks* of units (apartments or offices, 10 m deep and
+8 m wide, at most 15 on each side of a 2 m corridor), each block with its meter room (4 m × 3 m,
+at the middle of its stretch of corridor) holding the Mini Meters of its units: meters cluster
+the way they do in real buildings, and a share of them sit next to the electrical panel
+(``near_metal``).  Blocks are laid out in rows (wings, each along one corridor running the
+whole length of the floor) and columns, close to a square.  Walls: the two corridor walls and
+the back wall of each wing (spanning the floor), the meter rooms' walls, and a partition every
+second unit.
 
 Repeaters stand in the corridor outside meter rooms, spread over the rooms (about one per
 ``meters / repeaters`` MDTs); the DCAP stands in the ground floor's central meter room
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -61,13 +64,60 @@ DOOR_OFFSET_M = 2.5
 the other way."""
 
 
-def _plan(meters: int, floors: int) -> tuple[list[int], int, int]:
-    """Meters per floor, wings per floor and units per side of a wing."""
-    per_floor = [meters // floors + (1 if f < meters % floors else 0) for f in range(floors)]
+@dataclass(frozen=True)
+class _Plan:
+    """The floor plan shared by every floor: blocks of units around a meter room, laid out in
+    rows (wings, each along one corridor) and columns (blocks along the corridor)."""
+
+    per_floor: tuple[int, ...]
+    """Meters on each floor."""
+    blocks: int
+    """Meter rooms (blocks) per floor."""
+    cols: int
+    rows: int
+    per_side: int
+    """Units on each side of the corridor in one block."""
+
+    @property
+    def block_len_m(self) -> float:
+        return self.per_side * UNIT_WIDTH_M
+
+    @property
+    def length_m(self) -> float:
+        return self.cols * self.block_len_m
+
+    def room_x_m(self, block: int) -> float:
+        """x of the middle of a block's meter room [m]."""
+        return (block % self.cols + 0.5) * self.block_len_m
+
+    def row_y0_m(self, block: int) -> float:
+        """y where a block's row (wing) starts [m]."""
+        return (block // self.cols) * WING_DEPTH_M
+
+    def corridor_y_m(self, block: int) -> float:
+        return self.row_y0_m(block) + UNIT_DEPTH_M + CORRIDOR_M / 2
+
+    def block_at(self, x_m: float, y_m: float) -> int:
+        """The block that holds the point (x_m, y_m)."""
+        col = min(int(x_m // self.block_len_m), self.cols - 1)
+        row = min(int(y_m // WING_DEPTH_M), self.rows - 1)
+        return min(row * self.cols + col, self.blocks - 1)
+
+    def meters_in(self, floor: int, block: int) -> int:
+        count = self.per_floor[floor]
+        return count // self.blocks + (1 if block < count % self.blocks else 0)
+
+
+def _plan(meters: int, floors: int) -> _Plan:
+    """Blocks of at most 2 × 15 units per meter room, arranged close to a square."""
+    per_floor = tuple(meters // floors + (1 if f < meters % floors else 0) for f in range(floors))
     most = max(per_floor)
-    wings = max(1, math.ceil(most / (2 * UNITS_PER_SIDE_MAX)))
-    per_side = max(2, math.ceil(most / (2 * wings)))
-    return per_floor, wings, per_side
+    blocks = max(1, math.ceil(most / (2 * UNITS_PER_SIDE_MAX)))
+    per_side = max(2, math.ceil(most / (2 * blocks)))
+    cols = max(1, min(blocks, round(math.sqrt(blocks * WING_DEPTH_M
+                                              / (per_side * UNIT_WIDTH_M)))))
+    rows = math.ceil(blocks / cols)
+    return _Plan(per_floor, blocks, cols, rows, per_side)
 
 
 def generate_site(meters: int, floors: int, repeaters: int | None = None, *, seed: int = 0,
@@ -103,46 +153,48 @@ def generate_site(meters: int, floors: int, repeaters: int | None = None, *, see
     radio = radio or RadioParams()
     rng = np.random.default_rng(seed)
 
-    per_floor, wings, per_side = _plan(meters, floors)
-    length_m = per_side * UNIT_WIDTH_M
-    mid_x = length_m / 2.0
+    plan = _plan(meters, floors)
+    length_m = plan.length_m
 
     # -- walls ------------------------------------------------------------------------------
     walls: list[Wall] = []
     for f in range(floors):
-        for w in range(wings):
-            y0 = w * WING_DEPTH_M
+        for r in range(plan.rows):
+            y0 = r * WING_DEPTH_M
+            # the corridor walls and the back wall run the whole length of the floor
             for y in (y0 + UNIT_DEPTH_M, y0 + UNIT_DEPTH_M + CORRIDOR_M):
                 walls.append(Wall(f, 0.0, y, length_m, y))
-            if w + 1 < wings:
+            if r + 1 < plan.rows:
                 walls.append(Wall(f, 0.0, y0 + WING_DEPTH_M, length_m, y0 + WING_DEPTH_M))
             # partitions every second unit, on both sides
-            for k in range(2, per_side, 2):
+            for k in range(2, plan.cols * plan.per_side, 2):
                 x = k * UNIT_WIDTH_M
                 walls.append(Wall(f, x, y0, x, y0 + UNIT_DEPTH_M))
                 walls.append(Wall(f, x, y0 + UNIT_DEPTH_M + CORRIDOR_M, x, y0 + WING_DEPTH_M))
-            # the meter room at the corridor's middle, on the first side
+        for block in range(plan.blocks):
+            # the block's meter room at its stretch of corridor, on the first side
+            mx, y0 = plan.room_x_m(block), plan.row_y0_m(block)
             ry = y0 + UNIT_DEPTH_M - ROOM_DEPTH_M
-            walls.append(Wall(f, mid_x - ROOM_WIDTH_M / 2, ry, mid_x + ROOM_WIDTH_M / 2, ry))
-            walls.append(Wall(f, mid_x - ROOM_WIDTH_M / 2, ry, mid_x - ROOM_WIDTH_M / 2,
+            walls.append(Wall(f, mx - ROOM_WIDTH_M / 2, ry, mx + ROOM_WIDTH_M / 2, ry))
+            walls.append(Wall(f, mx - ROOM_WIDTH_M / 2, ry, mx - ROOM_WIDTH_M / 2,
                               y0 + UNIT_DEPTH_M))
-            walls.append(Wall(f, mid_x + ROOM_WIDTH_M / 2, ry, mid_x + ROOM_WIDTH_M / 2,
+            walls.append(Wall(f, mx + ROOM_WIDTH_M / 2, ry, mx + ROOM_WIDTH_M / 2,
                               y0 + UNIT_DEPTH_M))
 
-    # -- meters: per floor, split over the wings; in each wing's meter room -------------------
+    # -- meters: per floor, split over the blocks; in each block's meter room -----------------
     width = len(str(meters))
-    meter_rows: list[tuple[int, int, int, float, float]] = []   # floor, wing, slot, x, y
-    for f, count in enumerate(per_floor):
-        per_wing = [count // wings + (1 if w < count % wings else 0) for w in range(wings)]
-        for w, in_room in enumerate(per_wing):
-            y0 = w * WING_DEPTH_M
-            cols = max(1, math.ceil(math.sqrt(in_room * 2)))
+    meter_rows: list[tuple[int, int, int, float, float]] = []   # floor, block, slot, x, y
+    for f in range(floors):
+        for block in range(plan.blocks):
+            in_room = plan.meters_in(f, block)
+            mx, y0 = plan.room_x_m(block), plan.row_y0_m(block)
+            grid = max(1, math.ceil(math.sqrt(in_room * 2)))
             for slot in range(in_room):
-                col, row = slot % cols, slot // cols
-                x = mid_x - ROOM_WIDTH_M / 2 + 0.3 + (ROOM_WIDTH_M - 0.6) * (col + 0.5) / cols
-                y = y0 + UNIT_DEPTH_M - ROOM_DEPTH_M + 0.3 + 0.4 * row
-                meter_rows.append((f, w, slot, round(x, 2), round(min(y, y0 + UNIT_DEPTH_M - 0.2),
-                                                                  2)))
+                col, row = slot % grid, slot // grid
+                x = mx - ROOM_WIDTH_M / 2 + 0.3 + (ROOM_WIDTH_M - 0.6) * (col + 0.5) / grid
+                y = min(y0 + UNIT_DEPTH_M - ROOM_DEPTH_M + 0.3 + 0.4 * row,
+                        y0 + UNIT_DEPTH_M - 0.2)
+                meter_rows.append((f, block, slot, round(x, 2), round(y, 2)))
     n = len(meter_rows)
     u = rng.random(n)
     placements = np.where(u < metal_box_ratio, Placement.METAL_BOX.code,
@@ -160,7 +212,7 @@ def generate_site(meters: int, floors: int, repeaters: int | None = None, *, see
     models = np.where(model_u < 0.85, "MMSMT-C02", np.where(model_u < 0.95, "MMSMT-D02",
                                                              "MMSMT-E02"))
     meter_list: list[Meter] = []
-    for i, (f, w, slot, x, y) in enumerate(meter_rows):
+    for i, (f, block, slot, x, y) in enumerate(meter_rows):
         is_shop = bool(commercial[i])
         load = (LoadSpec(LoadKind.COMMERCIAL, float(shop_scale[i])) if is_shop
                 else LoadSpec(LoadKind.HOUSEHOLD, float(house_scale[i])))
@@ -168,17 +220,18 @@ def generate_site(meters: int, floors: int, repeaters: int | None = None, *, see
         meter_list.append(Meter(
             id=f"M-{i + 1:0{width}d}", x_m=x, y_m=y, floor=f,
             placement=by_code[int(placements[i])], model=str(models[i]), service=service,
-            load=load, unit=f"{f + 1}{w + 1:02d}{slot + 1:02d}"))
+            load=load, unit=f"{f + 1}-{block + 1:02d}-{slot + 1:02d}"))
 
     # -- the DCAP and the repeaters --------------------------------------------------------
-    centre_wing = (wings - 1) // 2
-    corridor_y = centre_wing * WING_DEPTH_M + UNIT_DEPTH_M + CORRIDOR_M / 2
+    centre = (plan.rows - 1) // 2 * plan.cols + (plan.cols - 1) // 2
+    centre = min(centre, plan.blocks - 1)
     # the DCAP on one side of the central meter room's door, its repeater on the other
-    dcap = Dcap(id="DCAP-1", x_m=mid_x - DOOR_OFFSET_M, y_m=corridor_y, floor=0)
-    rooms = [(f, w) for f in range(floors) for w in range(wings)
-             if per_floor[f] and (per_floor[f] // wings + (w < per_floor[f] % wings)) > 0]
+    dcap = Dcap(id="DCAP-1", x_m=plan.room_x_m(centre) - DOOR_OFFSET_M,
+                y_m=plan.corridor_y_m(centre), floor=0)
+    rooms = [(f, b) for f in range(floors) for b in range(plan.blocks)
+             if plan.meters_in(f, b) > 0]
     wanted = math.ceil(meters / 25) if repeaters is None else repeaters
-    spots: list[tuple[int, int, float]] = []   # floor, wing, x offset along the corridor
+    spots: list[tuple[int, int, float]] = []   # floor, block, x offset along the corridor
     if wanted:
         if wanted <= len(rooms):
             picks = np.unique(np.round(np.linspace(0, len(rooms) - 1, wanted)).astype(int))
@@ -188,50 +241,50 @@ def generate_site(meters: int, floors: int, repeaters: int | None = None, *, see
         else:
             # one outside every meter room first, then further along the corridors
             per_room = math.ceil(wanted / len(rooms))
-            offsets = [0.0] + [sign * length_m * 0.3 * (1 + k // 2) / (1 + (per_room - 1) // 2)
+            step_m = plan.block_len_m * 0.3 / (1 + (per_room - 1) // 2)
+            offsets = [0.0] + [sign * step_m * (1 + k // 2)
                                for k, sign in zip(range(per_room - 1), [1, -1] * per_room,
                                                   strict=False)]
-            spots = [(f, w, float(o)) for o in offsets for (f, w) in rooms][:wanted]
-    rep_list = [_repeater(k, f, w, off, mid_x) for k, (f, w, off) in enumerate(spots)]
+            spots = [(f, b, float(o)) for o in offsets for (f, b) in rooms][:wanted]
+    rep_list = [_repeater(k, f, b, off, plan) for k, (f, b, off) in enumerate(spots)]
 
     site = Site(name=name or f"Generated building ({meters} meters, {floors} floors)",
                 time_zone=time_zone, building=Building(floors, 3.0, length_m,
-                                                       wings * WING_DEPTH_M),
+                                                       plan.rows * WING_DEPTH_M),
                 dcap=dcap, repeaters=tuple(rep_list), meters=tuple(meter_list),
                 walls=tuple(walls), radio=radio, start_s=start_s, seed=seed,
                 description=f"openamr site generate --meters {meters} --floors {floors} "
                             f"--seed {seed} --order {order}")
-    site, cov = _fill_gaps(site, mid_x, rounds=4 if repeaters is None else 0)
+    site, cov = _fill_gaps(site, plan, rounds=4 if repeaters is None else 0)
     return _power_up(site, cov, order, rng, repeater_gap_s, mdt_gap_s)
 
 
-def _repeater(k: int, floor: int, wing: int, offset_m: float, mid_x: float) -> Repeater:
-    y = wing * WING_DEPTH_M + UNIT_DEPTH_M + CORRIDOR_M / 2
-    return Repeater(id=f"REP-{k + 1:03d}", x_m=round(mid_x + DOOR_OFFSET_M + offset_m, 2),
-                    y_m=y, floor=floor)
+def _repeater(k: int, floor: int, block: int, offset_m: float, plan: _Plan) -> Repeater:
+    return Repeater(id=f"REP-{k + 1:03d}",
+                    x_m=round(plan.room_x_m(block) + DOOR_OFFSET_M + offset_m, 2),
+                    y_m=plan.corridor_y_m(block), floor=floor)
 
 
-def _fill_gaps(site: Site, mid_x: float, rounds: int) -> tuple[Site, Coverage]:
+def _fill_gaps(site: Site, plan: _Plan, rounds: int) -> tuple[Site, Coverage]:
     """Add repeaters outside meter rooms left without a usable link, and between isolated
     repeaters and the backbone; returns the site and its final coverage."""
     cov = coverage(site)
     for _ in range(rounds):
         reps = list(site.repeaters)
-        lost = np.flatnonzero(cov.usable_relays == 0)
         places: set[tuple[int, int, float]] = set()
-        for i in lost.tolist():
+        for i in np.flatnonzero(cov.usable_relays == 0).tolist():
             m = site.meters[i]
-            wing = int(m.y_m // WING_DEPTH_M)
-            places.add((m.floor, wing, 0.0))
+            places.add((m.floor, plan.block_at(m.x_m, m.y_m), 0.0))
         for j in np.flatnonzero(cov.hops < 0).tolist():
             r = ([site.dcap, *site.repeaters])[j]
-            # halfway down towards the DCAP, on the floor below
-            wing = int(r.y_m // WING_DEPTH_M)
-            places.add((max(r.floor - 1, 0), wing, (r.x_m - mid_x - DOOR_OFFSET_M) / 2.0))
+            # halfway back along its corridor, on the floor below
+            block = plan.block_at(r.x_m, r.y_m)
+            off = (r.x_m - plan.room_x_m(block) - DOOR_OFFSET_M) / 2.0
+            places.add((max(r.floor - 1, 0), block, round(off, 2)))
         taken = {(r.floor, r.y_m, r.x_m) for r in reps}
         added = 0
-        for f, w, off in sorted(places):
-            new = _repeater(len(reps), f, w, off, mid_x)
+        for f, b, off in sorted(places):
+            new = _repeater(len(reps), f, b, off, plan)
             if (new.floor, new.y_m, new.x_m) in taken:
                 new = dataclasses.replace(new, x_m=round(new.x_m + 6.0, 2))
             taken.add((new.floor, new.y_m, new.x_m))
