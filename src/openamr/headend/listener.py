@@ -75,6 +75,8 @@ class FrameListener:
         self.udp_address: tuple[str, int] | None = None
         self.tcp_address: tuple[str, int] | None = None
         self._pending: list[_Received] = []
+        self._first_at = 0.0
+        """Event-loop time of the oldest frame waiting for a commit."""
         self._wake = asyncio.Event()
         self._full = asyncio.Event()
         self._stopping = False
@@ -101,6 +103,8 @@ class FrameListener:
         """Queue a received frame for the next batch (called on the event loop)."""
         if self._stopping:
             return
+        if not self._pending:
+            self._first_at = asyncio.get_running_loop().time()
         self._pending.append(item)
         self._wake.set()
         if len(self._pending) >= self.max_batch_frames:
@@ -133,9 +137,10 @@ class FrameListener:
             await self._wake.wait()
             if not self._pending and self._stopping:
                 return
-            if not self._stopping:
+            delay = self._first_at + self.commit_interval_s - asyncio.get_running_loop().time()
+            if not self._stopping and delay > 0:  # frames wait at most commit_interval_ms
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._full.wait(), self.commit_interval_s)
+                    await asyncio.wait_for(self._full.wait(), delay)
             await self.flush()
             if self._stopping and not self._pending:
                 return
