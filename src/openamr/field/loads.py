@@ -185,7 +185,12 @@ def _synthesise(kinds: Sequence[str] | npt.ArrayLike, scales_w: npt.ArrayLike, n
     shift_idx = np.minimum((u_shift * _SHIFTS).astype(np.intp), _SHIFTS - 1)
     shifts_h = (np.arange(_SHIFTS) / (_SHIFTS - 1) - 0.5)[:, None] * 2.0
     # per meter and local day, expanded to steps
-    days, day_counts = np.unique(day, return_counts=True)
+    # runs of equal local day (a zone that falls back at midnight repeats a day: runs, not
+    # unique values, keep the steps in order)
+    run_start = np.flatnonzero(np.diff(day, prepend=day[:1] - 1)) if n_steps else \
+        np.zeros(0, dtype=np.intp)
+    days = day[run_start]
+    day_counts = np.diff(np.append(run_start, n_steps))
     day_factor = np.exp(0.15 * _normal(_uniform(keys, days, seed, 4),
                                        _uniform(keys, days, seed, 5))).astype(np.float32)
     # per meter and step: noise from a seeded table, at an offset per meter

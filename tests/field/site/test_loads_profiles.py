@@ -151,3 +151,17 @@ def test_site_loads_with_csv_and_a_single_element_meter(tmp_path: Path) -> None:
     path.write_text(text, encoding="utf-8")
     legs = site_leg_power_w(load_site(path), 4, 900, dtype=np.float64)
     assert legs[0].tolist() == [[100.0] * 4, [200.0] * 4]
+
+
+@pytest.mark.parametrize("zone", ["America/Sao_Paulo", "America/Havana", "Europe/London"])
+def test_zones_that_change_at_midnight(zone: str) -> None:
+    # 2018-02-17 00:00 (Sao Paulo) fell back to 2018-02-16 23:00: a local day repeats
+    start_s = 1518822000 - 86_400
+    p = synthetic_power_w(["household", "commercial"], [800.0, 3000.0], 3 * 96, 900, start_s,
+                          seed=1, meter_ids=["a", "b"], time_zone=zone)
+    assert p.shape == (2, 288)
+    assert np.isfinite(p).all()
+    assert (p >= 0).all()
+    again = synthetic_power_w(["household"], [800.0], 3 * 96, 900, start_s, seed=1,
+                              meter_ids=["a"], time_zone=zone)
+    assert np.array_equal(again[0], p[0])
