@@ -165,3 +165,20 @@ def test_zones_that_change_at_midnight(zone: str) -> None:
     again = synthetic_power_w(["household"], [800.0], 3 * 96, 900, start_s, seed=1,
                               meter_ids=["a"], time_zone=zone)
     assert np.array_equal(again[0], p[0])
+
+
+def test_the_evening_peak_stays_at_local_19h_across_dst() -> None:
+    from openamr.timeutil import site_zone, utc_offsets_s
+
+    zone = "America/Los_Angeles"
+    start_s = 1772611200            # 2026-03-04T08:00Z: Wednesday 00:00 PST; DST on 2026-03-08
+    n = 8 * 1440
+    p = synthetic_power_w(["household"] * 300, 800.0, n, 60, start_s, seed=4,
+                          meter_ids=IDS[:300], time_zone=zone).mean(axis=0)
+    t = start_s + 60 * np.arange(n, dtype=np.int64)
+    offsets = utc_offsets_s(t, site_zone(zone))
+    local_hour = ((t + offsets) % 86_400) // 3600
+    for days in (slice(0, 3 * 1440), slice(5 * 1440, 8 * 1440)):      # before, after
+        hourly = np.bincount(local_hour[days], weights=p[days], minlength=24)
+        assert int(np.argmax(hourly)) in (18, 19, 20)
+    assert set(offsets.tolist()) == {-8 * 3600, -7 * 3600}
