@@ -136,3 +136,16 @@ def test_overlapping_files_store_one_row_per_interval(tmp_path_factory: pytest.T
     with open_store(db) as store:
         assert store.interval_count() == len(truth) == counted
         assert store.interval_total_wh() == sum(truth.values())
+
+
+def test_progress_is_reported_for_big_files(tmp_path: Path) -> None:
+    from openamr.cli.importing import read_intervals_csv
+
+    rows = [f"m{i % 100},2026-01-{1 + i // 9600:02d}T{(i // 400) % 24:02d}:"
+            f"{15 * ((i // 100) % 4):02d}:00Z,1" for i in range(60_000)]
+    f = _write(tmp_path / "big.csv", rows)
+    seen: list[int] = []
+    parsed = read_intervals_csv(f, seen.append)
+    assert len(parsed.start_s) == 60_000
+    assert seen
+    assert 0 < seen[0] <= f.stat().st_size

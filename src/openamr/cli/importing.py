@@ -10,6 +10,7 @@ with another energy are conflicts, kept unchanged and recorded as rejections.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import time
@@ -67,10 +68,10 @@ def read_intervals_csv(path: Path, progress: Callable[[int], None] | None = None
     energy: list[float] = []
     lines: list[int] = []
     try:
-        handle = path.open(newline="", encoding="utf-8-sig")
+        raw = path.open("rb")
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", where=str(path)) from exc
-    with handle:
+    with raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader, None)
         if header is None or tuple(h.strip() for h in header) != HEADER:
@@ -112,7 +113,7 @@ def read_intervals_csv(path: Path, progress: Callable[[int], None] | None = None
             lines.append(line)
             done += 1
             if progress is not None and done % 50_000 == 0:
-                progress(handle.tell())
+                progress(raw.tell())  # the text layer cannot tell() mid-iteration
     parsed = ParsedFile(list(codes), np.array(meter_code, dtype=np.int64),
                         np.array(start_s, dtype=np.int64), np.array(energy, dtype=np.float64),
                         np.array(lines, dtype=np.int64))
@@ -161,12 +162,14 @@ def import_intervals_csv(store: Store, path: Path, *, site_tz: str = "UTC",
             for mid in unknown:
                 store.upsert_meter(Meter(mid, site_id))
     keys = store.meter_keys(parsed.meter_ids)[parsed.meter_code]
+    order = np.lexsort((parsed.start_s, keys))  # meter-major: each chunk fills whole pages
+    keys, start_s, energy_wh = keys[order], parsed.start_s[order], parsed.energy_wh[order]
     zeros = np.zeros(len(keys), dtype=np.int64)
     inserted = duplicates = conflicts = 0
     for a in range(0, len(keys), CHUNK_ROWS):
         b = a + CHUNK_ROWS
-        result = store.put_interval_rows(keys[a:b], parsed.start_s[a:b], parsed.energy_wh[a:b],
-                                         zeros[a:b], zeros[a:b], "import", now)
+        result = store.put_interval_rows(keys[a:b], start_s[a:b], energy_wh[a:b], zeros[a:b],
+                                         zeros[a:b], "import", now)
         inserted += result.inserted
         duplicates += result.duplicates
         conflicts += result.conflicts

@@ -97,6 +97,8 @@ class SqlStore(Store):
         self._key_by_meter: dict[str, int] = {}
         self._meter_by_key: dict[int, str] = {}
         self._sql_cache: dict[str, str] = {}
+        self._expect_duplicates = False
+        """Set when a put met stored rows (a resend, a re-import): the next one probes first."""
         self._closed = False
         self._w: Any = self._connect(write=True)
         self._migrate()
@@ -126,9 +128,9 @@ class SqlStore(Store):
         """Insert rows, skipping existing keys; returns how many were inserted."""
 
     @abc.abstractmethod
-    def _existing_energy(self, keys: npt.NDArray[np.int64],
-                         start: npt.NDArray[np.int64]) -> dict[int, float]:
-        """Stored energy of those of the (unique) keys that exist, by packed key."""
+    def _existing_energy(self, keys: npt.NDArray[np.int64], start: npt.NDArray[np.int64]
+                         ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """``(packed keys, stored energy)`` of those of the (unique) keys that exist."""
 
     @abc.abstractmethod
     def _insert_ignore_many(self, table: str, columns: Sequence[str],
@@ -457,6 +459,9 @@ class SqlStore(Store):
             return PutResult(0, 0, 0)
         code = _SOURCE_CODE[source]
         with self.transaction():
+            if self._expect_duplicates:  # the last put met stored rows: look before inserting
+                return self._put_with_duplicates(keys, start, energy, quality, flags, source,
+                                                 received_s)
             self._w.execute("SAVEPOINT put_intervals")
             inserted = self._insert_intervals_all(keys, start, energy, quality, flags, code,
                                                   received_s)
@@ -474,11 +479,14 @@ class SqlStore(Store):
                              received_s: int) -> PutResult:
         packed = (keys << _KEY_SHIFT) | start
         uniq, first, inverse = np.unique(packed, return_index=True, return_inverse=True)
-        existing = self._existing_energy(keys[first], start[first])
-        exists = np.fromiter((int(k) in existing for k in uniq), dtype=bool, count=len(uniq))
+        found, found_energy = self._existing_energy(keys[first], start[first])
+        self._expect_duplicates = bool(len(found))
         ref = energy[first].copy()
-        if existing:
-            ref[exists] = [existing[int(k)] for k in uniq[exists]]
+        exists = np.zeros(len(uniq), dtype=bool)
+        if len(found):
+            pos = np.searchsorted(uniq, found)  # uniq is sorted; every found key is in it
+            exists[pos] = True
+            ref[pos] = found_energy
         is_first = first[inverse] == np.arange(len(packed))
         new = is_first & ~exists[inverse]
         same = ~new & (energy == ref[inverse])

@@ -148,12 +148,16 @@ class PostgresStore(SqlStore):
         return int(cur.rowcount)
 
     def _existing_energy(self, keys: npt.NDArray[np.int64],
-                         start: npt.NDArray[np.int64]) -> dict[int, float]:
+                         start: npt.NDArray[np.int64]
+                         ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
         self._stage("stage_probe", ("meter_key", "start_s"), (keys, start))
         rows = self._w.execute(
             "SELECT i.meter_key, i.start_s, i.energy_wh FROM stage_probe p JOIN intervals i "
             "ON i.meter_key = p.meter_key AND i.start_s = p.start_s").fetchall()
-        return {(int(k) << 33) | int(s): float(e) for k, s, e in rows}
+        if not rows:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+        k, t, e = (np.array(c) for c in zip(*rows, strict=True))
+        return (k.astype(np.int64) << 33) | t.astype(np.int64), e.astype(np.float64)
 
     def _upsert_many(self, table: str, columns: Sequence[str], key: str, sets: str,
                      rows: Sequence[Row]) -> None:

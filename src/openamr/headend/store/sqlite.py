@@ -95,7 +95,8 @@ class SqliteStore(SqlStore):
         return int(self._w.total_changes - before)
 
     def _existing_energy(self, keys: npt.NDArray[np.int64],
-                         start: npt.NDArray[np.int64]) -> dict[int, float]:
+                         start: npt.NDArray[np.int64]
+                         ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
         self._w.execute("CREATE TEMP TABLE IF NOT EXISTS probe "
                         "(meter_key INTEGER, start_s INTEGER)")
         self._w.execute("DELETE FROM temp.probe")
@@ -106,7 +107,10 @@ class SqliteStore(SqlStore):
             "JOIN intervals i ON i.meter_key = p.meter_key AND i.start_s = p.start_s"
         ).fetchall()
         self._w.execute("DELETE FROM temp.probe")
-        return {(int(k) << 33) | int(s): float(e) for k, s, e in rows}
+        if not rows:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+        k, t, e = (np.array(c) for c in zip(*rows, strict=True))
+        return (k.astype(np.int64) << 33) | t.astype(np.int64), e.astype(np.float64)
 
     def _insert_ignore_many(self, table: str, columns: Sequence[str],
                             arrays: Sequence[npt.NDArray[Any]]) -> int:
