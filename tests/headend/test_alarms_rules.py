@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from openamr.headend.alarms import (
     AlarmConfig,
     AlarmRules,
 )
-from openamr.headend.push import PushConfig
+from openamr.headend.push import Message, PushConfig
 from openamr.headend.store import (
     Device,
     DeviceStatus,
@@ -76,7 +75,7 @@ def _states(store: Store, code: str) -> list[str]:
 def _pushed(store: Store) -> list[tuple[str, str]]:
     out = []
     for item in store.outbox_due("mqtt", 2**62, 1000):
-        body = json.loads(item.payload)["body"]
+        body = Message.from_envelope(item.payload).body
         out.append((body["alarm"]["code"], body["transition"]))
     return out
 
@@ -90,7 +89,7 @@ def test_tamper_is_raised_once_cleared_and_pushed(store: Store, rules: AlarmRule
     rules.on_stored(_events((MDT, "tamper.cover_replaced", T_S + 600, 0)))
     assert _states(store, ALARM_TAMPER) == ["cleared"]
     assert _pushed(store) == [(ALARM_TAMPER, "raised"), (ALARM_TAMPER, "cleared")]
-    topics = {json.loads(i.payload)["topic"] for i in store.outbox_due("mqtt", 2**62, 10)}
+    topics = {Message.from_envelope(i.payload).topic for i in store.outbox_due("mqtt", 2**62, 10)}
     assert topics == {"p/s1/alarms"}
 
 

@@ -86,3 +86,24 @@ def test_a_failing_endpoint_stops_the_pass() -> None:
     assert rejected.deliver(_messages(3)) == ["HTTP 400"] * 3  # the item, not the endpoint
     transport.close()
     rejected.close()
+
+
+def test_a_meter_created_after_the_start_is_announced_to_home_assistant(store: Store) -> None:
+    from push_helpers import interval_batch, store_batch
+
+    from openamr.headend.push import PushConfig, PushService
+    from openamr.headend.store import Meter
+
+    service = PushService(store, config=PushConfig(mqtt_enabled=True), clock=lambda: T0_S)
+    service.publisher.publish_discovery(store.list_meters(), T0_S)  # what start() does
+    store.upsert_meter(Meter("m9", "s1"))
+    batch = interval_batch(("m1", "m9"), n=4)
+    store_batch(store, batch)
+    service.on_stored(batch)
+    service.on_stored(batch)
+    topics = [Message.from_envelope(i.payload).topic
+              for i in store.outbox_due("mqtt", 2**62, 100)]
+    discovery = sorted(t for t in topics if t.endswith("/config"))
+    assert discovery == sorted(f"homeassistant/sensor/openamr_{m}/energy/config"
+                               for m in ("m1", "m2", "m3", "m9"))
+    assert "openamr/s1/meters/m9/state" in topics

@@ -118,7 +118,12 @@ class PushService:
         be pushed again with ``openamr export`` or a replay).
         """
         try:
-            if self.publisher.publish_stored(batch, self.clock()):
+            now_s = self.clock()
+            queued = self.publisher.publish_stored(batch, now_s)
+            if len(batch.intervals):
+                queued += self.publisher.announce_new_meters(
+                    (str(m) for m in batch.intervals.meter_id), now_s)
+            if queued:
                 self.wake()
         except Exception:
             log.exception("push: could not queue a stored batch")

@@ -60,4 +60,4 @@ def discovery_message(channel: str, discovery_prefix: str, topic_prefix: str, *,
                               unit=unit)
     topic = discovery_config_topic(discovery_prefix, meter_id)
     key = content_key(channel, "discovery", topic, repr(sorted(config.items())))
-    return Message("discovery", topic, config, key, retain=True)
+    return Message.of("discovery", topic, config, key, retain=True)

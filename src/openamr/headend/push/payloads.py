@@ -1,8 +1,9 @@
 """Push payloads: what goes into the outbox and onto the wire (pure functions, no I/O).
 
-An outbox item holds one :class:`Message` serialised as a small JSON *envelope*
-(``{"kind", "topic", "retain", "body"}``).  The MQTT channel publishes ``body`` (JSON) on
-``topic``; the webhook channel POSTs ``{"kind", "topic", "idempotency_key", "data": body}``.
+An outbox item holds one :class:`Message` as an *envelope*: a one-line JSON header
+(``{"v", "kind", "topic", "retain", "key"}``), a newline, and the body's JSON, serialised once.
+The MQTT channel publishes ``body`` (JSON) on ``topic``; the webhook channel POSTs
+``{"kind", "topic", "idempotency_key", "data": body}``.
 
 Keys carry units (``energy_wh``, ``register_wh``, ``interval_length_s``); instants are ISO 8601
 UTC with ``Z`` (``start``, ``t``, ``raised``).  Every batch, event and alarm body carries its
@@ -40,7 +41,7 @@ __all__ = [
     "row_to_json",
 ]
 
-ENVELOPE_VERSION = 1
+ENVELOPE_VERSION = 2
 
 #: dataclass fields holding instants [UTC epoch s] that become ISO 8601 keys without ``_s``
 _INSTANT_FIELDS = frozenset({
@@ -57,38 +58,54 @@ class Message:
     """``intervals``, ``meter_state``, ``device_state``, ``events``, ``alarm`` or ``discovery``."""
     topic: str
     """MQTT topic (also sent to webhooks so they can route)."""
-    body: Mapping[str, Any]
-    """The JSON object published."""
+    body_json: bytes
+    """The JSON object published, serialised once (compact UTF-8)."""
     idempotency_key: str
     """Deterministic from channel and content (hex sha256)."""
     retain: bool = False
     """MQTT retained flag (device and meter state, discovery)."""
 
+    @classmethod
+    def of(cls, kind: str, topic: str, body: Mapping[str, Any], idempotency_key: str,
+           retain: bool = False) -> Message:
+        """A message from a JSON-able ``body``."""
+        return cls(kind, topic, _dumps(body), idempotency_key, retain)
+
+    @property
+    def body(self) -> dict[str, Any]:
+        """The body as a JSON object (decoded on each access)."""
+        decoded: dict[str, Any] = json.loads(self.body_json)
+        return decoded
+
     def to_envelope(self) -> bytes:
-        """The bytes stored in the outbox."""
-        return json.dumps({"v": ENVELOPE_VERSION, "kind": self.kind, "topic": self.topic,
-                           "retain": self.retain, "key": self.idempotency_key,
-                           "body": self.body}, separators=(",", ":"),
-                          allow_nan=False).encode("utf-8")
+        """The bytes stored in the outbox: a one-line JSON header, ``\\n``, the body JSON."""
+        header = _dumps({"v": ENVELOPE_VERSION, "kind": self.kind, "topic": self.topic,
+                         "retain": self.retain, "key": self.idempotency_key})
+        return header + b"\n" + self.body_json
 
     @classmethod
     def from_envelope(cls, payload: bytes) -> Message:
-        """Inverse of :meth:`to_envelope`; an ``InputError`` for a foreign payload."""
+        """Inverse of :meth:`to_envelope` (the body is not re-parsed); an ``InputError`` for a
+        foreign payload."""
+        head, sep, body = bytes(payload).partition(b"\n")
         try:
-            data = json.loads(payload)
-            return cls(str(data["kind"]), str(data["topic"]), dict(data["body"]),
-                       str(data["key"]), bool(data["retain"]))
-        except (ValueError, KeyError, TypeError) as exc:
+            data = json.loads(head)
+            if not sep or data.get("v") != ENVELOPE_VERSION or not body.startswith(b"{"):
+                raise ValueError("not an envelope of this version")
+            return cls(str(data["kind"]), str(data["topic"]), body, str(data["key"]),
+                       bool(data["retain"]))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise InputError(f"not an openamr push envelope: {exc}", where="outbox") from exc
 
     def mqtt_payload(self) -> bytes:
         """The MQTT message: ``body`` as compact JSON."""
-        return _dumps(self.body)
+        return self.body_json
 
     def webhook_body(self) -> bytes:
         """The webhook POST body: ``{"kind", "topic", "idempotency_key", "data"}``."""
-        return _dumps({"kind": self.kind, "topic": self.topic,
-                       "idempotency_key": self.idempotency_key, "data": self.body})
+        head = _dumps({"kind": self.kind, "topic": self.topic,
+                       "idempotency_key": self.idempotency_key})
+        return head[:-1] + b',"data":' + self.body_json + b"}"
 
 
 def _dumps(obj: Any) -> bytes:
@@ -192,7 +209,7 @@ def interval_messages(
             "energy_wh_total": _json_number(float(np.sum(e))),
             "readings": readings,
         }
-        messages.append(Message("intervals", topic, body, key))
+        messages.append(Message.of("intervals", topic, body, key))
     return messages
 
 
@@ -206,14 +223,14 @@ def meter_state_message(channel: str, topic: str, *, site_id: str, meter_id: str
             "register_wh": _json_number(register_wh),
             "register_kwh": round(float(register_wh) / 1000.0, 3)}
     key = content_key(channel, "meter_state", meter_id, str(int(t_s)), repr(float(register_wh)))
-    return Message("meter_state", topic, body, key, retain=True)
+    return Message.of("meter_state", topic, body, key, retain=True)
 
 
 def device_state_message(channel: str, topic: str, *, site_id: str, status: Any) -> Message:
     """The retained state of a device from its status row (see :func:`row_to_json`)."""
     body = {"site_id": site_id, **row_to_json(status)}
     key = content_key(channel, "device_state", _dumps(body))
-    return Message("device_state", topic, body, key, retain=True)
+    return Message.of("device_state", topic, body, key, retain=True)
 
 
 def events_message(channel: str, topic: str, *, site_id: str,
@@ -225,7 +242,7 @@ def events_message(channel: str, topic: str, *, site_id: str,
     rows.sort(key=lambda r: (str(r.get("t")), str(r.get("device_id")), str(r.get("code"))))
     key = content_key(channel, "events", site_id, _dumps(rows))
     body = {"idempotency_key": key, "site_id": site_id, "count": len(rows), "events": rows}
-    return Message("events", topic, body, key)
+    return Message.of("events", topic, body, key)
 
 
 def alarm_message(channel: str, topic: str, *, site_id: str, alarm: Any,
@@ -235,4 +252,4 @@ def alarm_message(channel: str, topic: str, *, site_id: str, alarm: Any,
     key = content_key(channel, "alarm", transition, _dumps(row), str(int(t_s)))
     body = {"idempotency_key": key, "site_id": site_id, "transition": transition,
             "t": format_utc(int(t_s)), "alarm": row}
-    return Message("alarm", topic, body, key)
+    return Message.of("alarm", topic, body, key)

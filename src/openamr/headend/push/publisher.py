@@ -60,6 +60,7 @@ class Publisher:
         if config.webhook_enabled:
             self.outboxes[WEBHOOK] = Outbox(store, WEBHOOK, policy, rng=rng)
         self._meter_site: dict[str, str] = {}
+        self._announced: set[str] = set()
         self._device_site: dict[str, str] = {}
 
     # -- lookups ---------------------------------------------------------------------------
@@ -179,16 +180,33 @@ class Publisher:
             return 0
         messages: list[Message] = []
         for meter in meters:
+            self._announced.add(meter.meter_id)
             msg = discovery_message(f"{MQTT}@{self.session_s}", self.config.discovery_prefix,
                                     self.config.topic_prefix, site_id=meter.site_id,
                                     meter_id=meter.meter_id, model=meter.model or None)
             messages.append(msg)
         return self._enqueue({MQTT: messages}, now_s)
 
+    def announce_new_meters(self, meter_ids: Iterable[str], now_s: float) -> int:
+        """Discovery for meters not announced yet in this session (created after the start)."""
+        if MQTT not in self.outboxes or not self.config.discovery_prefix:
+            return 0
+        fresh = [m for m in (self.store.get_meter(mid) for mid in sorted(set(meter_ids))
+                             if mid not in self._announced) if m is not None]
+        return self.publish_discovery(fresh, now_s) if fresh else 0
+
     def publish_meter_states(self, meter_ids: Sequence[str], now_s: float) -> int:
         """Queue the latest register of each meter (retained state), e.g. at start-up."""
         if MQTT not in self.outboxes:
             return 0
-        messages = [m for m in (self._meter_state(mid, self.site_of_meter(mid), 0)
-                                for mid in meter_ids) if m is not None]
+        messages: list[Message] = []
+        for meter_id in meter_ids:
+            last_s = self.store.last_interval_s(meter_id)
+            if last_s is None:
+                continue
+            # the register read that closed the latest interval, not the whole history
+            state = self._meter_state(meter_id, self.site_of_meter(meter_id),
+                                      int(last_s) - 86_400)
+            if state is not None:
+                messages.append(state)
         return self._enqueue({MQTT: messages}, now_s)
