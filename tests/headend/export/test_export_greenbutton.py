@@ -128,3 +128,24 @@ def test_bad_input_is_refused(store: Store) -> None:
     with pytest.raises(InputError, match="quality"):
         greenbutton_feed(meter_id="x", timezone="UTC", start_s=[0], energy_wh=[1.0],
                          quality=["weird"], first_day=DAY, last_day=DAY, updated_s=0)
+
+
+def test_read_back_is_right_under_a_dst_local_zone(store: Store, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """greenbutton-objects converts with ``fromtimestamp`` (local time): the repeated fall-back
+    hour must still come back as 100 distinct UTC instants."""
+    import time as time_module
+
+    if not hasattr(time_module, "tzset"):
+        pytest.skip("time.tzset is not available on this platform")
+    path = tmp_path / "fall.xml"
+    path.write_bytes(export_greenbutton(store, "m1", FALL, FALL, updated_s=UPDATED_S))
+    monkeypatch.setenv("TZ", "America/Los_Angeles")
+    time_module.tzset()
+    try:
+        back = _read_back(path)
+    finally:
+        monkeypatch.undo()
+        time_module.tzset()
+    lo_s, hi_s = local_day_bounds_s(FALL, site_zone(ZONE))
+    assert [b[0] for b in back] == [datetime.fromtimestamp(t, UTC) for t in range(lo_s, hi_s, 900)]
