@@ -6,14 +6,23 @@ import csv
 import io
 import os
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
 from export_seed import DAY, FALL, SPRING, seed_store
+from hypothesis import given
+from hypothesis import strategies as st
 
 from openamr.errors import InputError
-from openamr.headend.export.csv_daily import FIXED_COLUMNS, daily_report, export_daily_csv
+from openamr.headend.export.csv_daily import (
+    FIXED_COLUMNS,
+    daily_report,
+    export_daily_csv,
+    interval_labels,
+)
 from openamr.headend.store import Site, Store, open_store
+from openamr.timeutil import intervals_in_local_day, site_zone
 
 GOLDEN = Path(__file__).parent / "golden" / "daily_s1_2026-09-21.csv"
 
@@ -85,3 +94,14 @@ def test_the_site_must_be_known_or_unique(store: Store) -> None:
     utc = daily_report(store, DAY, "s2")
     assert utc.rows == ()
     assert utc.header[len(FIXED_COLUMNS)] == "00:00+00:00"
+
+
+@given(day=st.dates(min_value=date(2000, 1, 1), max_value=date(2037, 12, 31)),
+       zone=st.sampled_from(["America/Los_Angeles", "Europe/Berlin", "Australia/Sydney",
+                             "America/St_Johns", "UTC", "Asia/Kolkata"]))
+def test_interval_labels_match_the_local_day(day: date, zone: str) -> None:
+    labels = interval_labels(day, zone)
+    assert len(labels) == intervals_in_local_day(day, site_zone(zone))
+    assert len(labels) in (92, 96, 100)
+    assert len(set(labels)) == len(labels)
+    assert labels[0].startswith("00:00")

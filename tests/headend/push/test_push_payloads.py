@@ -144,3 +144,17 @@ def test_back_off_grows_exponentially_with_bounded_jitter(attempts: int, seed: i
 def test_back_off_settings_are_checked() -> None:
     with pytest.raises(InputError, match="retry_initial_s"):
         RetryPolicy(retry_initial_s=10.0, retry_max_s=1.0)
+
+
+@given(starts=st.sets(st.integers(0, 10_000), min_size=1, max_size=300),
+       batch=st.integers(1, 120))
+def test_batches_partition_the_readings(starts: set[int], batch: int) -> None:
+    start_s = T0_S + 900 * np.array(sorted(starts), dtype=np.int64)[::-1]
+    energy = (start_s % 97).astype(np.float64)
+    messages = interval_messages("mqtt", "t", site_id="s", meter_id="m", start_s=start_s,
+                                 energy_wh=energy, batch_readings=batch)
+    seen = [(r["start"], r["energy_wh"]) for m in messages for r in m.body["readings"]]
+    assert len(seen) == len(starts)
+    assert all(m.body["count"] <= batch for m in messages)
+    assert sorted(seen) == seen
+    assert len({m.idempotency_key for m in messages}) == len(messages)
