@@ -101,13 +101,18 @@ def test_every_reading_device_state_and_discovery_reach_a_subscriber(
         assert f"{prefix}/s1/meters/m1/state" in topics
         # a newcomer gets the retained state and the Home Assistant discovery configs
         late = Subscriber(host, port, [f"{prefix}/+/devices/#", f"{prefix}/+/meters/+/state",
-                                       f"{prefix}-ha/#"], clean=True)
-        assert late.wait_for(lambda: len(late.messages) >= 1 + 2 * len(METERS), 10.0)
-        retained = {t: json.loads(p) for t, p, r in late.messages if r}
+                                       f"{prefix}-ha/#", f"{prefix}/status"], clean=True)
+        assert late.wait_for(lambda: len(late.messages) >= 2 + 2 * len(METERS), 10.0)
+        status = [p for t, p, r in late.messages if t == f"{prefix}/status" and r]
+        assert status == [b"offline"]  # the service has stopped and said so
+        assert (f"{prefix}/status", b"online", False) in sub.messages
+        retained = {t: json.loads(p) for t, p, r in late.messages
+                    if r and t != f"{prefix}/status"}
         config = retained[f"{prefix}-ha/sensor/openamr_m1/energy/config"]
         assert config["device_class"] == "energy"
         assert config["state_class"] == "total_increasing"
         assert config["state_topic"] == f"{prefix}/s1/meters/m1/state"
+        assert config["availability_topic"] == f"{prefix}/status"
         state = retained[f"{prefix}/s1/meters/m1/state"]
         assert state["register_kwh"] == pytest.approx(state["register_wh"] / 1000, abs=1e-3)
         device = retained[f"{prefix}/s1/devices/0000000000000001/state"]
@@ -116,7 +121,7 @@ def test_every_reading_device_state_and_discovery_reach_a_subscriber(
         late.close()
     finally:
         for topic, _, retain in list(sub.messages):  # leave the shared broker clean
-            if retain or topic.endswith(("/state", "/config")):
+            if retain or topic.endswith(("/state", "/config", "/status")):
                 sub.client.publish(topic, b"", qos=1, retain=True).wait_for_publish(5.0)
         sub.close()
 

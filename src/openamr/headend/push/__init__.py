@@ -23,6 +23,7 @@ from openamr.headend.push.mqtt import MqttTransport
 from openamr.headend.push.outbox import DeliveryWorker, Outbox, RetryPolicy, Transport
 from openamr.headend.push.payloads import Message
 from openamr.headend.push.publisher import MQTT, WEBHOOK, Publisher
+from openamr.headend.push.topics import availability_topic
 from openamr.headend.push.webhook import WebhookTransport
 
 __all__ = [
@@ -62,7 +63,8 @@ class PushService:
         if channel == MQTT:
             return MqttTransport(cfg.mqtt_host, cfg.mqtt_port, qos=cfg.mqtt_qos,
                                  keepalive_s=cfg.keepalive_s, ack_timeout_s=cfg.ack_timeout_s,
-                                 reconnect_max_s=max(1, int(cfg.retry_max_s)))
+                                 reconnect_max_s=max(1, int(cfg.retry_max_s)),
+                                 availability_topic=availability_topic(cfg.topic_prefix))
         if channel == WEBHOOK:
             return WebhookTransport(cfg.webhook_url, cfg.webhook_secret,
                                     timeout_s=cfg.webhook_timeout_s)

@@ -16,7 +16,12 @@ from typing import Any
 
 from openamr import __version__
 from openamr.headend.push.payloads import Message, content_key
-from openamr.headend.push.topics import discovery_config_topic, meter_state_topic, topic_level
+from openamr.headend.push.topics import (
+    availability_topic,
+    discovery_config_topic,
+    meter_state_topic,
+    topic_level,
+)
 
 __all__ = ["discovery_config", "discovery_message"]
 
@@ -36,6 +41,9 @@ def discovery_config(topic_prefix: str, *, site_id: str, meter_id: str,
         "name": "Energy",
         "unique_id": f"{node}_energy",
         "state_topic": meter_state_topic(topic_prefix, site_id, meter_id),
+        "availability_topic": availability_topic(topic_prefix),
+        "payload_available": "online",
+        "payload_not_available": "offline",
         "value_template": "{{ value_json.%s }}" % _UNITS[unit],  # noqa: UP031 (Jinja braces)
         "unit_of_measurement": unit,
         "device_class": "energy",

@@ -14,6 +14,7 @@ subscribers drop duplicates by the ``idempotency_key`` of the body.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -39,7 +40,7 @@ class MqttTransport:
     def __init__(self, host: str, port: int = 1883, *, qos: int = 1, keepalive_s: int = 30,
                  ack_timeout_s: float = 10.0, window: int = 100, client_id: str | None = None,
                  username: str | None = None, password: str | None = None,
-                 reconnect_max_s: int = 30,
+                 reconnect_max_s: int = 30, availability_topic: str | None = None,
                  on_connected: Callable[[], None] | None = None) -> None:
         if qos not in (1, 2):
             raise ValueError("push needs QoS 1 or 2: only an acknowledgement deletes an item")
@@ -59,6 +60,9 @@ class MqttTransport:
             self._client.username_pw_set(username, password)
         self._client.max_inflight_messages_set(window)
         self._client.reconnect_delay_set(min_delay=1, max_delay=max(1, reconnect_max_s))
+        self.availability_topic = availability_topic
+        if availability_topic is not None:  # the broker says "offline" if we vanish
+            self._client.will_set(availability_topic, b"offline", qos=1, retain=True)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_publish = self._on_publish
@@ -79,6 +83,11 @@ class MqttTransport:
         if not self._started:
             return
         self._started = False
+        if self.availability_topic is not None and self._connected:
+            # a clean disconnect does not fire the will: say it ourselves
+            info = self._client.publish(self.availability_topic, b"offline", qos=1, retain=True)
+            with contextlib.suppress(RuntimeError, ValueError):
+                info.wait_for_publish(self.ack_timeout_s)
         self._client.disconnect()
         self._client.loop_stop()
 
@@ -148,6 +157,8 @@ class MqttTransport:
             log.warning("mqtt %s:%s refused the connection: %s", self.host, self.port,
                         reason_code)
             return
+        if self.availability_topic is not None:
+            client.publish(self.availability_topic, b"online", qos=1, retain=True)
         with self._cond:
             self._connected = True
             self._cond.notify_all()

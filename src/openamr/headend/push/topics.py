@@ -7,6 +7,7 @@
     <prefix>/<site_id>/devices/<device_id>/state     latest device status (retained)
     <prefix>/<site_id>/events                        device events
     <prefix>/<site_id>/alarms                        alarm raised / cleared / acknowledged
+    <prefix>/status                                  online / offline (retained; last will)
     <discovery_prefix>/sensor/openamr_<meter_id>/energy/config   Home Assistant discovery (retained)
 
 ``prefix`` is the ``[mqtt] topic_prefix`` setting (default ``openamr``); ``discovery_prefix`` is
@@ -23,6 +24,7 @@ __all__ = [
     "DEFAULT_DISCOVERY_PREFIX",
     "DEFAULT_TOPIC_PREFIX",
     "alarms_topic",
+    "availability_topic",
     "device_state_topic",
     "discovery_config_topic",
     "events_topic",
@@ -66,6 +68,11 @@ def events_topic(prefix: str, site_id: str) -> str:
 def alarms_topic(prefix: str, site_id: str) -> str:
     """Topic of a site's alarm transitions (raised, cleared, acknowledged)."""
     return f"{prefix}/{topic_level(site_id)}/alarms"
+
+
+def availability_topic(prefix: str) -> str:
+    """Retained ``online``/``offline`` of the head-end's push (``offline`` is the last will)."""
+    return f"{prefix}/status"
 
 
 def discovery_config_topic(discovery_prefix: str, meter_id: str) -> str:
