@@ -142,6 +142,7 @@ class AlarmRules:
         self._listeners: list[Callable[[AlarmRow, str, int], None]] = []
         self._active: dict[tuple[str, str | None, str | None], int] | None = None
         self._lock = threading.RLock()  # on_stored (ingest thread) and sweep (timer) both run
+        self._devices: dict[str, Any] = {}  # device rows, refreshed at each sweep
 
     def subscribe(self, callback: Callable[[AlarmRow, str, int], None]) -> None:
         """``callback(alarm, transition, t_s)`` after each transition (e.g. ``PushService.on_alarm``
@@ -222,14 +223,19 @@ class AlarmRules:
             return True
 
     # -- rules ---------------------------------------------------------------------------
+    def _device(self, device_id: str) -> Any:
+        if device_id not in self._devices:
+            self._devices[device_id] = self.store.get_device(device_id)
+        return self._devices[device_id]
+
     def _meter_of(self, device_id: str | None) -> str | None:
         if device_id is None:
             return None
-        device = self.store.get_device(device_id)
+        device = self._device(device_id)
         return device.meter_id if device is not None else None
 
     def _role_of(self, device_id: str) -> str | None:
-        device = self.store.get_device(device_id)
+        device = self._device(device_id)
         return device.role if device is not None else None
 
     def on_stored(self, batch: Any) -> None:
@@ -313,6 +319,7 @@ class AlarmRules:
         It also pushes acknowledgements made elsewhere (the API's route).
         """
         with self._lock:
+            self._devices.clear()  # pick up devices added or re-bound since the last sweep
             raised = self._sweep_silence(int(now_s))
             self._push_acknowledged()
             return raised
