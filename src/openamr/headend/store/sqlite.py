@@ -44,6 +44,9 @@ class SqliteStore(SqlStore):
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
                                timeout=_BUSY_TIMEOUT_S)
         if write:
+            # 16 KiB pages (a no-op on an existing file): fewer splits and dirty pages per
+            # commit for time-major arrival (bench: ~1.25x the rows/s of 4 KiB pages)
+            conn.execute("PRAGMA page_size = 16384")
             if self.path != ":memory:":
                 conn.execute("PRAGMA journal_mode = WAL")
             conn.execute(f"PRAGMA synchronous = {self.synchronous}")
