@@ -5,6 +5,9 @@
 * **queue**: ``PushService.on_stored`` (building the JSON messages, 96 readings each, and writing
   them to the durable outbox), against the same-run baseline ``json.dumps`` of the same readings
   (the floor of any JSON push);
+* **alarms**: ``AlarmRules.on_stored`` on 1,000 device statuses (a tenth with a weak link),
+  against the same-run baseline of the store writing the same statuses
+  (``put_device_statuses``);
 * **deliver** (needs Mosquitto at 127.0.0.1:1883, else skipped): draining the outbox to the
   broker at QoS 1 with PUBACKs, deleting each item, against the same-run baseline of bare paho
   QoS 1 publishes of the same payloads (window 100, wait for every PUBACK).
@@ -27,9 +30,12 @@ import numpy as np
 from openamr.headend.push import PushConfig, PushService
 from openamr.headend.push.payloads import Message
 from openamr.headend.store import (
+    Device,
+    DeviceStatus,
     IntervalTable,
     Meter,
     Site,
+    Store,
     StoredBatch,
     open_store,
 )
@@ -98,6 +104,26 @@ def _baseline_paho(payloads: list[tuple[str, bytes]]) -> float:
     return elapsed
 
 
+def _bench_alarms(store: Store) -> None:
+    from openamr.headend.alarms import AlarmRules
+
+    for i in range(METERS):
+        store.upsert_device(Device(f"{i:016x}", "mdt", "s1", f"m{i:04d}"))
+    statuses = tuple(DeviceStatus(f"{i:016x}", T0_S, rssi_dbm=-80, battery_mv=3300,
+                                  link_margin_db=5.0 if i % 10 == 0 else 30.0, etx=1.2)
+                     for i in range(METERS))
+    start = time.perf_counter()
+    store.put_device_statuses(list(statuses))
+    baseline_s = time.perf_counter() - start
+    rules = AlarmRules(store, push_config=PushConfig(), clock=lambda: float(T0_S))
+    start = time.perf_counter()
+    rules.on_stored(StoredBatch(IntervalTable.empty(), statuses=statuses, received_s=T0_S))
+    rules_s = time.perf_counter() - start
+    raised = len(store.list_alarms(state="open"))
+    print(f"alarms: {METERS} statuses -> {raised} alarms raised in {rules_s:.3f} s; baseline "
+          f"put_device_statuses {baseline_s:.3f} s; ratio {rules_s / baseline_s:.1f}")
+
+
 def main() -> None:
     batch = _batch()
     readings = len(batch.intervals)
@@ -106,6 +132,7 @@ def main() -> None:
         store.upsert_site(Site("s1", "bench", "UTC"))
         for i in range(METERS):
             store.upsert_meter(Meter(f"m{i:04d}", "s1"))
+        _bench_alarms(store)
         prefix = f"openamr-bench-{uuid.uuid4().hex[:8]}"
         broker = _broker_up()
         config = PushConfig(mqtt_enabled=True, topic_prefix=prefix, discovery_prefix="",
