@@ -35,7 +35,9 @@ def _iso(t: int) -> str:
 @settings(max_examples=60, deadline=None)
 @given(t=hnp.arrays(np.int64, st.integers(0, 50),
                     elements=st.integers(-2_000_000_000, 32_503_680_000)),
-       energy=st.lists(st.floats(allow_nan=True, allow_infinity=False, width=64), max_size=50),
+       energy=st.one_of(
+           st.lists(st.floats(allow_nan=True, allow_infinity=False, width=64), max_size=50),
+           st.lists(st.integers(0, 10**15).map(float), max_size=50)),
        quality_codes=st.lists(st.integers(0, len(QUALITIES) - 1), max_size=50),
        align=st.sampled_from(["left", "right"]))
 def test_series_json_equals_a_row_by_row_encoding(t: np.ndarray, energy: list[float],

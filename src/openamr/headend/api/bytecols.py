@@ -107,10 +107,36 @@ def int_column(values: npt.ArrayLike, *, align: str = "left") -> ByteColumn:
     return _number_column(np.ascontiguousarray(values, dtype=np.int64).reshape(-1), align)
 
 
+_WHOLE_MAX = 1e15  # below it orjson writes a whole float as digits + ".0"
+_POWERS_OF_TEN = 10 ** np.arange(16, dtype=np.int64)
+
+
+def _whole_floats_right(array: npt.NDArray[np.float64]) -> ByteColumn | None:
+    """Right-aligned ``123.0`` text of non-negative whole floats by digit arithmetic (pulse
+    counts times Kh are whole watt-hours), or None when some value is not such a float."""
+    if not bool(np.all((array >= 0) & (array < _WHOLE_MAX) & (array == np.floor(array)))) \
+            or bool(np.any(np.signbit(array))):
+        return None
+    whole = array.astype(np.int64)
+    digits = max(len(str(int(whole.max()))), 1)
+    block = np.empty((array.size, digits + 2), dtype=np.uint8)
+    _digits(block, 0, whole, digits)
+    widths = np.maximum(np.searchsorted(_POWERS_OF_TEN, whole, side="right"), 1)
+    lead = np.arange(digits) < (digits - widths)[:, None]
+    block[:, :digits][lead] = ord(" ")
+    block[:, digits] = ord(".")
+    block[:, digits + 1] = ord("0")
+    return block, np.full(array.size, digits + 2, dtype=np.int64)
+
+
 def _number_column(array: npt.NDArray[np.float64] | npt.NDArray[np.int64],
                    align: str) -> ByteColumn:
     if array.size == 0:
         return np.zeros((0, 0), dtype=np.uint8), np.zeros(0, dtype=np.int64)
+    if align == "right" and array.dtype == np.float64:
+        fast = _whole_floats_right(array)  # type: ignore[arg-type]
+        if fast is not None:
+            return fast
     text = orjson.dumps(array, option=orjson.OPT_SERIALIZE_NUMPY)[1:-1]
     flat = np.frombuffer(text, dtype=np.uint8)
     is_comma = flat == ord(",")
