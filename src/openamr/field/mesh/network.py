@@ -86,10 +86,22 @@ class Network:
         draw = self.medium.uniform
         nodes = self.nodes
         rank, hops, etx = sender.rank, sender.hops, sender.path_etx
-        for j, rssi, p in self._mains_links(sender.idx):
+        src = sender.idx
+        now = self.kernel.now_s
+        for j, rssi, p in self._mains_links(src):
             if p >= 1.0 or draw() < p:
-                nodes[j].on_beacon(sender.idx, rank, hops, etx, rssi)
-        for j in list(self.listening):
+                # RouterNode.on_beacon, inlined: this loop is most of a large run's work
+                node: Any = nodes[j]
+                if not node.listening:
+                    continue
+                cand = node.candidates.get(src)
+                if cand is None:
+                    node.on_beacon(src, rank, hops, etx, rssi)
+                    continue
+                cand.rank, cand.hops, cand.path_etx, cand.heard_s = rank, hops, etx, now
+                if node.joined and now >= node.trickle.start_s:
+                    node.trickle.heard += 1
+        for j in sorted(self.listening) if self.listening else ():
             link = links.get(j)
             if link is not None and (link[1] >= 1.0 or draw() < link[1]):
                 nodes[j].on_beacon(sender.idx, rank, hops, etx, link[0])
@@ -110,8 +122,13 @@ class Network:
         cached = self._mains_cache.get(idx)
         if cached is None:
             links = self.medium.links[idx]
+            # only links that can carry a parent relation matter to beacons and DIS:
+            # RSSI >= sensitivity + candidate margin - hysteresis (weaker ones never qualify)
+            floor = (self.medium.sensitivity_dbm + self.params.candidate_margin_db
+                     - self.params.candidate_hysteresis_db)
             mains = self.mains
-            cached = [(j, r, p) for j, (r, p) in links.items() if j in mains]  # dst order
+            cached = [(j, r, p) for j, (r, p) in links.items()  # in dst order
+                      if j in mains and r >= floor]
             self._mains_cache[idx] = cached
         return cached
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 __all__ = ["INFINITE_RANK", "MeshNode", "Packet"]
 
 INFINITE_RANK = 0xFFFF
+_NO_DEDUP = DuplicateFilter(0)
 
 
 @dataclass(slots=True)
@@ -62,7 +63,9 @@ class MeshNode:
         self.path_etx = float("inf")
         self.candidates: dict[int, Candidate] = {}
         self.estimator = LinkEstimator(net.params.etx_alpha, net.params.etx_noack_tx)
-        self.dedup = DuplicateFilter(net.params.dedup_window_frames)
+        # only routers receive uplinks: MDTs share one empty filter (memory: 10,000 MDTs)
+        self.dedup = (_NO_DEDUP if self.role == DeviceRole.MDT
+                      else DuplicateFilter(net.params.dedup_window_frames))
         self.held: dict[int, list[bytes]] = {}
         """Downlinks held for sleeping children, by child index."""
         self.link_stats: dict[int, list[int]] = {}
