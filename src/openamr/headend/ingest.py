@@ -90,6 +90,7 @@ _INTERVALS_HEAD = struct.Struct("!QBB")
 _RECORD_SIZE = RECORD_DTYPE.itemsize
 _ENCRYPTED = 0x01
 _INTERVALS = int(FrameType.INTERVALS)
+_ACK = int(FrameType.ACK)
 _UPLINK_TYPES = {FrameType.JOIN_REQUEST, FrameType.INTERVALS, FrameType.EVENT, FrameType.STATUS}
 _KNOWN_TYPES = {int(t) for t in FrameType}
 _CLOCK_BAD = 0x01 | 0x10  # IntervalFlag.CLOCK_UNSYNCED | CLOCK_STEPPED
@@ -619,11 +620,16 @@ class Ingest:
 
     # -- downlinks ------------------------------------------------------------------------
 
-    def _seal(self, dst: int, payload: Payload, key: bytes, key_id: KeyId) -> bytes:
-        """A downlink frame from the DCAP (bytes as ``Frame.to_bytes`` makes them)."""
+    def _next_counter(self) -> int:
+        """The DCAP's next frame counter; its reservation is persisted in the batch's commit."""
         counter, persist = self._counter.next()
         if persist:
             self.store.set_counter_reservation(self.dcap_id, self._counter.reserved_until)
+        return counter
+
+    def _seal(self, dst: int, payload: Payload, key: bytes, key_id: KeyId) -> bytes:
+        """A downlink frame from the DCAP (bytes as ``Frame.to_bytes`` makes them)."""
+        counter = self._next_counter()
         header = _HEADER.pack(FRAME_VERSION, payload.frame_type, _ENCRYPTED, key_id,
                               self.dcap_eui, dst, counter)
         body = (_ACK_NO_GAPS.pack(payload.acked_counter, payload.acked_seq, 0)
@@ -634,11 +640,18 @@ class Ingest:
     def _answer(self, work: _Work) -> None:
         s = self.settings
         now = work.received_s
-        for f, dev in enumerate(work.iv_dev):
-            tracker = self._seqs[dev.eui]
-            ack = Ack(work.iv_counter[f], tracker.acked_seq(), tracker.gaps(s.max_gap_ranges))
-            work.replies[work.iv_frame[f]].append(
-                self._seal(dev.eui, ack, self.network_key, KeyId.NETWORK))
+        # ACKs of INTERVALS frames: _seal inlined (one per frame on the hot path)
+        cipher, header_of, nonce_of = self._network_cipher, _HEADER.pack, _NONCE.pack
+        src, seqs, next_counter = self.dcap_eui, self._seqs, self._next_counter
+        for i, dev, counter in zip(work.iv_frame, work.iv_dev, work.iv_counter, strict=True):
+            tracker = seqs[dev.eui]
+            body = (Ack(counter, tracker.acked_seq(), tracker.gaps(s.max_gap_ranges)).pack()
+                    if tracker.above else
+                    _ACK_NO_GAPS.pack(counter, NO_SEQ if tracker.acked < 0 else tracker.acked, 0))
+            out = next_counter()
+            header = header_of(FRAME_VERSION, _ACK, _ENCRYPTED, 0, src, dev.eui, out)
+            work.replies[i].append(header + cipher.encrypt(nonce_of(src, out, LEVEL_ENC_MIC),
+                                                           body, header))
         for i, dev, counter, payload in work.others:
             if isinstance(payload, JoinRequest):
                 assert dev.install_key is not None
