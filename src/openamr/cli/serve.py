@@ -94,16 +94,33 @@ async def run_server(settings: Settings) -> None:
         config = uvicorn.Config(create_app(store, settings), host=settings.api.host,
                                 port=settings.api.port, log_level="warning", lifespan="on")
         api_server = _Server(config)
-        api_task = asyncio.create_task(api_server.serve(), name="openamr-api")
 
-    await listener.start()
+        async def _serve_api(server: uvicorn.Server) -> None:
+            try:
+                await server.serve()
+            except SystemExit:  # uvicorn exits when it cannot start (port in use ...)
+                log.error("the API server could not start")
+
+        api_task = asyncio.create_task(_serve_api(api_server), name="openamr-api")
+
+    try:
+        await listener.start()
+    except OSError as exc:
+        store.close()
+        raise click.ClickException(f"cannot listen for frames on {lset.host} "
+                                   f"(udp {lset.udp_port}, tcp {lset.tcp_port}): {exc}") from exc
     if push is not None:
         push.start()
     if api_server is not None and api_task is not None:
         while not api_server.started and not api_task.done():
             await asyncio.sleep(0.01)  # uvicorn exposes no readiness event
-        if api_task.done():
-            api_task.result()  # raises what stopped it (port in use ...)
+        if api_task.done():  # uvicorn could not start (port in use ...): stop what runs
+            await listener.stop()
+            if push is not None:
+                await loop.run_in_executor(None, push.stop)
+            store.close()
+            raise click.ClickException(f"cannot serve the API on {settings.api.host}:"
+                                       f"{settings.api.port} (see the log above)")
     parts = [f"db={store.url}"]
     if listener.udp_address:
         parts.append(f"udp={listener.udp_address[0]}:{listener.udp_address[1]}")
