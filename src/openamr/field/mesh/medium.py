@@ -50,8 +50,7 @@ class Medium:
         self._batch = batch
         self._draws: list[float] = []
         self._next = 0
-        self.draws = 0
-        """Random numbers used so far."""
+        self._batches = 0
 
     @classmethod
     def from_radio(cls, radio: object, *, seed: int = 0, batch: int = 1 << 16) -> Medium:
@@ -69,12 +68,20 @@ class Medium:
     def uniform(self) -> float:
         """One uniform draw in [0, 1) from the batched stream."""
         i = self._next
-        if i >= len(self._draws):
+        try:
+            value = self._draws[i]
+        except IndexError:
             self._draws = self._rng.random(self._batch).tolist()
+            self._batches += 1
             i = 0
+            value = self._draws[0]
         self._next = i + 1
-        self.draws += 1
-        return self._draws[i]
+        return value
+
+    @property
+    def draws(self) -> int:
+        """Random numbers used so far."""
+        return max(0, self._batches - 1) * self._batch + self._next
 
     def rssi_dbm(self, src: int, dst: int) -> float | None:
         """RSSI of ``src`` at ``dst`` [dBm], None when ``dst`` cannot hear ``src``."""

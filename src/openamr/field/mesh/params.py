@@ -31,7 +31,7 @@ class MeshParams:
     beacon_redundancy_k: int = 1
     """Trickle redundancy constant k: a beacon is suppressed after k consistent ones were
     heard in the interval (0: never suppress)."""
-    dis_answer_min_s: float = 10.0
+    dis_answer_min_s: float = 30.0
     """A router answers solicitations (DIS) with at most one extra beacon per this time [s]."""
     dis_answer_delay_s: float = 2.0
     """That beacon goes out after a uniform random delay up to this [s]."""
