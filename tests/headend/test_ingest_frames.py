@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_ingest_fakes import DCAP, T0, make_site
+from test_ingest_fakes import DCAP, T0, FakeDevice, make_site
 
 from openamr.frames import (
     NO_SEQ,
@@ -26,7 +26,7 @@ from openamr.frames import (
 )
 from openamr.headend.ingest import Ingest
 from openamr.headend.settings import IngestSettings
-from openamr.headend.store import Store, StoredBatch, open_store
+from openamr.headend.store import Device, Meter, Store, StoredBatch, open_store
 
 NOW = T0 + 3600
 
@@ -259,3 +259,43 @@ def test_batch_of_many_meters(store: Store) -> None:
     got = store.get_intervals_bulk(["m7"])
     assert np.array_equal(got.start_s, np.array(_starts(12)))
     assert isinstance(Frame.from_bytes(frames[0], ingest.network_key).payload, Intervals)
+
+
+def test_quality_from_flags_and_register_checks(store: Store) -> None:
+    dev = make_site(store, 1)[0]
+    ingest = _ingest(store)
+    key = ingest.network_key
+    ingest.handle(dev.intervals(key, 0, _starts(1), [5], register_wh=500,
+                                flags=IntervalFlag.PARTIAL | IntervalFlag.CLOCK_UNSYNCED), NOW)
+    ingest.handle(dev.intervals(key, 1, _starts(1, T0 + 900), [5], register_wh=400), NOW)
+    assert store.get_intervals("m0").quality.tolist() == ["partial", "measured"]
+    assert store.get_register_reads("m0").register_wh.tolist() == [500]
+    assert store.rejection_counts() == {"register_decreased": 1}
+
+
+def test_a_clock_running_ahead_gets_a_time_sync(store: Store) -> None:
+    dev = make_site(store, 1)[0]
+    ingest = _ingest(store, clock_error_s=60, future_tolerance_s=600)
+    ingest.handle(dev.intervals(ingest.network_key, 0, _starts(1), [1]), NOW)  # periodic sync
+    received = T0 + 4900
+    start = T0 + 4500  # ends at T0 + 5400: 500 s after it was received (accepted, clock ahead)
+    replies = ingest.handle(dev.intervals(ingest.network_key, 1, [start], [1]), received)
+    assert isinstance(_open(ingest, replies[-1]).payload, TimeSync)
+    assert store.interval_count() == 2
+
+
+def test_a_device_registered_later_is_picked_up(store: Store) -> None:
+    devs = make_site(store, 1)
+    ingest = _ingest(store)
+    late = FakeDevice(0x999, "99" * 16, "m9")
+    frame = late.intervals(ingest.network_key, 0, _starts(1), [1])
+    assert ingest.handle(frame, NOW) == []
+    assert store.rejection_counts() == {"unknown_device": 1}
+    store.upsert_meter(Meter("m9", "s1", late.device_id))
+    store.upsert_device(Device(late.device_id, "mdt", "s1", "m9", install_code=late.install_code,
+                               installed_s=T0))
+    again = late.intervals(ingest.network_key, 0, _starts(1), [1])
+    assert ingest.handle(again, NOW + 10) == []  # still remembered as unknown for a minute
+    (ack, *_) = ingest.handle(late.intervals(ingest.network_key, 0, _starts(1), [1]), NOW + 61)
+    assert _open(ingest, ack).payload == Ack(2, 0, ())
+    assert devs

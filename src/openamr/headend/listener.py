@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 import struct
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +29,7 @@ __all__ = ["FrameListener"]
 log = logging.getLogger(__name__)
 
 _LENGTH = struct.Struct("!H")
+_UDP_RCVBUF_BYTES = 8 * 1024 * 1024
 Reply = Callable[[bytes], None]
 
 
@@ -94,6 +96,10 @@ class FrameListener:
                 lambda: _Udp(self), local_addr=(self.host, self.udp_port))
             self._udp = transport
             self.udp_address = transport.get_extra_info("sockname")[:2]
+            sock = transport.get_extra_info("socket")
+            if sock is not None:  # absorb bursts while a batch commits
+                with contextlib.suppress(OSError):
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _UDP_RCVBUF_BYTES)
         if self.tcp_port is not None:
             self._tcp = await asyncio.start_server(self._serve_tcp, self.host, self.tcp_port)
             self.tcp_address = self._tcp.sockets[0].getsockname()[:2]
