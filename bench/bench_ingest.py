@@ -18,7 +18,8 @@ Same-run baselines:
 PostgreSQL (when reachable at ``OPENAMR_TEST_POSTGRES_DSN``): the verified path and the store
 alone (binary COPY into a staging table + ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``).
 
-Run with ``python -m bench ingest`` (``BENCH_INGEST_HOURS`` sets the hours, default 240: 960,000 readings).
+Run with ``python -m bench ingest`` (``BENCH_INGEST_HOURS`` sets the hours; default 240, i.e.
+960,000 readings).
 """
 
 from __future__ import annotations
