@@ -214,7 +214,13 @@ class SqlStore(Store):
             self._depth = depth
             if depth == 0:
                 self._owner = None
-                self._w.execute("COMMIT")
+                try:
+                    self._w.execute("COMMIT")
+                except BaseException:  # e.g. disk full: leave no transaction half open
+                    with suppress(Exception):
+                        self._w.execute("ROLLBACK")
+                    self._forget_caches()
+                    raise
             else:
                 self._w.execute(f"RELEASE SAVEPOINT sp{depth}")
 
