@@ -11,7 +11,11 @@ the head-end's ingest is not installed, an in-memory stand-in verifies and ackno
 from __future__ import annotations
 
 import json
+import select
+import socket
+import struct
 import sys
+import time
 from functools import partial
 from pathlib import Path
 from typing import IO, Any
@@ -20,7 +24,100 @@ import click
 
 from openamr.errors import InputError
 
-__all__ = ["sim"]
+__all__ = ["LiveBackhaul", "parse_host_port", "sim"]
+
+
+# --- --live: frames to a running `openamr serve` ----------------------------------------------
+# TCP framing of the head-end's listener (openamr.headend.listener): each frame is preceded by
+# its length (u16, big-endian); downlinks come back on the same connection, framed the same way.
+# The backhaul has the pipelined interface (submit now, collect at the next upload); joins and
+# events wait up to ``wait_s`` for their answers; ``pace="real"`` makes simulated time follow
+# the wall clock.
+
+_LENGTH = struct.Struct("!H")
+
+
+def parse_host_port(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` -> (host, port); :class:`InputError` naming ``--live`` otherwise."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise InputError(f"expected HOST:PORT, got {text!r}", where="--live")
+    return host, int(port)
+
+
+class LiveBackhaul:
+    """Frames to ``openamr serve`` over TCP; downlinks back."""
+
+    def __init__(self, host: str, port: int, *, wait_s: float = 1.0, pace: str = "sim") -> None:
+        try:
+            self._sock = socket.create_connection((host, port), timeout=10.0)
+        except OSError as exc:
+            raise InputError(f"cannot connect to {host}:{port}: {exc}", where="--live") from exc
+        self._sock.setblocking(False)
+        self._buf = bytearray()
+        self.wait_s = wait_s
+        self.pace = pace
+        self._t0 = time.monotonic()
+        self.frames_sent = 0
+
+    def _pace(self, sim_t_s: float) -> None:
+        if self.pace == "real":
+            delay = sim_t_s - (time.monotonic() - self._t0)
+            if delay > 0:
+                time.sleep(delay)
+
+    def _send(self, frames: list[bytes]) -> None:
+        data = b"".join(_LENGTH.pack(len(f)) + f for f in frames)
+        self._sock.setblocking(True)
+        try:
+            self._sock.sendall(data)
+        finally:
+            self._sock.setblocking(False)
+        self.frames_sent += len(frames)
+
+    def _read(self, timeout_s: float) -> list[bytes]:
+        """Frames that arrive within ``timeout_s`` (and until the line is quiet for 50 ms)."""
+        out: list[bytes] = []
+        deadline = time.monotonic() + timeout_s
+        while True:
+            left = deadline - time.monotonic()
+            quiet = 0.05 if out else max(0.0, left)
+            ready, _, _ = select.select([self._sock], [], [], min(max(left, 0.0), quiet))
+            if not ready:
+                break
+            chunk = self._sock.recv(1 << 16)
+            if not chunk:
+                break
+            self._buf.extend(chunk)
+            while len(self._buf) >= 2:
+                (n,) = _LENGTH.unpack_from(self._buf)
+                if len(self._buf) < 2 + n:
+                    break
+                out.append(bytes(self._buf[2:2 + n]))
+                del self._buf[:2 + n]
+            if time.monotonic() >= deadline and out:
+                break
+        return out
+
+    def submit(self, frames: list[bytes], sim_t_s: float) -> None:
+        """Send a periodic batch; its answers arrive with a later :meth:`collect`."""
+        self._pace(sim_t_s)
+        self._send(frames)
+
+    def collect(self) -> list[bytes]:
+        """Downlinks that arrived so far."""
+        return self._read(0.0)
+
+    def __call__(self, frames: list[bytes], sim_t_s: float) -> list[bytes]:
+        """Send and wait up to ``wait_s`` for the answers."""
+        self._pace(sim_t_s)
+        self._send(frames)
+        return self._read(self.wait_s)
+
+    def close(self) -> None:
+        """Let the server answer what it still holds (up to ``wait_s``), then close."""
+        self._read(self.wait_s)
+        self._sock.close()
 
 
 @click.group()
@@ -66,7 +163,7 @@ def _make_ingest_backhaul(db: str, epoch_s: int, dcap_eui: int) -> _IngestBackha
     return _IngestBackhaul(db, epoch_s, dcap_eui)
 
 
-def _prepare_store(db: str, site: Any, scenario: Any) -> bool:
+def _prepare_store(db: str, site: Any, scenario: Any, *, refuse_used: bool = True) -> bool:
     """Register the site in the store at ``db``; False when the head-end is not installed."""
     try:
         from openamr.headend.ingest import Ingest  # noqa: F401
@@ -75,7 +172,7 @@ def _prepare_store(db: str, site: Any, scenario: Any) -> bool:
         return False
     store = open_store(db)
     try:
-        if store.interval_count() > 0 or store.rejection_counts():
+        if refuse_used and (store.interval_count() > 0 or store.rejection_counts()):
             # the simulated devices start with fresh frame counters: against an old store
             # every frame would be a replay
             raise InputError("the store already holds data; simulate into a new --db",
@@ -109,8 +206,17 @@ def _store_counts(db: str, summary: dict[str, Any], end_s: int) -> None:
 @click.option("--frames-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write every frame that reached the DCAP (hex, JSONL).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--live", "live", default=None, metavar="HOST:PORT",
+              help="Send frames to a running `openamr serve` (its TCP frame port) instead of "
+                   "an in-process ingest; --db then names the server's store to register the "
+                   "site in.")
+@click.option("--pace", type=click.Choice(["sim", "real"]), default="sim", show_default=True,
+              help="With --live: as fast as the server answers, or simulated time = wall time.")
+@click.option("--live-wait-s", type=click.FloatRange(min=0.0), default=1.0, show_default=True,
+              help="With --live: how long a join or event waits for the server's answer [s].")
 def run(site_file: Path, days: float, db: str | None, seed: int | None, trace_path: Path | None,
-        frames_out: Path | None, as_json: bool) -> None:
+        frames_out: Path | None, as_json: bool, live: str | None, pace: str,
+        live_wait_s: float) -> None:
     """Simulate SITE_FILE for --days and print a summary."""
     from openamr.field.mesh.params import MeshParams
     from openamr.field.sim.loopback import LoopbackHeadEnd
@@ -122,12 +228,28 @@ def run(site_file: Path, days: float, db: str | None, seed: int | None, trace_pa
     if not site_file.exists():
         raise InputError("no such file", where=str(site_file))
     site = load_site(site_file)
-    scenario = scenario_from_site(site, days, seed=seed)
-    db_path = db or str(site_file.with_name("openamr.db"))
-    wired = _prepare_store(db_path, site, scenario)
+    params = MeshParams()
+    epoch_s: int | None = None
+    if live is not None:
+        # the server stamps arrivals with its own clock: end the simulated timeline now
+        from openamr.timeutil import epoch_s as to_epoch_s
+        from openamr.timeutil import utc_now
+
+        drain_s = 2 * params.report_period_s + params.dcap_upload_s
+        epoch_s = int(to_epoch_s(utc_now()) - days * 86400 - drain_s)
+    scenario = scenario_from_site(site, days, seed=seed, epoch_s=epoch_s)
+    if live is not None:
+        host, port = parse_host_port(live)
+        db_path = db or ""
+        wired = bool(db) and _prepare_store(db_path, site, scenario, refuse_used=False)
+    else:
+        db_path = db or str(site_file.with_name("openamr.db"))
+        wired = _prepare_store(db_path, site, scenario)
     loop: LoopbackHeadEnd | None = None
     inner: Any
-    if wired:
+    if live is not None:
+        inner = LiveBackhaul(host, port, wait_s=live_wait_s, pace=pace)
+    elif wired:
         # the head-end works in its own process (the second core), one upload behind
         inner = PipelinedBackhaul(partial(_make_ingest_backhaul, db_path, scenario.epoch_s,
                                           scenario.nodes[0].eui))
@@ -142,7 +264,7 @@ def run(site_file: Path, days: float, db: str | None, seed: int | None, trace_pa
         backhaul = _Tap(inner, out_file)
     trace: IO[str] | None = trace_path.open("w") if trace_path else None
     try:
-        simulation = SimRun(scenario, backhaul, params=MeshParams(), trace=trace)
+        simulation = SimRun(scenario, backhaul, params=params, trace=trace)
         if as_json or not sys.stdout.isatty():
             summary = simulation.run(days)
         else:
@@ -153,7 +275,7 @@ def run(site_file: Path, days: float, db: str | None, seed: int | None, trace_pa
                 summary = simulation.run(
                     days, progress=lambda d: progress.update(task, completed=d))
     finally:
-        if wired:
+        if wired or live is not None:
             inner.close()
         if trace is not None:
             trace.close()
@@ -162,6 +284,9 @@ def run(site_file: Path, days: float, db: str | None, seed: int | None, trace_pa
     end_s = int(scenario.epoch_s + days * 86400)
     if wired:
         _store_counts(db_path, summary, end_s)
+    elif live is not None:
+        summary["frames_rejected"] = None  # known to the server (GET /rejections)
+        summary["intervals_stored"] = None
     else:
         assert loop is not None
         summary["frames_rejected"] = dict(loop.rejected)
@@ -169,6 +294,7 @@ def run(site_file: Path, days: float, db: str | None, seed: int | None, trace_pa
             1 for d in loop.devices.values() for start_s, _ in d.records.values()
             if start_s + 900 <= end_s)
     summary["store"] = db_path if wired else None
+    summary["live"] = live
     if as_json:
         click.echo(json.dumps(summary, sort_keys=True))
         return
@@ -213,6 +339,7 @@ def _print_summary(s: dict[str, Any]) -> None:
         f"battery projection p50/min {s['battery_projection_years']['p50']}/"
         f"{s['battery_projection_years']['min']} years",
         f"frames rejected: {s['frames_rejected'] or 'none'}",
+        f"store: {s['store'] or '-'}{'; live: ' + s['live'] if s['live'] else ''}",
         f"{s['events']} events in {s['wall_s']} s",
     ]
     click.echo("\n".join(lines))

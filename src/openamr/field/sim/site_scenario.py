@@ -72,12 +72,16 @@ def power_w_for(meters: Any, steps: int, epoch_s: int, seed: int, first_row: int
 
 
 def scenario_from_site(site: Any, days: float, *, seed: int | None = None,
-                       extra_days: float = 0.25) -> Scenario:
-    """The scenario of ``site`` for ``days`` (+ ``extra_days`` of energy for the drain)."""
+                       extra_days: float = 0.25, epoch_s: int | None = None) -> Scenario:
+    """The scenario of ``site`` for ``days`` (+ ``extra_days`` of energy for the drain).
+
+    ``epoch_s`` [UTC epoch s] overrides the site's ``start_s`` as simulation time 0.
+    """
     from openamr.field.radio.hashing import device_keys
 
     seed = site.seed if seed is None else seed
-    epoch_s = int(site.start_s) if site.start_s is not None else DEFAULT_EPOCH_S
+    if epoch_s is None:
+        epoch_s = int(site.start_s) if site.start_s is not None else DEFAULT_EPOCH_S
     epoch_s -= epoch_s % int(INTERVAL_LENGTH_S)
     radio = site.medium()
     medium = Medium.from_radio(radio, seed=seed)
