@@ -54,16 +54,14 @@ from openamr.frames import (
     ReplayWindow,
     Status,
     TimeSync,
-    install_code_key,
 )
 from openamr.frames.security import LEVEL_ENC_MIC, _cipher
+from openamr.headend.registry import DeviceRegistry, KnownDevice
 from openamr.headend.settings import IngestSettings
 from openamr.headend.store import (
-    Device,
     DeviceStatus,
     EventRow,
     IntervalTable,
-    Meter,
     SeqState,
     Store,
     StoredBatch,
@@ -76,7 +74,7 @@ from openamr.headend.validate import (
     quality_names,
 )
 from openamr.timeutil import epoch_s, format_utc, utc_now
-from openamr.units import INTERVAL_LENGTH_S, S_PER_H
+from openamr.units import INTERVAL_LENGTH_S
 
 __all__ = ["Ingest", "IngestStats", "StoredBatch"]
 
@@ -94,29 +92,12 @@ _ACK = int(FrameType.ACK)
 _UPLINK_TYPES = {FrameType.JOIN_REQUEST, FrameType.INTERVALS, FrameType.EVENT, FrameType.STATUS}
 _KNOWN_TYPES = {int(t) for t in FrameType}
 _CLOCK_BAD = 0x01 | 0x10  # IntervalFlag.CLOCK_UNSYNCED | CLOCK_STEPPED
-_FORGET_UNKNOWN_S = 60
-"""An unknown sender is looked up in the store again after this long [s]."""
 
 Subscriber = Callable[[StoredBatch], None]
 
 
 def _now_s() -> int:
     return epoch_s(utc_now())
-
-
-@dataclass
-class _Device:
-    """What ingest needs of a device, cached (``Ingest.refresh`` reloads)."""
-
-    eui: int
-    device_id: str
-    role: str
-    meter_key: int = -1
-    meter_id: str | None = None
-    max_energy_wh: float = 0.0
-    install_key: bytes | None = None
-    lower_bound_s: int | None = None
-    """Oldest plausible record start [UTC epoch s] (install or join minus the buffer)."""
 
 
 @dataclass
@@ -182,17 +163,17 @@ class _Work:
     replies: list[list[bytes]]
     rejects: dict[str, int] = field(default_factory=dict)
     # interval frames: (index, device, counter, register_wh, record bytes, records, raw)
-    iv: list[tuple[int, _Device, int, int, bytes, int, bytes]] = field(default_factory=list)
+    iv: list[tuple[int, KnownDevice, int, int, bytes, int, bytes]] = field(default_factory=list)
     iv_frame: list[int] = field(default_factory=list)
-    iv_dev: list[_Device] = field(default_factory=list)
+    iv_dev: list[KnownDevice] = field(default_factory=list)
     iv_counter: list[int] = field(default_factory=list)
     iv_register: list[int] = field(default_factory=list)
     iv_chunks: list[bytes] = field(default_factory=list)
     iv_counts: list[int] = field(default_factory=list)
     iv_raw: list[bytes] = field(default_factory=list)
     # other frames: (frame index, device, counter, payload)
-    others: list[tuple[int, _Device, int, Payload]] = field(default_factory=list)
-    heard: dict[int, _Device] = field(default_factory=dict)
+    others: list[tuple[int, KnownDevice, int, Payload]] = field(default_factory=list)
+    heard: dict[int, KnownDevice] = field(default_factory=dict)
     windows: set[int] = field(default_factory=set)
     events: list[EventRow] = field(default_factory=list)
     statuses: list[DeviceStatus] = field(default_factory=list)
@@ -230,9 +211,8 @@ class Ingest:
         """(Re)load the cached state from the store."""
         self.network_key = self.store.get_or_create_network_key()
         self._network_cipher = _cipher(self.network_key)
-        self._devices: dict[int, _Device] = {}
-        self._unknown: dict[int, int] = {}
-        self._cache_all()
+        self._registry = DeviceRegistry(self.store, self.settings.buffer_horizon_s)
+        self._devices = self._registry.devices
         self._windows = {int(d, 16): ReplayWindow(h, s)
                          for d, (h, s) in self.store.load_replay_windows().items()}
         self._seqs = {int(d, 16): _SeqTracker(st.acked_seq, set(st.above))
@@ -245,69 +225,7 @@ class Ingest:
     def refresh(self) -> None:
         """Re-read devices and meters from the store (after they were changed elsewhere)."""
         with self._lock:
-            self._devices.clear()
-            self._unknown.clear()
-            self._cache_all()
-
-    def _cache_all(self) -> None:
-        """Cache every device with three queries (not three per device)."""
-        meters = {m.meter_id: m for m in self.store.list_meters()}
-        by_device = {m.device_id: m.meter_id for m in meters.values() if m.device_id}
-        statuses = {st.device_id: st for st in self.store.list_device_status()}
-        for dev in self.store.list_devices():
-            self._devices[int(dev.device_id, 16)] = self._device_info(dev, meters, by_device,
-                                                                      statuses.get(dev.device_id))
-
-    def _device_info(self, dev: Device, meters: dict[str, Meter], by_device: dict[str, str],
-                     status: DeviceStatus | None) -> _Device:
-        info = _Device(int(dev.device_id, 16), dev.device_id, dev.role)
-        if dev.install_code:
-            try:
-                info.install_key = install_code_key(dev.install_code)
-            except ValueError:
-                log.warning("device %s: install code unusable", dev.device_id)
-        meter_id = dev.meter_id or (by_device.get(dev.device_id) if dev.role == "mdt" else None)
-        meter = meters.get(meter_id) if meter_id is not None else None
-        if meter is not None:
-            info.meter_id = meter.meter_id
-            info.meter_key = int(self.store.meter_keys([meter.meter_id])[0])
-            info.max_energy_wh = meter.max_power_w * INTERVAL_LENGTH_S / S_PER_H
-        anchors = [t for t in (dev.installed_s, status.joined_s if status else None)
-                   if t is not None]
-        if anchors:
-            info.lower_bound_s = min(anchors) - self.settings.buffer_horizon_s
-        return info
-
-    def _cache_device(self, device_id: str) -> _Device | None:
-        dev = self.store.get_device(device_id)
-        if dev is None:
-            return None
-        meters: dict[str, Meter] = {}
-        by_device: dict[str, str] = {}
-        if dev.meter_id is not None:
-            meter = self.store.get_meter(dev.meter_id)
-            if meter is not None:
-                meters[meter.meter_id] = meter
-        elif dev.role == "mdt":
-            for m in self.store.list_meters(dev.site_id):
-                if m.device_id == dev.device_id:
-                    meters[m.meter_id] = m
-                    by_device[dev.device_id] = m.meter_id
-        info = self._device_info(dev, meters, by_device,
-                                 self.store.get_device_status(dev.device_id))
-        self._devices[info.eui] = info
-        return info
-
-    def _device(self, eui: int, received_s: int) -> _Device | None:
-        dev = self._devices.get(eui)
-        if dev is not None:
-            return dev
-        if self._unknown.get(eui, -1) > received_s:
-            return None
-        dev = self._cache_device(f"{eui:016x}")
-        if dev is None:
-            self._unknown[eui] = received_s + _FORGET_UNKNOWN_S
-        return dev
+            self._registry.refresh()
 
     # -- public API ----------------------------------------------------------------------
 
@@ -410,7 +328,7 @@ class Ingest:
             if key_id != want:
                 raise FrameError("malformed", f"{FrameType(ftype).name} must use key id "
                                  f"{int(want)}, not {key_id}")
-            dev = self._device(src, work.received_s)
+            dev = self._registry.get(src, work.received_s)
             key = None if dev is None else (
                 dev.install_key if want == KeyId.INSTALL_CODE else self.network_key)
             if dev is None or key is None:
@@ -559,7 +477,7 @@ class Ingest:
                                          np.array(reg_t, dtype=np.int64),
                                          np.array(reg_wh, dtype=np.float64), 0)
 
-    def _register_ok(self, work: _Work, dev: _Device, t_s: int, register_wh: int,
+    def _register_ok(self, work: _Work, dev: KnownDevice, t_s: int, register_wh: int,
                      f: int) -> bool:
         last = self._last_register.get(dev.meter_key)
         if last is not None:
