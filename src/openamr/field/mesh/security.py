@@ -71,7 +71,9 @@ class DeviceSecurity:
         except FrameError as exc:
             self.rejected[exc.reason] = self.rejected.get(exc.reason, 0) + 1
             return None
-        window = self._windows.setdefault(frame.src, ReplayWindow())
+        window = self._windows.get(frame.src)
+        if window is None:
+            window = self._windows[frame.src] = ReplayWindow()
         reason = window.check(frame.counter)
         if reason is not None:
             self.rejected[reason] = self.rejected.get(reason, 0) + 1
