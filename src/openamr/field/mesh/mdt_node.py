@@ -95,6 +95,7 @@ class MdtNode(MeshNode):
         self.searches = 0
         n = max(0, self.energy_wh.size - first_interval)
         self._delivered = np.full(n, np.inf)
+        self._buffer_records = int(p.buffer_days * 86400 / INTERVAL_LENGTH_S)
         self._deliveries: list[tuple[int, int, float]] = []
         self._delivered_upto = 0
 
@@ -245,9 +246,10 @@ class MdtNode(MeshNode):
     def _report(self, gen: int) -> None:
         if gen != self._report_gen:
             return
-        p = self.net.params
-        jitter = 1.0 + p.report_jitter_ratio * (2.0 * self.net.medium.uniform() - 1.0)
-        self.net.kernel.after(self.report_period_s * jitter, self._report, gen)
+        net = self.net
+        jitter = 1.0 + net.params.report_jitter_ratio * (2.0 * net.medium.uniform() - 1.0)
+        kernel = net.kernel
+        kernel.at(kernel.now_s + self.report_period_s * jitter, self._report, gen)
         self._wake()
 
     def _wake(self) -> None:
@@ -255,8 +257,9 @@ class MdtNode(MeshNode):
             return
         p = self.net.params
         now = self.net.kernel.now_s
-        closed = self.closed_end()
-        horizon = closed - int(p.buffer_days * 86400 / INTERVAL_LENGTH_S)
+        closed = max(0, min(int(now // INTERVAL_LENGTH_S) - self.first_interval,
+                            self._delivered.size))
+        horizon = closed - self._buffer_records
         if self.acked_end < self.sent_end and now - self._last_ack_s > p.ack_timeout_s:
             self.gaps.append([self.acked_end, self.sent_end - 1])
             self._last_ack_s = now
