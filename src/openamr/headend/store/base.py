@@ -409,7 +409,8 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def put_device_status(self, status: DeviceStatus) -> None:
-        """Replace the device's status row.  Fields left ``None`` keep their stored value."""
+        """Upsert the device's status row.  Fields left ``None`` keep their stored value;
+        ``last_heard_s`` and ``on_battery`` are always replaced."""
 
     @abc.abstractmethod
     def put_device_statuses(self, statuses: Sequence[DeviceStatus]) -> None:
