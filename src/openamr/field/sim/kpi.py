@@ -6,9 +6,11 @@
 * ``read_success_24h_ratio`` / ``_72h_ratio``: share of expected intervals that reached the
   DCAP within 24 h / 72 h of their end (mesh.md §2.6: 99.5 % / 98.5 % targets);
 * ``hops``: mean and max hops of joined MDTs; ``links``: delivery ratio (frames link-ACKed /
-  frames sent) and margin [dB] of the parent links in use;
+  frames sent) and margin [dB] of the parent links in use, uplink direction (an MDT's +10 dBm
+  reaches its parent 10 dB weaker than the parent's +20 dB beacons reach it);
 * ``battery_projection_years``: p50 and min over MDTs of the life a full battery gives at the
-  average current drawn so far.
+  average current drawn so far (radio, LED and the sleep floor only: self-discharge and the
+  FHSS synchronisation overhead are not modelled, so a healthy MDT projects decades).
 """
 
 from __future__ import annotations
