@@ -10,6 +10,8 @@ so a run stays deterministic for a seed.
 
 The backhaul is built *in the worker* by ``factory()`` (a picklable callable: a module-level
 function or a ``functools.partial`` of one), so a store connection never crosses processes.
+The worker is started with ``spawn``: a script that uses this must keep its top level behind
+``if __name__ == "__main__":``.
 """
 
 from __future__ import annotations
