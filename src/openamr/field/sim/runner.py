@@ -89,7 +89,25 @@ class SimRun:
         if hasattr(dcap, "flush"):
             dcap.flush()
         self.wall_s = time.perf_counter() - t0
+        if self.net.trace is not None:
+            self._trace_links()
         return summarise(self)
+
+    def _trace_links(self) -> None:
+        """One ``link`` trace record per parent link in use: the per-link KPIs."""
+        net = self.net
+        sens = net.medium.sensitivity_dbm
+        for node in net.nodes:
+            if node.parent is None:
+                continue
+            attempts, acked, frames = node.link_stats.get(node.parent, [0, 0, 0])
+            rssi = net.medium.rssi_dbm(node.idx, node.parent)
+            net.log("link", node, parent=f"{net.nodes[node.parent].eui:016x}",
+                    frames=frames, attempts=attempts,
+                    delivery_ratio=round(acked / frames, 4) if frames else None,
+                    etx=round(node.estimator.etx.get(node.parent, float("nan")), 3),
+                    margin_db=None if rssi is None else round(rssi - sens, 1),
+                    hops=node.hops)
 
     def _loop(self, days: float, drain: float, progress: Callable[[float], None] | None,
               ) -> None:
