@@ -1,6 +1,11 @@
 """PostgreSQL backend (psycopg 3): one write connection behind a lock, a read connection per
-thread, ``COPY ... (FORMAT BINARY)`` into a temporary staging table for every bulk write and
-then ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``.
+thread, ``COPY ... (FORMAT BINARY)`` for every bulk write.
+
+Intervals and register reads are COPied straight into their table, sorted by key, inside a
+savepoint; if the batch meets a stored key (a unique violation: a resend, a re-import) the
+savepoint is rolled back and the batch goes through a temporary staging table and
+``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` instead (and the next batch of that table
+starts there, until one goes through without meeting stored rows).
 
 The binary COPY stream is built with numpy (a big-endian structured array: field count,
 then length + value per column), so no Python loop runs per row.
@@ -32,6 +37,12 @@ _STAGES = {
 }
 """Staging tables of the binary COPY paths (int8/float8: what ``copy_binary`` writes)."""
 _UPSERT_STAGED = ("device_status", "replay_windows", "seq_states")
+_DIRECT_TYPES = {
+    "intervals": ("int8", "int8", "float8", "int2", "int8", "int2", "int8"),
+    "register_reads": ("int8", "int8", "float8", "int2"),
+}
+"""SQL types of the columns COPied straight into a table (binary COPY needs the exact type)."""
+_BINARY = {"int8": ">i8", "int2": ">i2", "float8": ">f8"}
 _MIGRATION_LOCK = 0x6F70656E616D72  # pg_advisory_xact_lock key ("openamr")
 
 
@@ -55,6 +66,20 @@ def copy_binary(arrays: Sequence[npt.NDArray[Any]]) -> tuple[bytes, list[str]]:
     return _COPY_HEADER + rec.tobytes() + _COPY_TRAILER, types
 
 
+def copy_binary_typed(types: Sequence[str], arrays: Sequence[npt.NDArray[Any]]) -> bytes:
+    """The ``COPY (FORMAT BINARY)`` stream of parallel arrays as the given SQL types
+    (``int8``, ``int2``, ``float8``; no NULLs)."""
+    fields: list[tuple[str, str]] = [("n", ">i2")]
+    for i, sql_type in enumerate(types):
+        fields += [(f"l{i}", ">i4"), (f"v{i}", _BINARY[sql_type])]
+    rec = np.empty(len(arrays[0]), dtype=np.dtype(fields))
+    rec["n"] = len(types)
+    for i, (sql_type, arr) in enumerate(zip(types, arrays, strict=True)):
+        rec[f"l{i}"] = int(sql_type[-1])
+        rec[f"v{i}"] = arr
+    return _COPY_HEADER + rec.tobytes() + _COPY_TRAILER
+
+
 _INTERVAL_COPY = np.dtype([("n", ">i2"), ("l0", ">i4"), ("start_s", ">i8"), ("l1", ">i4"),
                            ("energy_wh", ">f8"), ("l2", ">i4"), ("quality", ">i2"),
                            ("l3", ">i4"), ("flags", ">i8")])
@@ -71,6 +96,8 @@ class PostgresStore(SqlStore):
         self.url = dsn
         self._dsn = dsn
         self._options = options
+        self._staged_tables: set[str] = set()
+        """Tables whose last bulk insert met stored keys: the next one goes through staging."""
         super().__init__()
         self._create_stages()
 
@@ -135,17 +162,47 @@ class PostgresStore(SqlStore):
                 f"COPY {name} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
             copy.write(data)
 
+    def _copy_direct(self, table: str, columns: Sequence[str],
+                     arrays: Sequence[npt.NDArray[Any]]) -> bool:
+        """COPY rows straight into ``table`` (sorted by its key: the first two columns) in a
+        savepoint; False (nothing written) if a row's key is stored already."""
+        if table in self._staged_tables:
+            return False
+        order = np.lexsort((arrays[1], arrays[0]))
+        data = copy_binary_typed(_DIRECT_TYPES[table], [a[order] for a in arrays])
+        self._w.execute("SAVEPOINT copy_direct")
+        try:
+            with self._w.cursor() as cur, cur.copy(
+                    f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.write(data)
+        except psycopg.errors.UniqueViolation:
+            self._w.execute("ROLLBACK TO SAVEPOINT copy_direct")
+            self._w.execute("RELEASE SAVEPOINT copy_direct")
+            self._staged_tables.add(table)
+            return False
+        self._w.execute("RELEASE SAVEPOINT copy_direct")
+        return True
+
     def _insert_intervals_all(self, keys: npt.NDArray[np.int64], start: npt.NDArray[np.int64],
                               energy: npt.NDArray[np.float64], quality: npt.NDArray[np.int64],
                               flags: npt.NDArray[np.int64], source: int, received_s: int) -> int:
         cols = ("meter_key", "start_s", "energy_wh", "quality", "flags")
+        n = len(keys)
+        if self._copy_direct("intervals", (*cols, "source", "received_s"),
+                             (keys, start, energy, quality, flags,
+                              np.full(n, source, dtype=np.int64),
+                              np.full(n, received_s, dtype=np.int64))):
+            return n
         self._stage("stage_intervals", cols, (keys, start, energy, quality, flags))
         cur = self._w.execute(
             f"INSERT INTO intervals ({', '.join(cols)}, source, received_s) "
             f"SELECT {', '.join(cols)}, {int(source)}, {int(received_s)} FROM stage_intervals "
             "ORDER BY meter_key, start_s "
             "ON CONFLICT DO NOTHING")
-        return int(cur.rowcount)
+        inserted = int(cur.rowcount)
+        if inserted == n:
+            self._staged_tables.discard("intervals")
+        return inserted
 
     def _existing_energy(self, keys: npt.NDArray[np.int64],
                          start: npt.NDArray[np.int64]
@@ -191,9 +248,15 @@ class PostgresStore(SqlStore):
 
     def _insert_ignore_many(self, table: str, columns: Sequence[str],
                             arrays: Sequence[npt.NDArray[Any]]) -> int:
+        n = len(arrays[0])
+        if table in _DIRECT_TYPES and self._copy_direct(table, columns, arrays):
+            return n
         stage = f"stage_{table}"
         self._stage(stage, columns, arrays)
         cols = ", ".join(columns)
         cur = self._w.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} "
                               "ON CONFLICT DO NOTHING")
-        return int(cur.rowcount)
+        inserted = int(cur.rowcount)
+        if inserted == n:
+            self._staged_tables.discard(table)
+        return inserted
