@@ -102,23 +102,70 @@ def _now_s() -> int:
 
 @dataclass
 class _SeqTracker:
-    """Settled interval seqs of one MDT: ``acked`` and the settled ones above it."""
+    """Settled interval seqs of one MDT: ``acked`` and the settled ones above it.
+
+    A seq is settled when it is stored, a duplicate, refused for good, or gone from the MDT's
+    buffer (given up: more than the horizon below the newest seq seen, or reported lost by a
+    ``buffer.records_lost`` event).  ``lost_pending`` holds a reported loss that had no gap to
+    apply to yet (kept in memory only; after a restart the horizon rule still gives up)."""
 
     acked: int = -1
     above: set[int] = field(default_factory=set)
+    lost_pending: int = 0
 
-    def settle(self, seqs: npt.NDArray[np.int64], horizon: int) -> None:
+    def settle(self, seqs: npt.NDArray[np.int64], horizon: int) -> list[tuple[int, int, str]]:
+        """Settle ``seqs``; returns the missing ranges given up: ``(lo, hi, why)``."""
         if len(seqs) == 0:
-            return
+            return []
         lo, hi = int(seqs.min()), int(seqs.max())
-        if not self.above and lo == self.acked + 1 and hi - lo + 1 == len(seqs):
+        if (not self.above and not self.lost_pending and lo == self.acked + 1
+                and hi - lo + 1 == len(seqs)):
             self.acked = hi  # the usual case: the next records, in order
-            return
+            return []
         self.above.update(int(s) for s in seqs if s > self.acked)
+        lost: list[tuple[int, int, str]] = []
+        if self.lost_pending:
+            lost = self.lose(self.lost_pending)
+            self.lost_pending = 0
         newest = max(self.above) if self.above else self.acked
         if newest - horizon > self.acked:  # older seqs are out of every buffer: give up
-            self.acked = newest - horizon
-            self.above = {s for s in self.above if s > self.acked}
+            why = f"more than {horizon} records below the newest seq {newest}"
+            lost += [(a, b, why) for a, b in self._give_up(newest - horizon)]
+        self._advance()
+        return lost
+
+    def lose(self, n_records: int) -> list[tuple[int, int, str]]:
+        """The MDT reports ``n_records`` overwritten before they were acknowledged: its oldest
+        unacknowledged ones, i.e. missing seqs in ``(acked, acked + n]`` below a seq already
+        seen (a gap).  Without a gap yet the loss applies at the next settle.  Returns the
+        missing ranges given up."""
+        if n_records <= 0:
+            return []
+        if not self.above:
+            self.lost_pending = n_records
+            return []
+        first_seen = min(self.above)
+        upto = min(self.acked + n_records, first_seen - 1)
+        why = f"the MDT reported {n_records} record(s) overwritten in its buffer"
+        lost = [(a, b, why) for a, b in self._give_up(upto)] if upto > self.acked else []
+        self._advance()
+        return lost
+
+    def _give_up(self, upto: int) -> list[tuple[int, int]]:
+        """Settle every seq up to ``upto``; the missing ranges among them."""
+        lost: list[tuple[int, int]] = []
+        prev = self.acked
+        for s in sorted(x for x in self.above if x <= upto):
+            if s > prev + 1:
+                lost.append((prev + 1, s - 1))
+            prev = s
+        if upto > prev:
+            lost.append((prev + 1, upto))
+        self.acked = upto
+        self.above = {s for s in self.above if s > upto}
+        return lost
+
+    def _advance(self) -> None:
         while self.acked + 1 in self.above:
             self.acked += 1
             self.above.discard(self.acked)
@@ -179,6 +226,8 @@ class _Work:
     statuses: list[DeviceStatus] = field(default_factory=list)
     stored: IntervalTable | None = None
     clock_suspect: set[int] = field(default_factory=set)
+    seq_touched: set[int] = field(default_factory=set)
+    """Devices whose seq state changed outside INTERVALS frames (a reported loss)."""
     last_frame: dict[int, int] = field(default_factory=dict)
     """Device -> index of its last accepted frame that is not a join (TIME_SYNC rides it)."""
 
@@ -459,11 +508,12 @@ class Ingest:
             tracker = seqs_by_tracker.get(dev.eui)
             if tracker is None:
                 tracker = seqs_by_tracker[dev.eui] = _SeqTracker()
-            if not tracker.above and lo == tracker.acked + 1 and hi - lo + 1 == n:
+            if (not tracker.above and lo == tracker.acked + 1 and hi - lo + 1 == n
+                    and not tracker.lost_pending):
                 tracker.acked = hi  # the usual case: the next records, in order
             else:
                 a = int(bounds[f])
-                tracker.settle(seq[a:a + n], horizon)
+                self._lost(work, dev, tracker.settle(seq[a:a + n], horizon), work.iv_raw[f])
             if odd:
                 work.clock_suspect.add(dev.eui)
             if dev.meter_key >= 0:
@@ -476,6 +526,15 @@ class Ingest:
             self.store.put_register_rows(np.array(reg_keys, dtype=np.int64),
                                          np.array(reg_t, dtype=np.int64),
                                          np.array(reg_wh, dtype=np.float64), 0)
+
+    def _lost(self, work: _Work, dev: KnownDevice, ranges: list[tuple[int, int, str]],
+              raw: bytes | None) -> None:
+        """Record missing seqs given up as ``records_lost`` (one rejection per range)."""
+        for lo, hi, why in ranges:
+            self._reject(work, "records_lost", dev.device_id,
+                         f"meter {dev.meter_id} seq {lo}..{hi}: {hi - lo + 1} record(s) never "
+                         f"received and no longer in the MDT's buffer ({why}); acked past them",
+                         raw, hi - lo + 1)
 
     def _register_ok(self, work: _Work, dev: KnownDevice, t_s: int, register_wh: int,
                      f: int) -> bool:
@@ -504,6 +563,12 @@ class Ingest:
                     code = EventKind(payload.kind).code
                 except ValueError:
                     code = f"unknown.{int(payload.kind)}"
+                if payload.kind == EventKind.RECORDS_LOST and payload.value > 0:
+                    tracker = self._seqs.get(dev.eui)
+                    if tracker is None:
+                        tracker = self._seqs[dev.eui] = _SeqTracker()
+                    self._lost(work, dev, tracker.lose(int(payload.value)), None)
+                    work.seq_touched.add(dev.eui)
                 work.events.append(EventRow(dev.device_id, dev.meter_id, code, payload.t_s,
                                             payload.value, now))
             elif isinstance(payload, Status):
@@ -533,7 +598,7 @@ class Ingest:
         self.store.save_replay_windows({
             f"{eui:016x}": (self._windows[eui].highest, self._windows[eui].seen)
             for eui in work.windows})
-        touched = {d.eui for d in work.iv_dev}
+        touched = {d.eui for d in work.iv_dev} | work.seq_touched
         self.store.save_seq_states({f"{eui:016x}": self._seqs[eui].state() for eui in touched})
 
     # -- downlinks ------------------------------------------------------------------------
