@@ -27,7 +27,7 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum, IntFlag
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from openamr.errors import FrameError
 from openamr.frames.security import MIC_LENGTH, open_payload, seal_payload
@@ -121,6 +121,17 @@ class IntervalFlag(IntFlag):
     """The meter's +12 VDC supply failed during the interval (the MDT ran on its battery)."""
     TOU_STALE = 0x40
     """The MDT's time-of-use schedule had expired: TOU registers may be misallocated."""
+
+
+_FLAG_CACHE: dict[int, IntervalFlag] = {}
+
+
+def _interval_flag(bits: int) -> IntervalFlag:
+    """``IntervalFlag(bits)``, cached: building an IntFlag costs a microsecond per record."""
+    flag = _FLAG_CACHE.get(bits)
+    if flag is None:
+        flag = _FLAG_CACHE[bits] = IntervalFlag(bits)
+    return flag
 
 
 class EventKind(IntEnum):
@@ -259,9 +270,12 @@ class JoinResponse:
         return cls(bool(accepted), key, key_seq, period_s, utc_s)
 
 
-@dataclass(frozen=True, slots=True)
-class IntervalRecord:
-    """One closed 15-minute interval as the MDT logged it."""
+class IntervalRecord(NamedTuple):
+    """One closed 15-minute interval as the MDT logged it.
+
+    A named tuple rather than a dataclass: a report decodes several of them per frame on the
+    head-end's hot path, and a tuple is built three times faster than a frozen dataclass.
+    """
 
     seq: int
     """The MDT's interval sequence number (monotonic, survives restarts)."""
@@ -273,7 +287,8 @@ class IntervalRecord:
     temperature_c: float | None = None
     """Temperature for the interval [degC] (D02 variant), resolution 0.01 degC."""
 
-    _s: ClassVar[struct.Struct] = struct.Struct("!IIIHh")
+
+_RECORD = struct.Struct("!IIIHh")
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,7 +310,7 @@ class Intervals:
             raise ValueError(f"at most {MAX_RECORDS_PER_FRAME} records per frame")
         parts = [self._s.pack(self.register_wh, len(self.tou_register_wh), len(self.records))]
         parts.extend(struct.pack("!Q", wh) for wh in self.tou_register_wh)
-        rec = IntervalRecord._s
+        rec = _RECORD
         for r in self.records:
             temp = NO_TEMPERATURE if r.temperature_c is None else round(r.temperature_c * 100)
             parts.append(rec.pack(r.seq, r.start_s, r.energy_wh, int(r.flags), temp))
@@ -307,11 +322,12 @@ class Intervals:
         offset = cls._s.size
         tou = struct.unpack_from(f"!{n_tou}Q", data, offset)
         offset += 8 * n_tou
-        rec = IntervalRecord._s
+        rec = _RECORD
         if len(data) != offset + n_records * rec.size:
             raise FrameError("malformed", "interval payload length does not match its counts")
+        flag = _interval_flag
         records = tuple(
-            IntervalRecord(seq, start_s, energy_wh, IntervalFlag(flags),
+            IntervalRecord(seq, start_s, energy_wh, flag(flags),
                            None if temp == NO_TEMPERATURE else temp / 100)
             for seq, start_s, energy_wh, flags, temp in rec.iter_unpack(data[offset:])
         )
@@ -478,6 +494,8 @@ _PAYLOADS: dict[int, type[Payload]] = {
                 TouSchedule)
 }
 
+_KEY_IDS: dict[int, KeyId] = {k.value: k for k in KeyId}
+
 KeyLookup = Callable[[int, KeyId], bytes | None]
 """``(src, key_id) -> key`` or ``None`` when the sender is unknown."""
 
@@ -537,25 +555,27 @@ class Frame:
         ``unknown_device`` or ``bad_mic``.  Replay checking is the receiver's job
         (:class:`~openamr.frames.security.ReplayWindow`), after this succeeds.
         """
-        header = peek_header(data)
-        if header.version != FRAME_VERSION:
-            raise FrameError("unsupported_version", f"frame version {header.version}")
-        payload_cls = _PAYLOADS.get(header.frame_type)
+        if len(data) < HEADER_LENGTH + MIC_LENGTH:
+            raise FrameError("malformed", f"{len(data)} bytes is shorter than any frame")
+        version, ftype, flags, key_byte, src, dst, counter = _HEADER.unpack_from(data)
+        if version != FRAME_VERSION:
+            raise FrameError("unsupported_version", f"frame version {version}")
+        payload_cls = _PAYLOADS.get(ftype)
         if payload_cls is None:
-            raise FrameError("unknown_type", f"frame type {header.frame_type}")
-        if header.encrypted != payload_cls.encrypted:
+            raise FrameError("unknown_type", f"frame type {ftype}")
+        encrypted = bool(flags & _FLAG_ENCRYPTED)
+        if encrypted != payload_cls.encrypted:
             raise FrameError("malformed", "encryption flag does not match the frame type")
-        try:
-            key_id = KeyId(header.key_id)
-        except ValueError as exc:
-            raise FrameError("malformed", f"unknown key id {header.key_id}") from exc
-        key = keys if isinstance(keys, bytes) else keys(header.src, key_id)
+        key_id = _KEY_IDS.get(key_byte)
+        if key_id is None:
+            raise FrameError("malformed", f"unknown key id {key_byte}")
+        key = keys if isinstance(keys, bytes) else keys(src, key_id)
         if key is None:
-            raise FrameError("unknown_device", f"no key for sender {header.src:016x}")
-        plain = open_payload(key, data[:HEADER_LENGTH], data[HEADER_LENGTH:], src=header.src,
-                             counter=header.counter, encrypted=header.encrypted)
+            raise FrameError("unknown_device", f"no key for sender {src:016x}")
+        plain = open_payload(key, data[:HEADER_LENGTH], data[HEADER_LENGTH:], src=src,
+                             counter=counter, encrypted=encrypted)
         try:
             payload = payload_cls.unpack(plain)
         except (struct.error, ValueError, UnicodeDecodeError) as exc:
-            raise FrameError("malformed", f"{FrameType(header.frame_type).name}: {exc}") from exc
-        return cls(header.src, header.dst, header.counter, payload, key_id)
+            raise FrameError("malformed", f"{payload_cls.frame_type.name}: {exc}") from exc
+        return cls(src, dst, counter, payload, key_id)

@@ -19,6 +19,7 @@ job (``FrameCounter.state`` / ``ReplayWindow.state`` are plain values to store).
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -62,8 +63,9 @@ def _cipher(key: bytes) -> AESCCM:
     return AESCCM(key, tag_length=MIC_LENGTH)
 
 
-def _nonce(src: int, counter: int, level: int) -> bytes:
-    return src.to_bytes(8, "big") + counter.to_bytes(4, "big") + bytes((level,))
+_NONCE = struct.Struct("!QIB")
+_nonce = _NONCE.pack
+"""The 13-byte CCM nonce: sender EUI-64, frame counter, security level."""
 
 
 def seal_payload(key: bytes, header: bytes, payload: bytes, *, src: int, counter: int,
