@@ -62,6 +62,7 @@ from openamr.headend.store import (
     DeviceStatus,
     EventRow,
     IntervalTable,
+    PutResult,
     SeqState,
     Store,
     StoredBatch,
@@ -224,8 +225,19 @@ class _Work:
     windows: set[int] = field(default_factory=set)
     events: list[EventRow] = field(default_factory=list)
     statuses: list[DeviceStatus] = field(default_factory=list)
+    statuses_out: list[DeviceStatus] = field(default_factory=list)
+    """What ``_store_others`` writes: the reported statuses and ``last_heard_s`` of the rest."""
     stored: IntervalTable | None = None
     clock_suspect: set[int] = field(default_factory=set)
+    rejections: list[tuple[str, str, str, bytes | None, int]] = field(default_factory=list)
+    """Queued ``put_rejection`` calls: (reason, source, detail, raw, count)."""
+    iv_arrays: tuple[npt.NDArray[np.int64], ...] = ()
+    """Decoded records of the batch: meter_key, start_s, flags, seq, frame index, counts."""
+    iv_energy: npt.NDArray[np.float64] | None = None
+    iv_ok: npt.NDArray[np.bool_] | None = None
+    reg_keys: list[int] = field(default_factory=list)
+    reg_t: list[int] = field(default_factory=list)
+    reg_wh: list[int] = field(default_factory=list)
     seq_touched: set[int] = field(default_factory=set)
     """Devices whose seq state changed outside INTERVALS frames (a reported loss)."""
     last_frame: dict[int, int] = field(default_factory=dict)
@@ -268,6 +280,8 @@ class Ingest:
                       for d, st in self.store.load_seq_states().items()}
         self._counter = FrameCounter.after_reset(
             self.store.get_counter_reservation(self.dcap_id))
+        self._counter_dirty = False
+        """The reservation moved: persist it before the batch commits (in ``_save_state``)."""
         self._last_sync_s: dict[int, int] = {}
         self._last_register: dict[int, tuple[int, int]] = {}
 
@@ -299,16 +313,21 @@ class Ingest:
         with self._lock:
             try:
                 with self.store.transaction():
-                    fast = self._fast_intervals
-                    for i, data in enumerate(frames):
-                        if not fast(work, i, data):
-                            self._frame(work, i, bytes(data),
-                                        origins[i] if origins is not None else "frame")
+                    for i in self._fast_intervals(work, frames):
+                        self._frame(work, i, bytes(frames[i]),
+                                    origins[i] if origins is not None else "frame")
                     self.stats.frames_accepted += len(work.iv) + len(work.others)
-                    self._store_intervals(work, frames)
+                    self._flush_rejections(work)
+                    # the intervals are sent to the store first; the store may insert them
+                    # while the Python work below (bookkeeping, ACK sealing) runs
+                    pending = self._start_intervals(work)
+                    self._settle_intervals(work)
+                    self._prepare_others(work)
+                    self._answer(work)
+                    self._finish_intervals(work, pending)
+                    self._flush_rejections(work)
                     self._store_others(work)
                     self._save_state(work)
-                    self._answer(work)
             except BaseException:
                 self._load()  # the memory must not run ahead of the store
                 raise
@@ -324,38 +343,63 @@ class Ingest:
     def _reject(self, work: _Work, reason: str, source: str, detail: str, raw: bytes | None,
                 count: int = 1) -> None:
         work.rejects[reason] = work.rejects.get(reason, 0) + count
-        self.store.put_rejection(reason, source, work.received_s, detail, raw, count)
+        work.rejections.append((reason, source, detail, raw, count))
 
-    def _fast_intervals(self, work: _Work, i: int, data: bytes) -> bool:
-        """The common case (an INTERVALS frame from a known device with a fresh counter and a
-        good MIC) without any checks' bookkeeping; False sends the frame down the full path,
-        which names what is wrong.  Changes nothing unless it returns True."""
-        if len(data) < HEADER_LENGTH + MIC_LENGTH:
-            return False
-        version, ftype, flags, key_id, src, _dst, counter = _HEADER.unpack_from(data)
-        if version != FRAME_VERSION or ftype != _INTERVALS or not flags & _ENCRYPTED or key_id:
-            return False
-        dev = self._devices.get(src)
-        window = self._windows.get(src)
-        if dev is None or window is None or counter <= window.highest:
-            return False
-        try:
-            plain = self._network_cipher.decrypt(_NONCE.pack(src, counter, LEVEL_ENC_MIC),
-                                                 data[HEADER_LENGTH:], data[:HEADER_LENGTH])
-        except InvalidTag:
-            return False
-        if len(plain) < _INTERVALS_HEAD.size:
-            return False
-        register_wh, n_tou, n_rec = _INTERVALS_HEAD.unpack_from(plain)
-        offset = _INTERVALS_HEAD.size + 8 * n_tou
-        if len(plain) != offset + n_rec * _RECORD_SIZE:
-            return False
-        window.accept(counter)
-        work.windows.add(src)
-        work.heard[src] = dev
-        work.last_frame[src] = i
-        work.iv.append((i, dev, counter, register_wh, plain[offset:], n_rec, data))
-        return True
+    def _flush_rejections(self, work: _Work) -> None:
+        """Write the rejections queued so far (in order)."""
+        for reason, source, detail, raw, count in work.rejections:
+            self.store.put_rejection(reason, source, work.received_s, detail, raw, count)
+        work.rejections.clear()
+
+    def _fast_intervals(self, work: _Work, frames: Sequence[bytes]) -> list[int]:
+        """The common case (INTERVALS frames from known devices with a fresh counter and a
+        good MIC) in one loop without any checks' bookkeeping; returns the indexes of the
+        other frames, for the full path (which names what is wrong).  A frame it does not
+        accept changes nothing here."""
+        slow: list[int] = []
+        unpack, head_unpack, nonce = _HEADER.unpack_from, _INTERVALS_HEAD.unpack_from, _NONCE.pack
+        devices, windows = self._devices, self._windows
+        decrypt = self._network_cipher.decrypt
+        iv_append, heard, last_frame = work.iv.append, work.heard, work.last_frame
+        min_len, head_len, head_size = HEADER_LENGTH + MIC_LENGTH, HEADER_LENGTH, \
+            _INTERVALS_HEAD.size
+        for i, data in enumerate(frames):
+            if len(data) < min_len:
+                slow.append(i)
+                continue
+            version, ftype, flags, key_id, src, _dst, counter = unpack(data)
+            if (version != FRAME_VERSION or ftype != _INTERVALS or not flags & _ENCRYPTED
+                    or key_id):
+                slow.append(i)
+                continue
+            dev = devices.get(src)
+            window = windows.get(src)
+            if dev is None or window is None or counter <= window.highest:
+                slow.append(i)
+                continue
+            try:
+                plain = decrypt(nonce(src, counter, LEVEL_ENC_MIC), data[head_len:],
+                                data[:head_len])
+            except InvalidTag:
+                slow.append(i)
+                continue
+            if len(plain) < head_size:
+                slow.append(i)
+                continue
+            register_wh, n_tou, n_rec = head_unpack(plain)
+            offset = head_size + 8 * n_tou
+            if len(plain) != offset + n_rec * _RECORD_SIZE:
+                slow.append(i)
+                continue
+            shift = counter - window.highest  # ReplayWindow.accept, inlined (counter is newer)
+            window.seen = (((window.seen << shift) | 1) & ((1 << window.width) - 1)
+                           if shift < window.width else 1)
+            window.highest = counter
+            heard[src] = dev
+            last_frame[src] = i
+            iv_append((i, dev, counter, register_wh, plain[offset:], n_rec, data))
+        work.windows.update(heard)
+        return slow
 
     def _frame(self, work: _Work, i: int, data: bytes, origin: str) -> None:
         if len(data) < HEADER_LENGTH + MIC_LENGTH:
@@ -431,9 +475,11 @@ class Ingest:
 
     # -- intervals, vectorised over the batch --------------------------------------------
 
-    def _store_intervals(self, work: _Work, frames: Sequence[bytes]) -> None:
+    def _start_intervals(self, work: _Work) -> Callable[[], PutResult] | None:
+        """Decode and validate the batch's records, send the good ones to the store (which
+        may still be inserting them when this returns) and queue the refused ones."""
         if not work.iv:
-            return
+            return None
         (work.iv_frame, work.iv_dev, work.iv_counter, work.iv_register, work.iv_chunks,
          work.iv_counts, work.iv_raw) = (list(column) for column in zip(*work.iv, strict=True))
         s = self.settings
@@ -452,25 +498,19 @@ class Ingest:
         reason = check_records(meter_key, start, energy, max_e, lower,
                                work.received_s + s.future_tolerance_s)
         ok = reason == 0
-        result = self.store.put_interval_rows(meter_key[ok], start[ok], energy[ok],
-                                              quality_codes(flags[ok]), flags[ok], "frame",
-                                              work.received_s)
-        self.stats.readings_stored += result.inserted
-        self.stats.readings_duplicate += result.duplicates
-        if result.conflicts:
-            work.rejects["conflict"] = work.rejects.get("conflict", 0) + result.conflicts
-        if self._subscribers and result.inserted:
-            idx = np.flatnonzero(ok)
-            if result.inserted_index is not None:
-                idx = idx[result.inserted_index]
-            keys = meter_key[idx]
-            uniq, inv = np.unique(keys, return_inverse=True)
-            ids = np.array([self.store.meter_id_of_key(int(k)) for k in uniq], dtype=object)
-            work.stored = IntervalTable(ids[inv], start[idx], energy[idx],
-                                        quality_names(quality_codes(flags[idx])),
-                                        flags[idx])
-        # refused records: one rejection row per (frame, reason)
-        if not ok.all():
+        all_ok = bool(ok.all())
+        work.iv_arrays = (meter_key, start, flags, seq, counts)
+        work.iv_energy = energy
+        work.iv_ok = ok
+        if all_ok:
+            pending = self.store.start_interval_rows(meter_key, start, energy,
+                                                     quality_codes(flags), flags, "frame",
+                                                     work.received_s)
+        else:
+            pending = self.store.start_interval_rows(meter_key[ok], start[ok], energy[ok],
+                                                     quality_codes(flags[ok]), flags[ok],
+                                                     "frame", work.received_s)
+            # refused records: one rejection row per (frame, reason), written after the put
             for f, r in sorted(set(zip(frame_of[~ok].tolist(), reason[~ok].tolist(),
                                        strict=True))):
                 sel = (frame_of == f) & (reason == r)
@@ -482,7 +522,16 @@ class Ingest:
                              f"{int(sel.sum())} record(s), first start "
                              f"{format_utc(int(start[sel][0]))} energy {energy[sel][0]:g} Wh "
                              f"(max {max_e[sel][0]:g} Wh)", work.iv_raw[f], int(sel.sum()))
-        # sequence bookkeeping: every record is settled (stored, duplicate or refused for good)
+        return pending
+
+    def _settle_intervals(self, work: _Work) -> None:
+        """Sequence bookkeeping (every record is settled: stored, duplicate or refused for
+        good), clock suspects and register checks; no store access (the put may be running)."""
+        if not work.iv:
+            return
+        s = self.settings
+        _meter_key, start, flags, seq, counts = work.iv_arrays
+        devs = work.iv_dev
         bounds = np.concatenate(([0], np.cumsum(counts)))
         nonempty = counts > 0
         firsts = bounds[:-1][nonempty]
@@ -497,9 +546,11 @@ class Ingest:
             last_flags[nonempty] = flags[bounds[1:][nonempty] - 1]
         suspect = nonempty & (((last_flags & _CLOCK_BAD) != 0) | (
             newest + INTERVAL_LENGTH_S > work.received_s + s.clock_error_s))
-        reg_keys, reg_t, reg_wh = [], [], []
+        reg_keys, reg_t, reg_wh = work.reg_keys, work.reg_t, work.reg_wh
         horizon = s.seq_horizon_records
         seqs_by_tracker = self._seqs
+        last_register = self._last_register
+        registers = work.iv_register
         for f, (dev, n, lo, hi, top, odd) in enumerate(zip(
                 devs, counts.tolist(), seq_lo.tolist(), seq_hi.tolist(), newest.tolist(),
                 suspect.tolist(), strict=True)):
@@ -516,16 +567,46 @@ class Ingest:
                 self._lost(work, dev, tracker.settle(seq[a:a + n], horizon), work.iv_raw[f])
             if odd:
                 work.clock_suspect.add(dev.eui)
-            if dev.meter_key >= 0:
+            key = dev.meter_key
+            if key >= 0:
                 t_s = top + INTERVAL_LENGTH_S
-                if self._register_ok(work, dev, t_s, work.iv_register[f], f):
-                    reg_keys.append(dev.meter_key)
+                register_wh = registers[f]
+                last = last_register.get(key)
+                if (last is None or (t_s > last[0] and register_wh >= last[1])) or \
+                        self._register_ok(work, dev, t_s, register_wh, f):
+                    if last is None or t_s >= last[0]:
+                        last_register[key] = (t_s, register_wh)
+                    reg_keys.append(key)
                     reg_t.append(t_s)
-                    reg_wh.append(work.iv_register[f])
-        if reg_keys:
-            self.store.put_register_rows(np.array(reg_keys, dtype=np.int64),
-                                         np.array(reg_t, dtype=np.int64),
-                                         np.array(reg_wh, dtype=np.float64), 0)
+                    reg_wh.append(register_wh)
+
+    def _finish_intervals(self, work: _Work, pending: Callable[[], PutResult] | None) -> None:
+        """Wait for the put; count, tell subscribers, store the register reads."""
+        if pending is None:
+            return
+        result = pending()
+        self.stats.readings_stored += result.inserted
+        self.stats.readings_duplicate += result.duplicates
+        if result.conflicts:
+            work.rejects["conflict"] = work.rejects.get("conflict", 0) + result.conflicts
+        meter_key, start, flags, _seq, _counts = work.iv_arrays
+        energy, ok = work.iv_energy, work.iv_ok
+        assert energy is not None
+        assert ok is not None
+        if self._subscribers and result.inserted:
+            idx = np.flatnonzero(ok)
+            if result.inserted_index is not None:
+                idx = idx[result.inserted_index]
+            keys = meter_key[idx]
+            uniq, inv = np.unique(keys, return_inverse=True)
+            ids = np.array([self.store.meter_id_of_key(int(k)) for k in uniq], dtype=object)
+            work.stored = IntervalTable(ids[inv], start[idx], energy[idx],
+                                        quality_names(quality_codes(flags[idx])),
+                                        flags[idx])
+        if work.reg_keys:
+            self.store.put_register_rows(np.array(work.reg_keys, dtype=np.int64),
+                                         np.array(work.reg_t, dtype=np.int64),
+                                         np.array(work.reg_wh, dtype=np.float64), 0)
 
     def _lost(self, work: _Work, dev: KnownDevice, ranges: list[tuple[int, int, str]],
               raw: bytes | None) -> None:
@@ -554,7 +635,9 @@ class Ingest:
 
     # -- joins, events, status ------------------------------------------------------------
 
-    def _store_others(self, work: _Work) -> None:
+    def _prepare_others(self, work: _Work) -> None:
+        """Rows of joins, events and statuses (written by :meth:`_store_others`); a reported
+        loss of buffered records settles those seqs."""
         now = work.received_s
         margin_ref = self.settings.receiver_sensitivity_dbm
         for _i, dev, _counter, payload in work.others:
@@ -587,12 +670,15 @@ class Ingest:
                                                   firmware=payload.firmware))
                 if dev.lower_bound_s is None:
                     dev.lower_bound_s = now - self.settings.buffer_horizon_s
+        reported = {s.device_id for s in work.statuses}
+        work.statuses_out = [*work.statuses, *(DeviceStatus(d.device_id, now)
+                                               for d in work.heard.values()
+                                               if d.device_id not in reported)]
+
+    def _store_others(self, work: _Work) -> None:
         if work.events:
             self.store.put_events(work.events)
-        reported = {s.device_id for s in work.statuses}
-        heard = [DeviceStatus(d.device_id, now) for d in work.heard.values()
-                 if d.device_id not in reported]
-        self.store.put_device_statuses([*work.statuses, *heard])
+        self.store.put_device_statuses(work.statuses_out)
 
     def _save_state(self, work: _Work) -> None:
         self.store.save_replay_windows({
@@ -600,15 +686,35 @@ class Ingest:
             for eui in work.windows})
         touched = {d.eui for d in work.iv_dev} | work.seq_touched
         self.store.save_seq_states({f"{eui:016x}": self._seqs[eui].state() for eui in touched})
+        if self._counter_dirty:  # the DCAP's counter reservation, in the same commit
+            self.store.set_counter_reservation(self.dcap_id, self._counter.reserved_until)
+            self._counter_dirty = False
 
     # -- downlinks ------------------------------------------------------------------------
 
     def _next_counter(self) -> int:
-        """The DCAP's next frame counter; its reservation is persisted in the batch's commit."""
+        """The DCAP's next frame counter; its reservation is persisted in the batch's commit
+        (``_save_state``, after the downlinks are sealed)."""
         counter, persist = self._counter.next()
         if persist:
-            self.store.set_counter_reservation(self.dcap_id, self._counter.reserved_until)
+            self._counter_dirty = True
         return counter
+
+    def _take_counters(self, n: int) -> int:
+        """``n`` consecutive DCAP frame counters at once; returns the first (the reservation
+        is persisted in the batch's commit when the block passes it, as ``_next_counter``)."""
+        c = self._counter
+        first = c.value
+        if n <= 0:
+            return first
+        last = first + n - 1
+        if last >= 0xFFFF_FFFF:
+            raise FrameError("counter_exhausted", "frame counter exhausted: re-key the device")
+        c.value = last + 1
+        if last >= c.reserved_until:
+            c.reserved_until = last + c.persist_every
+            self._counter_dirty = True
+        return first
 
     def _seal(self, dst: int, payload: Payload, key: bytes, key_id: KeyId) -> bytes:
         """A downlink frame from the DCAP (bytes as ``Frame.to_bytes`` makes them)."""
@@ -624,17 +730,18 @@ class Ingest:
         s = self.settings
         now = work.received_s
         # ACKs of INTERVALS frames: _seal inlined (one per frame on the hot path)
-        cipher, header_of, nonce_of = self._network_cipher, _HEADER.pack, _NONCE.pack
-        src, seqs, next_counter = self.dcap_eui, self._seqs, self._next_counter
+        encrypt, header_of, nonce_of = self._network_cipher.encrypt, _HEADER.pack, _NONCE.pack
+        ack_of = _ACK_NO_GAPS.pack
+        src, seqs, replies = self.dcap_eui, self._seqs, work.replies
+        out = self._take_counters(len(work.iv_frame))
         for i, dev, counter in zip(work.iv_frame, work.iv_dev, work.iv_counter, strict=True):
             tracker = seqs[dev.eui]
             body = (Ack(counter, tracker.acked_seq(), tracker.gaps(s.max_gap_ranges)).pack()
                     if tracker.above else
-                    _ACK_NO_GAPS.pack(counter, NO_SEQ if tracker.acked < 0 else tracker.acked, 0))
-            out = next_counter()
+                    ack_of(counter, NO_SEQ if tracker.acked < 0 else tracker.acked, 0))
             header = header_of(FRAME_VERSION, _ACK, _ENCRYPTED, 0, src, dev.eui, out)
-            work.replies[i].append(header + cipher.encrypt(nonce_of(src, out, LEVEL_ENC_MIC),
-                                                           body, header))
+            replies[i].append(header + encrypt(nonce_of(src, out, LEVEL_ENC_MIC), body, header))
+            out += 1
         for i, dev, counter, payload in work.others:
             if isinstance(payload, JoinRequest):
                 assert dev.install_key is not None

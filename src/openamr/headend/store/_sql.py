@@ -174,6 +174,7 @@ class SqlStore(Store):
             raise StoreError("the store is closed")
         if self._shared_reads() or (self._depth and self._owner == threading.get_ident()):
             with self._lock:
+                self._settle_pending()
                 yield self._w
         else:
             yield self._reader()
@@ -192,6 +193,7 @@ class SqlStore(Store):
         if self._closed:
             raise StoreError("the store is closed")
         with self._lock:
+            self._settle_pending()
             depth = self._depth
             if depth == 0:
                 self._w.execute(self._begin_sql())
@@ -202,6 +204,20 @@ class SqlStore(Store):
             try:
                 yield
             except BaseException:
+                self._abort_pending()
+                self._depth = depth
+                if depth == 0:
+                    self._owner = None
+                    self._w.execute("ROLLBACK")
+                    self._forget_caches()
+                else:
+                    self._w.execute(f"ROLLBACK TO SAVEPOINT sp{depth}")
+                    self._w.execute(f"RELEASE SAVEPOINT sp{depth}")
+                raise
+            try:
+                self._settle_pending()
+            except BaseException:
+                self._abort_pending()
                 self._depth = depth
                 if depth == 0:
                     self._owner = None
@@ -223,6 +239,13 @@ class SqlStore(Store):
                     raise
             else:
                 self._w.execute(f"RELEASE SAVEPOINT sp{depth}")
+
+    def _settle_pending(self) -> None:
+        """Finish a write still running on the write connection (see
+        :meth:`start_interval_rows`) before the connection is used again."""
+
+    def _abort_pending(self) -> None:
+        """Abandon a write still running (the transaction is being rolled back)."""
 
     def _forget_caches(self) -> None:
         self._key_by_meter.clear()

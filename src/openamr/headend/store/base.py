@@ -23,7 +23,7 @@ and sees the last committed state, except inside a transaction of its own).
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
@@ -453,6 +453,17 @@ class Store(abc.ABC):
                           received_s: int) -> PutResult:
         """The bulk path under :meth:`put_intervals`: meter keys, quality codes (indices into
         :data:`QUALITIES`), int64/float64 arrays, no per-row Python objects."""
+
+    def start_interval_rows(self, keys: npt.NDArray[np.int64], start: npt.NDArray[np.int64],
+                            energy: npt.NDArray[np.float64], quality: npt.NDArray[np.int64],
+                            flags: npt.NDArray[np.int64], source: str,
+                            received_s: int) -> Callable[[], PutResult]:
+        """:meth:`put_interval_rows` that may still be running when it returns: call the
+        returned function for its :class:`PutResult` (it waits).  Inside a transaction only;
+        until then the caller must not touch the store (it may do anything else: the
+        database works meanwhile).  A backend that cannot overlap stores synchronously."""
+        result = self.put_interval_rows(keys, start, energy, quality, flags, source, received_s)
+        return lambda: result
 
     @abc.abstractmethod
     def get_intervals(self, meter_id: str, start_s: int | None = None,

@@ -13,7 +13,9 @@ then length + value per column), so no Python loop runs per row.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -22,7 +24,7 @@ import psycopg
 
 from openamr.errors import StoreError
 from openamr.headend.store._sql import Row, SqlStore
-from openamr.headend.store.base import QUALITIES, IntervalArrays
+from openamr.headend.store.base import QUALITIES, SOURCES, IntervalArrays, PutResult
 from openamr.headend.store.migrate import migrations, split_statements
 
 __all__ = ["PostgresStore", "copy_binary"]
@@ -87,6 +89,17 @@ _INTERVAL_COPY = np.dtype([("n", ">i2"), ("l0", ">i4"), ("start_s", ">i8"), ("l1
 COPY (no NULLs: the columns are NOT NULL)."""
 
 
+@dataclass
+class _PendingPut:
+    """An interval COPY sent but not yet finished (:meth:`PostgresStore.start_interval_rows`)."""
+
+    cursor: Any
+    copy_cm: Any
+    rows: tuple[Any, ...]
+    """The arguments of ``put_interval_rows``, for the fallback on a unique violation."""
+    result: list[PutResult] = field(default_factory=list)
+
+
 class PostgresStore(SqlStore):
     """The store in a PostgreSQL database (tables in the connection's ``search_path``)."""
 
@@ -98,6 +111,7 @@ class PostgresStore(SqlStore):
         self._options = options
         self._staged_tables: set[str] = set()
         """Tables whose last bulk insert met stored keys: the next one goes through staging."""
+        self._pending: _PendingPut | None = None
         super().__init__()
         self._create_stages()
 
@@ -182,6 +196,75 @@ class PostgresStore(SqlStore):
             return False
         self._w.execute("RELEASE SAVEPOINT copy_direct")
         return True
+
+    def start_interval_rows(self, keys: npt.NDArray[np.int64], start: npt.NDArray[np.int64],
+                            energy: npt.NDArray[np.float64], quality: npt.NDArray[np.int64],
+                            flags: npt.NDArray[np.int64], source: str,
+                            received_s: int) -> Callable[[], PutResult]:
+        """The binary COPY straight into ``intervals`` is sent and left
+        running: the server inserts while the caller works.  The returned function (or any
+        next use of the store) finishes it; on a unique violation the savepoint is rolled
+        back and the rows go through :meth:`put_interval_rows` (duplicates, conflicts)."""
+        n = len(start)
+        args = (keys, start, energy, quality, flags, source, received_s)
+        if (n == 0 or self._expect_duplicates or "intervals" in self._staged_tables
+                or self._pending is not None or not self._depth
+                or self._owner != threading.get_ident() or source not in SOURCES):
+            done = self.put_interval_rows(*args)
+            return lambda: done
+        order = np.lexsort((start, keys))
+        data = copy_binary_typed(_DIRECT_TYPES["intervals"], (
+            keys[order], start[order], energy[order], quality[order], flags[order],
+            np.full(n, SOURCES.index(source), dtype=np.int64),
+            np.full(n, int(received_s), dtype=np.int64)))
+        with self._lock:
+            self._w.execute("SAVEPOINT copy_direct")
+            cur = self._w.cursor()
+            cm = cur.copy("COPY intervals (meter_key, start_s, energy_wh, quality, flags, "
+                          "source, received_s) FROM STDIN (FORMAT BINARY)")
+            copy = cm.__enter__()
+            pending = _PendingPut(cur, cm, args)
+            self._pending = pending
+            # the whole stream goes into the socket buffers (a few MB: ~1 ms); the server
+            # works through it while the caller goes on
+            copy.write(data)
+
+        def result() -> PutResult:
+            if not pending.result:
+                with self._lock:
+                    self._settle_pending()
+            return pending.result[0]
+        return result
+
+    def _settle_pending(self) -> None:
+        pending = self._pending
+        if pending is None:
+            return
+        self._pending = None
+        try:
+            pending.copy_cm.__exit__(None, None, None)
+        except psycopg.errors.UniqueViolation:
+            self._w.execute("ROLLBACK TO SAVEPOINT copy_direct")
+            self._w.execute("RELEASE SAVEPOINT copy_direct")
+            self._staged_tables.add("intervals")
+            pending.result.append(self.put_interval_rows(*pending.rows))
+            return
+        finally:
+            pending.cursor.close()
+        self._w.execute("RELEASE SAVEPOINT copy_direct")
+        pending.result.append(PutResult(len(pending.rows[1]), 0, 0))
+
+    def _abort_pending(self) -> None:
+        pending = self._pending
+        if pending is None:
+            return
+        self._pending = None
+        try:
+            pending.copy_cm.__exit__(StoreError, StoreError("abandoned"), None)
+        except Exception:  # the transaction is rolled back anyway
+            pass
+        finally:
+            pending.cursor.close()
 
     def _insert_intervals_all(self, keys: npt.NDArray[np.int64], start: npt.NDArray[np.int64],
                               energy: npt.NDArray[np.float64], quality: npt.NDArray[np.int64],
