@@ -51,6 +51,8 @@ Row = tuple[Any, ...]
 _QUALITY_CODE = {name: i for i, name in enumerate(QUALITIES)}
 _SOURCE_CODE = {name: i for i, name in enumerate(SOURCES)}
 _QUALITY_NAMES = np.array(QUALITIES)
+_INTERVAL_ROW = np.dtype([("start_s", np.int64), ("energy_wh", np.float64),
+                          ("quality", np.int64), ("flags", np.int64)])
 _KEY_SHIFT = 33
 """meter_key << 33 | start_s packs an interval key into one int64 (start_s < 2**33)."""
 
@@ -563,8 +565,14 @@ class SqlStore(Store):
                                      [key, *params])
 
     def _fetch_intervals(self, sql: str, params: Sequence[Any]) -> IntervalArrays:
-        """Run a ``start_s, energy_wh, quality, flags`` query into arrays (the read path)."""
-        return self._interval_arrays(self._q(sql, params))
+        """Run a ``start_s, energy_wh, quality, flags`` query into arrays (the read path):
+        the cursor's row tuples go straight into a structured array (``np.fromiter``: about
+        half the time of a list of rows and ``zip``)."""
+        with self._read_conn() as conn:
+            rec = np.fromiter(conn.execute(self._sql(sql), params), dtype=_INTERVAL_ROW)
+        return IntervalArrays(np.ascontiguousarray(rec["start_s"]),
+                              np.ascontiguousarray(rec["energy_wh"]),
+                              _QUALITY_NAMES[rec["quality"]], np.ascontiguousarray(rec["flags"]))
 
     @staticmethod
     def _interval_arrays(rows: list[Row]) -> IntervalArrays:

@@ -9,7 +9,7 @@ the time-major arrival cheap (``bench/bench_ingest.py`` measures both key orders
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +79,7 @@ class SqliteStore(SqlStore):
                 self._w.execute("INSERT INTO schema_version (version) VALUES (?)",
                                 (migration.version,))
 
-    def _executemany_count(self, sql: str, rows: Sequence[Row]) -> int:
+    def _executemany_count(self, sql: str, rows: Iterable[Row]) -> int:
         before = self._w.total_changes
         self._w.executemany(sql, rows)
         return int(self._w.total_changes - before)
@@ -118,6 +118,9 @@ class SqliteStore(SqlStore):
     def _insert_ignore_many(self, table: str, columns: Sequence[str],
                             arrays: Sequence[npt.NDArray[Any]]) -> int:
         marks = ", ".join("?" for _ in columns)
+        if len(arrays) >= 2 and len(arrays[0]) > 1:  # in key order (a stable sort: the first
+            order = np.lexsort((arrays[1], arrays[0]))  # of equal keys still wins)
+            arrays = [a[order] for a in arrays]
         return self._executemany_count(
             f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) "
-            "ON CONFLICT DO NOTHING", list(zip(*(a.tolist() for a in arrays), strict=True)))
+            "ON CONFLICT DO NOTHING", zip(*(a.tolist() for a in arrays), strict=True))
