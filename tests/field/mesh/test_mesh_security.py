@@ -48,3 +48,30 @@ def test_frame_counters_resume_above_the_persisted_reservation_after_a_reset() -
     after = dev.seal(0xDC, Ack(0))[1]
     assert after > max(used)
     assert dev.resets == 1
+
+
+def test_packed_report_seals_the_bytes_of_frame_to_bytes() -> None:
+    import struct
+
+    from openamr.frames import FrameType, IntervalFlag, IntervalRecord, Intervals
+
+    dev = DeviceSecurity(0xAB, CODE)
+    dev.network_key = NET_KEY
+    records = (IntervalRecord(5, 1_767_225_600, 120, IntervalFlag.CLOCK_UNSYNCED),
+               IntervalRecord(6, 1_767_226_500, 0))
+    packed = struct.pack("!QBB", 4321, 0, 2) + b"".join(
+        struct.pack("!IIIHh", r.seq, r.start_s, r.energy_wh, int(r.flags), -0x8000)
+        for r in records)
+    data, counter = dev.seal_packed(0xDC, FrameType.INTERVALS, packed)
+    assert data == Frame(0xAB, 0xDC, counter, Intervals(4321, records)).to_bytes(NET_KEY)
+
+
+def test_loopback_ack_is_the_bytes_of_frame_to_bytes() -> None:
+    from openamr.field.sim.loopback import HEADEND_EUI, LoopbackHeadEnd
+
+    head = LoopbackHeadEnd(NET_KEY, {0xAB: CODE})
+    data = head._seal_ack(0xAB, 17, 41, ((43, 44), (50, 52)))
+    frame = Frame.from_bytes(data, NET_KEY)
+    assert frame.src == HEADEND_EUI
+    assert data == Frame(HEADEND_EUI, 0xAB, frame.counter,
+                         Ack(17, 41, ((43, 44), (50, 52)))).to_bytes(NET_KEY)

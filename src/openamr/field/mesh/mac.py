@@ -48,23 +48,27 @@ def unicast(medium: Medium, src: int, dst: int, length_bytes: int, max_retries: 
 class DuplicateFilter:
     """Remembers the last ``window_frames`` ``(src, counter)`` pairs a node received."""
 
-    __slots__ = ("_order", "_seen", "_window", "dropped")
+    __slots__ = ("dropped", "order", "seen", "window")
 
     def __init__(self, window_frames: int = 512) -> None:
-        self._seen: set[tuple[int, int]] = set()
-        self._order: deque[tuple[int, int]] = deque()
-        self._window = window_frames
+        self.seen: set[int] = set()
+        """Keys ``src << 32 | counter`` of the frames in the window."""
+        self.order: deque[int] = deque()
+        """The same keys, oldest first."""
+        self.window = window_frames
         self.dropped = 0
         """Duplicate copies dropped so far."""
 
     def first_time(self, src: int, counter: int) -> bool:
         """True the first time ``(src, counter)`` is seen, False (and counted) for a copy."""
-        key = (src, counter)
-        if key in self._seen:
+        key = src << 32 | counter  # counters are 32-bit
+        seen = self.seen
+        if key in seen:
             self.dropped += 1
             return False
-        self._seen.add(key)
-        self._order.append(key)
-        if len(self._order) > self._window:
-            self._seen.discard(self._order.popleft())
+        seen.add(key)
+        order = self.order
+        order.append(key)
+        if len(order) > self.window:
+            seen.discard(order.popleft())
         return True

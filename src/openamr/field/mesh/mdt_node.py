@@ -21,6 +21,7 @@ The battery ledger charges receive, transmit and LED time plus the sleep floor; 
 
 from __future__ import annotations
 
+import struct
 from collections import deque
 from typing import TYPE_CHECKING
 
@@ -44,8 +45,6 @@ from openamr.frames import (
     DeviceRole,
     FrameType,
     IntervalFlag,
-    IntervalRecord,
-    Intervals,
     JoinResponse,
 )
 from openamr.units import INTERVAL_LENGTH_S
@@ -56,6 +55,13 @@ if TYPE_CHECKING:
 __all__ = ["MdtNode"]
 
 _AWAKE = (PowerState.SEARCHING, PowerState.JOINING)
+_INTERVALS_HEAD = struct.Struct("!QBB").pack
+"""An ``Intervals`` payload's head: register [Wh], TOU registers, records (docs/frames.md)."""
+_REC_DTYPE = np.dtype([("seq", ">u4"), ("start_s", ">u4"), ("energy_wh", ">u4"),
+                       ("flags", ">u2"), ("temperature", ">i2")])
+"""One interval record on the wire (``!IIIHh``; temperature in 0.01 degC)."""
+_REC_SIZE = _REC_DTYPE.itemsize
+NO_TEMPERATURE = -0x8000
 _REPORTING = (PowerState.JOINED, PowerState.JOINED_LED)
 
 
@@ -97,6 +103,7 @@ class MdtNode(MeshNode):
         self._delivered = np.full(n, np.inf)
         self._buffer_records = int(p.buffer_days * 86400 / INTERVAL_LENGTH_S)
         self._deliveries: list[tuple[int, int, float]] = []
+        self._records_bytes: bytes | None = None
         self._delivered_upto = 0
 
     # ------------------------------------------------------------------ state machine driver
@@ -311,22 +318,35 @@ class MdtNode(MeshNode):
             self._handle(MdtEvent.PARENT_LOST)
 
     def _send_records(self, a: int, b: int) -> bool:
-        first = self.first_interval
-        base = self.net.epoch_s + (first + a) * INTERVAL_LENGTH_S
-        energy = self.energy_wh[first + a:first + b].tolist()
-        # records that closed before the first join carry an unsynchronised clock
-        joined_s = self.joined_s
-        synced_from = b if joined_s is None else int(joined_s // INTERVAL_LENGTH_S) - first
-        none, unsynced = IntervalFlag.NONE, IntervalFlag.CLOCK_UNSYNCED
-        records = tuple([
-            IntervalRecord(seq, base + i * INTERVAL_LENGTH_S, e,
-                           none if seq >= synced_from else unsynced)
-            for i, (seq, e) in enumerate(zip(range(a, b), energy, strict=True))])
-        payload = Intervals(int(self.cum_wh[b]), records)
-        data, counter = self.security.seal(self.net.nodes[0].eui, payload)
-        pkt = Packet(data, self.idx, counter, FrameType.INTERVALS, self.net.kernel.now_s,
+        rec = self._records_bytes
+        if rec is None:
+            rec = self._records_bytes = self._pack_records()
+        payload = (_INTERVALS_HEAD(self.cum_wh[b].item(), 0, b - a)
+                   + rec[a * _REC_SIZE:b * _REC_SIZE])
+        net = self.net
+        data, counter = self.security.seal_packed(net.dcap_eui, FrameType.INTERVALS, payload)
+        pkt = Packet(data, self.idx, counter, FrameType.INTERVALS, net.kernel.now_s,
                      [self.idx], a, b - 1)
         return self._uplink(pkt)
+
+    def _pack_records(self) -> bytes:
+        """Every interval record of the run, packed once as on the wire (16 bytes each).
+
+        Records that closed before the first join carry ``CLOCK_UNSYNCED`` (packed at the first
+        report, after the join, so the flag is known)."""
+        first = self.first_interval
+        n = self._delivered.size
+        seq = np.arange(n, dtype=np.int64)
+        joined_s = self.joined_s
+        synced_from = n if joined_s is None else int(joined_s // INTERVAL_LENGTH_S) - first
+        table = np.empty(n, dtype=_REC_DTYPE)
+        table["seq"] = seq
+        table["start_s"] = self.net.epoch_s + (first + seq) * INTERVAL_LENGTH_S
+        table["energy_wh"] = self.energy_wh[first:first + n]
+        table["flags"] = np.where(seq < synced_from, int(IntervalFlag.CLOCK_UNSYNCED),
+                                  int(IntervalFlag.NONE))
+        table["temperature"] = NO_TEMPERATURE
+        return table.tobytes()
 
     def _uplink(self, pkt: Packet) -> bool:
         """Send to the parent; on failure try the next-best candidate once (re-parent)."""
@@ -358,13 +378,10 @@ class MdtNode(MeshNode):
         held = parent.held.pop(self.idx, None)
         if not held:
             return
-        medium = self.net.medium
-        retries = self.net.params.mac_max_retries
+        carry = self.net.carry
         for data in held:
-            for _ in range(retries + 1):
-                if medium.delivered(parent.idx, self.idx, len(data)):
-                    self.receive_down(data)
-                    break
+            if carry(parent.idx, self.idx, len(data)):
+                self.receive_down(data)
 
     def _on_ack(self, ack: Ack) -> None:
         self._acked_this_wake = True

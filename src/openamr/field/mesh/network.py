@@ -45,6 +45,8 @@ class Network:
         self.trace = trace
         self.nodes: list[MeshNode] = []
         self.by_eui: dict[int, int] = {}
+        self.dcap_eui = 0
+        """EUI-64 of node 0 (the DCAP): the destination of every uplink frame."""
         self.mains: set[int] = set()
         """Indices of mains-powered nodes (DCAP, repeaters): they listen while powered."""
         self.listening: set[int] = set()
@@ -56,6 +58,9 @@ class Network:
         self.delivered_frames = 0
         self.delivered_hops = 0
         self._mains_cache: dict[int, list[tuple[int, float, float]]] = {}
+        self._links: list[dict[int, tuple[float, float, float]]] = [
+            {} for _ in range(medium.n_nodes)]
+        self._tries = params.mac_max_retries + 1
 
     # ----------------------------------------------------------------- building
     def add(self, node: MeshNode) -> None:
@@ -64,6 +69,8 @@ class Network:
             raise ValueError("nodes must be added in index order")
         self.nodes.append(node)
         self.by_eui[node.eui] = node.idx
+        if node.idx == 0:
+            self.dcap_eui = node.eui
         if node.role != DeviceRole.MDT:
             self.mains.add(node.idx)
             self._mains_cache.clear()
@@ -133,75 +140,144 @@ class Network:
         return cached
 
     # ----------------------------------------------------------------- unicast
-    def hop(self, sender: MeshNode, receiver_idx: int, length_bytes: int) -> bool:
+    def _link(self, src: int, dst: int, length_bytes: int) -> tuple[float, float, float]:
+        """``(p_ok, p_data, rssi_dbm)`` of one attempt ``src → dst`` for a frame of
+        ``length_bytes``: the data frame and its link ACK both arrive with ``p_ok``, the data
+        frame arrives with ``p_data`` (cached per sender, receiver and length)."""
+        medium = self.medium
+        ref = medium.reference_frame_bytes
+        fwd = medium.links[src].get(dst)
+        if fwd is None:
+            link = (0.0, 0.0, -200.0)
+        else:
+            back = medium.links[dst].get(src)
+            p_data = fwd[1]
+            if 0.0 < p_data < 1.0 and length_bytes != ref:
+                p_data = p_data ** (length_bytes / ref)
+            p_ack = 0.0 if back is None else back[1]
+            if 0.0 < p_ack < 1.0:
+                p_ack = p_ack ** (ACK_FRAME_BYTES / ref)
+            link = (p_data * p_ack, p_data, fwd[0])
+        self._links[src][dst * 65536 + length_bytes] = link
+        return link
+
+    def hop(self, sender: MeshNode, receiver_idx: int, length_bytes: int,
+            first_u: float | None = None) -> bool:
         """One acknowledged unicast ``sender → receiver``; updates ETX; True if link-ACKed.
 
         Up to ``1 + mac_max_retries`` attempts, each a data frame and, if it arrived, a link
         ACK back (:func:`openamr.field.mesh.mac.unicast`, inlined here: this is the hot path).
-        A receiver that cannot take children (unpowered, not joined) never ACKs.
+        One uniform draw ``u`` decides an attempt: ``u < p_data·p_ack`` both arrived,
+        ``u < p_data`` the data arrived but its ACK was lost (a copy), else the data was lost.
+        ``first_u``: the first attempt's draw, already made by the caller.  A receiver that
+        cannot take children (unpowered, not joined) never ACKs.
         """
-        receiver = self.nodes[receiver_idx]
         self.hops_tried += 1
-        medium = self.medium
-        fwd = medium.links[sender.idx].get(receiver_idx)
-        tries = self.params.mac_max_retries + 1
-        attempts, acked = tries, False
-        self.last_copies = 0
-        if fwd is not None and receiver.accepts_children:
-            back = medium.links[receiver_idx].get(sender.idx)
-            p_data = fwd[1]
-            if 0.0 < p_data < 1.0 and length_bytes != medium.reference_frame_bytes:
-                p_data = p_data ** (length_bytes / medium.reference_frame_bytes)
-            p_ack = 0.0 if back is None else back[1]
-            if 0.0 < p_ack < 1.0:
-                p_ack = p_ack ** (ACK_FRAME_BYTES / medium.reference_frame_bytes)
-            draw = medium.uniform
-            copies = 0
-            for attempt in range(1, tries + 1):
-                if p_data >= 1.0 or draw() < p_data:
+        link = self._links[sender.idx].get(receiver_idx * 65536 + length_bytes)
+        if link is None:
+            link = self._link(sender.idx, receiver_idx, length_bytes)
+        p_ok, p_data, rssi = link
+        attempts = self._tries
+        acked = False
+        copies = 0
+        if p_data > 0.0 and self.nodes[receiver_idx].accepts_children:
+            draw = self.medium.uniform
+            for attempt in range(1, attempts + 1):
+                if first_u is None:
+                    u = draw()
+                else:
+                    u, first_u = first_u, None
+                if u < p_ok:
                     copies += 1
-                    if p_ack >= 1.0 or draw() < p_ack:
-                        attempts, acked = attempt, True
-                        break
-            self.last_copies = copies
+                    attempts, acked = attempt, True
+                    break
+                if u < p_data:
+                    copies += 1
+        self.last_copies = copies
         sender.tx_attempts += attempts
         stats = sender.link_stats.get(receiver_idx)
         if stats is None:
             stats = sender.link_stats[receiver_idx] = [0, 0, 0]
         stats[0] += attempts
-        stats[1] += acked
         stats[2] += 1
         # ETX EWMA (LinkEstimator.update, inlined: this is the hot path)
         est = sender.estimator
-        old = est.etx.get(receiver_idx)
+        etx = est.etx
+        old = etx.get(receiver_idx)
         if old is None:
-            old = etx_from_rssi(fwd[0] if fwd else -200.0)
-        sample = float(attempts) if acked else est.noack_tx
-        est.etx[receiver_idx] = old + est.alpha * (sample - old)
-        if not acked:
-            sender.tx_failures += 1
-            self.hop_failures += 1
-        return acked
+            old = etx_from_rssi(rssi)
+        if acked:
+            stats[1] += 1
+            etx[receiver_idx] = old + est.alpha * (attempts - old)
+            return True
+        etx[receiver_idx] = old + est.alpha * (est.noack_tx - old)
+        sender.tx_failures += 1
+        self.hop_failures += 1
+        return False
 
     def send_up(self, sender: MeshNode, pkt: Packet) -> bool:
-        """Move ``pkt`` from ``sender`` to its parent; the parent takes custody on success."""
-        parent = sender.parent
-        if parent is None:
-            return False
-        if not self.hop(sender, parent, len(pkt.data)):
-            if self.last_copies:
-                # the frame arrived but every link ACK was lost: the parent forwards it while
-                # the sender keeps its copy and tries again later (a duplicate upstream)
-                dup = Packet(pkt.data, pkt.src, pkt.counter, pkt.frame_type, pkt.created_s,
-                             [*pkt.chain, parent], pkt.seq_first, pkt.seq_last)
-                self.nodes[parent].receive_up(dup, sender.idx)
-            return False
-        pkt.chain.append(parent)
-        cand = sender.candidates.get(parent)
-        if cand is not None:
-            cand.heard_s = self.kernel.now_s  # a link ACK proves the parent is alive
-        self.nodes[parent].receive_up(pkt, sender.idx)
-        return True
+        """Move ``pkt`` from ``sender`` to its parent; the parent takes custody on success.
+
+        The relay is a loop, not a recursion: a repeater that takes the frame and can forward
+        it at once (:meth:`Repeater.accept_up`) sends it on in the same loop; one that cannot
+        queues it (:meth:`Repeater.enqueue`).  Returns whether the first hop was link-ACKed.
+        """
+        nodes = self.nodes
+        links = self._links
+        draw = self.medium.uniform
+        length = len(pkt.data)
+        first = True
+        while True:
+            parent = sender.parent
+            if parent is None:
+                if not first:
+                    sender.enqueue(pkt)
+                return not first
+            receiver = nodes[parent]
+            # the usual case inlined: data and link ACK both arrive at the first attempt
+            link = links[sender.idx].get(parent * 65536 + length)
+            if link is None:
+                link = self._link(sender.idx, parent, length)
+            u = draw()
+            if u < link[0] and receiver.accepts_children:
+                self.hops_tried += 1
+                self.last_copies = 1
+                sender.tx_attempts += 1
+                stats = sender.link_stats.get(parent)
+                if stats is None:
+                    stats = sender.link_stats[parent] = [0, 0, 0]
+                stats[0] += 1
+                stats[1] += 1
+                stats[2] += 1
+                est = sender.estimator
+                etx = est.etx
+                old = etx.get(parent)
+                if old is None:
+                    old = etx_from_rssi(link[2])
+                etx[parent] = old + est.alpha * (1.0 - old)
+            elif not self.hop(sender, parent, length, u):
+                if self.last_copies:
+                    # the frame arrived but every link ACK was lost: the parent forwards it
+                    # while the sender keeps its copy and tries again later (a duplicate)
+                    dup = Packet(pkt.data, pkt.src, pkt.counter, pkt.frame_type,
+                                 pkt.created_s, [*pkt.chain, parent], pkt.seq_first,
+                                 pkt.seq_last)
+                    nodes[parent].receive_up(dup, sender.idx)
+                if first:
+                    return False
+                sender.enqueue(pkt)
+                return True
+            pkt.chain.append(parent)
+            cand = sender.candidates.get(parent)
+            if cand is not None:
+                cand.heard_s = self.kernel.now_s  # a link ACK proves the parent is alive
+            if not receiver.relays:
+                receiver.receive_up(pkt, sender.idx)
+                return True
+            if not receiver.accept_up(pkt, sender.idx):
+                return True
+            sender = receiver
+            first = False
 
     def on_delivered(self, pkt: Packet) -> None:
         """A frame reached the DCAP (called once per frame, duplicates already dropped)."""
@@ -218,10 +294,10 @@ class Network:
         timers recover).
         """
         nodes = self.nodes
-        medium = self.medium
-        draw = medium.uniform
-        tries = self.params.mac_max_retries + 1
-        ref = medium.reference_frame_bytes
+        draw = self.medium.uniform
+        tries = self._tries
+        links = self._links
+        length = len(data)
         for k in range(len(path) - 1, 0, -1):
             a, b = nodes[path[k]], nodes[path[k - 1]]
             if k < len(path) - 1 and not a.accepts_children:
@@ -229,22 +305,37 @@ class Network:
             if k == 1 and b.role == DeviceRole.MDT and not b.awake_for_downlink():
                 a.hold_for_child(b.idx, data)
                 return
-            link = medium.links[a.idx].get(b.idx)
+            # Network.carry, inlined (hot path)
+            link = links[a.idx].get(b.idx * 65536 + length)
             if link is None:
-                self.hop_failures += 1
-                return
+                link = self._link(a.idx, b.idx, length)
             p = link[1]
-            if 0.0 < p < 1.0 and len(data) != ref:
-                p = p ** (len(data) / ref)
-            for _ in range(tries):
-                if p >= 1.0 or draw() < p:
-                    break
-            else:
-                self.hop_failures += 1
-                return
+            if p < 1.0:
+                for _ in range(tries if p > 0.0 else 0):
+                    if draw() < p:
+                        break
+                else:
+                    self.hop_failures += 1
+                    return
             if k == 1:
                 b.receive_down(data)
                 return
+
+    def carry(self, src: int, dst: int, length_bytes: int,
+              links: list[dict[int, tuple[float, float, float]]] | None = None,
+              draw: Callable[[], float] | None = None, tries: int = 0) -> bool:
+        """A downlink hop ``src → dst``: up to ``1 + mac_max_retries`` attempts until the
+        frame arrives; True if it did."""
+        link = (links or self._links)[src].get(dst * 65536 + length_bytes)
+        if link is None:
+            link = self._link(src, dst, length_bytes)
+        p = link[1]
+        if p >= 1.0:
+            return True
+        if p <= 0.0:
+            return False
+        draw = draw or self.medium.uniform
+        return any(draw() < p for _ in range(tries or self._tries))
 
     def deliver_downlinks(self, downlinks: list[bytes], routes: dict[int, list[int]]) -> None:
         """Route frames from the backhaul by their destination."""

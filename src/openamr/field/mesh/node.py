@@ -47,6 +47,8 @@ class MeshNode:
     """Identity and routing state of a DCAP, repeater or MDT."""
 
     role: DeviceRole = DeviceRole.MDT
+    relays = False
+    """Whether the node forwards uplinks through :meth:`accept_up` / :meth:`enqueue`."""
 
     def __init__(self, net: Network, idx: int, eui: int) -> None:
         self.net = net
@@ -91,6 +93,13 @@ class MeshNode:
 
     def receive_up(self, pkt: Packet, from_idx: int) -> None:
         """An uplink frame arrived from a child."""
+
+    def accept_up(self, pkt: Packet, from_idx: int) -> bool:
+        """A relaying node took ``pkt``: True to forward it at once (the network does)."""
+        return False
+
+    def enqueue(self, pkt: Packet) -> None:
+        """Keep ``pkt`` to forward later (a relaying node whose uplink failed)."""
 
     def receive_down(self, data: bytes) -> None:
         """A downlink frame for this node arrived."""

@@ -61,6 +61,7 @@ class Repeater(RouterNode):
     """A mains-powered router with a backup battery."""
 
     role = DeviceRole.REPEATER
+    relays = True
 
     def __init__(self, net: Network, idx: int, eui: int, install_code: bytes | str,
                  model: str = "TW-223") -> None:
@@ -284,15 +285,36 @@ class Repeater(RouterNode):
 
     # ------------------------------------------------------------------ forwarding
     def receive_up(self, pkt: Packet, from_idx: int) -> None:
+        if self.accept_up(pkt, from_idx) and not self.net.send_up(self, pkt):
+            self.enqueue(pkt)
+
+    def accept_up(self, pkt: Packet, from_idx: int) -> bool:
+        """Take ``pkt`` from a child: True when it should be forwarded at once (the usual case:
+        joined, queue empty); else it was dropped (a loop, a duplicate) or queued."""
         if pkt.chain.count(self.idx) > 1:
             # a loop (RPL's rank error): drop the frame and repair by re-selecting
             self.loops_detected += 1
             self._reselect(exclude=from_idx)
-            return
-        if not self.dedup.first_time(pkt.src, pkt.counter):
-            return
-        if not self.queue and self.joined and self.net.send_up(self, pkt):
-            return  # the usual case: forwarded at once, no queueing
+            return False
+        # DuplicateFilter.first_time, inlined (hot path)
+        dedup = self.dedup
+        key = pkt.src << 32 | pkt.counter
+        seen = dedup.seen
+        if key in seen:
+            dedup.dropped += 1
+            return False
+        seen.add(key)
+        order = dedup.order
+        order.append(key)
+        if len(order) > dedup.window:
+            seen.discard(order.popleft())
+        if not self.queue and self.joined:
+            return True
+        self.enqueue(pkt)
+        return False
+
+    def enqueue(self, pkt: Packet) -> None:
+        """Queue ``pkt`` (oldest dropped beyond ``rep_queue_frames``) and try to forward."""
         if self.queue and self.queue[-1] is pkt:
             return  # a loop put it back in this queue already
         self.queue.append(pkt)

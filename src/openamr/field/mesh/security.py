@@ -10,15 +10,24 @@ with the right key and a :class:`~openamr.frames.ReplayWindow` per sender.
 
 from __future__ import annotations
 
+import struct
+
 from openamr.errors import FrameError
 from openamr.frames import (
+    FRAME_VERSION,
     Frame,
     FrameCounter,
+    FrameType,
     KeyId,
     Payload,
     ReplayWindow,
     install_code_key,
 )
+from openamr.frames.security import seal_payload
+
+_HEADER = struct.Struct("!BBBBQQI")
+"""The clear frame header (docs/frames.md): version, type, flags, key id, src, dst, counter."""
+_FLAG_ENCRYPTED = 0x01
 
 __all__ = ["DeviceSecurity"]
 
@@ -58,6 +67,21 @@ class DeviceSecurity:
         if key is None:
             raise RuntimeError(f"device {self.eui:016x} has no network key yet")
         return Frame(self.eui, dst, counter, payload, key_id).to_bytes(key), counter
+
+    def seal_packed(self, dst: int, frame_type: FrameType, payload: bytes) -> tuple[bytes, int]:
+        """Like :meth:`seal` for a payload already packed (encrypted, network key): the report
+        path packs its interval records once and skips the payload objects.  The bytes are
+        those of ``Frame(...).to_bytes`` (``test_mesh_security.py`` checks it)."""
+        counter, persist = self.counter.next()
+        if persist:
+            self.flash_reserved_until = self.counter.reserved_until
+        key = self.network_key
+        if key is None:
+            raise RuntimeError(f"device {self.eui:016x} has no network key yet")
+        eui = self.eui
+        header = _HEADER.pack(FRAME_VERSION, frame_type, _FLAG_ENCRYPTED, KeyId.NETWORK, eui,
+                              dst, counter)
+        return seal_payload(key, header, payload, src=eui, counter=counter), counter
 
     def reset(self) -> None:
         """A power cycle: RAM is lost, the flash reservation is kept."""

@@ -10,16 +10,19 @@ missing ranges.  Rejected frames are counted by reason and change nothing.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, field
 
 from openamr.errors import FrameError
 from openamr.frames import (
+    FRAME_VERSION,
     NO_SEQ,
     Ack,
     DeviceRole,
     Event,
     Frame,
     FrameCounter,
+    FrameType,
     Intervals,
     JoinRequest,
     JoinResponse,
@@ -27,11 +30,17 @@ from openamr.frames import (
     ReplayWindow,
     install_code_key,
 )
+from openamr.frames.security import seal_payload
 
 __all__ = ["LoopbackHeadEnd"]
 
 HEADEND_EUI = 0x0000_0000_0000_0001
 """Source address of the stand-in's downlinks."""
+
+_HEADER = struct.Struct("!BBBBQQI").pack
+"""The clear frame header (docs/frames.md): version, type, flags, key id, src, dst, counter."""
+_ACK_HEAD = struct.Struct("!IIB").pack
+_GAP = struct.Struct("!II").pack
 
 
 @dataclass
@@ -101,21 +110,21 @@ class LoopbackHeadEnd:
                                 int(self.epoch_s + sim_t_s))
             return self._seal(frame.src, resp, dev.install_key, KeyId.INSTALL_CODE)
         if isinstance(payload, Intervals):
+            records = dev.records
             for r in payload.records:
-                if r.seq not in dev.records:
-                    dev.records[r.seq] = (r.start_s, r.energy_wh)
-                    if r.seq >= dev.contiguous_end:
-                        dev.above.add(r.seq)
+                seq = r[0]
+                if seq not in records:
+                    records[seq] = (r[1], r[2])
+                    if seq >= dev.contiguous_end:
+                        dev.above.add(seq)
             while dev.contiguous_end in dev.above:
                 dev.above.discard(dev.contiguous_end)
                 dev.contiguous_end += 1
             dev.register_wh = max(dev.register_wh, payload.register_wh)
-            return self._seal(frame.src, Ack(frame.counter, self._acked(dev), self._gaps(dev)),
-                              self.network_key, KeyId.NETWORK)
+            return self._seal_ack(frame.src, frame.counter, self._acked(dev), self._gaps(dev))
         if isinstance(payload, Event):
             self.events.append((frame.src, payload))
-        return self._seal(frame.src, Ack(frame.counter, self._acked(dev)), self.network_key,
-                          KeyId.NETWORK)
+        return self._seal_ack(frame.src, frame.counter, self._acked(dev))
 
     @staticmethod
     def _acked(dev: _Device) -> int:
@@ -137,6 +146,19 @@ class LoopbackHeadEnd:
     def _seal(self, dst: int, payload: JoinResponse | Ack, key: bytes, key_id: KeyId) -> bytes:
         counter, _ = self.counter.next()
         return Frame(HEADEND_EUI, dst, counter, payload, key_id).to_bytes(key)
+
+    def _seal_ack(self, dst: int, acked_counter: int, acked_seq: int,
+                  gaps: tuple[tuple[int, int], ...] = ()) -> bytes:
+        """An :class:`Ack` under the network key, packed directly (the bytes of
+        ``Frame(...).to_bytes``; ``test_sim_loopback.py`` checks it)."""
+        counter, _ = self.counter.next()
+        header = _HEADER(FRAME_VERSION, FrameType.ACK, 1, KeyId.NETWORK, HEADEND_EUI, dst,
+                         counter)
+        payload = _ACK_HEAD(acked_counter, acked_seq, len(gaps))
+        if gaps:
+            payload += b"".join([_GAP(a, b) for a, b in gaps])
+        return seal_payload(self.network_key, header, payload, src=HEADEND_EUI,
+                            counter=counter)
 
     def report(self) -> dict[str, object]:
         """Counters for a summary (used through a pipelined worker)."""
