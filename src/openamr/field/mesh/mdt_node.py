@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from openamr.field.mdt.events import EventQueue
 from openamr.field.mdt.power_states import (
     Action,
     MdtEvent,
@@ -43,6 +44,8 @@ from openamr.frames import (
     NO_SEQ,
     Ack,
     DeviceRole,
+    Event,
+    EventKind,
     FrameType,
     IntervalFlag,
     JoinResponse,
@@ -62,6 +65,7 @@ _REC_DTYPE = np.dtype([("seq", ">u4"), ("start_s", ">u4"), ("energy_wh", ">u4"),
 """One interval record on the wire (``!IIIHh``; temperature in 0.01 degC)."""
 _REC_SIZE = _REC_DTYPE.itemsize
 NO_TEMPERATURE = -0x8000
+_EVENT_KINDS = {k.code: k for k in EventKind}
 _REPORTING = (PowerState.JOINED, PowerState.JOINED_LED)
 
 
@@ -104,6 +108,14 @@ class MdtNode(MeshNode):
         self._buffer_records = int(p.buffer_days * 86400 / INTERVAL_LENGTH_S)
         self._deliveries: list[tuple[int, int, float]] = []
         self._records_bytes: bytes | None = None
+        self.events = EventQueue()
+        """Events waiting for the head-end's ACK (the MDT room's queue)."""
+        self._event_sent: dict[int, tuple[int, float]] = {}
+        """Event seq -> (frame counter, when sent [sim s]) of events in flight."""
+        self.tamper_periods: list[tuple[float, float | None]] = []
+        """Cover removed ``(start_s, duration_s)`` [sim s] (known up front: record flags)."""
+        self.cover_open = False
+        self._events_acked_end = 0
         self._delivered_upto = 0
 
     # ------------------------------------------------------------------ state machine driver
@@ -116,6 +128,38 @@ class MdtNode(MeshNode):
     def press(self, held_s: float) -> None:
         """A button press of ``held_s`` [s]."""
         self._run(self.psm.on_button(held_s, self.net.kernel.now_s))
+
+    def tamper(self, removed: bool) -> None:
+        """The enclosure's tamper switch opened (``removed``) or closed: queue the event and,
+        if joined, send it at once (the switch wakes the MDT)."""
+        if removed == self.cover_open:
+            return
+        self.cover_open = removed
+        if self.powered_s is None:
+            return  # not on yet: nothing records it
+        t_s = int(self.net.epoch_s + self.net.kernel.now_s)
+        self.events.push(t_s, "tamper.cover_removed" if removed else "tamper.cover_replaced",
+                         clock_synced=self.joined_s is not None)
+        self._send_events()
+
+    def _send_events(self) -> bool:
+        """Send queued events not in flight (or in flight longer than ``ack_timeout_s``);
+        False if an uplink failed."""
+        if self.psm.state not in _REPORTING or self.security.network_key is None:
+            return True
+        now = self.net.kernel.now_s
+        timeout_s = self.net.params.ack_timeout_s
+        for rec in self.events.pending():
+            sent = self._event_sent.get(rec.seq)
+            if sent is not None and now - sent[1] <= timeout_s:
+                continue
+            kind = _EVENT_KINDS[rec.kind]
+            data, counter = self.security.seal(self.net.dcap_eui, Event(kind, rec.t_s, 0))
+            self._event_sent[rec.seq] = (counter, now)
+            if not self._uplink(Packet(data, self.idx, counter, FrameType.EVENT, now,
+                                       [self.idx])):
+                return False
+        return True
 
     def _handle(self, event: MdtEvent) -> None:
         self._run(self.psm.handle(event, self.net.kernel.now_s))
@@ -273,8 +317,10 @@ class MdtNode(MeshNode):
         frames_left = 1 + p.gap_frames_per_wake
         any_ok = False
         failed = False
+        if self.events.next_seq > self._events_acked_end and not self._send_events():
+            failed = True
         # new records first, then gap ranges
-        while self.sent_end < closed and frames_left > 0:
+        while self.sent_end < closed and frames_left > 0 and not failed:
             a = max(self.sent_end, horizon)
             b = min(closed, a + p.records_per_report)
             if not self._send_records(a, b):
@@ -343,8 +389,14 @@ class MdtNode(MeshNode):
         table["seq"] = seq
         table["start_s"] = self.net.epoch_s + (first + seq) * INTERVAL_LENGTH_S
         table["energy_wh"] = self.energy_wh[first:first + n]
-        table["flags"] = np.where(seq < synced_from, int(IntervalFlag.CLOCK_UNSYNCED),
-                                  int(IntervalFlag.NONE))
+        flags = np.where(seq < synced_from, int(IntervalFlag.CLOCK_UNSYNCED),
+                         int(IntervalFlag.NONE))
+        start_s = (first + seq) * INTERVAL_LENGTH_S  # [sim s]
+        for t0, length_s in self.tamper_periods:
+            t1 = np.inf if length_s is None else t0 + length_s
+            open_ = (start_s < t1) & (start_s + INTERVAL_LENGTH_S > t0)
+            flags = np.where(open_, flags | int(IntervalFlag.TAMPER_OPEN), flags)
+        table["flags"] = flags
         table["temperature"] = NO_TEMPERATURE
         return table.tobytes()
 
@@ -384,6 +436,15 @@ class MdtNode(MeshNode):
                 self.receive_down(data)
 
     def _on_ack(self, ack: Ack) -> None:
+        if self._event_sent:
+            for seq, (counter, _) in list(self._event_sent.items()):
+                if counter == ack.acked_counter:
+                    del self._event_sent[seq]
+                    self.events.acknowledge(seq)
+                    self._events_acked_end = max(self._events_acked_end, seq + 1)
+                    for old in [s for s in self._event_sent if s < seq]:
+                        del self._event_sent[old]
+                    return  # an event's ACK says nothing about the interval records
         self._acked_this_wake = True
         self._last_ack_s = self.net.kernel.now_s
         if ack.acked_seq != NO_SEQ and ack.acked_seq + 1 > self.acked_end:

@@ -59,6 +59,11 @@ class SimRun:
                 mdt_row += 1
                 self.net.add(mdt)
                 self.kernel.at(spec.power_on_s, mdt.turn_on)
+                for cover_off_s, cover_off_for_s in spec.tampers:
+                    mdt.tamper_periods.append((cover_off_s, cover_off_for_s))
+                    self.kernel.at(cover_off_s, mdt.tamper, True)
+                    if cover_off_for_s is not None:
+                        self.kernel.at(cover_off_s + cover_off_for_s, mdt.tamper, False)
         self.end_s = 0.0
         self.wall_s = 0.0
 

@@ -41,6 +41,9 @@ class NodeSpec:
     outages: tuple[tuple[float, float], ...] = ()
     """Mains outages ``(start_s, duration_s)`` [sim s] (repeaters)."""
     model: str = ""
+    tampers: tuple[tuple[float, float | None], ...] = ()
+    """Enclosure cover removed ``(start_s, duration_s)`` [sim s] (MDTs; ``None``: never
+    refitted)."""
 
 
 @dataclass(frozen=True)
@@ -67,10 +70,12 @@ class Scenario:
 def scenario_from_links(roles: list[DeviceRole], links: list[tuple[int, int, float, float]], *,
                         power_on_s: list[float] | None = None,
                         outages: dict[int, tuple[tuple[float, float], ...]] | None = None,
+                        tampers: dict[int, tuple[tuple[float, float | None], ...]] | None = None,
                         power_w: float | npt.ArrayLike = 500.0, days: float = 1.0,
                         kh_wh: float = 10.0, seed: int = 0) -> Scenario:
     """A hand-made scenario: ``links`` are ``(a, b, rssi_dbm, delivery_probability)`` used in
-    both directions; every MDT draws a constant ``power_w`` [W] (scalar or one per MDT)."""
+    both directions; every MDT draws a constant ``power_w`` [W] (scalar or one per MDT);
+    ``tampers``: per MDT node index, cover removed ``(start_s, duration_s | None)`` [sim s]."""
     from openamr.field.meter.outputs import pulse_counts_per_interval
 
     n = len(roles)
@@ -78,7 +83,8 @@ def scenario_from_links(roles: list[DeviceRole], links: list[tuple[int, int, flo
     nodes = tuple(
         NodeSpec(f"{r.name.lower()}-{i}", r, 0x0200_0000_0000_0000 + i,
                  install_code_for(f"n{i}", seed), on[i], (outages or {}).get(i, ()),
-                 {DeviceRole.DCAP: "TW-222", DeviceRole.REPEATER: "TW-223"}.get(r, "MMSMT-C02"))
+                 {DeviceRole.DCAP: "TW-222", DeviceRole.REPEATER: "TW-223"}.get(r, "MMSMT-C02"),
+                 (tampers or {}).get(i, ()))
         for i, r in enumerate(roles))
     src, dst, rssi, p = [], [], [], []
     for a, b, r, q in links:

@@ -1,0 +1,44 @@
+"""Tamper events of the site file: the MDT sends tamper.cover_removed / cover_replaced, sealed,
+to the head-end (once each), and flags the intervals the cover was open."""
+
+from openamr.field.mesh.mdt_node import MdtNode
+from openamr.frames import DeviceRole as R
+from openamr.frames import EventKind, Frame, FrameType, IntervalFlag, peek_header
+
+H = 3600.0
+ROLES = [R.DCAP, R.REPEATER, R.MDT, R.MDT]
+LINKS = [(0, 1, -70.0, 1.0), (1, 2, -80.0, 0.97), (1, 3, -80.0, 0.97)]
+
+
+def test_tamper_events_reach_the_head_end_and_flag_intervals(mesh) -> None:
+    frames: list[bytes] = []
+    run, he, sc = mesh(ROLES, LINKS, power_on_s=[0, 30, 300, 300], days=1,
+                       tampers={2: ((6 * H, 1800.0),), 3: ((8 * H, None),)})
+    inner = run.net.backhaul
+
+    def tap(batch: list[bytes], sim_t_s: float) -> list[bytes]:
+        frames.extend(batch)
+        return inner(batch, sim_t_s)
+
+    run.net.backhaul = tap
+    run.run(1)
+    m2, m3 = run.nodes[2], run.nodes[3]
+    assert isinstance(m2, MdtNode)
+    assert isinstance(m3, MdtNode)
+    kinds = {src: [e.kind for s, e in he.events if s == src] for src in (m2.eui, m3.eui)}
+    assert kinds[m2.eui] == [EventKind.TAMPER_COVER_REMOVED, EventKind.TAMPER_COVER_REPLACED]
+    assert kinds[m3.eui] == [EventKind.TAMPER_COVER_REMOVED]
+    assert not m2.events.pending()
+    assert not m3.events.pending()
+    assert he.rejected == {}
+    # the intervals of m2 overlapping [6 h, 6.5 h) carry TAMPER_OPEN, the others do not
+    flagged: dict[int, bool] = {}
+    for data in frames:
+        if peek_header(data).frame_type != FrameType.INTERVALS or peek_header(data).src != m2.eui:
+            continue
+        for r in Frame.from_bytes(data, sc.network_key).payload.records:  # type: ignore[union-attr]
+            flagged[r.seq] = bool(r.flags & IntervalFlag.TAMPER_OPEN)
+    opened = {seq for seq, f in flagged.items() if f}
+    assert opened == {seq for seq in flagged
+                      if 6 * H <= (m2.first_interval + seq) * 900 < 6.5 * H}
+    assert opened
