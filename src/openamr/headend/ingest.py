@@ -77,7 +77,7 @@ from openamr.headend.validate import (
 from openamr.timeutil import epoch_s, format_utc, utc_now
 from openamr.units import INTERVAL_LENGTH_S
 
-__all__ = ["Ingest", "IngestStats", "StoredBatch"]
+__all__ = ["OVERLAP_CHUNK_FRAMES", "Ingest", "IngestStats", "StoredBatch"]
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +93,9 @@ _ACK = int(FrameType.ACK)
 _UPLINK_TYPES = {FrameType.JOIN_REQUEST, FrameType.INTERVALS, FrameType.EVENT, FrameType.STATUS}
 _KNOWN_TYPES = {int(t) for t in FrameType}
 _CLOCK_BAD = 0x01 | 0x10  # IntervalFlag.CLOCK_UNSYNCED | CLOCK_STEPPED
+OVERLAP_CHUNK_FRAMES = 2_500
+"""Frames per chunk of a batch when the store overlaps writes (``Store.overlaps_writes``): the
+store inserts a chunk's intervals while the next chunk is decrypted (still ONE commit)."""
 
 Subscriber = Callable[[StoredBatch], None]
 
@@ -203,6 +206,18 @@ class IngestStats:
 
 
 @dataclass
+class _Chunk:
+    """The records of one chunk of a batch, sent to the store (``pending`` gives the result)."""
+
+    pending: Callable[[], PutResult]
+    meter_key: npt.NDArray[np.int64]
+    start_s: npt.NDArray[np.int64]
+    energy_wh: npt.NDArray[np.float64]
+    flags: npt.NDArray[np.int64]
+    ok: npt.NDArray[np.bool_]
+
+
+@dataclass
 class _Work:
     """One batch in progress."""
 
@@ -233,13 +248,11 @@ class _Work:
     """Queued ``put_rejection`` calls: (reason, source, detail, raw, count)."""
     iv_arrays: tuple[npt.NDArray[np.int64], ...] = ()
     """Decoded records of the batch: meter_key, start_s, flags, seq, frame index, counts."""
-    iv_energy: npt.NDArray[np.float64] | None = None
-    iv_ok: npt.NDArray[np.bool_] | None = None
     reg_keys: list[int] = field(default_factory=list)
     reg_t: list[int] = field(default_factory=list)
     reg_wh: list[int] = field(default_factory=list)
     seq_touched: set[int] = field(default_factory=set)
-    """Devices whose seq state changed outside INTERVALS frames (a reported loss)."""
+    """Devices whose seq state changed (INTERVALS frames, a reported loss)."""
     last_frame: dict[int, int] = field(default_factory=dict)
     """Device -> index of its last accepted frame that is not a join (TIME_SYNC rides it)."""
 
@@ -313,18 +326,29 @@ class Ingest:
         with self._lock:
             try:
                 with self.store.transaction():
-                    for i in self._fast_intervals(work, frames):
-                        self._frame(work, i, bytes(frames[i]),
-                                    origins[i] if origins is not None else "frame")
-                    self.stats.frames_accepted += len(work.iv) + len(work.others)
-                    self._flush_rejections(work)
-                    # the intervals are sent to the store first; the store may insert them
-                    # while the Python work below (bookkeeping, ACK sealing) runs
-                    pending = self._start_intervals(work)
-                    self._settle_intervals(work)
+                    # in chunks when the store overlaps writes: a chunk's intervals are being
+                    # inserted while the next chunk is decrypted and this one is ACKed
+                    step = max(len(frames), 1)
+                    if self.store.overlaps_writes:
+                        step = min(step, OVERLAP_CHUNK_FRAMES)
+                    pendings = []
+                    for lo in range(0, len(frames), step):
+                        part = frames[lo:lo + step]
+                        for i in self._fast_intervals(work, part, lo):
+                            self._frame(work, i, bytes(frames[i]),
+                                        origins[i] if origins is not None else "frame")
+                        self.stats.frames_accepted += len(work.iv)
+                        self._flush_rejections(work)
+                        pendings.append(self._start_intervals(work))
+                        self._settle_intervals(work)
+                        self._answer_intervals(work)
+                        work.iv.clear()
+                    self.stats.frames_accepted += len(work.others)
+                    for pending in pendings:
+                        self._finish_intervals(work, pending)
+                    self._store_registers(work)
                     self._prepare_others(work)
-                    self._answer(work)
-                    self._finish_intervals(work, pending)
+                    self._answer_others(work)
                     self._flush_rejections(work)
                     self._store_others(work)
                     self._save_state(work)
@@ -351,11 +375,11 @@ class Ingest:
             self.store.put_rejection(reason, source, work.received_s, detail, raw, count)
         work.rejections.clear()
 
-    def _fast_intervals(self, work: _Work, frames: Sequence[bytes]) -> list[int]:
+    def _fast_intervals(self, work: _Work, frames: Sequence[bytes], base: int = 0) -> list[int]:
         """The common case (INTERVALS frames from known devices with a fresh counter and a
         good MIC) in one loop without any checks' bookkeeping; returns the indexes of the
         other frames, for the full path (which names what is wrong).  A frame it does not
-        accept changes nothing here."""
+        accept changes nothing here.  Indexes count from ``base``."""
         slow: list[int] = []
         unpack, head_unpack, nonce = _HEADER.unpack_from, _INTERVALS_HEAD.unpack_from, _NONCE.pack
         devices, windows = self._devices, self._windows
@@ -363,7 +387,7 @@ class Ingest:
         iv_append, heard, last_frame = work.iv.append, work.heard, work.last_frame
         min_len, head_len, head_size = HEADER_LENGTH + MIC_LENGTH, HEADER_LENGTH, \
             _INTERVALS_HEAD.size
-        for i, data in enumerate(frames):
+        for i, data in enumerate(frames, base):
             if len(data) < min_len:
                 slow.append(i)
                 continue
@@ -475,7 +499,7 @@ class Ingest:
 
     # -- intervals, vectorised over the batch --------------------------------------------
 
-    def _start_intervals(self, work: _Work) -> Callable[[], PutResult] | None:
+    def _start_intervals(self, work: _Work) -> _Chunk | None:
         """Decode and validate the batch's records, send the good ones to the store (which
         may still be inserting them when this returns) and queue the refused ones."""
         if not work.iv:
@@ -500,8 +524,6 @@ class Ingest:
         ok = reason == 0
         all_ok = bool(ok.all())
         work.iv_arrays = (meter_key, start, flags, seq, counts)
-        work.iv_energy = energy
-        work.iv_ok = ok
         if all_ok:
             pending = self.store.start_interval_rows(meter_key, start, energy,
                                                      quality_codes(flags), flags, "frame",
@@ -522,7 +544,7 @@ class Ingest:
                              f"{int(sel.sum())} record(s), first start "
                              f"{format_utc(int(start[sel][0]))} energy {energy[sel][0]:g} Wh "
                              f"(max {max_e[sel][0]:g} Wh)", work.iv_raw[f], int(sel.sum()))
-        return pending
+        return _Chunk(pending, meter_key, start, energy, flags, ok)
 
     def _settle_intervals(self, work: _Work) -> None:
         """Sequence bookkeeping (every record is settled: stored, duplicate or refused for
@@ -532,6 +554,7 @@ class Ingest:
         s = self.settings
         _meter_key, start, flags, seq, counts = work.iv_arrays
         devs = work.iv_dev
+        work.seq_touched.update(d.eui for d in devs)
         bounds = np.concatenate(([0], np.cumsum(counts)))
         nonempty = counts > 0
         firsts = bounds[:-1][nonempty]
@@ -580,19 +603,17 @@ class Ingest:
                     reg_t.append(t_s)
                     reg_wh.append(register_wh)
 
-    def _finish_intervals(self, work: _Work, pending: Callable[[], PutResult] | None) -> None:
-        """Wait for the put; count, tell subscribers, store the register reads."""
-        if pending is None:
+    def _finish_intervals(self, work: _Work, chunk: _Chunk | None) -> None:
+        """Wait for a chunk's put; count it and keep what is new for the subscribers."""
+        if chunk is None:
             return
-        result = pending()
+        result = chunk.pending()
         self.stats.readings_stored += result.inserted
         self.stats.readings_duplicate += result.duplicates
         if result.conflicts:
             work.rejects["conflict"] = work.rejects.get("conflict", 0) + result.conflicts
-        meter_key, start, flags, _seq, _counts = work.iv_arrays
-        energy, ok = work.iv_energy, work.iv_ok
-        assert energy is not None
-        assert ok is not None
+        meter_key, start, energy, flags, ok = (chunk.meter_key, chunk.start_s, chunk.energy_wh,
+                                               chunk.flags, chunk.ok)
         if self._subscribers and result.inserted:
             idx = np.flatnonzero(ok)
             if result.inserted_index is not None:
@@ -600,9 +621,17 @@ class Ingest:
             keys = meter_key[idx]
             uniq, inv = np.unique(keys, return_inverse=True)
             ids = np.array([self.store.meter_id_of_key(int(k)) for k in uniq], dtype=object)
-            work.stored = IntervalTable(ids[inv], start[idx], energy[idx],
-                                        quality_names(quality_codes(flags[idx])),
-                                        flags[idx])
+            part = IntervalTable(ids[inv], start[idx], energy[idx],
+                                 quality_names(quality_codes(flags[idx])), flags[idx])
+            before = work.stored
+            work.stored = part if before is None else IntervalTable(*(
+                np.concatenate((a, b)) for a, b in zip(
+                    (before.meter_id, before.start_s, before.energy_wh, before.quality,
+                     before.flags),
+                    (part.meter_id, part.start_s, part.energy_wh, part.quality, part.flags),
+                    strict=True)))
+
+    def _store_registers(self, work: _Work) -> None:
         if work.reg_keys:
             self.store.put_register_rows(np.array(work.reg_keys, dtype=np.int64),
                                          np.array(work.reg_t, dtype=np.int64),
@@ -684,7 +713,7 @@ class Ingest:
         self.store.save_replay_windows({
             f"{eui:016x}": (self._windows[eui].highest, self._windows[eui].seen)
             for eui in work.windows})
-        touched = {d.eui for d in work.iv_dev} | work.seq_touched
+        touched = work.seq_touched
         self.store.save_seq_states({f"{eui:016x}": self._seqs[eui].state() for eui in touched})
         if self._counter_dirty:  # the DCAP's counter reservation, in the same commit
             self.store.set_counter_reservation(self.dcap_id, self._counter.reserved_until)
@@ -726,10 +755,11 @@ class Ingest:
         return header + _cipher(key).encrypt(_NONCE.pack(self.dcap_eui, counter, LEVEL_ENC_MIC),
                                              body, header)
 
-    def _answer(self, work: _Work) -> None:
+    def _answer_intervals(self, work: _Work) -> None:
+        """ACKs of the INTERVALS frames of the chunk (``_seal`` inlined: the hot path)."""
+        if not work.iv:
+            return
         s = self.settings
-        now = work.received_s
-        # ACKs of INTERVALS frames: _seal inlined (one per frame on the hot path)
         encrypt, header_of, nonce_of = self._network_cipher.encrypt, _HEADER.pack, _NONCE.pack
         ack_of = _ACK_NO_GAPS.pack
         src, seqs, replies = self.dcap_eui, self._seqs, work.replies
@@ -742,6 +772,11 @@ class Ingest:
             header = header_of(FRAME_VERSION, _ACK, _ENCRYPTED, 0, src, dev.eui, out)
             replies[i].append(header + encrypt(nonce_of(src, out, LEVEL_ENC_MIC), body, header))
             out += 1
+
+    def _answer_others(self, work: _Work) -> None:
+        """Answers to joins, events and statuses; TIME_SYNCs (after each device's ACK)."""
+        s = self.settings
+        now = work.received_s
         for i, dev, counter, payload in work.others:
             if isinstance(payload, JoinRequest):
                 assert dev.install_key is not None

@@ -454,6 +454,10 @@ class Store(abc.ABC):
         """The bulk path under :meth:`put_intervals`: meter keys, quality codes (indices into
         :data:`QUALITIES`), int64/float64 arrays, no per-row Python objects."""
 
+    overlaps_writes: bool = False
+    """True when :meth:`start_interval_rows` returns before the rows are written (the
+    database works while the caller goes on): callers may then cut work into chunks."""
+
     def start_interval_rows(self, keys: npt.NDArray[np.int64], start: npt.NDArray[np.int64],
                             energy: npt.NDArray[np.float64], quality: npt.NDArray[np.int64],
                             flags: npt.NDArray[np.int64], source: str,

@@ -104,6 +104,7 @@ class PostgresStore(SqlStore):
     """The store in a PostgreSQL database (tables in the connection's ``search_path``)."""
 
     dialect = "postgres"
+    overlaps_writes = True
 
     def __init__(self, dsn: str, *, options: str | None = None) -> None:
         self.url = dsn
@@ -207,6 +208,9 @@ class PostgresStore(SqlStore):
         back and the rows go through :meth:`put_interval_rows` (duplicates, conflicts)."""
         n = len(start)
         args = (keys, start, energy, quality, flags, source, received_s)
+        if self._pending is not None and self._owner == threading.get_ident():
+            with self._lock:
+                self._settle_pending()  # the previous chunk's
         if (n == 0 or self._expect_duplicates or "intervals" in self._staged_tables
                 or self._pending is not None or not self._depth
                 or self._owner != threading.get_ident() or source not in SOURCES):
