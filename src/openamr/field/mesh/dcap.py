@@ -36,6 +36,7 @@ class Dcap(RouterNode):
         self.frames_received = 0
         self.uploads = 0
         self.downlinks = 0
+        self._collect_pending = False
 
     def power_on(self) -> None:
         """Boot: become the root and start beaconing and uploading."""
@@ -66,14 +67,28 @@ class Dcap(RouterNode):
         if pkt.frame_type in _URGENT:
             self.flush(urgent=True)
 
-    def flush(self, *, urgent: bool = True) -> None:
+    def flush(self, *, urgent: bool = True, final: bool = False) -> None:
         """Hand the batch to the backhaul and route the answers.
 
         With a pipelined backhaul (one that has ``submit``/``collect``), a periodic upload
-        routes the answers to the previous batch and submits this one; an urgent one waits.
+        routes the answers to the previous batch and submits this one.  An urgent one waits for
+        its answers, unless the backhaul has ``urgent_delay_s``: then it is submitted at once
+        and every answer so far is collected ``urgent_delay_s`` of simulated time later (one
+        wait for the many joins of a power-up; a fixed simulated time, so still deterministic).
+        ``final``: the end of the run, wait for everything.
         """
         backhaul: Any = self.net.backhaul
         pipelined = hasattr(backhaul, "submit")
+        delay_s = getattr(backhaul, "urgent_delay_s", None) if pipelined and not final else None
+        if urgent and delay_s is not None:
+            if self.batch:
+                frames, self.batch = self.batch, []
+                self.uploads += 1
+                backhaul.submit(frames, self.net.kernel.now_s)
+            if not self._collect_pending:
+                self._collect_pending = True
+                self.net.kernel.after(delay_s, self._collect_urgent)
+            return
         downlinks: list[bytes] = backhaul.collect() if pipelined else []
         if self.batch:
             frames, self.batch = self.batch, []
@@ -82,6 +97,13 @@ class Dcap(RouterNode):
                 backhaul.submit(frames, self.net.kernel.now_s)
             else:
                 downlinks.extend(backhaul(frames, self.net.kernel.now_s))
+        if downlinks:
+            self.downlinks += len(downlinks)
+            self.net.deliver_downlinks(downlinks, self.routes)
+
+    def _collect_urgent(self) -> None:
+        self._collect_pending = False
+        downlinks: list[bytes] = self.net.backhaul.collect()  # type: ignore[attr-defined]
         if downlinks:
             self.downlinks += len(downlinks)
             self.net.deliver_downlinks(downlinks, self.routes)

@@ -58,6 +58,7 @@ class Network:
         self.delivered_frames = 0
         self.delivered_hops = 0
         self._mains_cache: dict[int, list[tuple[int, float, float]]] = {}
+        self._mains_nodes_cache: dict[int, list[tuple[MeshNode, float, float]]] = {}
         self._links: list[dict[int, tuple[float, float, float]]] = [
             {} for _ in range(medium.n_nodes)]
         self._tries = params.mac_max_retries + 1
@@ -74,6 +75,7 @@ class Network:
         if node.role != DeviceRole.MDT:
             self.mains.add(node.idx)
             self._mains_cache.clear()
+            self._mains_nodes_cache.clear()
 
     def log(self, kind: str, node: MeshNode | None = None, **fields: Any) -> None:
         """Write one JSONL trace record (only when tracing)."""
@@ -95,10 +97,10 @@ class Network:
         rank, hops, etx = sender.rank, sender.hops, sender.path_etx
         src = sender.idx
         now = self.kernel.now_s
-        for j, rssi, p in self._mains_links(src):
+        node: Any
+        for node, rssi, p in self._mains_hearers(src):
             if p >= 1.0 or draw() < p:
                 # RouterNode.on_beacon, inlined: this loop is most of a large run's work
-                node: Any = nodes[j]
                 if not node.listening:
                     continue
                 cand = node.candidates.get(src)
@@ -108,10 +110,17 @@ class Network:
                 cand.rank, cand.hops, cand.path_etx, cand.heard_s = rank, hops, etx, now
                 if node.joined and now >= node.trickle.start_s:
                     node.trickle.heard += 1
-        for j in sorted(self.listening) if self.listening else ():
-            link = links.get(j)
-            if link is not None and (link[1] >= 1.0 or draw() < link[1]):
-                nodes[j].on_beacon(sender.idx, rank, hops, etx, link[0])
+        listening = self.listening
+        if not listening:
+            return
+        # searching MDTs that hear the sender, in ascending index order either way
+        if len(listening) < len(links):
+            heard = [(j, links[j]) for j in sorted(listening) if j in links]
+        else:
+            heard = [(j, link) for j, link in links.items() if j in listening]
+        for j, link in heard:
+            if link[1] >= 1.0 or draw() < link[1]:
+                nodes[j].on_beacon(src, rank, hops, etx, link[0])
 
     def poison(self, sender: MeshNode) -> None:
         """``sender`` left: it advertises an infinite rank (repeated until heard, so no draw)."""
@@ -124,6 +133,15 @@ class Network:
         for j, _, p in self._mains_links(sender.idx):
             if p >= 1.0 or draw() < p:
                 self.nodes[j].on_dis(sender.idx)
+
+    def _mains_hearers(self, idx: int) -> list[tuple[MeshNode, float, float]]:
+        """:meth:`_mains_links` with the node objects (the beacon loop's view)."""
+        cached = self._mains_nodes_cache.get(idx)
+        if cached is None:
+            nodes = self.nodes
+            cached = [(nodes[j], r, p) for j, r, p in self._mains_links(idx)]
+            self._mains_nodes_cache[idx] = cached
+        return cached
 
     def _mains_links(self, idx: int) -> list[tuple[int, float, float]]:
         cached = self._mains_cache.get(idx)

@@ -5,7 +5,9 @@ can run beside the mesh instead of inside its event loop.  The DCAP hands each p
 to the worker and routes the answers to the *previous* batch, which the worker computed in the
 meantime; the answers therefore reach the mesh one upload period (900 s) later than in-process
 — well before the MDT's next hourly wake, when it would collect them anyway.  Urgent frames
-(join requests, events) still go synchronously.  Answers are applied at fixed simulated times,
+(join requests, events) are submitted at once and their answers collected ``urgent_delay_s``
+(2 s) of simulated time later, so a power-up's thousands of joins do not each wait for the
+worker.  Answers are applied at fixed simulated times,
 so a run stays deterministic for a seed.
 
 The backhaul is built *in the worker* by ``factory()`` (a picklable callable: a module-level
@@ -49,7 +51,11 @@ def _worker(conn: Connection, factory: Callable[[], Backhaul]) -> None:
 class PipelinedBackhaul:
     """A backhaul running in its own process; ``submit`` now, ``collect`` at the next upload."""
 
-    def __init__(self, factory: Callable[[], Backhaul]) -> None:
+    def __init__(self, factory: Callable[[], Backhaul], *, urgent_delay_s: float = 2.0,
+                 ) -> None:
+        self.urgent_delay_s = urgent_delay_s
+        """Simulated delay [s] after which the answers to urgent frames (joins, events) are
+        collected: the DCAP submits them at once and keeps simulating meanwhile."""
         ctx = multiprocessing.get_context("spawn")
         self._conn, child = ctx.Pipe()
         self._proc = ctx.Process(target=_worker, args=(child, factory), daemon=True)

@@ -91,8 +91,8 @@ class SimRun:
             gc.set_threshold(*thresholds)
             gc.unfreeze()
         dcap = self.net.nodes[0]
-        if hasattr(dcap, "flush"):
-            dcap.flush()
+        if isinstance(dcap, Dcap):
+            dcap.flush(final=True)
         self.wall_s = time.perf_counter() - t0
         if self.net.trace is not None:
             self._trace_links()
