@@ -198,7 +198,7 @@ class Network:
         attempts = self._tries
         acked = False
         copies = 0
-        if p_data > 0.0 and self.nodes[receiver_idx].accepts_children:
+        if p_data > 0.0 and self.nodes[receiver_idx].joined:  # accepts_children
             draw = self.medium.uniform
             for attempt in range(1, attempts + 1):
                 if first_u is None:
@@ -257,7 +257,7 @@ class Network:
             if link is None:
                 link = self._link(sender.idx, parent, length)
             u = draw()
-            if u < link[0] and receiver.accepts_children:
+            if u < link[0] and receiver.joined:  # accepts_children, inlined
                 self.hops_tried += 1
                 self.last_copies = 1
                 sender.tx_attempts += 1
@@ -318,7 +318,7 @@ class Network:
         length = len(data)
         for k in range(len(path) - 1, 0, -1):
             a, b = nodes[path[k]], nodes[path[k - 1]]
-            if k < len(path) - 1 and not a.accepts_children:
+            if k < len(path) - 1 and not a.joined:  # accepts_children, inlined
                 return
             if k == 1 and b.role == DeviceRole.MDT and not b.awake_for_downlink():
                 a.hold_for_child(b.idx, data)
