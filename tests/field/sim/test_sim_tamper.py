@@ -1,9 +1,10 @@
 """Tamper events of the site file: the MDT sends tamper.cover_removed / cover_replaced, sealed,
-to the head-end (once each), and flags the intervals the cover was open."""
+to the head-end (once each), and flags the intervals the cover was open; the records come from
+the MDT room's ``MdtFleet`` (TOU registers, flags)."""
 
 from openamr.field.mesh.mdt_node import MdtNode
 from openamr.frames import DeviceRole as R
-from openamr.frames import EventKind, Frame, FrameType, IntervalFlag, peek_header
+from openamr.frames import EventKind, Frame, FrameType, IntervalFlag, Intervals, peek_header
 
 H = 3600.0
 ROLES = [R.DCAP, R.REPEATER, R.MDT, R.MDT]
@@ -36,7 +37,13 @@ def test_tamper_events_reach_the_head_end_and_flag_intervals(mesh) -> None:
     for data in frames:
         if peek_header(data).frame_type != FrameType.INTERVALS or peek_header(data).src != m2.eui:
             continue
-        for r in Frame.from_bytes(data, sc.network_key).payload.records:  # type: ignore[union-attr]
+        payload = Frame.from_bytes(data, sc.network_key).payload
+        assert isinstance(payload, Intervals)
+        # records come from the MDT room's fleet: TOU registers (no schedule sent: stale)
+        assert len(payload.tou_register_wh) == 4
+        assert sum(payload.tou_register_wh) == payload.register_wh
+        for r in payload.records:
+            assert r.flags & IntervalFlag.TOU_STALE
             flagged[r.seq] = bool(r.flags & IntervalFlag.TAMPER_OPEN)
     opened = {seq for seq, f in flagged.items() if f}
     assert opened == {seq for seq in flagged

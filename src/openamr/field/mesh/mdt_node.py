@@ -108,6 +108,9 @@ class MdtNode(MeshNode):
         self._buffer_records = int(p.buffer_days * 86400 / INTERVAL_LENGTH_S)
         self._deliveries: list[tuple[int, int, float]] = []
         self._records_bytes: bytes | None = None
+        self._table: npt.NDArray[np.void] | None = None
+        self._n_tou = 0
+        self._tou_bytes = b""
         self.events = EventQueue()
         """Events waiting for the head-end's ACK (the MDT room's queue)."""
         self._event_sent: dict[int, tuple[int, float]] = {}
@@ -367,37 +370,67 @@ class MdtNode(MeshNode):
         rec = self._records_bytes
         if rec is None:
             rec = self._records_bytes = self._pack_records()
-        payload = (_INTERVALS_HEAD(self.cum_wh[b].item(), 0, b - a)
-                   + rec[a * _REC_SIZE:b * _REC_SIZE])
+        n_tou = self._n_tou
+        if n_tou:
+            # the TOU registers as they stood when record b - 1 closed
+            tou = self._tou_bytes[(b - 1) * 8 * n_tou:b * 8 * n_tou]
+            payload = (_INTERVALS_HEAD(self.cum_wh[b].item(), n_tou, b - a) + tou
+                       + rec[a * _REC_SIZE:b * _REC_SIZE])
+        else:
+            payload = (_INTERVALS_HEAD(self.cum_wh[b].item(), 0, b - a)
+                       + rec[a * _REC_SIZE:b * _REC_SIZE])
         net = self.net
         data, counter = self.security.seal_packed(net.dcap_eui, FrameType.INTERVALS, payload)
         pkt = Packet(data, self.idx, counter, FrameType.INTERVALS, net.kernel.now_s,
                      [self.idx], a, b - 1)
         return self._uplink(pkt)
 
+    def set_records(self, start_s: npt.NDArray[np.int64], energy_wh: npt.NDArray[np.int64],
+                    flags: npt.NDArray[np.uint16],
+                    tou_register_wh: npt.NDArray[np.int64] | None = None) -> None:
+        """Records seq 0.. of the run as the MDT room's fleet made them (start [UTC epoch s],
+        energy [Wh], flags, TOU registers after each record [Wh] ``(n, registers)``)."""
+        n = min(self._delivered.size, len(start_s))
+        table = np.empty(n, dtype=_REC_DTYPE)
+        table["seq"] = np.arange(n)
+        table["start_s"] = start_s[:n]
+        table["energy_wh"] = energy_wh[:n]
+        table["flags"] = flags[:n]
+        table["temperature"] = NO_TEMPERATURE
+        self._table = table
+        self.cum_wh = np.concatenate(([0], np.cumsum(energy_wh[:n], dtype=np.int64)))
+        if tou_register_wh is not None and tou_register_wh.size:
+            self._n_tou = int(tou_register_wh.shape[1])
+            self._tou_bytes = tou_register_wh[:n].astype(">u8").tobytes()
+
     def _pack_records(self) -> bytes:
         """Every interval record of the run, packed once as on the wire (16 bytes each).
 
         Records that closed before the first join carry ``CLOCK_UNSYNCED`` (packed at the first
-        report, after the join, so the flag is known)."""
+        report, after the join, so the flag is known).  Without :meth:`set_records` (a bare
+        node in a test) the records come from ``energy_wh`` with the cover flags only."""
         first = self.first_interval
         n = self._delivered.size
         seq = np.arange(n, dtype=np.int64)
+        table = self._table
+        if table is None:
+            table = np.empty(n, dtype=_REC_DTYPE)
+            table["seq"] = seq
+            table["start_s"] = self.net.epoch_s + (first + seq) * INTERVAL_LENGTH_S
+            table["energy_wh"] = self.energy_wh[first:first + n]
+            flags = np.zeros(n, np.uint16)
+            start_s = (first + seq) * INTERVAL_LENGTH_S  # [sim s]
+            for t0, length_s in self.tamper_periods:
+                t1 = np.inf if length_s is None else t0 + length_s
+                cover_off = (start_s < t1) & (start_s + INTERVAL_LENGTH_S > t0)
+                flags[cover_off] |= np.uint16(IntervalFlag.TAMPER_OPEN)
+            table["flags"] = flags
+            table["temperature"] = NO_TEMPERATURE
         joined_s = self.joined_s
         synced_from = n if joined_s is None else int(joined_s // INTERVAL_LENGTH_S) - first
-        table = np.empty(n, dtype=_REC_DTYPE)
-        table["seq"] = seq
-        table["start_s"] = self.net.epoch_s + (first + seq) * INTERVAL_LENGTH_S
-        table["energy_wh"] = self.energy_wh[first:first + n]
-        flags = np.where(seq < synced_from, int(IntervalFlag.CLOCK_UNSYNCED),
-                         int(IntervalFlag.NONE))
-        start_s = (first + seq) * INTERVAL_LENGTH_S  # [sim s]
-        for t0, length_s in self.tamper_periods:
-            t1 = np.inf if length_s is None else t0 + length_s
-            open_ = (start_s < t1) & (start_s + INTERVAL_LENGTH_S > t0)
-            flags = np.where(open_, flags | int(IntervalFlag.TAMPER_OPEN), flags)
-        table["flags"] = flags
-        table["temperature"] = NO_TEMPERATURE
+        if synced_from > 0:
+            table["flags"][:synced_from] |= np.uint16(IntervalFlag.CLOCK_UNSYNCED)
+        self._table = None
         return table.tobytes()
 
     def _uplink(self, pkt: Packet) -> bool:

@@ -64,6 +64,9 @@ class SimRun:
                     self.kernel.at(cover_off_s, mdt.tamper, True)
                     if cover_off_for_s is not None:
                         self.kernel.at(cover_off_s + cover_off_for_s, mdt.tamper, False)
+        from openamr.field.sim.mdt_records import attach_fleet_records
+
+        attach_fleet_records([n for n in self.net.nodes if isinstance(n, MdtNode)], scenario)
         self.end_s = 0.0
         self.wall_s = 0.0
 

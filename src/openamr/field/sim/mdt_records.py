@@ -1,0 +1,58 @@
+"""The MDTs' interval records, made up front by the MDT room's :class:`MdtFleet`.
+
+The simulated MDTs do not keep their own records: for every model, chunks of MDTs go through
+:meth:`openamr.field.mdt.fleet.MdtFleet.append_counts` once (pulse counts = the scenario's
+energy / Kh), which applies the pulse input's rate limit (``RATE_LIMITED``), the TOU registers
+(``TOU_STALE`` while no schedule was sent: the simulator sends none) and the per-record flags
+given here (``TAMPER_OPEN`` while the cover is off).  Each MDT then holds its records packed
+as on the wire (:meth:`openamr.field.mesh.mdt_node.MdtNode.set_records`): the report path only
+slices bytes.  ``CLOCK_UNSYNCED`` is added at the first report (the join time decides it).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+import numpy as np
+
+from openamr.field.mdt.fleet import MdtFleet
+from openamr.field.mdt.intervals import IntervalFlag
+from openamr.field.mesh.mdt_node import MdtNode
+from openamr.field.sim.scenario import Scenario
+from openamr.units import INTERVAL_LENGTH_S
+
+__all__ = ["attach_fleet_records"]
+
+_CHUNK = 128
+KH_WH = 10
+"""Meter constant of the simulated meters [Wh per pulse]."""
+
+
+def attach_fleet_records(mdts: Sequence[MdtNode], scenario: Scenario) -> None:
+    """Give every MDT (energy-row order) its interval records from an :class:`MdtFleet`."""
+    by_model: dict[str, list[int]] = defaultdict(list)
+    for row, mdt in enumerate(mdts):
+        by_model[mdt.model].append(row)
+    n_int = scenario.energy_wh.shape[1]
+    days = n_int * INTERVAL_LENGTH_S / 86400 + 1
+    start = np.arange(n_int, dtype=np.int64) * INTERVAL_LENGTH_S  # [sim s]
+    for model, rows in by_model.items():
+        for a in range(0, len(rows), _CHUNK):
+            chunk = rows[a:a + _CHUNK]
+            counts = scenario.energy_wh[chunk] // KH_WH
+            flags = np.zeros(counts.shape, np.uint16)
+            for i, row in enumerate(chunk):
+                mdt = mdts[row]
+                counts[i, :mdt.first_interval] = 0  # the MDT was not on yet
+                for t0, length_s in mdt.tamper_periods:
+                    t1 = np.inf if length_s is None else t0 + length_s
+                    cover_off = (start < t1) & (start + INTERVAL_LENGTH_S > t0)
+                    flags[i, cover_off] |= np.uint16(IntervalFlag.TAMPER_OPEN)
+            fleet = MdtFleet(len(chunk), model, buffer_days=days)
+            fleet.append_counts(scenario.epoch_s, counts, flags=flags)
+            for i, row in enumerate(chunk):
+                mdt = mdts[row]
+                batch = fleet.ring.records_in(i, mdt.first_interval, n_int - 1)
+                mdt.set_records(batch.start_s, batch.energy_wh, batch.flags,
+                                batch.tou_register_wh)
