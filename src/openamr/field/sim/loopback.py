@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from openamr.errors import FrameError
 from openamr.frames import (
     FRAME_VERSION,
+    HEADER_LENGTH,
+    MIC_LENGTH,
     NO_SEQ,
     Ack,
     DeviceRole,
@@ -30,7 +32,7 @@ from openamr.frames import (
     ReplayWindow,
     install_code_key,
 )
-from openamr.frames.security import seal_payload
+from openamr.frames.security import open_payload, seal_payload
 
 __all__ = ["LoopbackHeadEnd"]
 
@@ -39,6 +41,11 @@ HEADEND_EUI = 0x0000_0000_0000_0001
 
 _HEADER = struct.Struct("!BBBBQQI").pack
 """The clear frame header (docs/frames.md): version, type, flags, key id, src, dst, counter."""
+_HEADER_UNPACK = struct.Struct("!BBBBQQI").unpack_from
+_INTERVALS_PREFIX = bytes((FRAME_VERSION, FrameType.INTERVALS, 1, KeyId.NETWORK))
+"""An interval report's first header bytes: version, type, encrypted, network key."""
+_INTERVALS_HEAD = struct.Struct("!QBB").unpack_from
+_RECORD_ITER = struct.Struct("!IIIHh").iter_unpack
 _ACK_HEAD = struct.Struct("!IIB").pack
 _GAP = struct.Struct("!II").pack
 
@@ -90,6 +97,8 @@ class LoopbackHeadEnd:
 
     def handle(self, data: bytes, sim_t_s: float) -> bytes | None:
         """Verify one frame and return the downlink answering it (None if rejected)."""
+        if data[:4] == _INTERVALS_PREFIX and len(data) >= HEADER_LENGTH + MIC_LENGTH:
+            return self._handle_intervals(data)
         try:
             frame = Frame.from_bytes(data, self._key)
         except FrameError as exc:
@@ -125,6 +134,48 @@ class LoopbackHeadEnd:
         if isinstance(payload, Event):
             self.events.append((frame.src, payload))
         return self._seal_ack(frame.src, frame.counter, self._acked(dev))
+
+    def _handle_intervals(self, data: bytes) -> bytes | None:
+        """The bulk of the traffic, verified without payload objects: the same checks as
+        ``Frame.from_bytes`` (key lookup, AES-CCM MIC through ``openamr.frames``, payload
+        length) and the replay window, then the records straight from the plaintext."""
+        _, _, _, _, src, _, counter = _HEADER_UNPACK(data)
+        dev = self.devices.get(src)
+        if dev is None:
+            self._reject("unknown_device")
+            return None
+        try:
+            plain = open_payload(self.network_key, data[:HEADER_LENGTH], data[HEADER_LENGTH:],
+                                 src=src, counter=counter)
+        except FrameError as exc:
+            self._reject(exc.reason)
+            return None
+        register_wh, n_tou, n_records = _INTERVALS_HEAD(plain)
+        offset = 10 + 8 * n_tou
+        if len(plain) != offset + 16 * n_records:
+            self._reject("malformed")
+            return None
+        reason = dev.window.check(counter)
+        if reason is not None:
+            self._reject(reason)
+            return None
+        dev.window.accept(counter)
+        self.frames_accepted += 1
+        records = dev.records
+        end = dev.contiguous_end
+        above = dev.above
+        for seq, start_s, energy_wh, _, _ in _RECORD_ITER(memoryview(plain)[offset:]):
+            if seq not in records:
+                records[seq] = (start_s, energy_wh)
+                if seq >= end:
+                    above.add(seq)
+        while end in above:
+            above.discard(end)
+            end += 1
+        dev.contiguous_end = end
+        if register_wh > dev.register_wh:
+            dev.register_wh = register_wh
+        return self._seal_ack(src, counter, self._acked(dev), self._gaps(dev))
 
     @staticmethod
     def _acked(dev: _Device) -> int:
