@@ -75,3 +75,16 @@ def test_loopback_ack_is_the_bytes_of_frame_to_bytes() -> None:
     assert frame.src == HEADEND_EUI
     assert data == Frame(HEADEND_EUI, 0xAB, frame.counter,
                          Ack(17, 41, ((43, 44), (50, 52)))).to_bytes(NET_KEY)
+
+
+def test_open_ack_checks_like_open() -> None:
+    dev = DeviceSecurity(0xAB, CODE)
+    dev.network_key = NET_KEY
+    good = Frame(HEADEND, 0xAB, 3, Ack(9, 41, ((43, 44),))).to_bytes(NET_KEY)
+    ack = dev.open_ack(good)
+    assert ack == Ack(9, 41, ((43, 44),))
+    assert dev.open_ack(good) is None  # replayed
+    forged = bytearray(Frame(HEADEND, 0xAB, 4, Ack(9)).to_bytes(NET_KEY))
+    forged[-1] ^= 1
+    assert dev.open_ack(bytes(forged)) is None
+    assert dev.rejected == {"replay": 1, "bad_mic": 1}

@@ -254,6 +254,11 @@ class MdtNode(MeshNode):
                             self.net.kernel.now_s, [self.idx]))
 
     def receive_down(self, data: bytes) -> None:
+        if data[1] == FrameType.ACK:
+            ack = self.security.open_ack(data)
+            if ack is not None:
+                self._on_ack(ack)
+            return
         frame = self.security.open(data)
         if frame is None:
             return

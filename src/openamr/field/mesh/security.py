@@ -15,6 +15,9 @@ import struct
 from openamr.errors import FrameError
 from openamr.frames import (
     FRAME_VERSION,
+    HEADER_LENGTH,
+    MIC_LENGTH,
+    Ack,
     Frame,
     FrameCounter,
     FrameType,
@@ -23,11 +26,14 @@ from openamr.frames import (
     ReplayWindow,
     install_code_key,
 )
-from openamr.frames.security import seal_payload
+from openamr.frames.security import open_payload, seal_payload
 
 _HEADER = struct.Struct("!BBBBQQI")
 """The clear frame header (docs/frames.md): version, type, flags, key id, src, dst, counter."""
 _FLAG_ENCRYPTED = 0x01
+_HEADER_UNPACK = _HEADER.unpack_from
+_ACK_PREFIX = bytes((FRAME_VERSION, FrameType.ACK, _FLAG_ENCRYPTED, KeyId.NETWORK))
+_ACK_HEAD = struct.Struct("!IIB")
 
 __all__ = ["DeviceSecurity"]
 
@@ -104,6 +110,39 @@ class DeviceSecurity:
             return None
         window.accept(frame.counter)
         return frame
+
+    def open_ack(self, data: bytes) -> Ack | None:
+        """:meth:`open` for the commonest downlink, an :class:`Ack` under the network key:
+        the same checks (MIC through ``openamr.frames``, payload length, replay window)
+        without a :class:`Frame`.  Any other frame goes through :meth:`open`."""
+        key = self.network_key
+        if data[:4] != _ACK_PREFIX or key is None or len(data) < HEADER_LENGTH + MIC_LENGTH:
+            frame = self.open(data)
+            if frame is None or not isinstance(frame.payload, Ack):
+                return None
+            return frame.payload
+        _, _, _, _, src, _, counter = _HEADER_UNPACK(data)
+        try:
+            plain = open_payload(key, data[:HEADER_LENGTH], data[HEADER_LENGTH:], src=src,
+                                 counter=counter)
+            acked_counter, acked_seq, n_gaps = _ACK_HEAD.unpack_from(plain)
+        except (FrameError, struct.error) as exc:
+            why = exc.reason if isinstance(exc, FrameError) else "malformed"
+            self.rejected[why] = self.rejected.get(why, 0) + 1
+            return None
+        if len(plain) != _ACK_HEAD.size + 8 * n_gaps:
+            self.rejected["malformed"] = self.rejected.get("malformed", 0) + 1
+            return None
+        window = self._windows.get(src)
+        if window is None:
+            window = self._windows[src] = ReplayWindow()
+        reason = window.check(counter)
+        if reason is not None:
+            self.rejected[reason] = self.rejected.get(reason, 0) + 1
+            return None
+        window.accept(counter)
+        gaps = tuple(struct.iter_unpack("!II", plain[_ACK_HEAD.size:])) if n_gaps else ()
+        return Ack(acked_counter, acked_seq, gaps)
 
     def _key(self, src: int, key_id: KeyId) -> bytes | None:
         return self.install_key if key_id == KeyId.INSTALL_CODE else self.network_key
