@@ -15,8 +15,9 @@ head-end to see).  ``Ack.acked_seq`` releases records.  After ``max_missed_acks`
 no end-to-end ACK, or an uplink that fails every retry on every candidate, the parent is lost
 and the MDT searches again.
 
-The battery ledger charges receive, transmit and LED time plus the sleep floor; its projection
-(years of life at the average current so far) is a KPI.
+The node counts receive, transmit and LED time; the MDT room's :class:`BatteryLedger` turns
+them and the sleep floor into charge (:meth:`MdtNode.battery_ledger`); the projection (years of
+life at the average current so far) is a KPI.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from openamr.field.mdt.battery import BatteryCurrents, BatteryLedger
 from openamr.field.mdt.events import EventQueue
 from openamr.field.mdt.power_states import (
     Action,
@@ -100,8 +102,12 @@ class MdtNode(MeshNode):
         self._timer_gen: dict[str, int] = {}
         self._report_gen = 0
         self._search_on_s: float | None = None
-        self.charge_mas = 0.0
-        """Charge drawn above the sleep floor [mA·s]."""
+        self.rx_s = 0.0
+        """Receiver-on time so far [s] (search windows at their duty, ACK windows)."""
+        self.tx_s = 0.0
+        """Transmitter-on time so far [s]."""
+        self.led_s = 0.0
+        """LED-on time so far [s]."""
         self.searches = 0
         n = max(0, self.energy_wh.size - first_interval)
         self._delivered = np.full(n, np.inf)
@@ -204,13 +210,13 @@ class MdtNode(MeshNode):
         elif a.kind == "send_data":
             self._wake()
         elif a.kind == "led":
-            self.charge_mas += self.net.params.led_current_ma * (a.duration_s or 0.0)
+            self.led_s += a.duration_s or 0.0
 
     def _timer(self, name: str, gen: int) -> None:
         if self._timer_gen.get(name) != gen:
             return
         if name == "led":
-            self.charge_mas += self.net.params.led_current_ma * self.psm.params.led_solid_s
+            self.led_s += self.psm.params.led_solid_s
         self._run(self.psm.on_timer(name, self.net.kernel.now_s))
 
     def _radio_on(self) -> None:
@@ -221,8 +227,7 @@ class MdtNode(MeshNode):
     def _radio_off(self) -> None:
         if self._search_on_s is not None:
             p = self.net.params
-            self.charge_mas += (p.rx_current_ma * p.search_rx_duty_ratio
-                                * (self.net.kernel.now_s - self._search_on_s))
+            self.rx_s += p.search_rx_duty_ratio * (self.net.kernel.now_s - self._search_on_s)
             self._search_on_s = None
             self.net.listening.discard(self.idx)
 
@@ -458,7 +463,8 @@ class MdtNode(MeshNode):
                 else:
                     self.parent = old
         tries = self.tx_attempts - before
-        self.charge_mas += tries * (p.tx_current_ma * p.frame_tx_s + p.rx_current_ma * p.ack_rx_s)
+        self.tx_s += tries * p.frame_tx_s
+        self.rx_s += tries * p.ack_rx_s
         return ok
 
     def _poll_parent(self) -> None:
@@ -507,17 +513,25 @@ class MdtNode(MeshNode):
         return self._delivered
 
     # ------------------------------------------------------------------ battery
+    def battery_ledger(self) -> BatteryLedger:
+        """The MDT room's :class:`BatteryLedger` charged with this MDT's times since power-on
+        (the radio, the LED, the sleep floor) at the ``MeshParams`` currents."""
+        p = self.net.params
+        ledger = BatteryLedger(p.battery_mah, BatteryCurrents(
+            sleep_a=p.sleep_current_ma / 1000.0, rx_a=p.rx_current_ma / 1000.0,
+            tx_a=p.tx_current_ma / 1000.0, led_a=p.led_current_ma / 1000.0))
+        if self.powered_s is None:
+            return ledger
+        now = self.net.kernel.now_s
+        rx_s = self.rx_s
+        if self._search_on_s is not None:
+            rx_s += p.search_rx_duty_ratio * (now - self._search_on_s)
+        ledger.charge(sleep_s=now - self.powered_s, rx_s=rx_s, tx_s=self.tx_s, led_s=self.led_s)
+        return ledger
+
     def battery_used_mah(self) -> float:
         """Charge drawn since power-on [mAh], sleep floor included."""
-        if self.powered_s is None:
-            return 0.0
-        now = self.net.kernel.now_s
-        extra = 0.0
-        if self._search_on_s is not None:
-            p = self.net.params
-            extra = p.rx_current_ma * p.search_rx_duty_ratio * (now - self._search_on_s)
-        sleep = self.net.params.sleep_current_ma * (now - self.powered_s)
-        return (self.charge_mas + extra + sleep) / 3600.0
+        return self.battery_ledger().used_mah
 
     def battery_projection_years(self) -> float:
         """Years a full battery lasts at the average current since power-on."""
