@@ -23,6 +23,7 @@ life at the average current so far) is a KPI.
 from __future__ import annotations
 
 import struct
+from array import array
 from collections import deque
 from typing import TYPE_CHECKING
 
@@ -114,6 +115,8 @@ class MdtNode(MeshNode):
         self._buffer_records = int(p.buffer_days * 86400 / INTERVAL_LENGTH_S)
         self._deliveries: list[tuple[int, int, float]] = []
         self._records_bytes: bytes | None = None
+        self._n_records = n
+        self._cum: array[int] = array("q", self.cum_wh.astype(np.int64).tobytes())
         self._table: npt.NDArray[np.void] | None = None
         self._n_tou = 0
         self._tou_bytes = b""
@@ -321,11 +324,15 @@ class MdtNode(MeshNode):
             return
         p = self.net.params
         now = self.net.kernel.now_s
-        closed = max(0, min(int(now // INTERVAL_LENGTH_S) - self.first_interval,
-                            self._delivered.size))
+        closed = int(now // INTERVAL_LENGTH_S) - self.first_interval
+        if closed > self._n_records:
+            closed = self._n_records
+        elif closed < 0:
+            closed = 0
         horizon = closed - self._buffer_records
-        if self.acked_end < self.sent_end and now - self._last_ack_s > p.ack_timeout_s:
-            self.gaps.append([self.acked_end, self.sent_end - 1])
+        sent_end = self.sent_end
+        if self.acked_end < sent_end and now - self._last_ack_s > p.ack_timeout_s:
+            self.gaps.append([self.acked_end, sent_end - 1])
             self._last_ack_s = now
         frames_left = 1 + p.gap_frames_per_wake
         any_ok = False
@@ -333,14 +340,17 @@ class MdtNode(MeshNode):
         if self.events.next_seq > self._events_acked_end and not self._send_events():
             failed = True
         # new records first, then gap ranges
-        while self.sent_end < closed and frames_left > 0 and not failed:
-            a = max(self.sent_end, horizon)
-            b = min(closed, a + p.records_per_report)
+        per_frame = p.records_per_report
+        while sent_end < closed and frames_left > 0 and not failed:
+            a = sent_end if sent_end > horizon else horizon
+            b = a + per_frame
+            if b > closed:
+                b = closed
             if not self._send_records(a, b):
                 failed = True
                 break
             any_ok = True
-            self.sent_end = b
+            sent_end = self.sent_end = b
             frames_left -= 1
         while self.gaps and frames_left > 0 and not failed:
             first, last = self.gaps[0]
@@ -384,10 +394,10 @@ class MdtNode(MeshNode):
         if n_tou:
             # the TOU registers as they stood when record b - 1 closed
             tou = self._tou_bytes[(b - 1) * 8 * n_tou:b * 8 * n_tou]
-            payload = (_INTERVALS_HEAD(self.cum_wh[b].item(), n_tou, b - a) + tou
+            payload = (_INTERVALS_HEAD(self._cum[b], n_tou, b - a) + tou
                        + rec[a * _REC_SIZE:b * _REC_SIZE])
         else:
-            payload = (_INTERVALS_HEAD(self.cum_wh[b].item(), 0, b - a)
+            payload = (_INTERVALS_HEAD(self._cum[b], 0, b - a)
                        + rec[a * _REC_SIZE:b * _REC_SIZE])
         net = self.net
         data, counter = self.security.seal_packed(net.dcap_eui, FrameType.INTERVALS, payload)
@@ -409,6 +419,7 @@ class MdtNode(MeshNode):
         table["temperature"] = NO_TEMPERATURE
         self._table = table
         self.cum_wh = np.concatenate(([0], np.cumsum(energy_wh[:n], dtype=np.int64)))
+        self._cum = array("q", self.cum_wh.tobytes())
         if tou_register_wh is not None and tou_register_wh.size:
             self._n_tou = int(tou_register_wh.shape[1])
             self._tou_bytes = tou_register_wh[:n].astype(">u8").tobytes()
