@@ -104,9 +104,8 @@ class MdtNode(MeshNode):
         self._report_gen = 0
         self._search_on_s: float | None = None
         self.rx_s = 0.0
-        """Receiver-on time so far [s] (search windows at their duty, ACK windows)."""
-        self.tx_s = 0.0
-        """Transmitter-on time so far [s]."""
+        """Receiver-on time of search windows so far [s] (at their duty); the transmit
+        attempts and their ACK windows are ``tx_attempts`` × ``frame_tx_s`` / ``ack_rx_s``."""
         self.led_s = 0.0
         """LED-on time so far [s]."""
         self.searches = 0
@@ -456,10 +455,9 @@ class MdtNode(MeshNode):
 
     def _uplink(self, pkt: Packet) -> bool:
         """Send to the parent; on failure try the next-best candidate once (re-parent)."""
-        p = self.net.params
-        before = self.tx_attempts
         ok = self.parent is not None and self.net.send_up(self, pkt)
         if not ok:
+            p = self.net.params
             failed = {self.parent} if self.parent is not None else set()
             alt, _ = choose_parent(self.candidates, self.estimator, None, p,
                                    self.net.medium.sensitivity_dbm, excluded=failed)
@@ -473,9 +471,6 @@ class MdtNode(MeshNode):
                                  parent=f"{self.net.nodes[alt].eui:016x}")
                 else:
                     self.parent = old
-        tries = self.tx_attempts - before
-        self.tx_s += tries * p.frame_tx_s
-        self.rx_s += tries * p.ack_rx_s
         return ok
 
     def _poll_parent(self) -> None:
@@ -534,10 +529,11 @@ class MdtNode(MeshNode):
         if self.powered_s is None:
             return ledger
         now = self.net.kernel.now_s
-        rx_s = self.rx_s
+        rx_s = self.rx_s + self.tx_attempts * p.ack_rx_s
         if self._search_on_s is not None:
             rx_s += p.search_rx_duty_ratio * (now - self._search_on_s)
-        ledger.charge(sleep_s=now - self.powered_s, rx_s=rx_s, tx_s=self.tx_s, led_s=self.led_s)
+        ledger.charge(sleep_s=now - self.powered_s, rx_s=rx_s,
+                      tx_s=self.tx_attempts * p.frame_tx_s, led_s=self.led_s)
         return ledger
 
     def battery_used_mah(self) -> float:
