@@ -90,3 +90,26 @@ def test_a_malformed_site_is_rejected_with_status_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["sim", "run", str(bad), "--days", "1", "--json"])
     assert result.exit_code == 2
     assert "bad.toml" in result.output
+
+
+def test_site_tampers_reach_the_real_ingest_as_events(tmp_path: Path) -> None:
+    from openamr.field.site import load_site
+    from openamr.headend.store import open_store
+
+    path = tmp_path / "site.toml"
+    write_site(generate_site(4, 1, 1, seed=3), path)
+    meter = load_site(path).meters[0].id
+    with path.open("a") as f:
+        f.write(f'\n[[tampers]]\nmeter = "{meter}"\nstart_s = 21600\nduration_s = 1800\n')
+    db = tmp_path / "sim.db"
+    result = CliRunner().invoke(main, ["sim", "run", str(path), "--days", "0.5", "--db",
+                                       str(db), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["frames_rejected"] == {}
+    store = open_store(str(db))
+    try:
+        codes = sorted(e.code for e in store.list_events(meter_id=meter)
+                       if e.code.startswith("tamper."))
+    finally:
+        store.close()
+    assert codes == ["tamper.cover_removed", "tamper.cover_replaced"]
