@@ -244,6 +244,8 @@ class Network:
         links = self._links
         draw = self.medium.uniform
         length = len(pkt.data)
+        now = self.kernel.now_s
+        receiver: Any
         first = True
         while True:
             parent = sender.parent
@@ -259,7 +261,6 @@ class Network:
             u = draw()
             if u < link[0] and receiver.joined:  # accepts_children, inlined
                 self.hops_tried += 1
-                self.last_copies = 1
                 sender.tx_attempts += 1
                 stats = sender.link_stats.get(parent)
                 if stats is None:
@@ -285,14 +286,34 @@ class Network:
                     return False
                 sender.enqueue(pkt)
                 return True
-            pkt.chain.append(parent)
             cand = sender.candidates.get(parent)
             if cand is not None:
-                cand.heard_s = self.kernel.now_s  # a link ACK proves the parent is alive
-            if not receiver.relays:
-                receiver.receive_up(pkt, sender.idx)
+                cand.heard_s = now  # a link ACK proves the parent is alive
+            chain = pkt.chain
+            if not receiver.relays or parent in chain:
+                # the DCAP; or a loop, which the repeater handles (drop and repair)
+                chain.append(parent)
+                if receiver.relays:
+                    receiver.accept_up(pkt, sender.idx)
+                else:
+                    receiver.receive_up(pkt, sender.idx)
                 return True
-            if not receiver.accept_up(pkt, sender.idx):
+            chain.append(parent)
+            # Repeater.accept_up, inlined (hot path): duplicate filter, then forward at once
+            # when joined with an empty queue
+            dedup = receiver.dedup
+            key = pkt.src << 32 | pkt.counter
+            seen = dedup.seen
+            if key in seen:
+                dedup.dropped += 1
+                return True
+            seen.add(key)
+            order = dedup.order
+            order.append(key)
+            if len(order) > dedup.window:
+                seen.discard(order.popleft())
+            if receiver.queue or not receiver.joined:
+                receiver.enqueue(pkt)
                 return True
             sender = receiver
             first = False
