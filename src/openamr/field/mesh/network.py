@@ -337,17 +337,20 @@ class Network:
         tries = self._tries
         links = self._links
         length = len(data)
-        for k in range(len(path) - 1, 0, -1):
-            a, b = nodes[path[k]], nodes[path[k - 1]]
-            if k < len(path) - 1 and not a.joined:  # accepts_children, inlined
+        last = len(path) - 1
+        for k in range(last, 0, -1):
+            ai, bi = path[k], path[k - 1]
+            if k < last and not nodes[ai].joined:  # accepts_children, inlined
                 return
-            if k == 1 and b.role == DeviceRole.MDT and not b.awake_for_downlink():
-                a.hold_for_child(b.idx, data)
-                return
+            if k == 1:
+                b = nodes[bi]
+                if b.role == DeviceRole.MDT and not b.awake_for_downlink():
+                    nodes[ai].hold_for_child(bi, data)
+                    return
             # Network.carry, inlined (hot path)
-            link = links[a.idx].get(b.idx * 65536 + length)
+            link = links[ai].get(bi * 65536 + length)
             if link is None:
-                link = self._link(a.idx, b.idx, length)
+                link = self._link(ai, bi, length)
             p = link[1]
             if p < 1.0:
                 for _ in range(tries if p > 0.0 else 0):
@@ -357,7 +360,7 @@ class Network:
                     self.hop_failures += 1
                     return
             if k == 1:
-                b.receive_down(data)
+                nodes[bi].receive_down(data)
                 return
 
     def carry(self, src: int, dst: int, length_bytes: int,
