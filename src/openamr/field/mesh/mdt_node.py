@@ -264,7 +264,7 @@ class MdtNode(MeshNode):
         if data[1] == FrameType.ACK:
             ack = self.security.open_ack(data)
             if ack is not None:
-                self._on_ack(ack)
+                self._on_ack(*ack)
             return
         frame = self.security.open(data)
         if frame is None:
@@ -289,7 +289,7 @@ class MdtNode(MeshNode):
             else:
                 self._handle(MdtEvent.JOIN_FAILED)
         elif isinstance(payload, Ack):
-            self._on_ack(payload)
+            self._on_ack(payload.acked_counter, payload.acked_seq, payload.gaps)
 
     def _update_path(self) -> None:
         if self.parent is None:
@@ -480,15 +480,27 @@ class MdtNode(MeshNode):
         held = parent.held.pop(self.idx, None)
         if not held:
             return
-        carry = self.net.carry
+        net = self.net
         for data in held:
-            if carry(parent.idx, self.idx, len(data)):
-                self.receive_down(data)
+            # Network.carry, inlined (hot path)
+            link = net._links[parent.idx].get(self.idx * 65536 + len(data))
+            if link is None:
+                link = net._link(parent.idx, self.idx, len(data))
+            p = link[1]
+            if p < 1.0:
+                draw = net.medium.uniform
+                for _ in range(net._tries if p > 0.0 else 0):
+                    if draw() < p:
+                        break
+                else:
+                    continue
+            self.receive_down(data)
 
-    def _on_ack(self, ack: Ack) -> None:
+    def _on_ack(self, acked_counter: int, acked_seq: int,
+                gaps: tuple[tuple[int, int], ...]) -> None:
         if self._event_sent:
             for seq, (counter, _) in list(self._event_sent.items()):
-                if counter == ack.acked_counter:
+                if counter == acked_counter:
                     del self._event_sent[seq]
                     self.events.acknowledge(seq)
                     self._events_acked_end = max(self._events_acked_end, seq + 1)
@@ -497,9 +509,9 @@ class MdtNode(MeshNode):
                     return  # an event's ACK says nothing about the interval records
         self._acked_this_wake = True
         self._last_ack_s = self.net.kernel.now_s
-        if ack.acked_seq != NO_SEQ and ack.acked_seq + 1 > self.acked_end:
-            self.acked_end = min(ack.acked_seq + 1, self.sent_end)
-        for first, last in ack.gaps:
+        if acked_seq != NO_SEQ and acked_seq + 1 > self.acked_end:
+            self.acked_end = min(acked_seq + 1, self.sent_end)
+        for first, last in gaps:
             if last >= self.acked_end:
                 self.gaps.append([max(first, self.acked_end), last])
 

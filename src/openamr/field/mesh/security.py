@@ -35,7 +35,10 @@ _HEADER_UNPACK = _HEADER.unpack_from
 _ACK_PREFIX = bytes((FRAME_VERSION, FrameType.ACK, _FLAG_ENCRYPTED, KeyId.NETWORK))
 _ACK_HEAD = struct.Struct("!IIB")
 
-__all__ = ["DeviceSecurity"]
+AckFields = tuple[int, int, tuple[tuple[int, int], ...]]
+"""An ACK's ``(acked_counter, acked_seq, gaps)``."""
+
+__all__ = ["AckFields", "DeviceSecurity"]
 
 
 class DeviceSecurity:
@@ -111,16 +114,18 @@ class DeviceSecurity:
         window.accept(frame.counter)
         return frame
 
-    def open_ack(self, data: bytes) -> Ack | None:
+    def open_ack(self, data: bytes) -> AckFields | None:
         """:meth:`open` for the commonest downlink, an :class:`Ack` under the network key:
         the same checks (MIC through ``openamr.frames``, payload length, replay window)
-        without a :class:`Frame`.  Any other frame goes through :meth:`open`."""
+        without a :class:`Frame` or an :class:`Ack`: returns ``(acked_counter, acked_seq,
+        gaps)``.  Any other frame goes through :meth:`open`."""
         key = self.network_key
         if data[:4] != _ACK_PREFIX or key is None or len(data) < HEADER_LENGTH + MIC_LENGTH:
             frame = self.open(data)
             if frame is None or not isinstance(frame.payload, Ack):
                 return None
-            return frame.payload
+            ack = frame.payload
+            return ack.acked_counter, ack.acked_seq, ack.gaps
         _, _, _, _, src, _, counter = _HEADER_UNPACK(data)
         try:
             plain = open_payload(key, data[:HEADER_LENGTH], data[HEADER_LENGTH:], src=src,
@@ -142,7 +147,7 @@ class DeviceSecurity:
             return None
         window.accept(counter)
         gaps = tuple(struct.iter_unpack("!II", plain[_ACK_HEAD.size:])) if n_gaps else ()
-        return Ack(acked_counter, acked_seq, gaps)
+        return acked_counter, acked_seq, gaps
 
     def _key(self, src: int, key_id: KeyId) -> bytes | None:
         return self.install_key if key_id == KeyId.INSTALL_CODE else self.network_key
