@@ -12,6 +12,7 @@ only when the export succeeded.
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -43,7 +44,7 @@ def _open(db: str) -> Store:
 
 def _write(output: str, data: bytes) -> None:
     if output == "-":
-        click.get_binary_stream("stdout").write(data)
+        sys.stdout.buffer.write(data)
         return
     try:
         Path(output).write_bytes(data)
