@@ -167,9 +167,11 @@ class LoopbackHeadEnd:
         for seq, start_s, energy_wh, _, _ in _RECORD_ITER(memoryview(plain)[offset:]):
             if seq not in records:
                 records[seq] = (start_s, energy_wh)
-                if seq >= end:
+                if seq == end:
+                    end += 1  # the usual case: the next record in order
+                elif seq > end:
                     above.add(seq)
-        while end in above:
+        while above and end in above:
             above.discard(end)
             end += 1
         dev.contiguous_end = end
