@@ -309,3 +309,32 @@ def test_a_fresh_connection_whose_first_put_has_duplicates(store: Store) -> None
         assert len(again.load_replay_windows()) == 60
     finally:
         again.close()
+
+
+def test_bulk_state_upserts_mix_stored_and_new_keys(store: Store) -> None:
+    """The bulk path (>= 50 rows): stored keys are updated, new ones inserted, unreported
+    status fields kept; replay windows and seq states likewise."""
+    first = [DeviceStatus(f"{i:016x}", T0, hops=1, rssi_dbm=-70) for i in range(0, 80, 2)]
+    store.put_device_statuses(first)
+    store.save_replay_windows({f"{i:016x}": (i, 1) for i in range(0, 80, 2)})
+    store.save_seq_states({f"{i:016x}": SeqState(i) for i in range(0, 80, 2)})
+    store.put_device_statuses([DeviceStatus(f"{i:016x}", T0 + 60, hops=3 if i % 4 else None)
+                               for i in range(80)])
+    store.save_replay_windows({f"{i:016x}": (i + 100, (1 << 64) - 1) for i in range(80)})
+    store.save_seq_states({f"{i:016x}": SeqState(i + 5, (i + 7,)) for i in range(80)})
+    by_id = {s.device_id: s for s in store.list_device_status()}
+    assert len(by_id) == 80
+    old_kept = by_id[f"{0:016x}"]  # stored, no hops reported: kept
+    assert (old_kept.last_heard_s, old_kept.hops, old_kept.rssi_dbm) == (T0 + 60, 1, -70)
+    old_new = by_id[f"{2:016x}"]  # stored, hops reported
+    assert (old_new.last_heard_s, old_new.hops, old_new.rssi_dbm) == (T0 + 60, 3, -70)
+    fresh = by_id[f"{1:016x}"]
+    assert (fresh.last_heard_s, fresh.hops, fresh.rssi_dbm) == (T0 + 60, 3, None)
+    windows = store.load_replay_windows()
+    assert len(windows) == 80
+    assert windows[f"{3:016x}"] == (103, (1 << 64) - 1)
+    assert windows[f"{4:016x}"] == (104, (1 << 64) - 1)
+    seqs = store.load_seq_states()
+    assert len(seqs) == 80
+    assert seqs[f"{4:016x}"] == SeqState(9, (11,))
+    assert seqs[f"{5:016x}"] == SeqState(10, (12,))

@@ -1,0 +1,2 @@
+-- Version 3: PostgreSQL sets fillfactor 50 on the per-device state tables (HOT updates);
+-- SQLite has no such setting: nothing to do (the number is kept the same in both dialects).
