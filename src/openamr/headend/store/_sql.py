@@ -9,6 +9,7 @@ indexes, savepoints.
 from __future__ import annotations
 
 import abc
+import operator
 import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -351,9 +352,12 @@ class SqlStore(Store):
                        params)
         return [Device(*r) for r in rows]
 
+    _status_values = operator.attrgetter(*_STATUS_FIELDS)
+    _ON_BATTERY = _STATUS_FIELDS.index("on_battery")
+
     def _status_params(self, s: DeviceStatus) -> Row:
-        values = [getattr(s, f) for f in _STATUS_FIELDS]
-        values[_STATUS_FIELDS.index("on_battery")] = int(bool(s.on_battery))
+        values = list(self._status_values(s))
+        values[self._ON_BATTERY] = int(bool(s.on_battery))
         return tuple(values)
 
     _STATUS_SETS = ", ".join(
