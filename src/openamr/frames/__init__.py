@@ -5,11 +5,19 @@ keys, counters and replay protection; ``docs/frames.md`` is the byte-level speci
 """
 
 from openamr.frames.codec import (
+    ACK_HEAD_STRUCT,
     BROADCAST,
+    FLAG_ENCRYPTED,
     FRAME_VERSION,
+    GAP_STRUCT,
     HEADER_LENGTH,
+    HEADER_STRUCT,
+    INTERVALS_HEAD_STRUCT,
     MAX_RECORDS_PER_FRAME,
     NO_SEQ,
+    RECORD_DTYPE,
+    RECORD_STRUCT,
+    TOU_REGISTER_STRUCT,
     Ack,
     Beacon,
     DeviceRole,
@@ -29,7 +37,11 @@ from openamr.frames.codec import (
     Status,
     TimeSync,
     TouSchedule,
+    open_packed,
+    pack_ack,
     peek_header,
+    seal_packed,
+    unpack_ack,
 )
 from openamr.frames.security import (
     KEY_LENGTH,
@@ -40,13 +52,21 @@ from openamr.frames.security import (
 )
 
 __all__ = [
+    "ACK_HEAD_STRUCT",
     "BROADCAST",
+    "FLAG_ENCRYPTED",
     "FRAME_VERSION",
+    "GAP_STRUCT",
     "HEADER_LENGTH",
+    "HEADER_STRUCT",
+    "INTERVALS_HEAD_STRUCT",
     "KEY_LENGTH",
     "MAX_RECORDS_PER_FRAME",
     "MIC_LENGTH",
     "NO_SEQ",
+    "RECORD_DTYPE",
+    "RECORD_STRUCT",
+    "TOU_REGISTER_STRUCT",
     "Ack",
     "Beacon",
     "DeviceRole",
@@ -69,5 +89,9 @@ __all__ = [
     "TimeSync",
     "TouSchedule",
     "install_code_key",
+    "open_packed",
+    "pack_ack",
     "peek_header",
+    "seal_packed",
+    "unpack_ack",
 ]

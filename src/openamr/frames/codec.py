@@ -29,15 +29,25 @@ from dataclasses import dataclass
 from enum import IntEnum, IntFlag
 from typing import ClassVar, NamedTuple
 
+import numpy as np
+
 from openamr.errors import FrameError
 from openamr.frames.security import MIC_LENGTH, open_payload, seal_payload
 
 __all__ = [
+    "ACK_HEAD_STRUCT",
     "BROADCAST",
+    "FLAG_ENCRYPTED",
     "FRAME_VERSION",
+    "GAP_STRUCT",
     "HEADER_LENGTH",
+    "HEADER_STRUCT",
+    "INTERVALS_HEAD_STRUCT",
     "MAX_RECORDS_PER_FRAME",
     "NO_SEQ",
+    "RECORD_DTYPE",
+    "RECORD_STRUCT",
+    "TOU_REGISTER_STRUCT",
     "Ack",
     "Beacon",
     "DeviceRole",
@@ -57,7 +67,11 @@ __all__ = [
     "Status",
     "TimeSync",
     "TouSchedule",
+    "open_packed",
+    "pack_ack",
     "peek_header",
+    "seal_packed",
+    "unpack_ack",
 ]
 
 FRAME_VERSION = 1
@@ -69,9 +83,24 @@ MAX_RECORDS_PER_FRAME = 120
 """Interval records in one frame at most (1,920 bytes of records: an 802.15.4g PSDU is 2,047)."""
 NO_TEMPERATURE = -0x8000
 
-_HEADER = struct.Struct("!BBBBQQI")
-HEADER_LENGTH = _HEADER.size
-_FLAG_ENCRYPTED = 0x01
+HEADER_STRUCT = struct.Struct("!BBBBQQI")
+"""The clear header: version, frame_type, flags, key_id, src, dst, counter."""
+HEADER_LENGTH = HEADER_STRUCT.size
+FLAG_ENCRYPTED = 0x01
+"""Header flag bit: the payload is encrypted."""
+INTERVALS_HEAD_STRUCT = struct.Struct("!QBB")
+"""Start of an INTERVALS payload: register_wh, n_tou, n_records."""
+TOU_REGISTER_STRUCT = struct.Struct("!Q")
+"""One TOU register total in an INTERVALS payload [Wh]."""
+RECORD_STRUCT = struct.Struct("!IIIHh")
+"""One interval record: seq, start_s, energy_wh, flags, temperature (0.01 degC)."""
+RECORD_DTYPE = np.dtype([("seq", ">u4"), ("start_s", ">u4"), ("energy_wh", ">u4"),
+                         ("flags", ">u2"), ("temperature_cc", ">i2")])
+"""The same record as a numpy dtype, to decode many records at once (``np.frombuffer``)."""
+ACK_HEAD_STRUCT = struct.Struct("!IIB")
+"""Start of an ACK payload: acked_counter, acked_seq, n_gaps."""
+GAP_STRUCT = struct.Struct("!II")
+"""One gap range of an ACK: first_seq, last_seq (inclusive)."""
 
 
 class FrameType(IntEnum):
@@ -288,7 +317,7 @@ class IntervalRecord(NamedTuple):
     """Temperature for the interval [degC] (D02 variant), resolution 0.01 degC."""
 
 
-_RECORD = struct.Struct("!IIIHh")
+_RECORD = RECORD_STRUCT
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,7 +332,7 @@ class Intervals:
 
     frame_type: ClassVar[FrameType] = FrameType.INTERVALS
     encrypted: ClassVar[bool] = True
-    _s: ClassVar[struct.Struct] = struct.Struct("!QBB")
+    _s: ClassVar[struct.Struct] = INTERVALS_HEAD_STRUCT
 
     def pack(self) -> bytes:
         if len(self.records) > MAX_RECORDS_PER_FRAME:
@@ -418,22 +447,12 @@ class Ack:
 
     frame_type: ClassVar[FrameType] = FrameType.ACK
     encrypted: ClassVar[bool] = True
-    _s: ClassVar[struct.Struct] = struct.Struct("!IIB")
-
     def pack(self) -> bytes:
-        if len(self.gaps) > 255:
-            raise ValueError("at most 255 gap ranges per ack")
-        parts = [self._s.pack(self.acked_counter, self.acked_seq, len(self.gaps))]
-        parts.extend(struct.pack("!II", a, b) for a, b in self.gaps)
-        return b"".join(parts)
+        return pack_ack(self.acked_counter, self.acked_seq, self.gaps)
 
     @classmethod
     def unpack(cls, data: bytes) -> Ack:
-        counter, acked, n = cls._s.unpack_from(data)
-        if len(data) != cls._s.size + 8 * n:
-            raise FrameError("malformed", "ack payload length does not match its gap count")
-        gaps = tuple(struct.iter_unpack("!II", data[cls._s.size:]))
-        return cls(counter, acked, tuple((a, b) for a, b in gaps))
+        return cls(*unpack_ack(data))
 
 
 @dataclass(frozen=True, slots=True)
@@ -500,6 +519,81 @@ KeyLookup = Callable[[int, KeyId], bytes | None]
 """``(src, key_id) -> key`` or ``None`` when the sender is unknown."""
 
 
+# --------------------------------------------------------------------------------------------
+# Packed payloads: the same bytes as Frame.to_bytes / from_bytes without payload objects, for
+# hot paths (the simulator's reports and ACKs, the head-end's bulk ingest).  Layout lives here
+# and nowhere else.
+# --------------------------------------------------------------------------------------------
+
+
+def pack_ack(acked_counter: int, acked_seq: int, gaps: tuple[tuple[int, int], ...] = ()) -> bytes:
+    """The payload bytes of an :class:`Ack`."""
+    if len(gaps) > 255:
+        raise ValueError("at most 255 gap ranges per ack")
+    head = ACK_HEAD_STRUCT.pack(acked_counter, acked_seq, len(gaps))
+    if not gaps:
+        return head
+    return head + b"".join([GAP_STRUCT.pack(a, b) for a, b in gaps])
+
+
+def unpack_ack(plain: bytes) -> tuple[int, int, tuple[tuple[int, int], ...]]:
+    """``(acked_counter, acked_seq, gaps)`` from an ACK payload; ``FrameError`` if malformed."""
+    try:
+        counter, acked, n = ACK_HEAD_STRUCT.unpack_from(plain)
+    except struct.error as exc:
+        raise FrameError("malformed", f"ACK: {exc}") from exc
+    if len(plain) != ACK_HEAD_STRUCT.size + GAP_STRUCT.size * n:
+        raise FrameError("malformed", "ack payload length does not match its gap count")
+    if not n:
+        return counter, acked, ()
+    gaps = tuple(GAP_STRUCT.iter_unpack(plain[ACK_HEAD_STRUCT.size:]))
+    return counter, acked, gaps
+
+
+def seal_packed(key: bytes, frame_type: FrameType, src: int, dst: int, counter: int,
+                payload: bytes, key_id: KeyId = KeyId.NETWORK) -> bytes:
+    """Seal an already packed ``payload``: the bytes ``Frame(...).to_bytes(key)`` gives."""
+    encrypted = _PAYLOADS[frame_type].encrypted
+    header = HEADER_STRUCT.pack(FRAME_VERSION, frame_type, FLAG_ENCRYPTED if encrypted else 0,
+                                key_id, _u(src, 64, "src"), _u(dst, 64, "dst"),
+                                _u(counter, 32, "counter"))
+    return seal_payload(key, header, payload, src=src, counter=counter, encrypt=encrypted)
+
+
+def open_packed(data: bytes, keys: bytes | KeyLookup) -> tuple[Header, bytes]:
+    """Verify ``data`` and return its header and payload bytes, without decoding the payload.
+
+    The same checks as :meth:`Frame.from_bytes` before decoding (length, version, type,
+    encryption flag, key id, key lookup, MIC); raises ``FrameError`` likewise.
+    """
+    ftype, src, dst, counter, key_id, plain = _open(data, keys)
+    return Header(FRAME_VERSION, ftype, _PAYLOADS[ftype].encrypted, key_id, src, dst,
+                  counter), plain
+
+
+def _open(data: bytes, keys: bytes | KeyLookup) -> tuple[int, int, int, int, KeyId, bytes]:
+    if len(data) < HEADER_LENGTH + MIC_LENGTH:
+        raise FrameError("malformed", f"{len(data)} bytes is shorter than any frame")
+    version, ftype, flags, key_byte, src, dst, counter = HEADER_STRUCT.unpack_from(data)
+    if version != FRAME_VERSION:
+        raise FrameError("unsupported_version", f"frame version {version}")
+    payload_cls = _PAYLOADS.get(ftype)
+    if payload_cls is None:
+        raise FrameError("unknown_type", f"frame type {ftype}")
+    encrypted = bool(flags & FLAG_ENCRYPTED)
+    if encrypted != payload_cls.encrypted:
+        raise FrameError("malformed", "encryption flag does not match the frame type")
+    key_id = _KEY_IDS.get(key_byte)
+    if key_id is None:
+        raise FrameError("malformed", f"unknown key id {key_byte}")
+    key = keys if isinstance(keys, bytes) else keys(src, key_id)
+    if key is None:
+        raise FrameError("unknown_device", f"no key for sender {src:016x}")
+    plain = open_payload(key, data[:HEADER_LENGTH], data[HEADER_LENGTH:], src=src,
+                         counter=counter, encrypted=encrypted)
+    return ftype, src, dst, counter, key_id, plain
+
+
 @dataclass(frozen=True, slots=True)
 class Header:
     """The clear header of a frame, readable before verification (never trust it before)."""
@@ -517,8 +611,8 @@ def peek_header(data: bytes) -> Header:
     """Read the clear header without verifying anything (for routing and key lookup)."""
     if len(data) < HEADER_LENGTH + MIC_LENGTH:
         raise FrameError("malformed", f"{len(data)} bytes is shorter than any frame")
-    version, ftype, flags, key_id, src, dst, counter = _HEADER.unpack_from(data)
-    return Header(version, ftype, bool(flags & _FLAG_ENCRYPTED), key_id, src, dst, counter)
+    version, ftype, flags, key_id, src, dst, counter = HEADER_STRUCT.unpack_from(data)
+    return Header(version, ftype, bool(flags & FLAG_ENCRYPTED), key_id, src, dst, counter)
 
 
 @dataclass(frozen=True, slots=True)
@@ -537,14 +631,8 @@ class Frame:
 
     def to_bytes(self, key: bytes) -> bytes:
         """Seal the frame with ``key`` (16 bytes) and return its bytes."""
-        encrypted = self.payload.encrypted
-        header = _HEADER.pack(
-            FRAME_VERSION, self.payload.frame_type, _FLAG_ENCRYPTED if encrypted else 0,
-            self.key_id, _u(self.src, 64, "src"), _u(self.dst, 64, "dst"),
-            _u(self.counter, 32, "counter"),
-        )
-        return seal_payload(key, header, self.payload.pack(), src=self.src,
-                            counter=self.counter, encrypt=encrypted)
+        return seal_packed(key, self.payload.frame_type, self.src, self.dst, self.counter,
+                           self.payload.pack(), self.key_id)
 
     @classmethod
     def from_bytes(cls, data: bytes, keys: bytes | KeyLookup) -> Frame:
@@ -555,25 +643,8 @@ class Frame:
         ``unknown_device`` or ``bad_mic``.  Replay checking is the receiver's job
         (:class:`~openamr.frames.security.ReplayWindow`), after this succeeds.
         """
-        if len(data) < HEADER_LENGTH + MIC_LENGTH:
-            raise FrameError("malformed", f"{len(data)} bytes is shorter than any frame")
-        version, ftype, flags, key_byte, src, dst, counter = _HEADER.unpack_from(data)
-        if version != FRAME_VERSION:
-            raise FrameError("unsupported_version", f"frame version {version}")
-        payload_cls = _PAYLOADS.get(ftype)
-        if payload_cls is None:
-            raise FrameError("unknown_type", f"frame type {ftype}")
-        encrypted = bool(flags & _FLAG_ENCRYPTED)
-        if encrypted != payload_cls.encrypted:
-            raise FrameError("malformed", "encryption flag does not match the frame type")
-        key_id = _KEY_IDS.get(key_byte)
-        if key_id is None:
-            raise FrameError("malformed", f"unknown key id {key_byte}")
-        key = keys if isinstance(keys, bytes) else keys(src, key_id)
-        if key is None:
-            raise FrameError("unknown_device", f"no key for sender {src:016x}")
-        plain = open_payload(key, data[:HEADER_LENGTH], data[HEADER_LENGTH:], src=src,
-                             counter=counter, encrypted=encrypted)
+        ftype, src, dst, counter, key_id, plain = _open(data, keys)
+        payload_cls = _PAYLOADS[ftype]
         try:
             payload = payload_cls.unpack(plain)
         except (struct.error, ValueError, UnicodeDecodeError) as exc:
