@@ -560,18 +560,13 @@ def seal_packed(key: bytes, frame_type: FrameType, src: int, dst: int, counter: 
     return seal_payload(key, header, payload, src=src, counter=counter, encrypt=encrypted)
 
 
-def open_packed(data: bytes, keys: bytes | KeyLookup) -> tuple[Header, bytes]:
-    """Verify ``data`` and return its header and payload bytes, without decoding the payload.
+def open_packed(data: bytes, keys: bytes | KeyLookup) -> tuple[int, int, int, int, KeyId, bytes]:
+    """Verify ``data``; return ``(frame_type, src, dst, counter, key_id, payload_bytes)``.
 
-    The same checks as :meth:`Frame.from_bytes` before decoding (length, version, type,
-    encryption flag, key id, key lookup, MIC); raises ``FrameError`` likewise.
+    The checks of :meth:`Frame.from_bytes` short of decoding the payload (length, version, type,
+    encryption flag, key id, key lookup, MIC), raising ``FrameError`` likewise; a plain tuple,
+    because hot paths call it for every frame.
     """
-    ftype, src, dst, counter, key_id, plain = _open(data, keys)
-    return Header(FRAME_VERSION, ftype, _PAYLOADS[ftype].encrypted, key_id, src, dst,
-                  counter), plain
-
-
-def _open(data: bytes, keys: bytes | KeyLookup) -> tuple[int, int, int, int, KeyId, bytes]:
     if len(data) < HEADER_LENGTH + MIC_LENGTH:
         raise FrameError("malformed", f"{len(data)} bytes is shorter than any frame")
     version, ftype, flags, key_byte, src, dst, counter = HEADER_STRUCT.unpack_from(data)
@@ -643,7 +638,7 @@ class Frame:
         ``unknown_device`` or ``bad_mic``.  Replay checking is the receiver's job
         (:class:`~openamr.frames.security.ReplayWindow`), after this succeeds.
         """
-        ftype, src, dst, counter, key_id, plain = _open(data, keys)
+        ftype, src, dst, counter, key_id, plain = open_packed(data, keys)
         payload_cls = _PAYLOADS[ftype]
         try:
             payload = payload_cls.unpack(plain)

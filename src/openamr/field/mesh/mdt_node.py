@@ -22,7 +22,6 @@ life at the average current so far) is a KPI.
 
 from __future__ import annotations
 
-import struct
 from array import array
 from collections import deque
 from typing import TYPE_CHECKING
@@ -44,6 +43,7 @@ from openamr.field.mesh.node import MeshNode, Packet
 from openamr.field.mesh.routing import Candidate, choose_parent
 from openamr.field.mesh.security import DeviceSecurity
 from openamr.frames import (
+    INTERVALS_HEAD_STRUCT,
     NO_SEQ,
     Ack,
     DeviceRole,
@@ -61,7 +61,7 @@ if TYPE_CHECKING:
 __all__ = ["MdtNode"]
 
 _AWAKE = (PowerState.SEARCHING, PowerState.JOINING)
-_INTERVALS_HEAD = struct.Struct("!QBB").pack
+_INTERVALS_HEAD = INTERVALS_HEAD_STRUCT.pack
 """An ``Intervals`` payload's head: register [Wh], TOU registers, records (docs/frames.md)."""
 _REC_DTYPE = np.dtype([("seq", ">u4"), ("start_s", ">u4"), ("energy_wh", ">u4"),
                        ("flags", ">u2"), ("temperature", ">i2")])

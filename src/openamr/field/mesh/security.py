@@ -10,13 +10,10 @@ with the right key and a :class:`~openamr.frames.ReplayWindow` per sender.
 
 from __future__ import annotations
 
-import struct
-
 from openamr.errors import FrameError
 from openamr.frames import (
+    FLAG_ENCRYPTED,
     FRAME_VERSION,
-    HEADER_LENGTH,
-    MIC_LENGTH,
     Ack,
     Frame,
     FrameCounter,
@@ -25,15 +22,12 @@ from openamr.frames import (
     Payload,
     ReplayWindow,
     install_code_key,
+    open_packed,
+    seal_packed,
+    unpack_ack,
 )
-from openamr.frames.security import open_payload, seal_payload
 
-_HEADER = struct.Struct("!BBBBQQI")
-"""The clear frame header (docs/frames.md): version, type, flags, key id, src, dst, counter."""
-_FLAG_ENCRYPTED = 0x01
-_HEADER_UNPACK = _HEADER.unpack_from
-_ACK_PREFIX = bytes((FRAME_VERSION, FrameType.ACK, _FLAG_ENCRYPTED, KeyId.NETWORK))
-_ACK_HEAD = struct.Struct("!IIB")
+_ACK_PREFIX = bytes((FRAME_VERSION, FrameType.ACK, FLAG_ENCRYPTED, KeyId.NETWORK))
 
 AckFields = tuple[int, int, tuple[tuple[int, int], ...]]
 """An ACK's ``(acked_counter, acked_seq, gaps)``."""
@@ -87,10 +81,7 @@ class DeviceSecurity:
         key = self.network_key
         if key is None:
             raise RuntimeError(f"device {self.eui:016x} has no network key yet")
-        eui = self.eui
-        header = _HEADER.pack(FRAME_VERSION, frame_type, _FLAG_ENCRYPTED, KeyId.NETWORK, eui,
-                              dst, counter)
-        return seal_payload(key, header, payload, src=eui, counter=counter), counter
+        return seal_packed(key, frame_type, self.eui, dst, counter, payload), counter
 
     def reset(self) -> None:
         """A power cycle: RAM is lost, the flash reservation is kept."""
@@ -120,23 +111,17 @@ class DeviceSecurity:
         without a :class:`Frame` or an :class:`Ack`: returns ``(acked_counter, acked_seq,
         gaps)``.  Any other frame goes through :meth:`open`."""
         key = self.network_key
-        if data[:4] != _ACK_PREFIX or key is None or len(data) < HEADER_LENGTH + MIC_LENGTH:
+        if data[:4] != _ACK_PREFIX or key is None:
             frame = self.open(data)
             if frame is None or not isinstance(frame.payload, Ack):
                 return None
             ack = frame.payload
             return ack.acked_counter, ack.acked_seq, ack.gaps
-        _, _, _, _, src, _, counter = _HEADER_UNPACK(data)
         try:
-            plain = open_payload(key, data[:HEADER_LENGTH], data[HEADER_LENGTH:], src=src,
-                                 counter=counter)
-            acked_counter, acked_seq, n_gaps = _ACK_HEAD.unpack_from(plain)
-        except (FrameError, struct.error) as exc:
-            why = exc.reason if isinstance(exc, FrameError) else "malformed"
-            self.rejected[why] = self.rejected.get(why, 0) + 1
-            return None
-        if len(plain) != _ACK_HEAD.size + 8 * n_gaps:
-            self.rejected["malformed"] = self.rejected.get("malformed", 0) + 1
+            _, src, _, counter, _, plain = open_packed(data, key)
+            fields = unpack_ack(plain)
+        except FrameError as exc:
+            self.rejected[exc.reason] = self.rejected.get(exc.reason, 0) + 1
             return None
         window = self._windows.get(src)
         if window is None:
@@ -146,8 +131,7 @@ class DeviceSecurity:
             self.rejected[reason] = self.rejected.get(reason, 0) + 1
             return None
         window.accept(counter)
-        gaps = tuple(struct.iter_unpack("!II", plain[_ACK_HEAD.size:])) if n_gaps else ()
-        return acked_counter, acked_seq, gaps
+        return fields
 
     def _key(self, src: int, key_id: KeyId) -> bytes | None:
         return self.install_key if key_id == KeyId.INSTALL_CODE else self.network_key

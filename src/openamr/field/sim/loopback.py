@@ -10,15 +10,19 @@ missing ranges.  Rejected frames are counted by reason and change nothing.
 
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass, field
 
 from openamr.errors import FrameError
 from openamr.frames import (
+    FLAG_ENCRYPTED,
     FRAME_VERSION,
     HEADER_LENGTH,
+    HEADER_STRUCT,
+    INTERVALS_HEAD_STRUCT,
     MIC_LENGTH,
     NO_SEQ,
+    RECORD_STRUCT,
+    TOU_REGISTER_STRUCT,
     Ack,
     DeviceRole,
     Event,
@@ -31,23 +35,20 @@ from openamr.frames import (
     KeyId,
     ReplayWindow,
     install_code_key,
+    open_packed,
+    pack_ack,
+    seal_packed,
 )
-from openamr.frames.security import open_payload, seal_payload
 
 __all__ = ["LoopbackHeadEnd"]
 
 HEADEND_EUI = 0x0000_0000_0000_0001
 """Source address of the stand-in's downlinks."""
 
-_HEADER = struct.Struct("!BBBBQQI").pack
-"""The clear frame header (docs/frames.md): version, type, flags, key id, src, dst, counter."""
-_HEADER_UNPACK = struct.Struct("!BBBBQQI").unpack_from
-_INTERVALS_PREFIX = bytes((FRAME_VERSION, FrameType.INTERVALS, 1, KeyId.NETWORK))
+_INTERVALS_PREFIX = bytes((FRAME_VERSION, FrameType.INTERVALS, FLAG_ENCRYPTED, KeyId.NETWORK))
 """An interval report's first header bytes: version, type, encrypted, network key."""
-_INTERVALS_HEAD = struct.Struct("!QBB").unpack_from
-_RECORD_ITER = struct.Struct("!IIIHh").iter_unpack
-_ACK_HEAD = struct.Struct("!IIB").pack
-_GAP = struct.Struct("!II").pack
+_INTERVALS_HEAD = INTERVALS_HEAD_STRUCT.unpack_from
+_RECORD_ITER = RECORD_STRUCT.iter_unpack
 
 
 @dataclass
@@ -139,20 +140,19 @@ class LoopbackHeadEnd:
         """The bulk of the traffic, verified without payload objects: the same checks as
         ``Frame.from_bytes`` (key lookup, AES-CCM MIC through ``openamr.frames``, payload
         length) and the replay window, then the records straight from the plaintext."""
-        _, _, _, _, src, _, counter = _HEADER_UNPACK(data)
+        src = HEADER_STRUCT.unpack_from(data)[4]
         dev = self.devices.get(src)
         if dev is None:
             self._reject("unknown_device")
             return None
         try:
-            plain = open_payload(self.network_key, data[:HEADER_LENGTH], data[HEADER_LENGTH:],
-                                 src=src, counter=counter)
+            _, _, _, counter, _, plain = open_packed(data, self.network_key)
         except FrameError as exc:
             self._reject(exc.reason)
             return None
         register_wh, n_tou, n_records = _INTERVALS_HEAD(plain)
-        offset = 10 + 8 * n_tou
-        if len(plain) != offset + 16 * n_records:
+        offset = INTERVALS_HEAD_STRUCT.size + TOU_REGISTER_STRUCT.size * n_tou
+        if len(plain) != offset + RECORD_STRUCT.size * n_records:
             self._reject("malformed")
             return None
         reason = dev.window.check(counter)
@@ -205,13 +205,8 @@ class LoopbackHeadEnd:
         """An :class:`Ack` under the network key, packed directly (the bytes of
         ``Frame(...).to_bytes``; ``test_sim_loopback.py`` checks it)."""
         counter, _ = self.counter.next()
-        header = _HEADER(FRAME_VERSION, FrameType.ACK, 1, KeyId.NETWORK, HEADEND_EUI, dst,
-                         counter)
-        payload = _ACK_HEAD(acked_counter, acked_seq, len(gaps))
-        if gaps:
-            payload += b"".join([_GAP(a, b) for a, b in gaps])
-        return seal_payload(self.network_key, header, payload, src=HEADEND_EUI,
-                            counter=counter)
+        return seal_packed(self.network_key, FrameType.ACK, HEADEND_EUI, dst, counter,
+                           pack_ack(acked_counter, acked_seq, gaps))
 
     def report(self) -> dict[str, object]:
         """Counters for a summary (used through a pipelined worker)."""
