@@ -338,3 +338,26 @@ def test_bulk_state_upserts_mix_stored_and_new_keys(store: Store) -> None:
     assert len(seqs) == 80
     assert seqs[f"{4:016x}"] == SeqState(9, (11,))
     assert seqs[f"{5:016x}"] == SeqState(10, (12,))
+
+
+def test_bulk_state_upserts_twice_in_one_transaction(store: Store) -> None:
+    """A second bulk upsert of the same table in one transaction starts from an empty stage
+    (and so does the next transaction, after a rollback)."""
+    with store.transaction():
+        store.save_replay_windows({f"{i:016x}": (i, 1) for i in range(60)})
+        store.save_replay_windows({f"{i:016x}": (i + 1, 3) for i in range(30, 90)})
+    windows = store.load_replay_windows()
+    assert len(windows) == 90
+    assert (windows[f"{0:016x}"], windows[f"{40:016x}"]) == ((0, 1), (41, 3))
+
+    def fill_then_fail() -> None:
+        with store.transaction():
+            store.save_replay_windows({f"{i:016x}": (500, 5) for i in range(100, 160)})
+            raise RuntimeError("roll back")
+
+    with pytest.raises(RuntimeError):
+        fill_then_fail()
+    store.save_replay_windows({f"{i:016x}": (7, 7) for i in range(60)})
+    windows = store.load_replay_windows()
+    assert len(windows) == 90
+    assert (windows[f"{0:016x}"], windows[f"{70:016x}"]) == ((7, 7), (71, 3))

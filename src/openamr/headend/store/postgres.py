@@ -113,6 +113,10 @@ class PostgresStore(SqlStore):
         self._staged_tables: set[str] = set()
         """Tables whose last bulk insert met stored keys: the next one goes through staging."""
         self._pending: _PendingPut | None = None
+        self._tx_number = 0
+        """Counts top-level transactions (the temp stages are ``ON COMMIT DELETE ROWS``)."""
+        self._stage_filled: dict[str, int] = {}
+        """The transaction that last filled an upsert stage (it is empty in any other)."""
         super().__init__()
         self._create_stages()
 
@@ -143,6 +147,7 @@ class PostgresStore(SqlStore):
         return out
 
     def _begin_sql(self) -> str:
+        self._tx_number += 1
         return "BEGIN"
 
     def _migrate(self) -> None:
@@ -311,7 +316,9 @@ class PostgresStore(SqlStore):
             super()._upsert_many(table, columns, key, sets, rows)
             return
         stage = f"stage_{table}"
-        self._w.execute(f"DELETE FROM {stage}")
+        if self._stage_filled.get(stage) == self._tx_number:
+            self._w.execute(f"DELETE FROM {stage}")  # filled earlier in this transaction
+        self._stage_filled[stage] = self._tx_number  # emptied by its commit or rollback
         cols = ", ".join(columns)
         with self._w.cursor() as cur:
             with cur.copy(f"COPY {stage} ({cols}) FROM STDIN") as copy:
