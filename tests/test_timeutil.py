@@ -1,5 +1,6 @@
 from datetime import UTC, date, datetime, timedelta, timezone
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -79,3 +80,15 @@ def test_alignment_is_to_the_quarter_hour_and_idempotent(t_s: int) -> None:
 def test_format_parse_round_trip(moment: datetime) -> None:
     moment = moment.replace(microsecond=0)
     assert parse_utc(format_utc(moment)) == moment
+
+
+def test_daily_edges_where_the_clock_falls_back_across_midnight() -> None:
+    """St John's fell back at 00:01 local until 2011: midnight happened twice on 1998-10-25."""
+    from openamr.timeutil import local_period_edges_s
+
+    zone = site_zone("America/St_Johns")
+    start_s = local_day_bounds_s(date(1998, 10, 23), zone)[0]
+    edges = local_period_edges_s(start_s, start_s + 3 * 86_400, zone, "daily")
+    days = [date(1998, 10, 23), date(1998, 10, 24), date(1998, 10, 25)]
+    assert (np.diff(edges) // 900).tolist() == [intervals_in_local_day(d, zone) for d in days]
+    assert intervals_in_local_day(date(1998, 10, 25), zone) == 100

@@ -204,10 +204,13 @@ def local_period_edges_s(start_s: int, end_s: int, zone: ZoneInfo, period: Perio
         key = wall // 3600
         change = (np.diff(key) != 0) | (np.diff(wall - grid) != 0)
     elif period == "daily":
-        change = np.diff(wall // 86_400) != 0
+        # running maximum: where a fall-back crosses midnight (St John's changed at 00:01 until
+        # 2011) the wall clock briefly returns to the previous day; the day starts at the first
+        # midnight, as local_day_bounds_s has it
+        change = np.diff(np.maximum.accumulate(wall // 86_400)) != 0
     else:
         month = wall.astype("datetime64[s]").astype("datetime64[M]").astype(np.int64)
-        change = np.diff(month) != 0
+        change = np.diff(np.maximum.accumulate(month)) != 0
     inner = grid[1:][change]
     edges: npt.NDArray[np.int64] = np.concatenate(
         ([first_s], inner, [stop_s])).astype(np.int64)

@@ -95,8 +95,9 @@ TOU_REGISTER_STRUCT = struct.Struct("!Q")
 RECORD_STRUCT = struct.Struct("!IIIHh")
 """One interval record: seq, start_s, energy_wh, flags, temperature (0.01 degC)."""
 RECORD_DTYPE = np.dtype([("seq", ">u4"), ("start_s", ">u4"), ("energy_wh", ">u4"),
-                         ("flags", ">u2"), ("temperature_cc", ">i2")])
-"""The same record as a numpy dtype, to decode many records at once (``np.frombuffer``)."""
+                         ("flags", ">u2"), ("temperature", ">i2")])
+"""The same record as a numpy dtype (``temperature`` in 0.01 degC, -32768 = none), to decode
+many records at once with ``np.frombuffer``."""
 ACK_HEAD_STRUCT = struct.Struct("!IIB")
 """Start of an ACK payload: acked_counter, acked_seq, n_gaps."""
 GAP_STRUCT = struct.Struct("!II")

@@ -32,7 +32,10 @@ from openamr.errors import FrameError
 
 __all__ = [
     "KEY_LENGTH",
+    "LEVEL_ENC_MIC",
+    "LEVEL_MIC",
     "MIC_LENGTH",
+    "NONCE_STRUCT",
     "FrameCounter",
     "ReplayWindow",
     "install_code_key",
@@ -63,9 +66,9 @@ def _cipher(key: bytes) -> AESCCM:
     return AESCCM(key, tag_length=MIC_LENGTH)
 
 
-_NONCE = struct.Struct("!QIB")
-_nonce = _NONCE.pack
+NONCE_STRUCT = struct.Struct("!QIB")
 """The 13-byte CCM nonce: sender EUI-64, frame counter, security level."""
+_nonce = NONCE_STRUCT.pack
 
 
 def seal_payload(key: bytes, header: bytes, payload: bytes, *, src: int, counter: int,

@@ -38,8 +38,11 @@ from cryptography.exceptions import InvalidTag
 
 from openamr.errors import FrameError
 from openamr.frames import (
+    ACK_HEAD_STRUCT,
     FRAME_VERSION,
     HEADER_LENGTH,
+    HEADER_STRUCT,
+    INTERVALS_HEAD_STRUCT,
     MIC_LENGTH,
     NO_SEQ,
     Ack,
@@ -55,7 +58,7 @@ from openamr.frames import (
     Status,
     TimeSync,
 )
-from openamr.frames.security import LEVEL_ENC_MIC, _cipher
+from openamr.frames.security import LEVEL_ENC_MIC, NONCE_STRUCT, _cipher
 from openamr.headend.registry import DeviceRegistry, KnownDevice
 from openamr.headend.settings import IngestSettings
 from openamr.headend.store import (
@@ -81,11 +84,10 @@ __all__ = ["OVERLAP_CHUNK_FRAMES", "Ingest", "IngestStats", "StoredBatch"]
 
 log = logging.getLogger(__name__)
 
-_HEADER = struct.Struct("!BBBBQQI")
-_NONCE = struct.Struct("!QIB")
-"""CCM nonce: src EUI-64, frame counter, security level (docs/frames.md)."""
-_ACK_NO_GAPS = struct.Struct("!IIB")
-_INTERVALS_HEAD = struct.Struct("!QBB")
+_HEADER = HEADER_STRUCT
+_NONCE = NONCE_STRUCT
+_ACK_NO_GAPS = ACK_HEAD_STRUCT
+_INTERVALS_HEAD = INTERVALS_HEAD_STRUCT
 _RECORD_SIZE = RECORD_DTYPE.itemsize
 _ENCRYPTED = 0x01
 _INTERVALS = int(FrameType.INTERVALS)

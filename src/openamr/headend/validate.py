@@ -19,14 +19,12 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from openamr.frames import RECORD_DTYPE
 from openamr.headend.store.base import QUALITIES
 from openamr.units import INTERVAL_LENGTH_S
 
 __all__ = ["RECORD_DTYPE", "REJECT_NAMES", "check_records", "quality_codes", "quality_names"]
 
-RECORD_DTYPE = np.dtype([("seq", ">u4"), ("start_s", ">u4"), ("energy_wh", ">u4"),
-                         ("flags", ">u2"), ("temperature", ">i2")])
-"""One interval record on the wire (docs/frames.md), big-endian, 16 bytes."""
 
 OK, UNKNOWN_METER, TIME_OUT_OF_RANGE, ENERGY_OUT_OF_RANGE = 0, 1, 2, 3
 REJECT_NAMES = ("", "unknown_meter", "time_out_of_range", "energy_out_of_range")

@@ -45,6 +45,7 @@ from openamr.field.mesh.security import DeviceSecurity
 from openamr.frames import (
     INTERVALS_HEAD_STRUCT,
     NO_SEQ,
+    RECORD_DTYPE,
     Ack,
     DeviceRole,
     Event,
@@ -63,9 +64,7 @@ __all__ = ["MdtNode"]
 _AWAKE = (PowerState.SEARCHING, PowerState.JOINING)
 _INTERVALS_HEAD = INTERVALS_HEAD_STRUCT.pack
 """An ``Intervals`` payload's head: register [Wh], TOU registers, records (docs/frames.md)."""
-_REC_DTYPE = np.dtype([("seq", ">u4"), ("start_s", ">u4"), ("energy_wh", ">u4"),
-                       ("flags", ">u2"), ("temperature", ">i2")])
-"""One interval record on the wire (``!IIIHh``; temperature in 0.01 degC)."""
+_REC_DTYPE = RECORD_DTYPE
 _REC_SIZE = _REC_DTYPE.itemsize
 NO_TEMPERATURE = -0x8000
 _EVENT_KINDS = {k.code: k for k in EventKind}

@@ -69,18 +69,27 @@ class DailyReport:
 
 
 def interval_labels(day: date, timezone: str) -> list[str]:
-    """Column labels of the day's intervals: local start ``HH:MM`` and UTC offset ``+hh:mm``."""
+    """Column labels of the day's intervals: local start ``HH:MM`` and UTC offset ``+hh:mm``.
+
+    Where a fall-back crosses midnight (St John's changed clocks at 00:01 until 2011) the wall
+    clock briefly shows the previous date; those labels carry it (``1998-10-24T23:15-03:30``) so
+    every label of a day is unique.
+    """
     zone = site_zone(timezone)
     lo_s, hi_s = local_day_bounds_s(day, zone)
     starts = np.arange(lo_s, hi_s, INTERVAL_LENGTH_S, dtype=np.int64)
     offsets = utc_offsets_s(starts, zone)
+    day_number = (day - date(1970, 1, 1)).days
     labels = []
     for t_s, off_s in zip(starts.tolist(), offsets.tolist(), strict=True):
-        wall_s = (t_s + off_s) % 86_400
+        wall_day, wall_s = divmod(t_s + off_s, 86_400)
         sign = "+" if off_s >= 0 else "-"
         off_min = abs(off_s) // 60
-        labels.append(f"{wall_s // 3600:02d}:{wall_s % 3600 // 60:02d}"
-                      f"{sign}{off_min // 60:02d}:{off_min % 60:02d}")
+        label = (f"{wall_s // 3600:02d}:{wall_s % 3600 // 60:02d}"
+                 f"{sign}{off_min // 60:02d}:{off_min % 60:02d}")
+        if wall_day != day_number:
+            label = f"{date.fromordinal(date(1970, 1, 1).toordinal() + wall_day)}T{label}"
+        labels.append(label)
     return labels
 
 
