@@ -14,39 +14,16 @@ temperature.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntFlag
 
 import numpy as np
 import numpy.typing as npt
+
+from openamr.frames import IntervalFlag
 
 __all__ = ["NO_TOU_REGISTER", "IntervalBatch", "IntervalFlag", "IntervalRecord"]
 
 NO_TOU_REGISTER = 255
 """``tou_register`` of an interval that accrued to no TOU register (a variant without TOU)."""
-
-
-class IntervalFlag(IntFlag):
-    """Quality bits of an interval record (``flags``).
-
-    Bits 0x01-0x10 are those of the frame contract (:class:`openamr.frames.IntervalFlag`);
-    0x20 and 0x40 are MDT extensions carried in the same u16.
-    """
-
-    NONE = 0
-    CLOCK_UNSYNCED = 0x01
-    """The MDT's clock was not synchronised (never, or not within ``sync_valid_s``)."""
-    PARTIAL = 0x02
-    """The MDT did not cover the whole interval: turned on or off, restarted, or a clock step."""
-    TAMPER_OPEN = 0x04
-    """The enclosure cover was open at some time during the interval."""
-    RATE_LIMITED = 0x08
-    """Edges came faster than the input's ``max_pulses_per_s`` and some were not counted."""
-    CLOCK_STEPPED = 0x10
-    """A time sync moved the clock by at least ``clock_step_flag_s`` during the interval."""
-    POWER_FAIL = 0x20
-    """The meter's +12 VDC supply was lost during the interval (the MDT ran on its battery)."""
-    TOU_STALE = 0x40
-    """The interval started after the TOU schedule's ``valid_until_s`` (or with none)."""
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from openamr.errors import InputError
+from openamr.field.overrides import with_numeric_overrides
 
 __all__ = ["MeshParams"]
 
@@ -138,14 +139,4 @@ class MeshParams:
 
     def with_overrides(self, overrides: dict[str, Any], *, where: str = "mesh") -> MeshParams:
         """A copy with ``overrides``; unknown names are refused with the allowed list."""
-        allowed = {f.name: f for f in dataclasses.fields(self)}
-        unknown = sorted(set(overrides) - set(allowed))
-        if unknown:
-            raise InputError(f"unknown key(s) {', '.join(unknown)}; allowed: "
-                             f"{', '.join(allowed)}", where=where)
-        values: dict[str, Any] = {}
-        for name, value in overrides.items():
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise InputError(f"expected a number, got {value!r}", where=f"{where}.{name}")
-            values[name] = int(value) if isinstance(getattr(self, name), int) else float(value)
-        return dataclasses.replace(self, **values)
+        return with_numeric_overrides(self, overrides, where=where)

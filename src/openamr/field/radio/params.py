@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from openamr.errors import InputError
+from openamr.field.overrides import with_numeric_overrides
 
 __all__ = ["RadioParams"]
 
@@ -111,17 +112,7 @@ class RadioParams:
 
     def with_overrides(self, overrides: dict[str, Any], *, where: str = "radio") -> RadioParams:
         """A copy with ``overrides`` applied; unknown names are refused with the allowed list."""
-        allowed = self.field_names()
-        unknown = sorted(set(overrides) - set(allowed))
-        if unknown:
-            raise InputError(f"unknown key(s) {', '.join(unknown)}; allowed: "
-                             f"{', '.join(allowed)}", where=where)
-        values: dict[str, Any] = {}
-        for name, value in overrides.items():
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise InputError(f"expected a number, got {_show(value)}", where=f"{where}.{name}")
-            values[name] = int(value) if name == "reference_frame_bytes" else float(value)
-        return dataclasses.replace(self, **values)
+        return with_numeric_overrides(self, overrides, where=where)
 
     @staticmethod
     def field_names() -> tuple[str, ...]:
