@@ -207,28 +207,12 @@ class SqlStore(Store):
             try:
                 yield
             except BaseException:
-                self._abort_pending()
-                self._depth = depth
-                if depth == 0:
-                    self._owner = None
-                    self._w.execute("ROLLBACK")
-                    self._forget_caches()
-                else:
-                    self._w.execute(f"ROLLBACK TO SAVEPOINT sp{depth}")
-                    self._w.execute(f"RELEASE SAVEPOINT sp{depth}")
+                self._undo(depth)
                 raise
             try:
                 self._settle_pending()
             except BaseException:
-                self._abort_pending()
-                self._depth = depth
-                if depth == 0:
-                    self._owner = None
-                    self._w.execute("ROLLBACK")
-                    self._forget_caches()
-                else:
-                    self._w.execute(f"ROLLBACK TO SAVEPOINT sp{depth}")
-                    self._w.execute(f"RELEASE SAVEPOINT sp{depth}")
+                self._undo(depth)
                 raise
             self._depth = depth
             if depth == 0:
@@ -249,6 +233,18 @@ class SqlStore(Store):
 
     def _abort_pending(self) -> None:
         """Abandon a write still running (the transaction is being rolled back)."""
+
+    def _undo(self, depth: int) -> None:
+        """Roll back what the transaction level ``depth`` wrote (the whole transaction at 0)."""
+        self._abort_pending()
+        self._depth = depth
+        if depth == 0:
+            self._owner = None
+            self._w.execute("ROLLBACK")
+            self._forget_caches()
+        else:
+            self._w.execute(f"ROLLBACK TO SAVEPOINT sp{depth}")
+            self._w.execute(f"RELEASE SAVEPOINT sp{depth}")
 
     def _forget_caches(self) -> None:
         self._key_by_meter.clear()
