@@ -129,14 +129,14 @@ def _register(store: Any, site: Any, scenario: Any) -> None:
     """Put the site, its meters and devices (with install codes) into the store."""
     from openamr.headend.store.base import Device, Meter, Site
 
-    store.upsert_site(Site(site.name, site.name, site.time_zone))
+    store.upsert_site(Site(site.site_id, site.name, site.time_zone))
     for spec in scenario.nodes:
         dev_id = f"{spec.eui:016x}"
         role = spec.role.name.lower()
         meter_id = spec.id if role == "mdt" else None
         if meter_id is not None:
-            store.upsert_meter(Meter(meter_id, site.name, dev_id, spec.model, 10.0))
-        store.upsert_device(Device(dev_id, role, site.name, meter_id, spec.model,
+            store.upsert_meter(Meter(meter_id, site.site_id, dev_id, spec.model, 10.0))
+        store.upsert_device(Device(dev_id, role, site.site_id, meter_id, spec.model,
                                    spec.install_code.hex(), scenario.epoch_s))
 
 

@@ -42,7 +42,7 @@ class SiteError(InputError):
 
 _TOP = ("schema_version", "site", "building", "walls", "dcap", "repeaters", "meters", "outages",
         "tampers", "radio")
-_SITE = ("name", "time_zone", "start_utc", "seed", "description")
+_SITE = ("id", "name", "time_zone", "start_utc", "seed", "description")
 _BUILDING = ("floors", "floor_height_m", "width_m", "depth_m")
 _WALL = ("floor", "x1_m", "y1_m", "x2_m", "y2_m", "loss_db")
 _DEVICE = ("id", "x_m", "y_m", "floor", "placement", "power_on_s", "tx_power_dbm")
@@ -303,6 +303,7 @@ def parse_site(data: dict[str, Any], *, file: str = "site.toml", base_dir: Path 
             raise s.error("start_utc", exc.message) from None
     seed = s.integer("seed", default=0, minimum=0)
     description = s.string("description", required=False)
+    site_id = s.string("id", required=False)
 
     if "building" not in data:
         raise top.error("building", "missing table [building] (floors)")
@@ -382,4 +383,4 @@ def parse_site(data: dict[str, Any], *, file: str = "site.toml", base_dir: Path 
     return Site(name=site_name, time_zone=zone_name, building=building, dcap=dcap,
                 repeaters=repeaters, meters=meters, walls=tuple(walls), outages=tuple(outages),
                 tampers=tuple(tampers), radio=radio, radio_overrides=overrides, start_s=start_s,
-                seed=seed, description=description, source=source)
+                seed=seed, description=description, source=source, id=site_id)

@@ -8,6 +8,7 @@ floors are numbered from 0 (ground), times are seconds from the start of the sim
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from enum import StrEnum
@@ -188,6 +189,16 @@ class Site:
     description: str | None = None
     source: Path | None = None
     """The file the site was read from, if any."""
+    id: str | None = None
+    """The site's identifier in the head-end (``[site] id``); see :attr:`site_id`."""
+
+    @property
+    def site_id(self) -> str:
+        """The identifier the head-end stores the site under: ``id`` if the file gives one, else
+        the name made URL-safe (lower case, runs of other characters as ``-``)."""
+        if self.id:
+            return self.id
+        return re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-") or "site"
 
     # -- lookups ------------------------------------------------------------------------------
     @property

@@ -61,6 +61,8 @@ def site_to_dict(site: Site, out_dir: Path | None = None) -> dict[str, Any]:
         head["start_utc"] = format_utc(site.start_s)
     if site.description is not None:
         head["description"] = site.description
+    if site.id is not None:
+        head["id"] = site.id
     building: dict[str, Any] = {"floors": site.building.floors,
                                 "floor_height_m": _num(site.building.floor_height_m)}
     if site.building.width_m is not None:
