@@ -11,6 +11,13 @@ import os
 import socket
 
 import pytest
+from hypothesis import settings
+
+# In CI every run draws the same examples (a failure there is reproducible, never a fluke of the
+# draw) and no example fails on time alone; locally hypothesis explores afresh each run.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 POSTGRES_DSN = os.environ.get("OPENAMR_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 MQTT_HOST = os.environ.get("OPENAMR_TEST_MQTT_HOST", "127.0.0.1")
