@@ -15,11 +15,9 @@ path.  Run with ``python -m bench mdt``.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 import numpy as np
 
+from bench.timing import best_s
 from openamr.field.mdt import (
     IntervalRing,
     Mdt,
@@ -32,16 +30,7 @@ from openamr.field.mdt import (
 )
 
 T0_S = 1_767_225_600  # 2026-01-01T00:00:00Z
-REPEATS = 3
 
-
-def _best_s(func: Callable[[], object], repeats: int = REPEATS) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def _schedule(days: int) -> TouSchedule:
@@ -57,7 +46,7 @@ def _fleet_days(counts: np.ndarray, days: int) -> float:
         for day in range(days):
             fleet.append_counts(T0_S + day * 86_400, counts[:, day * 96:(day + 1) * 96])
 
-    return _best_s(run)
+    return best_s(run)
 
 
 def _baseline_rate(counts: np.ndarray) -> float:
@@ -79,7 +68,7 @@ def _baseline_rate(counts: np.ndarray) -> float:
                 ring.append_one(i, int(starts[j]), energy_wh, 0, tou_register=regs[j],
                                 tou_register_wh=tuple(tot))
 
-    return n * k / _best_s(run)
+    return n * k / best_s(run)
 
 
 def main() -> None:
@@ -106,14 +95,14 @@ def main() -> None:
     bounces = edges[rng.random(edges.size) < 0.05] + rng.uniform(0.001, 0.02)
     edges = np.sort(np.concatenate([edges, bounces]))
     dead_s = PulseInputParams().dead_time_s
-    t_vec = _best_s(lambda: debounce_mask(edges, dead_s))
+    t_vec = best_s(lambda: debounce_mask(edges, dead_s))
 
     def per_edge() -> None:
         p = PulseInput(PulseInputParams())
         for t in edges.tolist():
             p.on_pulse(t)
 
-    t_loop = _best_s(per_edge, 1)
+    t_loop = best_s(per_edge, 1)
     print(f"debounce of {edges.size:,} edges: vectorised {t_vec * 1e3:.1f} ms; "
           f"baseline per-edge on_pulse {t_loop * 1e3:.0f} ms; ratio {t_loop / t_vec:.0f}x")
 
@@ -136,8 +125,8 @@ def main() -> None:
             mdt.on_pulse(t)
         mdt.tick(end_s)
 
-    t_fast = _best_s(fast)
-    t_slow = _best_s(slow, 1)
+    t_fast = best_s(fast)
+    t_slow = best_s(slow, 1)
     print(f"one MDT-month through Mdt ({edges.size:,} edges, 2,880 intervals): ingest_edges "
           f"{t_fast * 1e3:.1f} ms; baseline on_pulse per edge {t_slow * 1e3:.0f} ms "
           f"({t_slow / edges.size * 1e6:.1f} us/edge); ratio {t_slow / t_fast:.0f}x")

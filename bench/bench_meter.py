@@ -9,12 +9,11 @@ of a few repeats.  Run with ``python -m bench meter``.
 
 from __future__ import annotations
 
-import time
 import tracemalloc
-from collections.abc import Callable
 
 import numpy as np
 
+from bench.timing import best_s
 from openamr.field.meter.outputs import (
     pulse_counts_per_interval,
     pulse_counts_per_interval_registered,
@@ -23,16 +22,7 @@ from openamr.field.meter.outputs import (
 METERS = 1_000
 DAYS = 30
 STEP_S = 60.0
-REPEATS = 3
 
-
-def _best_s(func: Callable[[], object], repeats: int = REPEATS) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def make_loads(meters: int = METERS, days: int = DAYS, seed: int = 20261125) -> np.ndarray:
@@ -57,8 +47,8 @@ def main() -> None:
     assert counts.shape == (METERS, steps // 15)
     assert np.all(np.abs(counts.sum(axis=1) - total_wh / 10.0) <= 1.0)
 
-    baseline_s = _best_s(lambda: np.cumsum(power, axis=1))
-    figure_s = _best_s(lambda: pulse_counts_per_interval(power, STEP_S, 900.0, 10.0))
+    baseline_s = best_s(lambda: np.cumsum(power, axis=1))
+    figure_s = best_s(lambda: pulse_counts_per_interval(power, STEP_S, 900.0, 10.0))
     print(f"np.cumsum(power, axis=1) baseline: {baseline_s * 1e3:8.1f} ms")
     print(f"pulse_counts_per_interval (Kh 10): {figure_s * 1e3:8.1f} ms")
     print(f"ratio: {figure_s / baseline_s:.2f} (target ≤ 5)")
@@ -70,7 +60,7 @@ def main() -> None:
           f"(input {power.nbytes / 1e6:.0f} MB, result {counts.nbytes / 1e6:.1f} MB)")
 
     half = power / 2.0
-    registered_s = _best_s(lambda: pulse_counts_per_interval_registered(
+    registered_s = best_s(lambda: pulse_counts_per_interval_registered(
         half, half, STEP_S, 900.0, 10.0), repeats=1)
     print(f"pulse_counts_per_interval_registered (two elements + register rule): "
           f"{registered_s * 1e3:8.1f} ms, ratio {registered_s / baseline_s:.2f} (information)")

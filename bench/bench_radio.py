@@ -16,25 +16,15 @@ Run with ``python -m bench radio``.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 import numpy as np
 
+from bench.timing import best_s
 from openamr.field.loads import synthetic_power_w
 from openamr.field.radio import RadioParams, link_table, path_loss_db
 from openamr.field.site.generate import generate_site
 
 REPEATS = 3
 
-
-def _best_s(func: Callable[[], object], repeats: int = REPEATS) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        func()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def _line(name: str, figure_s: float, baseline_s: float, note: str) -> None:
@@ -43,7 +33,7 @@ def _line(name: str, figure_s: float, baseline_s: float, note: str) -> None:
 
 
 def main() -> None:
-    gen_s = _best_s(lambda: generate_site(10_000, 20, seed=0), repeats=2)
+    gen_s = best_s(lambda: generate_site(10_000, 20, seed=0), repeats=2)
     site = generate_site(10_000, 20, seed=0)
     nodes, walls, params = site.radio_nodes(), site.radio_walls(), site.radio
 
@@ -54,8 +44,8 @@ def main() -> None:
             d = np.hypot(nodes.x_m - nodes.x_m[r], nodes.y_m - nodes.y_m[r])
             path_loss_db(d, RadioParams())
 
-    base_s = _best_s(bare)
-    table_s = _best_s(lambda: link_table(nodes, walls, params, site.seed))
+    base_s = best_s(bare)
+    table_s = best_s(lambda: link_table(nodes, walls, params, site.seed))
     table = link_table(nodes, walls, params, site.seed)
     _line(f"link_table {len(nodes)} nodes, {len(walls)} walls", table_s, base_s,
           f"{len(table)} directed links kept ({len(table) / len(nodes):.0f} per node)")
@@ -66,15 +56,15 @@ def main() -> None:
     kinds = [m.load.kind.value for m in site.meters]
     scales = [m.load.scale_w or 0.0 for m in site.meters]
     start_s = 1_772_409_600
-    day_s = _best_s(lambda: synthetic_power_w(kinds, scales, 1440, 60, start_s, 0, meter_ids=ids,
+    day_s = best_s(lambda: synthetic_power_w(kinds, scales, 1440, 60, start_s, 0, meter_ids=ids,
                                               time_zone=site.time_zone))
-    exp_day_s = _best_s(lambda: np.exp(np.zeros((10_000, 1440), dtype=np.float32)))
+    exp_day_s = best_s(lambda: np.exp(np.zeros((10_000, 1440), dtype=np.float32)))
     _line("synthetic_power_w 10,000 meters x 1 day, 1 min", day_s, exp_day_s,
           "baseline: one np.exp over the output")
-    month_s = _best_s(lambda: synthetic_power_w(kinds[:1000], scales[:1000], 1440 * 30, 60,
+    month_s = best_s(lambda: synthetic_power_w(kinds[:1000], scales[:1000], 1440 * 30, 60,
                                                 start_s, 0, meter_ids=ids[:1000],
                                                 time_zone=site.time_zone))
-    exp_month_s = _best_s(lambda: np.exp(np.zeros((1000, 1440 * 30), dtype=np.float32)))
+    exp_month_s = best_s(lambda: np.exp(np.zeros((1000, 1440 * 30), dtype=np.float32)))
     _line("synthetic_power_w 1,000 meters x 30 days, 1 min", month_s, exp_month_s,
           "baseline: one np.exp over the output")
 
