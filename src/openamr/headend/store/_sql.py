@@ -43,6 +43,7 @@ from openamr.headend.store.base import (
     Store,
     TokenRow,
 )
+from openamr.headend.store.migrate import migrations, split_statements
 from openamr.timeutil import format_utc
 
 __all__ = ["SqlStore", "signed64", "unsigned64"]
@@ -116,9 +117,33 @@ class SqlStore(Store):
     def _begin_sql(self) -> str:
         """The statement that opens a write transaction."""
 
-    @abc.abstractmethod
+    _SCHEMA_VERSION_DDL: str
+    """``CREATE TABLE IF NOT EXISTS schema_version ...`` in the backend's dialect."""
+
+    def _lock_schema(self) -> None:
+        """Keep other processes from migrating at the same time (inside the transaction)."""
+
+    def _where(self) -> str:
+        """A prefix naming the store in error messages."""
+        return ""
+
     def _migrate(self) -> None:
-        """Create or upgrade the schema."""
+        """Create or upgrade the schema: apply the numbered migration files not applied yet."""
+        files = migrations(self.dialect)
+        latest = len(files)
+        with self.transaction():
+            self._lock_schema()
+            self._w.execute(self._SCHEMA_VERSION_DDL)
+            row = self._w.execute("SELECT max(version) FROM schema_version").fetchone()
+            current = int(row[0] or 0)
+            if current > latest:
+                raise StoreError(f"{self._where()}schema version {current} is newer than this "
+                                 f"openamr knows ({latest}); upgrade openamr")
+            for migration in files[current:]:
+                for statement in split_statements(migration.sql):
+                    self._w.execute(statement)
+                self._w.execute(self._sql("INSERT INTO schema_version (version) VALUES (?)"),
+                                (migration.version,))
 
     @abc.abstractmethod
     def _executemany_count(self, sql: str, rows: Sequence[Row]) -> int:

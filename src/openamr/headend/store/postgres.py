@@ -25,7 +25,6 @@ import psycopg
 from openamr.errors import StoreError
 from openamr.headend.store._sql import Row, SqlStore
 from openamr.headend.store.base import QUALITIES, SOURCES, IntervalArrays, PutResult
-from openamr.headend.store.migrate import migrations, split_statements
 
 __all__ = ["PostgresStore", "copy_binary"]
 
@@ -150,23 +149,11 @@ class PostgresStore(SqlStore):
         self._tx_number += 1
         return "BEGIN"
 
-    def _migrate(self) -> None:
-        files = migrations(self.dialect)
-        latest = len(files)
-        with self.transaction():
-            self._w.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
-            self._w.execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL,"
-                            " applied_s BIGINT NOT NULL DEFAULT extract(epoch FROM now()))")
-            row = self._w.execute("SELECT max(version) FROM schema_version").fetchone()
-            current = int(row[0] or 0)
-            if current > latest:
-                raise StoreError(f"schema version {current} is newer than this openamr knows "
-                                 f"({latest}); upgrade openamr")
-            for migration in files[current:]:
-                for statement in split_statements(migration.sql):
-                    self._w.execute(statement)
-                self._w.execute("INSERT INTO schema_version (version) VALUES (%s)",
-                                (migration.version,))
+    _SCHEMA_VERSION_DDL = ("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL,"
+                           " applied_s BIGINT NOT NULL DEFAULT extract(epoch FROM now()))")
+
+    def _lock_schema(self) -> None:
+        self._w.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
 
     def _executemany_count(self, sql: str, rows: Sequence[Row]) -> int:
         with self._w.cursor() as cur:

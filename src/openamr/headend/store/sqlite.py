@@ -18,7 +18,6 @@ import numpy.typing as npt
 
 from openamr.errors import StoreError
 from openamr.headend.store._sql import Row, SqlStore
-from openamr.headend.store.migrate import migrations, split_statements
 
 __all__ = ["SqliteStore"]
 
@@ -62,22 +61,11 @@ class SqliteStore(SqlStore):
     def _begin_sql(self) -> str:
         return "BEGIN IMMEDIATE"
 
-    def _migrate(self) -> None:
-        files = migrations(self.dialect)
-        latest = len(files)
-        with self.transaction():
-            self._w.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL,"
-                            " applied_s INTEGER NOT NULL DEFAULT (unixepoch()))")
-            row = self._w.execute("SELECT max(version) FROM schema_version").fetchone()
-            current = int(row[0] or 0)
-            if current > latest:
-                raise StoreError(f"{self.path}: schema version {current} is newer than this "
-                                 f"openamr knows ({latest}); upgrade openamr")
-            for migration in files[current:]:
-                for statement in split_statements(migration.sql):
-                    self._w.execute(statement)
-                self._w.execute("INSERT INTO schema_version (version) VALUES (?)",
-                                (migration.version,))
+    _SCHEMA_VERSION_DDL = ("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL,"
+                           " applied_s INTEGER NOT NULL DEFAULT (unixepoch()))")
+
+    def _where(self) -> str:
+        return f"{self.path}: "
 
     def _executemany_count(self, sql: str, rows: Iterable[Row]) -> int:
         before = self._w.total_changes
