@@ -1,0 +1,28 @@
+"""VEE: validation, estimation and editing of interval data (docs/vee.md).
+
+Raw data is never overwritten: validated, estimated and edited values live beside it in the
+store (``vee_intervals``), with an audit trail of edits and the findings of each run.
+
+* :func:`validated_intervals`: many meters' validated (or raw) intervals on one grid, for
+  billing;
+* :func:`run_vee`: validate and estimate a site's (or some meters') intervals, idempotently;
+* :func:`edit_interval`: a manual edit with its audit row.
+"""
+
+from __future__ import annotations
+
+from openamr.headend.vee.view import (
+    ESTIMATED_QUALITIES,
+    VIEWS,
+    ValidatedIntervals,
+    interval_series,
+    validated_intervals,
+)
+
+__all__ = [
+    "ESTIMATED_QUALITIES",
+    "VIEWS",
+    "ValidatedIntervals",
+    "interval_series",
+    "validated_intervals",
+]
