@@ -17,6 +17,7 @@ import numpy.typing as npt
 from openamr.errors import StoreError
 from openamr.headend.store.base import QUALITIES
 from openamr.headend.store.vee_rows import VEE_METHODS, VeeEdit, VeeFinding, VeeRows
+from openamr.units import INTERVAL_LENGTH_S
 
 __all__ = ["VeeSqlMixin"]
 
@@ -60,6 +61,24 @@ class VeeSqlMixin:
             return VeeRows.empty()
         rec = np.concatenate(parts)
         return VeeRows(*(np.ascontiguousarray(rec[name]) for name in _VEE_ROW.names or ()))
+
+    def interval_span_s(self, meter_keys: Sequence[int] | npt.NDArray[np.int64]
+                        ) -> tuple[int, int] | None:
+        keys = sorted({int(k) for k in np.asarray(meter_keys, dtype=np.int64).tolist()})
+        first: int | None = None
+        last: int | None = None
+        for i in range(0, len(keys), _KEYS_PER_QUERY):
+            part = keys[i:i + _KEYS_PER_QUERY]
+            marks = ", ".join("?" for _ in part)
+            row = self._q(f"SELECT min(start_s), max(start_s) FROM intervals "
+                          f"WHERE meter_key IN ({marks})", part)
+            if row and row[0][0] is not None:
+                lo, hi = int(row[0][0]), int(row[0][1])
+                first = lo if first is None else min(first, lo)
+                last = hi if last is None else max(last, hi)
+        if first is None or last is None:
+            return None
+        return first, last + INTERVAL_LENGTH_S
 
     def put_vee_rows(self, rows: VeeRows) -> int:
         n = len(rows)

@@ -688,3 +688,9 @@ class Store(abc.ABC):
                           end_s: int | None = None, limit: int = 1000,
                           offset: int = 0) -> list[VeeFinding]:
         """Stored findings overlapping ``[start_s, end_s)``, by meter, start and code."""
+
+    @abc.abstractmethod
+    def interval_span_s(self, meter_keys: Sequence[int] | npt.NDArray[np.int64]
+                        ) -> tuple[int, int] | None:
+        """``(first start, last start + 900)`` [UTC epoch s] of the meters' stored intervals,
+        None when they have none."""

@@ -11,6 +11,10 @@ store (``vee_intervals``), with an audit trail of edits and the findings of each
 
 from __future__ import annotations
 
+from openamr.headend.vee.edit import current_value_wh, edit_interval
+from openamr.headend.vee.engine import VeeSummary, run_vee
+from openamr.headend.vee.params import VeeParams
+from openamr.headend.vee.rules import HARD_RULES, RULE_CODES, VeeRule
 from openamr.headend.vee.view import (
     ESTIMATED_QUALITIES,
     VIEWS,
@@ -21,8 +25,16 @@ from openamr.headend.vee.view import (
 
 __all__ = [
     "ESTIMATED_QUALITIES",
+    "HARD_RULES",
+    "RULE_CODES",
     "VIEWS",
     "ValidatedIntervals",
+    "VeeParams",
+    "VeeRule",
+    "VeeSummary",
+    "current_value_wh",
+    "edit_interval",
     "interval_series",
+    "run_vee",
     "validated_intervals",
 ]
