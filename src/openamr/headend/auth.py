@@ -14,6 +14,9 @@ Roles and permissions (the matrix is :data:`PERMISSIONS`; ``docs/api.md`` draws 
 * ``installer``: sites, meters, devices, events and alarms, acknowledges alarms, ingest status;
   no meter data (intervals, roll-ups, registers);
 * ``admin``: everything, including token management.
+
+VEE (``vee.run``: run validation and estimation; ``vee.edit``: edit an interval's validated
+value) is for ``billing`` and ``admin``; VEE findings and edits are read with ``data.read``.
 """
 
 from __future__ import annotations
@@ -57,6 +60,8 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "alarms.ack": frozenset({"admin", "installer"}),
     "ingest.read": frozenset({"admin", "installer"}),
     "tokens.manage": frozenset({"admin"}),
+    "vee.run": frozenset({"admin", "billing"}),
+    "vee.edit": frozenset({"admin", "billing"}),
 }
 
 
