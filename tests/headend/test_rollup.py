@@ -122,7 +122,8 @@ def test_rollups_conserve_energy_and_tile_the_range(zone_name: str, day: date, d
     assert r.start_s[0] <= start_s
     assert r.end_s[-1] >= end_s
     assert np.array_equal(r.start_s[1:], r.end_s[:-1])
-    assert float(r.energy_wh.sum()) == float(energy[keep].sum())
+    assert float(np.nansum(r.energy_wh)) == float(energy[keep].sum())
+    assert np.array_equal(np.isnan(r.energy_wh), r.intervals_present == 0)
     assert int(r.intervals_present.sum()) == int(keep.sum())
     assert np.all(r.intervals_present <= r.intervals_expected)
     if period == "daily":
