@@ -130,6 +130,9 @@ def run_vee(store: Store, *, site_id: str | None = None, meter_ids: Sequence[str
     if start_s is not None and end_s is not None and end_s <= start_s:
         raise InputError("the range is empty: --to must be after --from", where="--to")
     meters = _select_meters(store, site_id, meter_ids)
+    for mid in vacant or {}:
+        if store.get_meter(mid) is None:
+            raise InputError(f"unknown meter {mid!r}", where="--vacant")
     tally = _Tally()
     first_s: int | None = None
     last_s: int | None = None
