@@ -162,6 +162,29 @@ class VeeSqlMixin:
                     [(int(meter_key), c, s, *wanted[(c, s)]) for c, s in new])
         return len(new), len(gone)
 
+    def add_vee_coverage(self, meter_key: int, start_s: int, end_s: int) -> bool:
+        key, lo, hi = int(meter_key), int(start_s), int(end_s)
+        with self.transaction():
+            rows = [(int(a), int(b)) for a, b in self._wx(
+                "SELECT start_s, end_s FROM vee_coverage WHERE meter_key = ? AND end_s >= ? "
+                "AND start_s <= ? ORDER BY start_s", (key, lo, hi)).fetchall()]
+            if any(a <= lo and b >= hi for a, b in rows):
+                return False
+            new_lo = min([lo, *(a for a, _ in rows)])
+            new_hi = max([hi, *(b for _, b in rows)])
+            if rows:
+                self._executemany_count(
+                    self._sql("DELETE FROM vee_coverage WHERE meter_key = ? AND start_s = ?"),
+                    [(key, a) for a, _ in rows])
+            self._wx("INSERT INTO vee_coverage (meter_key, start_s, end_s) VALUES (?, ?, ?)",
+                     (key, new_lo, new_hi))
+        return True
+
+    def get_vee_coverage(self, meter_key: int) -> list[tuple[int, int]]:
+        return [(int(a), int(b)) for a, b in self._q(
+            "SELECT start_s, end_s FROM vee_coverage WHERE meter_key = ? ORDER BY start_s",
+            (int(meter_key),))]
+
     def list_vee_findings(self, site_id: str | None = None, meter_id: str | None = None,
                           code: str | None = None, start_s: int | None = None,
                           end_s: int | None = None, limit: int = 1000,

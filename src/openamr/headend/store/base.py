@@ -694,3 +694,12 @@ class Store(abc.ABC):
                         ) -> tuple[int, int] | None:
         """``(first start, last start + 900)`` [UTC epoch s] of the meters' stored intervals,
         None when they have none."""
+
+    @abc.abstractmethod
+    def add_vee_coverage(self, meter_key: int, start_s: int, end_s: int) -> bool:
+        """Record that VEE validated ``[start_s, end_s)`` of a meter (merged with touching or
+        overlapping ranges); False when it was covered already."""
+
+    @abc.abstractmethod
+    def get_vee_coverage(self, meter_key: int) -> list[tuple[int, int]]:
+        """The merged ranges ``[start_s, end_s)`` VEE has validated for a meter, by start."""

@@ -19,6 +19,7 @@ from openamr.headend.vee.view import (
     ESTIMATED_QUALITIES,
     VIEWS,
     ValidatedIntervals,
+    covered_mask,
     interval_series,
     validated_intervals,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "VeeParams",
     "VeeRule",
     "VeeSummary",
+    "covered_mask",
     "current_value_wh",
     "edit_interval",
     "interval_series",

@@ -289,6 +289,7 @@ def _store_diff(store: Store, stored: VeeRows, desired: VeeRows, lo_s: int, hi_s
             tally.f_added += added
             tally.f_removed += removed
             tally.findings += len(findings)
+            store.add_vee_coverage(int(keys[r]), lo_s, hi_s)
     tally.written += int(write.sum())
     tally.deleted += int(delete.sum())
     tally.unchanged += int((~write).sum())

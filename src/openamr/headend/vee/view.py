@@ -19,8 +19,8 @@ from openamr.errors import InputError
 from openamr.headend.store.base import QUALITIES, IntervalArrays, Store
 from openamr.headend.vee.grid import MISSING, load_raw_grid, overlay
 
-__all__ = ["ESTIMATED_QUALITIES", "VIEWS", "ValidatedIntervals", "interval_series",
-           "validated_intervals"]
+__all__ = ["ESTIMATED_QUALITIES", "VIEWS", "ValidatedIntervals", "covered_mask",
+           "interval_series", "validated_intervals"]
 
 VIEWS: tuple[str, ...] = ("raw", "validated")
 
@@ -110,3 +110,14 @@ def interval_series(store: Store, meter_id: str, start_s: int | None, end_s: int
     flags[1:][shadowed[:-1]] = flags[:-1][shadowed[:-1]]  # the raw row's MDT flags stay
     raw_flags = flags[last]
     return IntervalArrays(starts[last], energy[last], quality[last], raw_flags)
+
+
+def covered_mask(store: Store, meter_id: str,
+                 start_s: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    """True for each interval start [UTC epoch s] inside a range VEE has validated for the
+    meter (an interval there without a VEE row passed every rule)."""
+    starts = np.asarray(start_s, dtype=np.int64)
+    out = np.zeros(starts.size, dtype=bool)
+    for lo, hi in store.get_vee_coverage(int(store.meter_keys([meter_id])[0])):
+        out |= (starts >= lo) & (starts < hi)
+    return out

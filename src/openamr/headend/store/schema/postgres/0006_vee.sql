@@ -36,3 +36,12 @@ CREATE TABLE vee_findings (
     detail    TEXT NOT NULL,
     PRIMARY KEY (meter_key, code, start_s)
 );
+
+-- The ranges VEE has validated per meter (merged; [start_s, end_s)): an interval inside one
+-- that has no vee_intervals row passed every rule.
+CREATE TABLE vee_coverage (
+    meter_key BIGINT NOT NULL,
+    start_s   BIGINT NOT NULL,
+    end_s     BIGINT NOT NULL,
+    PRIMARY KEY (meter_key, start_s)
+);
