@@ -53,7 +53,8 @@ def test_the_gba_samples_read_as_greenbutton_objects_reads_them(path: Path) -> N
     theirs = _objects_reading(path)
     assert ours.readings == len(theirs)
     assert ours.start_s.tolist() == [t for t, _, _, _ in theirs]
-    assert {d for _, d, _, _ in theirs} == {900} and ours.interval_length_s == (900,)
+    assert {d for _, d, _, _ in theirs} == {900}
+    assert ours.interval_length_s == (900,)
     assert ours.energy_wh.tolist() == [v for _, _, v, _ in theirs]
     mapped = {frozenset(): "measured", frozenset({7}): "edited",
               frozenset({8}): "estimated_like_day"}
@@ -139,7 +140,8 @@ def test_hourly_readings_become_four_derived_quarter_hours(tmp_path: Path) -> No
     assert got.energy_wh.tolist() == [250.0] * 4 + [500.0] * 4
     assert got.quality.tolist() == ["derived"] * 4 + ["estimated_like_day"] * 4
     daily = read_greenbutton(_write(tmp_path, _feed([(T0, 86_400, 9600)], multiplier=0)))
-    assert daily.start_s.size == 96 and daily.energy_wh.sum() == 9600.0
+    assert daily.start_s.size == 96
+    assert daily.energy_wh.sum() == 9600.0
 
 
 def test_five_minute_readings_are_summed_and_incomplete_ones_are_partial(tmp_path: Path) -> None:
@@ -177,7 +179,8 @@ def test_a_malformed_feed_is_refused_whole(store: Store, tmp_path: Path, feed: s
     with pytest.raises(InputError, match=message) as info:
         import_greenbutton(store, path, site_id="bldg", meter_id="master")
     assert where in (info.value.where or "")
-    assert store.list_meters() == [] and store.interval_count() == 0
+    assert store.list_meters() == []
+    assert store.interval_count() == 0
 
 
 def test_a_meter_of_another_site_is_refused(store: Store) -> None:
@@ -203,7 +206,8 @@ def test_the_command(tmp_path: Path) -> None:
     r = runner.invoke(main, ["import", "greenbutton", str(bad), "--db", db, "--site", "bldg",
                              "--meter", "master"])
     assert r.exit_code == 2
-    assert "IntervalReading 1" in r.output and "negative" in r.output
+    assert "IntervalReading 1" in r.output
+    assert "negative" in r.output
     with open_store(db) as s:
         assert s.interval_count("master") == 1340
         assert np.isclose(s.interval_total_wh("master"), out["energy_wh"])
