@@ -282,9 +282,9 @@ def _store_diff(store: Store, stored: VeeRows, desired: VeeRows, lo_s: int, hi_s
     with store.transaction():
         store.put_vee_rows(desired.take(write))
         store.delete_vee_rows(old.meter_key[delete], old.start_s[delete])
-        for r, meter in enumerate(meters):
-            findings = _findings(meter.meter_id, rules[r], estimated[r], method[r], starts,
-                                 timezone, raw[r], edited[r])
+        per_meter = _findings([m.meter_id for m in meters], rules, estimated, method, starts,
+                              timezone, raw, edited)
+        for r, findings in enumerate(per_meter):
             added, removed = store.replace_vee_findings(int(keys[r]), lo_s, hi_s, findings)
             tally.f_added += added
             tally.f_removed += removed
@@ -305,44 +305,51 @@ def _store_diff(store: Store, stored: VeeRows, desired: VeeRows, lo_s: int, hi_s
     tally.left_missing += int((((rules & VeeRule.GAP) != 0) & ~estimated & ~edited).sum())
 
 
-def _findings(meter_id: str, rules: npt.NDArray[np.int64], estimated: npt.NDArray[np.bool_],
-              method: npt.NDArray[np.int64], starts: npt.NDArray[np.int64], timezone: str,
-              raw: npt.NDArray[np.float64], edited: npt.NDArray[np.bool_]) -> list[VeeFinding]:
-    """One finding per run of intervals failing a rule, and one per incomplete local day."""
-    out: list[VeeFinding] = []
+def _findings(meter_ids: list[str], rules: npt.NDArray[np.int64],
+              estimated: npt.NDArray[np.bool_], method: npt.NDArray[np.int64],
+              starts: npt.NDArray[np.int64], timezone: str, raw: npt.NDArray[np.float64],
+              edited: npt.NDArray[np.bool_]) -> list[list[VeeFinding]]:
+    """Per meter: one finding per run of intervals failing a rule, and one per incomplete
+    whole local day (runs and day counts computed for all meters at once)."""
+    out: list[list[VeeFinding]] = [[] for _ in meter_ids]
     for bit, code in RULE_CODES.items():
-        mask = (rules & bit) != 0
-        _, first, end = runs(mask[None, :])
-        for c0, c1 in zip(first.tolist(), end.tolist(), strict=True):
+        row, first, end = runs((rules & bit) != 0)
+        for r, c0, c1 in zip(row.tolist(), first.tolist(), end.tolist(), strict=True):
             n = c1 - c0
             if bit & HARD_RULES:
-                done = estimated[c0:c1]
-                names = sorted({VEE_METHODS[int(k)] for k in method[c0:c1][done].tolist()})
-                how = (f"estimated {int(done.sum())} ({', '.join(names)})" if done.any()
-                       else "not estimated")
-                if not done.all() and done.any():
-                    how += f", {n - int(done.sum())} not estimated"
+                done = estimated[r, c0:c1]
+                k = int(done.sum())
+                names = sorted({VEE_METHODS[int(m)] for m in method[r, c0:c1][done].tolist()})
+                how = f"estimated {k} ({', '.join(names)})" if k else "not estimated"
+                if 0 < k < n:
+                    how += f", {n - k} not estimated"
             else:
                 how = "kept, marked failed_validation"
-            out.append(VeeFinding(meter_id, code, int(starts[c0]),
-                                  int(starts[c1 - 1]) + INTERVAL_LENGTH_S, n,
-                                  f"{n} interval(s) from {format_utc(int(starts[c0]))}: {how}"))
-    if starts.size:
-        zone = site_zone(timezone)
-        edges = local_period_edges_s(int(starts[0]), int(starts[-1]) + INTERVAL_LENGTH_S, zone,
-                                     "daily")
-        present = ~np.isnan(raw) | edited
-        for d0, d1 in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True):
-            if d0 < int(starts[0]) or d1 > int(starts[-1]) + INTERVAL_LENGTH_S:
-                continue  # only whole local days inside the range
-            c0 = (d0 - int(starts[0])) // INTERVAL_LENGTH_S
-            c1 = (d1 - int(starts[0])) // INTERVAL_LENGTH_S
-            have = int(present[c0:c1].sum())
-            if have < c1 - c0:
-                day = local_date(d0, zone)
-                out.append(VeeFinding(meter_id, _DAY_CODE, d0, d1, c1 - c0 - have,
-                                      f"local day {day.isoformat()}: {have} of {c1 - c0} "
-                                      f"intervals stored ({_day_kind(c1 - c0)})"))
+            out[r].append(VeeFinding(meter_ids[r], code, int(starts[c0]),
+                                     int(starts[c1 - 1]) + INTERVAL_LENGTH_S, n,
+                                     f"{n} interval(s) from {format_utc(int(starts[c0]))}: "
+                                     f"{how}"))
+    if starts.size == 0:
+        return out
+    zone = site_zone(timezone)
+    t0, t_end = int(starts[0]), int(starts[-1]) + INTERVAL_LENGTH_S
+    edges = local_period_edges_s(t0, t_end, zone, "daily")
+    edges = edges[(edges >= t0) & (edges <= t_end)]  # whole local days inside the range
+    if edges.size < 2:
+        return out
+    cols = (edges - t0) // INTERVAL_LENGTH_S
+    present = (~np.isnan(raw) | edited).astype(np.int64)
+    cum = np.concatenate((np.zeros((present.shape[0], 1), dtype=np.int64),
+                          np.cumsum(present, axis=1)), axis=1)
+    have = cum[:, cols[1:]] - cum[:, cols[:-1]]
+    expected = np.diff(cols)
+    for r, d in zip(*np.nonzero(have < expected[None, :]), strict=True):
+        d0, d1 = int(edges[d]), int(edges[d + 1])
+        n_exp, n_have = int(expected[d]), int(have[r, d])
+        day = local_date(d0, zone)
+        out[int(r)].append(VeeFinding(meter_ids[int(r)], _DAY_CODE, d0, d1, n_exp - n_have,
+                                      f"local day {day.isoformat()}: {n_have} of {n_exp} "
+                                      f"intervals stored ({_day_kind(n_exp)})"))
     return out
 
 
