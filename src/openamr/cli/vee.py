@@ -1,11 +1,12 @@
 """``openamr vee``: validate and estimate stored intervals (docs/vee.md).
 
 ``openamr vee --db PATH [--site ID] [--meter ID ...] [--from DATE --to DATE] [--vacant ID ...]
-[--json]`` runs every rule and estimation method over the range (default: all stored data of
-the chosen meters) and prints a summary: intervals per rule, estimates per method, rows written.
-It is idempotent: a second run writes nothing.  Dates are civil days of the site's time zone
-(UTC without ``--site``); ``--to`` is inclusive.  Bad input (an unknown site or meter, a bad
-date, a store file that does not exist): a message and exit status 2, nothing written.
+[--max-linear-gap N] [--like-day-weeks N] [--zero-run N] [--no-register-scaling] [--json]``
+runs every rule and estimation method over the range (default: all stored data of the chosen
+meters) and prints a summary: intervals per rule, estimates per method, rows written.  It is
+idempotent: a second run writes nothing.  Dates are civil days of the site's time zone (UTC
+without ``--site``); ``--to`` is inclusive.  Bad input (an unknown site or meter, a bad date, a
+bad parameter, a store file that does not exist): a message and exit status 2, nothing written.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ import click
 
 from openamr.errors import InputError
 from openamr.headend.store import Store, open_store
-from openamr.headend.vee import VeeSummary, run_vee
+from openamr.headend.vee import VeeParams, VeeSummary, run_vee
 from openamr.timeutil import epoch_s, format_utc, local_day_bounds_s, site_zone, utc_now
 
 __all__ = ["vee"]
+
+_DEFAULTS = VeeParams()
 
 
 def _date(text: str, option: str) -> date:
@@ -70,10 +73,24 @@ def summary_text(summary: VeeSummary) -> str:
               help="Last civil day, inclusive.")
 @click.option("--vacant", "vacant", multiple=True, metavar="METER_ID",
               help="A meter whose unit was vacant over the range: long zero runs are expected.")
+@click.option("--max-linear-gap", "max_linear_gap", type=int,
+              default=_DEFAULTS.max_linear_gap_intervals, show_default=True,
+              metavar="INTERVALS", help="Longest gap filled by a straight line.")
+@click.option("--like-day-weeks", type=int, default=_DEFAULTS.like_day_weeks,
+              show_default=True, metavar="N", help="Previous weeks searched for like days.")
+@click.option("--zero-run", "zero_run", type=int, default=_DEFAULTS.zero_run_intervals,
+              show_default=True, metavar="INTERVALS",
+              help="Zero intervals in a row flagged on an occupied unit.")
+@click.option("--no-register-scaling", is_flag=True,
+              help="Do not scale estimates to register reads.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def vee(db: str, site_id: str | None, meter_ids: tuple[str, ...], first: str | None,
-        last: str | None, vacant: tuple[str, ...], as_json: bool) -> None:
+        last: str | None, vacant: tuple[str, ...], max_linear_gap: int, like_day_weeks: int,
+        zero_run: int, no_register_scaling: bool, as_json: bool) -> None:
     """Validate and estimate interval data; store the result beside the raw data."""
+    params = VeeParams(max_linear_gap_intervals=max_linear_gap, like_day_weeks=like_day_weeks,
+                       like_day_min_days=1, zero_run_intervals=zero_run,
+                       scale_to_registers=not no_register_scaling)
     if (first is None) != (last is None):
         raise InputError("give both --from and --to, or neither", where="--from/--to")
     with _open(db) as store:
@@ -90,7 +107,7 @@ def vee(db: str, site_id: str | None, meter_ids: tuple[str, ...], first: str | N
             end_s = local_day_bounds_s(last_day, zone)[1]
         summary = run_vee(store, site_id=site_id, meter_ids=list(meter_ids) or None,
                           start_s=start_s, end_s=end_s, now_s=epoch_s(utc_now()),
-                          vacant={m: [(0, 1 << 40)] for m in vacant})
+                          params=params, vacant={m: [(0, 1 << 40)] for m in vacant})
     if as_json:
         click.echo(json.dumps(asdict(summary)))
     else:

@@ -62,7 +62,9 @@ def test_bad_input_exits_2_and_writes_nothing(tmp_path: Path) -> None:
                           (["--from", "2026-02-30", "--to", "2026-03-01"], "not a date"),
                           (["--from", "2026-03-02"], "both --from and --to"),
                           (["--from", "2026-03-02", "--to", "2026-03-01"], "before"),
-                          (["--vacant", "nope"], "unknown meter 'nope'")):
+                          (["--vacant", "nope"], "unknown meter 'nope'"),
+                          (["--zero-run", "0"], "zero_run_intervals"),
+                          (["--like-day-weeks", "9"], "like_day_weeks")):
         r = runner.invoke(main, ["vee", "--db", db, *args])
         assert r.exit_code == 2, (args, r.output)
         assert message in r.output
@@ -71,3 +73,13 @@ def test_bad_input_exits_2_and_writes_nothing(tmp_path: Path) -> None:
     assert "no such store file" in r.output
     with open_store(db) as store:
         assert store.list_vee_findings() == []
+
+
+def test_parameters_change_what_is_flagged_and_how_gaps_are_filled(tmp_path: Path) -> None:
+    db = _db(tmp_path)
+    r = CliRunner().invoke(main, ["vee", "--db", db, "--zero-run", "200", "--max-linear-gap",
+                                  "100", "--no-register-scaling", "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    assert out["intervals_by_rule"] == {"vee.gap": 103}  # 100 zeros < 200
+    assert out["estimated_by_method"] == {"linear": 103}  # a 100-interval line is allowed

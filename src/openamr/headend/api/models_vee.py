@@ -26,6 +26,14 @@ class VeeRunIn(BaseModel):
                               json_schema_extra=_TIME)
     end: str | None = Field(default=None, description="exclusive end, ISO 8601 with offset",
                             json_schema_extra=_TIME)
+    max_linear_gap_intervals: int = Field(default=4, ge=0, le=96,
+                                          description="longest gap filled by a straight line")
+    like_day_weeks: int = Field(default=3, ge=1, le=8,
+                                description="previous weeks searched for like days")
+    zero_run_intervals: int = Field(default=96, ge=1, le=100_000,
+                                    description="zero intervals in a row flagged")
+    scale_to_registers: bool = Field(default=True,
+                                     description="scale estimates to register reads")
     vacant_meter_ids: list[str] = Field(
         default_factory=list, max_length=10_000,
         description="meters whose unit was vacant over the whole range (zero runs not flagged)")

@@ -27,7 +27,7 @@ from openamr.headend.api.responses import ERRORS
 from openamr.headend.auth import describe
 from openamr.headend.store.base import Store, TokenRow
 from openamr.headend.store.vee_rows import VeeEdit
-from openamr.headend.vee import edit_interval, run_vee
+from openamr.headend.vee import VeeParams, edit_interval, run_vee
 from openamr.timeutil import format_utc
 
 __all__ = ["router"]
@@ -56,8 +56,12 @@ def post_run(request: Request, store: StoreDep,
         raise ApiError(400, "request.bad_input", "start must be before end ([start, end))")
     now_s = int(request.app.state.clock())
     try:
+        params = VeeParams(max_linear_gap_intervals=spec.max_linear_gap_intervals,
+                           like_day_weeks=spec.like_day_weeks,
+                           zero_run_intervals=spec.zero_run_intervals,
+                           scale_to_registers=spec.scale_to_registers)
         summary = run_vee(store, site_id=spec.site_id, meter_ids=spec.meter_ids,
-                          start_s=start_s, end_s=end_s, now_s=now_s,
+                          start_s=start_s, end_s=end_s, now_s=now_s, params=params,
                           vacant={m: [(0, 1 << 40)] for m in spec.vacant_meter_ids})
     except InputError as exc:
         if exc.message.startswith("unknown") and exc.where in ("--meter", "--site"):

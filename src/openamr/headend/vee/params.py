@@ -48,7 +48,8 @@ class VeeParams:
     def __post_init__(self) -> None:
         checks = (("max_linear_gap_intervals", self.max_linear_gap_intervals >= 0),
                   ("like_day_weeks", 1 <= self.like_day_weeks <= 8),
-                  ("like_day_min_days", 1 <= self.like_day_min_days <= self.like_day_weeks),
+                  ("like_day_min_days",
+                   1 <= self.like_day_min_days <= max(1, self.like_day_weeks)),
                   ("zero_run_intervals", self.zero_run_intervals >= 1),
                   ("spike_factor", self.spike_factor > 0),
                   ("sum_tolerance_ratio", self.sum_tolerance_ratio >= 0),
