@@ -246,3 +246,16 @@ def test_a_gap_without_history_is_left_missing(store: Store) -> None:
     assert summary.left_missing == 30
     (gap,) = store.list_vee_findings(code="vee.gap")
     assert "not estimated" in gap.detail
+
+
+def test_a_duplicate_with_another_value_keeps_the_first_and_is_flagged(store: Store) -> None:
+    starts, true = seed_meter(store)
+    t = int(starts[700])
+    result = store.put_intervals(IntervalBatch("m1", [t], [true[700] + 5.0]))
+    assert result.conflicts == 1
+    summary = run_vee(store, site_id="s1", now_s=NOW_S)
+    assert summary.intervals_by_rule == {"vee.duplicate": 1}
+    got, quality = _grid(store, starts)
+    assert (got[700], quality[700]) == (true[700], "failed_validation")
+    (finding,) = store.list_vee_findings(code="vee.duplicate")
+    assert finding.start_s == t

@@ -62,7 +62,7 @@ class VeeRunOut(_Out):
 class VeeFindingOut(_Out):
     meter_id: str
     code: str = Field(description="vee.gap, vee.spike, vee.negative, vee.zero_run, vee.clock, "
-                      "vee.partial, vee.sum_mismatch, vee.day_incomplete")
+                      "vee.partial, vee.sum_mismatch, vee.duplicate, vee.day_incomplete")
     start: str = Field(description="start of the first interval concerned",
                        json_schema_extra=_TIME)
     end: str = Field(description="end of the last interval concerned (exclusive)",

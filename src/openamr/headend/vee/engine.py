@@ -24,6 +24,7 @@ import numpy.typing as npt
 from openamr.errors import InputError
 from openamr.headend.store.base import QUALITIES, Meter, Store
 from openamr.headend.store.vee_rows import VEE_METHODS, VeeFinding, VeeRows
+from openamr.headend.vee.duplicates import conflicting_intervals
 from openamr.headend.vee.estimate import WEEK_S, like_day_columns, like_day_fill, linear_fill
 from openamr.headend.vee.grid import load_raw_grid
 from openamr.headend.vee.params import VeeParams
@@ -134,6 +135,7 @@ def run_vee(store: Store, *, site_id: str | None = None, meter_ids: Sequence[str
         if store.get_meter(mid) is None:
             raise InputError(f"unknown meter {mid!r}", where="--vacant")
     tally = _Tally()
+    conflicts = conflicting_intervals(store)
     first_s: int | None = None
     last_s: int | None = None
     by_site: dict[str, list[Meter]] = {}
@@ -157,7 +159,7 @@ def run_vee(store: Store, *, site_id: str | None = None, meter_ids: Sequence[str
             hi = min(-(-int(hi) // INTERVAL_LENGTH_S) * INTERVAL_LENGTH_S, now_grid_s)
             if hi <= lo:
                 continue
-            _run_chunk(store, chunk, timezone, lo, hi, p, vacant or {}, tally)
+            _run_chunk(store, chunk, timezone, lo, hi, p, vacant or {}, conflicts, tally)
             first_s = lo if first_s is None else min(first_s, lo)
             last_s = hi if last_s is None else max(last_s, hi)
     return VeeSummary(len(meters), first_s, last_s, tally.checked, dict(sorted(
@@ -168,7 +170,7 @@ def run_vee(store: Store, *, site_id: str | None = None, meter_ids: Sequence[str
 
 def _run_chunk(store: Store, meters: list[Meter], timezone: str, lo_s: int, hi_s: int,
                p: VeeParams, vacant: Mapping[str, Sequence[tuple[int, int]]],
-               tally: _Tally) -> None:
+               conflicts: Mapping[str, npt.NDArray[np.int64]], tally: _Tally) -> None:
     """Validate ``meters`` (one site) over ``[lo_s, hi_s)`` and store the result."""
     ids = [m.meter_id for m in meters]
     history_s = p.like_day_weeks * WEEK_S + 86_400
@@ -200,6 +202,12 @@ def _run_chunk(store: Store, meters: list[Meter], timezone: str, lo_s: int, hi_s
     rules[negative_mask(raw)] |= int(VeeRule.NEGATIVE)
     rules[clock_mask(grid.flags)] |= int(VeeRule.CLOCK)
     rules[partial_mask(grid.flags)] |= int(VeeRule.PARTIAL)
+    for r, mid in enumerate(ids):
+        dup = conflicts.get(mid)
+        if dup is not None and dup.size:
+            col = (dup - t0) // INTERVAL_LENGTH_S
+            col = col[(col >= 0) & (col < starts.size) & ((dup - t0) % INTERVAL_LENGTH_S == 0)]
+            rules[r, col[~np.isnan(raw[r, col])]] |= int(VeeRule.DUPLICATE)
     rules[edited] = 0
     good = (rules & HARD_RULES) == 0
     vacant_mask = np.zeros(raw.shape, dtype=bool)

@@ -4,7 +4,7 @@ Each rule has a bit (:class:`VeeRule`) and a dotted code (:data:`RULE_CODES`); a
 ``rules`` value in ``vee_intervals`` is the OR of the bits it failed.  *Hard* failures
 (:data:`HARD_RULES`: a missing, impossible or negative interval) are replaced by an estimate;
 *soft* ones (a suspicious run of zeros, a clock or partial flag, a sum that disagrees with the
-register) keep the measured value and mark it ``failed_validation``.
+register, a conflicting duplicate) keep the measured value and mark it ``failed_validation``.
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ class VeeRule(IntFlag):
     """The MDT was off, restarted or rate-limited (PARTIAL / RATE_LIMITED)."""
     SUM_MISMATCH = 0x40
     """The intervals between two register reads do not add up to the register's advance."""
+    DUPLICATE = 0x80
+    """The interval was received again with a different value (the first is kept)."""
 
 
 RULE_CODES: dict[VeeRule, str] = {
@@ -50,6 +52,7 @@ RULE_CODES: dict[VeeRule, str] = {
     VeeRule.CLOCK: "vee.clock",
     VeeRule.PARTIAL: "vee.partial",
     VeeRule.SUM_MISMATCH: "vee.sum_mismatch",
+    VeeRule.DUPLICATE: "vee.duplicate",
 }
 
 HARD_RULES = VeeRule.GAP | VeeRule.SPIKE | VeeRule.NEGATIVE
