@@ -14,13 +14,14 @@ from enum import IntFlag
 import numpy as np
 import numpy.typing as npt
 
+from openamr.frames import IntervalFlag
 from openamr.units import INTERVAL_LENGTH_S, S_PER_H
 
 __all__ = ["HARD_RULES", "RULE_CODES", "VeeRule", "clock_mask", "negative_mask",
            "partial_mask", "runs", "spike_mask", "zero_run_mask"]
 
-# the MDT's IntervalFlag bits (openamr.frames.IntervalFlag), as the store keeps them
-_CLOCK_UNSYNCED, _PARTIAL, _RATE_LIMITED, _CLOCK_STEPPED = 0x01, 0x02, 0x08, 0x10
+_CLOCK_BITS = int(IntervalFlag.CLOCK_UNSYNCED | IntervalFlag.CLOCK_STEPPED)
+_PARTIAL_BITS = int(IntervalFlag.PARTIAL | IntervalFlag.RATE_LIMITED)
 
 
 class VeeRule(IntFlag):
@@ -77,13 +78,13 @@ def negative_mask(energy_wh: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
 
 def clock_mask(flags: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
     """Cells the MDT closed with its clock unsynchronised or stepped."""
-    mask: npt.NDArray[np.bool_] = (flags & (_CLOCK_UNSYNCED | _CLOCK_STEPPED)) != 0
+    mask: npt.NDArray[np.bool_] = (flags & _CLOCK_BITS) != 0
     return mask
 
 
 def partial_mask(flags: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
     """Cells the MDT marked partial (off, restarted) or rate-limited."""
-    mask: npt.NDArray[np.bool_] = (flags & (_PARTIAL | _RATE_LIMITED)) != 0
+    mask: npt.NDArray[np.bool_] = (flags & _PARTIAL_BITS) != 0
     return mask
 
 
