@@ -41,13 +41,14 @@ def _optional(module: str, attr: str) -> Any | None:
         raise
 
 
-async def run_server(settings: Settings) -> None:
-    """Serve until SIGTERM/SIGINT (see the module docstring)."""
+async def run_server(settings: Settings, *, create: bool = False) -> None:
+    """Serve until SIGTERM/SIGINT (see the module docstring); ``create``: make the store if it
+    does not exist (else a missing store is an error)."""
     from openamr.headend.ingest import Ingest
     from openamr.headend.listener import FrameListener
     from openamr.headend.store import open_store
 
-    store = open_store(settings.store.url,
+    store = open_store(settings.store.url, create=create,
                        sqlite_synchronous=settings.store.sqlite_synchronous)
     ingest = Ingest(store, settings=settings.ingest)
     notes: list[str] = []
@@ -178,12 +179,14 @@ async def _sweep(ingest: Any, alarms: Any, interval_s: int, stop: asyncio.Event)
               help="UDP port of the frame listener, 0: off ([listener] udp_port).")
 @click.option("--tcp-port", type=int, default=None,
               help="TCP port of the frame listener, 0: off ([listener] tcp_port).")
+@click.option("--create", is_flag=True,
+              help="Create the store if it does not exist (default: refuse a missing store).")
 def serve(db: str | None, host: str | None, port: int | None, config: Path | None,
-          udp_port: int | None, tcp_port: int | None) -> None:
+          udp_port: int | None, tcp_port: int | None, create: bool) -> None:
     """Run the head-end: frame listener, ingest, API, push and alarms."""
     settings = load_settings(config, overrides={
         "store": {"url": db}, "api": {"host": host, "port": port},
         "listener": {"udp_port": udp_port, "tcp_port": tcp_port}})
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    asyncio.run(run_server(settings))
+    asyncio.run(run_server(settings, create=create))

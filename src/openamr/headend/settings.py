@@ -40,8 +40,9 @@ ENV_PREFIX = "OPENAMR_"
 class StoreSettings:
     url: str = "openamr.db"
     """A SQLite path, ``sqlite:///path`` or ``postgresql://user@host/db``."""
-    sqlite_synchronous: str = "NORMAL"
-    """SQLite ``PRAGMA synchronous``: ``NORMAL`` (WAL default) or ``FULL`` (fsync per commit)."""
+    sqlite_synchronous: str = "FULL"
+    """SQLite ``PRAGMA synchronous``: ``FULL`` (fsync per commit: a commit, hence an ACK, survives
+    a power cut) or ``NORMAL`` (faster; the last commits may be lost in a power cut)."""
 
 
 @dataclass(frozen=True, slots=True)

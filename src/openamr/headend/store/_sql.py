@@ -9,9 +9,11 @@ indexes, savepoints.
 from __future__ import annotations
 
 import abc
+import logging
 import operator
 import os
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import replace
@@ -47,6 +49,8 @@ from openamr.headend.store.migrate import migrations, split_statements
 from openamr.timeutil import format_utc
 
 __all__ = ["SqlStore", "signed64", "unsigned64"]
+
+log = logging.getLogger("openamr.store")
 
 Row = tuple[Any, ...]
 
@@ -91,7 +95,9 @@ class SqlStore(Store):
 
     dialect: str
 
-    def __init__(self) -> None:
+    def __init__(self, *, create: bool = True) -> None:
+        self._create = create
+        """False: refuse a database without the openamr schema instead of creating it."""
         self._lock = threading.RLock()
         self._depth = 0
         self._owner: int | None = None
@@ -105,7 +111,12 @@ class SqlStore(Store):
         """Set when a put met stored rows (a resend, a re-import): the next one probes first."""
         self._closed = False
         self._w: Any = self._connect(write=True)
-        self._migrate()
+        try:
+            self._migrate()
+        except BaseException:
+            with suppress(Exception):
+                self._w.close()
+            raise
 
     # -- backend hooks ---------------------------------------------------------------------
 
@@ -123,6 +134,37 @@ class SqlStore(Store):
     def _lock_schema(self) -> None:
         """Keep other processes from migrating at the same time (inside the transaction)."""
 
+    def _alive(self, conn: Any) -> bool:
+        """False when ``conn`` is known to be lost (the server closed it)."""
+        return True
+
+    def _after_reconnect(self) -> None:
+        """Re-create per-session state on a new write connection (temporary tables ...)."""
+
+    reconnect_delays_s: tuple[float, ...] = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 2.0, 2.0, 5.0, 5.0)
+    """Back-off between attempts to replace a lost write connection (~18 s in all)."""
+
+    def _reconnect_writer(self) -> None:
+        """Replace a lost write connection, with back-off; StoreError when the server stays
+        away (the next transaction tries again)."""
+        with suppress(Exception):
+            self._w.close()
+        self._forget_caches()
+        last: Exception | None = None
+        for delay_s in (0.0, *self.reconnect_delays_s):
+            if delay_s:
+                time.sleep(delay_s)  # back-off between connection attempts, not a sync
+            try:
+                self._w = self._connect(write=True)
+                self._after_reconnect()
+            except Exception as exc:  # the server is still away: try again
+                last = exc
+                continue
+            log.warning("%sthe write connection was lost; reconnected", self._where())
+            return
+        raise StoreError(f"{self._where()}the connection was lost and could not be "
+                         f"re-established: {last}")
+
     def _where(self) -> str:
         """A prefix naming the store in error messages."""
         return ""
@@ -136,6 +178,9 @@ class SqlStore(Store):
             self._w.execute(self._SCHEMA_VERSION_DDL)
             row = self._w.execute("SELECT max(version) FROM schema_version").fetchone()
             current = int(row[0] or 0)
+            if current == 0 and not self._create:
+                raise StoreError(f"{self._where()}no openamr store here (a mistyped --db? pass "
+                                 "--create to make a new one)")
             if current > latest:
                 raise StoreError(f"{self._where()}schema version {current} is newer than this "
                                  f"openamr knows ({latest}); upgrade openamr")
@@ -185,12 +230,23 @@ class SqlStore(Store):
 
     def _reader(self) -> Any:
         conn = getattr(self._local, "conn", None)
+        if conn is not None and not self._alive(conn):  # lost (server restart ...): replace
+            self._drop_reader(conn)
+            conn = None
         if conn is None:
             conn = self._connect(write=False)
             self._local.conn = conn
             with self._readers_lock:
                 self._readers.append(conn)
         return conn
+
+    def _drop_reader(self, conn: Any) -> None:
+        with suppress(Exception):
+            conn.close()
+        with self._readers_lock:
+            if conn in self._readers:
+                self._readers.remove(conn)
+        self._local.conn = None
 
     def _shared_reads(self) -> bool:
         """True when reads must use the write connection (an in-memory database)."""
@@ -208,9 +264,16 @@ class SqlStore(Store):
             yield self._reader()
 
     def _q(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        with self._read_conn() as conn:
-            rows: list[Row] = conn.execute(self._sql(sql), params).fetchall()
-            return rows
+        for attempt in (0, 1):
+            with self._read_conn() as conn:
+                try:
+                    rows: list[Row] = conn.execute(self._sql(sql), params).fetchall()
+                except Exception:
+                    if attempt or conn is self._w or self._alive(conn):
+                        raise
+                    continue  # the read connection was lost: once more on a new one
+                return rows
+        raise AssertionError("unreachable")
 
     def _q1(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         rows = self._q(sql, params)
@@ -224,7 +287,15 @@ class SqlStore(Store):
             self._settle_pending()
             depth = self._depth
             if depth == 0:
-                self._w.execute(self._begin_sql())
+                if not self._alive(self._w):
+                    self._reconnect_writer()
+                try:
+                    self._w.execute(self._begin_sql())
+                except Exception:
+                    if self._alive(self._w):
+                        raise
+                    self._reconnect_writer()  # lost while idle: nothing was written yet
+                    self._w.execute(self._begin_sql())
                 self._owner = threading.get_ident()
             else:
                 self._w.execute(f"SAVEPOINT sp{depth}")
@@ -265,9 +336,11 @@ class SqlStore(Store):
         self._depth = depth
         if depth == 0:
             self._owner = None
-            self._w.execute("ROLLBACK")
             self._forget_caches()
-        else:
+            if not self._alive(self._w):
+                return  # the server ended the transaction with the connection
+            self._w.execute("ROLLBACK")
+        elif self._alive(self._w):
             self._w.execute(f"ROLLBACK TO SAVEPOINT sp{depth}")
             self._w.execute(f"RELEASE SAVEPOINT sp{depth}")
 

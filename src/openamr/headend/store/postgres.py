@@ -25,6 +25,7 @@ import psycopg
 from openamr.errors import StoreError
 from openamr.headend.store._sql import Row, SqlStore
 from openamr.headend.store.base import QUALITIES, SOURCES, IntervalArrays, PutResult
+from openamr.headend.store.target import redact
 
 __all__ = ["PostgresStore", "copy_binary"]
 
@@ -45,6 +46,8 @@ _DIRECT_TYPES = {
 """SQL types of the columns COPied straight into a table (binary COPY needs the exact type)."""
 _BINARY = {"int8": ">i8", "int2": ">i2", "float8": ">f8"}
 _MIGRATION_LOCK = 0x6F70656E616D72  # pg_advisory_xact_lock key ("openamr")
+_CONNECT_TIMEOUT_S = 10
+"""libpq ``connect_timeout`` unless the DSN sets one: an unreachable host fails, not hangs."""
 
 
 def copy_binary(arrays: Sequence[npt.NDArray[Any]]) -> tuple[bytes, list[str]]:
@@ -105,8 +108,9 @@ class PostgresStore(SqlStore):
     dialect = "postgres"
     overlaps_writes = True
 
-    def __init__(self, dsn: str, *, options: str | None = None) -> None:
-        self.url = dsn
+    def __init__(self, dsn: str, *, options: str | None = None, create: bool = True) -> None:
+        self.url = redact(dsn)
+        """The DSN as shown (password redacted); the real one stays private."""
         self._dsn = dsn
         self._options = options
         self._staged_tables: set[str] = set()
@@ -116,7 +120,7 @@ class PostgresStore(SqlStore):
         """Counts top-level transactions (the temp stages are ``ON COMMIT DELETE ROWS``)."""
         self._stage_filled: dict[str, int] = {}
         """The transaction that last filled an upsert stage (it is empty in any other)."""
-        super().__init__()
+        super().__init__(create=create)
         self._create_stages()
 
     def _create_stages(self) -> None:
@@ -133,10 +137,20 @@ class PostgresStore(SqlStore):
         kwargs: dict[str, Any] = {"autocommit": True}
         if self._options:
             kwargs["options"] = self._options
+        kwargs.setdefault("connect_timeout", _CONNECT_TIMEOUT_S)
         try:
             return psycopg.connect(self._dsn, **kwargs)
         except psycopg.Error as exc:
-            raise StoreError(f"cannot connect to PostgreSQL: {exc}") from exc
+            raise StoreError(f"cannot connect to PostgreSQL: {redact(str(exc))}") from None
+
+    def _alive(self, conn: Any) -> bool:
+        return not (conn.closed or conn.broken)
+
+    def _after_reconnect(self) -> None:
+        self._pending = None
+        self._staged_tables.clear()
+        self._stage_filled.clear()
+        self._create_stages()
 
     def _sql(self, sql: str) -> str:
         out = self._sql_cache.get(sql)
