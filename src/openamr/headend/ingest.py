@@ -249,6 +249,8 @@ class _Work:
     rejections: list[tuple[str, str, str, bytes | None, int]] = field(default_factory=list)
     """Queued ``put_rejection`` calls: (reason, source, detail, raw, count)."""
     iv_arrays: tuple[npt.NDArray[np.int64], ...] = ()
+    iv_ok: npt.NDArray[np.bool_] | None = None
+    """Which of the batch's records were accepted (a refused record changes nothing)."""
     """Decoded records of the batch: meter_key, start_s, flags, seq, frame index, counts."""
     reg_keys: list[int] = field(default_factory=list)
     reg_t: list[int] = field(default_factory=list)
@@ -526,6 +528,7 @@ class Ingest:
         ok = reason == 0
         all_ok = bool(ok.all())
         work.iv_arrays = (meter_key, start, flags, seq, counts)
+        work.iv_ok = ok
         if all_ok:
             pending = self.store.start_interval_rows(meter_key, start, energy,
                                                      quality_codes(flags), flags, "frame",
@@ -569,6 +572,13 @@ class Ingest:
             seq_hi[nonempty] = np.maximum.reduceat(seq, firsts)
             newest[nonempty] = np.maximum.reduceat(start, firsts)
             last_flags[nonempty] = flags[bounds[1:][nonempty] - 1]
+        # the frame's register reading belongs to its newest record: it moves the register
+        # watermark only if that record was accepted (a refused record changes nothing)
+        register_ok = np.zeros(len(counts), dtype=bool)
+        if len(firsts) and work.iv_ok is not None:
+            accepted_start = np.where(work.iv_ok, start, np.iinfo(np.int64).min)
+            register_ok[nonempty] = np.maximum.reduceat(accepted_start, firsts) == \
+                newest[nonempty]
         suspect = nonempty & (((last_flags & _CLOCK_BAD) != 0) | (
             newest + INTERVAL_LENGTH_S > work.received_s + s.clock_error_s))
         reg_keys, reg_t, reg_wh = work.reg_keys, work.reg_t, work.reg_wh
@@ -576,9 +586,9 @@ class Ingest:
         seqs_by_tracker = self._seqs
         last_register = self._last_register
         registers = work.iv_register
-        for f, (dev, n, lo, hi, top, odd) in enumerate(zip(
+        for f, (dev, n, lo, hi, top, odd, reg_ok) in enumerate(zip(
                 devs, counts.tolist(), seq_lo.tolist(), seq_hi.tolist(), newest.tolist(),
-                suspect.tolist(), strict=True)):
+                suspect.tolist(), register_ok.tolist(), strict=True)):
             if n == 0:
                 continue
             tracker = seqs_by_tracker.get(dev.eui)
@@ -593,7 +603,7 @@ class Ingest:
             if odd:
                 work.clock_suspect.add(dev.eui)
             key = dev.meter_key
-            if key >= 0:
+            if key >= 0 and reg_ok:
                 t_s = top + INTERVAL_LENGTH_S
                 register_wh = registers[f]
                 last = last_register.get(key)
