@@ -49,6 +49,9 @@ class StoreSettings:
 class ApiSettings:
     host: str = "127.0.0.1"
     port: int = 8080
+    max_body_bytes: int = 65_536
+    """Largest request body [bytes]; larger ones get 413, and a body is read only after its
+    bearer token was verified."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +177,8 @@ class Settings:
         if self.store.sqlite_synchronous.upper() not in ("NORMAL", "FULL"):
             raise InputError(f"must be NORMAL or FULL, not {self.store.sqlite_synchronous!r}",
                              where="[store] sqlite_synchronous")
+        if self.api.max_body_bytes < 1:
+            raise InputError("must be at least 1 byte", where="[api] max_body_bytes")
         ingest = self.ingest
         if ingest.commit_interval_ms < 1:
             raise InputError("must be at least 1 ms", where="[ingest] commit_interval_ms")

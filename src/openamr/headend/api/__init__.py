@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from openamr import __version__
 from openamr.headend.api import routes_admin, routes_config, routes_data, routes_events
 from openamr.headend.api.errors import install_error_handlers
+from openamr.headend.api.limits import DEFAULT_MAX_BODY_BYTES, BodyGuard
 from openamr.headend.store.base import Store
 from openamr.timeutil import epoch_s, utc_now
 
@@ -45,8 +46,8 @@ def create_app(store: Store, settings: object | None = None, *,
                clock: Callable[[], int] = _now_s, freeze_gc: bool = True) -> FastAPI:
     """The API application over ``store``.
 
-    ``settings`` (an ``openamr.headend.settings.Settings``) is accepted for symmetry with the
-    other services; the API reads nothing from it yet (host and port are the server's).
+    ``settings`` (an ``openamr.headend.settings.Settings``): the API reads ``[api]
+    max_body_bytes`` (request bodies are authenticated, then bounded: :mod:`.limits`).
     ``clock`` gives "now" [UTC epoch s] for acknowledgements and token creation.
     ``freeze_gc``: at server start-up (ASGI lifespan) call :func:`gc.freeze` (process-wide).
     """
@@ -68,4 +69,7 @@ def create_app(store: Store, settings: object | None = None, *,
     install_error_handlers(app)
     for module in (routes_config, routes_data, routes_events, routes_admin):
         app.include_router(module.router, prefix=API_PREFIX)
+    api = getattr(settings, "api", None)
+    app.add_middleware(BodyGuard, store=store, prefix=API_PREFIX,  # type: ignore[arg-type]
+                       max_body_bytes=getattr(api, "max_body_bytes", DEFAULT_MAX_BODY_BYTES))
     return app
