@@ -70,6 +70,6 @@ def create_app(store: Store, settings: object | None = None, *,
     for module in (routes_config, routes_data, routes_events, routes_admin):
         app.include_router(module.router, prefix=API_PREFIX)
     api = getattr(settings, "api", None)
-    app.add_middleware(BodyGuard, store=store, prefix=API_PREFIX,  # type: ignore[arg-type]
+    app.add_middleware(BodyGuard, store=store, prefix=API_PREFIX,
                        max_body_bytes=getattr(api, "max_body_bytes", DEFAULT_MAX_BODY_BYTES))
     return app
