@@ -687,6 +687,16 @@ class Ingest:
                     code = EventKind(payload.kind).code
                 except ValueError:
                     code = f"unknown.{int(payload.kind)}"
+                earliest = (now - self.settings.buffer_horizon_s if dev.lower_bound_s is None
+                            else dev.lower_bound_s)
+                if not earliest <= payload.t_s <= now + self.settings.future_tolerance_s:
+                    # a time no clock of a joined device can give (t = 0 after a reset ...):
+                    # refused, neither stored nor raised as an alarm dated 1970
+                    self._reject(work, "time_out_of_range", dev.device_id,
+                                 f"event {code} at {format_utc(int(payload.t_s))} is outside "
+                                 f"{format_utc(int(earliest))}..{format_utc(int(now))} + "
+                                 f"{self.settings.future_tolerance_s} s", None)
+                    continue
                 if payload.kind == EventKind.RECORDS_LOST and payload.value > 0:
                     tracker = self._seqs.get(dev.eui)
                     if tracker is None:
