@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from openamr.errors import StoreError
+from openamr.headend.ids import check_id
 from openamr.headend.store.base import (
     ALARM_STATES,
     DEVICE_ROLES,
@@ -367,6 +368,7 @@ class SqlStore(Store):
     # -- sites, meters, devices ------------------------------------------------------------
 
     def upsert_site(self, site: Site) -> None:
+        check_id(site.site_id, "site id")
         with self.transaction():
             self._wx("INSERT INTO sites (site_id, name, timezone) VALUES (?, ?, ?) "
                      "ON CONFLICT (site_id) DO UPDATE SET name = excluded.name, "
@@ -385,6 +387,7 @@ class SqlStore(Store):
             raise StoreError(f"unknown site {site_id!r}: create it first (upsert_site)")
 
     def upsert_meter(self, meter: Meter) -> None:
+        check_id(meter.meter_id, "meter id")
         with self.transaction():
             self._require_site(meter.site_id)
             row = self._wx(
@@ -586,6 +589,10 @@ class SqlStore(Store):
         n = len(start)
         if n == 0:
             return PutResult(0, 0, 0)
+        if start.min() < 0 or start.max() >= (1 << _KEY_SHIFT):  # the packed key's range
+            raise StoreError("start_s out of range (0 <= start_s < 2**33: 1970 to 2242)")
+        if not np.isfinite(energy).all():
+            raise StoreError("energy_wh: NaN or infinite values cannot be stored")
         code = _SOURCE_CODE[source]
         with self.transaction():
             if self._expect_duplicates:  # the last put met stored rows: look before inserting
