@@ -19,6 +19,8 @@ per offset (100 columns).  A missing interval is an empty cell.  Instants (``reg
 ``last_heard``) are ISO 8601 UTC.  Health columns are the device's latest status (the store
 keeps one status row per device), not its state at the end of that day.
 ``link_quality_pct`` is ``100 / etx`` (the expected delivery ratio of the parent link).
+Text cells (ids, zone) that start like a spreadsheet formula (``= + - @``, tab, CR) get a
+leading ``'`` so that opening the report never runs one.
 """
 
 from __future__ import annotations
@@ -105,6 +107,17 @@ def _num(value: float | int | None, places: int = 3) -> str:
     return f"{as_float:.{places}f}".rstrip("0").rstrip(".")
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection":
+https://owasp.org/www-community/attacks/CSV_Injection)."""
+
+
+def _text(value: str) -> str:
+    """A text cell (an id, a zone) made inert for spreadsheets: a leading ``'`` before a
+    formula's first character.  Numeric cells are never passed here (``-85`` stays a number)."""
+    return f"'{value}" if value.startswith(_FORMULA_START) else value
+
+
 def _site(store: Any, site_id: str | None) -> Any:
     if site_id is not None:
         site = store.get_site(site_id)
@@ -152,7 +165,8 @@ def daily_report(store: Any, day: date, site_id: str | None = None) -> DailyRepo
         etx = getattr(status, "etx", None)
         register_kwh, register_read = _register(store, meter.meter_id, hi_s)
         fixed = (
-            site.site_id, meter.meter_id, meter.device_id or "", day.isoformat(), site.timezone,
+            _text(site.site_id), _text(meter.meter_id), _text(meter.device_id or ""),
+            day.isoformat(), _text(site.timezone),
             register_kwh, register_read,
             f"{float(energy.sum()) / WH_PER_KWH:.3f}" if len(energy) else "",
             str(n), str(len(energy)), str(int(np.sum(quality != "measured"))),
@@ -162,7 +176,7 @@ def daily_report(store: Any, day: date, site_id: str | None = None) -> DailyRepo
             _num(etx, 2), _num(getattr(status, "hops", None)),
             _num(getattr(status, "battery_mv", None)),
             _num(getattr(status, "battery_remaining_mah", None)),
-            getattr(status, "parent_id", None) or "",
+            _text(getattr(status, "parent_id", None) or ""),
             format_utc(int(status.last_heard_s)) if status is not None else "",
         )
         rows.append(fixed + tuple(cells))
