@@ -72,7 +72,8 @@ async def run_server(settings: Settings, *, create: bool = False) -> None:
     listener = FrameListener(ingest, host=lset.host, udp_port=lset.udp_port or None,
                              tcp_port=lset.tcp_port or None,
                              commit_interval_ms=settings.ingest.commit_interval_ms,
-                             max_batch_frames=settings.ingest.max_batch_frames)
+                             max_batch_frames=settings.ingest.max_batch_frames,
+                             idle_timeout_s=lset.idle_timeout_s)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -2,7 +2,9 @@
 
 * **UDP**: one frame per datagram; downlinks go back to the sending address.
 * **TCP**: a stream of frames, each preceded by its length (u16, big-endian); downlinks go back
-  on the same connection, framed the same way.
+  on the same connection, framed the same way.  A connection that sends nothing for
+  ``idle_timeout_s`` (``[listener] idle_timeout_s``) is closed: a device reconnects when it
+  next has something to send, and abandoned sockets do not pile up.
 
 Frames are gathered into batches: a batch closes ``commit_interval_ms`` after its first frame
 (or at ``max_batch_frames``) and is handed to ``Ingest.handle_batch`` on one worker thread, so
@@ -67,13 +69,15 @@ class FrameListener:
 
     def __init__(self, ingest: Ingest, *, host: str = "127.0.0.1", udp_port: int | None = None,
                  tcp_port: int | None = None, commit_interval_ms: int = 200,
-                 max_batch_frames: int = 20_000) -> None:
+                 max_batch_frames: int = 20_000, idle_timeout_s: float = 300.0) -> None:
         self.ingest = ingest
         self.host = host
         self.udp_port = udp_port
         self.tcp_port = tcp_port
         self.commit_interval_s = commit_interval_ms / 1000
         self.max_batch_frames = max_batch_frames
+        self.idle_timeout_s = idle_timeout_s
+        """A TCP connection that sends nothing for this long is closed [s]."""
         self.udp_address: tuple[str, int] | None = None
         self.tcp_address: tuple[str, int] | None = None
         self._pending: list[_Received] = []
@@ -128,9 +132,13 @@ class FrameListener:
 
         try:
             while not self._stopping:
-                head = await reader.readexactly(_LENGTH.size)
-                (length,) = _LENGTH.unpack(head)
-                self.submit(_Received(await reader.readexactly(length), reply, origin))
+                async with asyncio.timeout(self.idle_timeout_s):
+                    head = await reader.readexactly(_LENGTH.size)
+                    (length,) = _LENGTH.unpack(head)
+                    data = await reader.readexactly(length)
+                self.submit(_Received(data, reply, origin))
+        except TimeoutError:
+            log.info("closing %s: idle for %g s", origin, self.idle_timeout_s)
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
