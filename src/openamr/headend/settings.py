@@ -11,6 +11,7 @@ Access is by attribute: ``settings.ingest.commit_interval_ms``.
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -61,6 +62,8 @@ class ListenerSettings:
     """UDP port of the frame listener (0: no UDP listener)."""
     tcp_port: int = 48_100
     """TCP port of the frame listener, frames length-prefixed u16 (0: no TCP listener)."""
+    idle_timeout_s: float = 300.0
+    """A TCP connection silent for this long is closed [s] (devices reconnect to send)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +170,8 @@ class Settings:
         return result
 
     def check(self) -> None:
-        """Refuse values that are well-typed but impossible."""
+        """Refuse values that are well-typed but impossible: every duration (``*_s``, ``*_ms``)
+        and count is finite and positive (``[ingest] future_tolerance_s`` may be 0)."""
         for section, name in (("api", "port"), ("listener", "udp_port"), ("listener", "tcp_port"),
                               ("mqtt", "port")):
             port = getattr(getattr(self, section), name)
@@ -177,6 +181,17 @@ class Settings:
         if self.store.sqlite_synchronous.upper() not in ("NORMAL", "FULL"):
             raise InputError(f"must be NORMAL or FULL, not {self.store.sqlite_synchronous!r}",
                              where="[store] sqlite_synchronous")
+        for section in _SECTIONS:
+            part = getattr(self, section)
+            for f in fields(part):
+                value = getattr(part, f.name)
+                if f.name.endswith(_DURATION_SUFFIXES) or f.name in _COUNTS:
+                    least = 0 if (section, f.name) in _MAY_BE_ZERO else None
+                    if isinstance(value, bool) or not _positive(value, least):
+                        need = ">= 0" if least == 0 else "> 0"
+                        raise InputError(f"must be a finite number {need}, not {value!r} (a zero "
+                                         "period would spin a core)", where=f"[{section}] "
+                                         f"{f.name}")
         if self.api.max_body_bytes < 1:
             raise InputError("must be at least 1 byte", where="[api] max_body_bytes")
         ingest = self.ingest
@@ -205,6 +220,17 @@ class Settings:
 
 
 _SECTIONS = tuple(f.name for f in fields(Settings))
+_DURATION_SUFFIXES = ("_s", "_ms")
+_COUNTS = frozenset({"max_batch_frames", "seq_horizon_records", "batch_readings",
+                     "no_data_report_periods", "max_body_bytes"})
+_MAY_BE_ZERO = frozenset({("ingest", "future_tolerance_s")})
+"""Durations and counts that may be 0; every other one must be > 0."""
+
+
+def _positive(value: Any, least: int | None) -> bool:
+    if not isinstance(value, (int, float)) or not math.isfinite(value):
+        return False
+    return value >= 0 if least == 0 else value > 0
 
 
 def _coerce(value: Any, type_name: str, where: str) -> Any:
