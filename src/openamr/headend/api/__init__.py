@@ -2,7 +2,8 @@
 
 ``create_app(store, settings=None)`` builds the FastAPI application; ``openamr serve`` runs it
 with uvicorn.  Routes live under ``/api/v1`` (see ``docs/api.md``); the OpenAPI document is
-served at ``/openapi.json`` and browsable at ``/docs``.  Every error answer is
+served at ``/openapi.json`` and browsable at ``/docs`` (Swagger UI) and ``/redoc`` (ReDoc), both
+from local files (:mod:`.docs_assets`).  Every error answer is
 ``{"error": {"code", "message"}}`` (:mod:`.errors`).
 """
 
@@ -16,6 +17,7 @@ from fastapi import FastAPI
 
 from openamr import __version__
 from openamr.headend.api import routes_admin, routes_config, routes_data, routes_events
+from openamr.headend.api.docs_assets import install_docs
 from openamr.headend.api.errors import install_error_handlers
 from openamr.headend.api.limits import DEFAULT_MAX_BODY_BYTES, BodyGuard
 from openamr.headend.store.base import Store
@@ -58,7 +60,7 @@ def create_app(store: Store, settings: object | None = None, *,
                     "intervals, local-time roll-ups, register reads, events, alarms and "
                     "ingest status.  Authenticate with 'Authorization: Bearer <token>'.",
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served from local files (docs_assets), never a CDN
         redoc_url=None,
         lifespan=_lifespan,
     )
@@ -67,6 +69,7 @@ def create_app(store: Store, settings: object | None = None, *,
     app.state.settings = settings
     app.state.clock = clock
     install_error_handlers(app)
+    install_docs(app, title=app.title)
     for module in (routes_config, routes_data, routes_events, routes_admin):
         app.include_router(module.router, prefix=API_PREFIX)
     api = getattr(settings, "api", None)
