@@ -990,6 +990,18 @@ class SqlStore(Store):
                           "WHERE item_id = ? AND done_s IS NULL"),
                 [(b"", int(i)) for i in item_ids])
 
+    def prune(self, rejections_before_s: int | None,
+              delivered_before_s: int | None) -> tuple[int, int]:
+        with self.transaction():
+            rejections = outbox = 0
+            if rejections_before_s is not None:
+                rejections = max(int(self._wx("DELETE FROM rejections WHERE received_s < ?",
+                                              (int(rejections_before_s),)).rowcount), 0)
+            if delivered_before_s is not None:
+                outbox = max(int(self._wx("DELETE FROM outbox WHERE done_s IS NOT NULL AND "
+                                          "done_s < ?", (int(delivered_before_s),)).rowcount), 0)
+            return rejections, outbox
+
     def outbox_retry(self, item_id: int, next_attempt_s: int, last_error: str) -> None:
         with self.transaction():
             self._wx("UPDATE outbox SET attempts = attempts + 1, next_attempt_s = ?, "

@@ -13,6 +13,10 @@ then length + value per column), so no Python loop runs per row.
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import subprocess
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +25,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from openamr.errors import StoreError
 from openamr.headend.store._sql import Row, SqlStore
@@ -142,6 +147,29 @@ class PostgresStore(SqlStore):
             return psycopg.connect(self._dsn, **kwargs)
         except psycopg.Error as exc:
             raise StoreError(f"cannot connect to PostgreSQL: {redact(str(exc))}") from None
+
+    def backup(self, destination: str) -> None:
+        """``pg_dump --format=custom`` of the store's schema (the ``search_path`` of
+        ``options``, else the whole database) into ``destination``; the password goes through
+        ``PGPASSWORD``, never the command line.  ``StoreError`` when ``pg_dump`` is absent or
+        fails."""
+        pg_dump = shutil.which("pg_dump")
+        if pg_dump is None:
+            raise StoreError("pg_dump is not installed: install the PostgreSQL client tools "
+                             "(e.g. apt-get install postgresql-client) to back up PostgreSQL")
+        info = conninfo_to_dict(self._dsn)
+        password = info.pop("password", None)
+        options = str(info.pop("options", "") or "") + " " + (self._options or "")
+        schema = re.search(r"search_path\s*=\s*([A-Za-z0-9_]+)", options)
+        args = [pg_dump, "--format=custom", f"--file={destination}", "--no-password"]
+        if schema is not None:
+            args.append(f"--schema={schema.group(1)}")
+        args.append(make_conninfo(**{k: str(v) for k, v in info.items()}))
+        env = {**os.environ, **({"PGPASSWORD": str(password)} if password else {})}
+        done = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
+        if done.returncode != 0:
+            raise StoreError(f"pg_dump failed (exit {done.returncode}): "
+                             f"{redact(done.stderr.strip())}")
 
     def _alive(self, conn: Any) -> bool:
         return not (conn.closed or conn.broken)

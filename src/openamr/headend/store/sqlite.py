@@ -65,6 +65,17 @@ class SqliteStore(SqlStore):
         else:
             conn.execute("PRAGMA query_only = ON")
 
+    def backup(self, destination: str) -> None:
+        """SQLite's online backup API from the write connection (under the store's lock: a
+        consistent snapshot even while ingest runs), into ``destination`` (replaced)."""
+        target = sqlite3.connect(destination)
+        try:
+            with self._lock:
+                self._settle_pending()
+                self._w.backup(target)
+        finally:
+            target.close()
+
     def _shared_reads(self) -> bool:
         return self.path == ":memory:"
 
