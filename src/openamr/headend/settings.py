@@ -28,6 +28,7 @@ __all__ = [
     "ListenerSettings",
     "MqttSettings",
     "PushSettings",
+    "RetentionSettings",
     "Settings",
     "StoreSettings",
     "WebhookSettings",
@@ -134,6 +135,17 @@ class AlarmsSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class RetentionSettings:
+    rejections_keep_days: int = 90
+    """Rejection rows (with their raw frames) older than this are deleted [days]; 0 keeps them."""
+    outbox_delivered_keep_days: int = 60
+    """Delivered outbox items (their idempotency keys) older than this are deleted [days];
+    0 keeps them.  Keep it above the MDT buffer (35 days) so no resend is pushed twice."""
+    prune_interval_s: int = 3600
+    """How often ``openamr serve`` applies the retention [s]."""
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Every section; build with :func:`load_settings` (or ``Settings()`` for the defaults)."""
 
@@ -145,6 +157,7 @@ class Settings:
     webhook: WebhookSettings = field(default_factory=WebhookSettings)
     push: PushSettings = field(default_factory=PushSettings)
     alarms: AlarmsSettings = field(default_factory=AlarmsSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
 
     def with_values(self, values: Mapping[str, Mapping[str, Any]], origin: str) -> Settings:
         """A copy with ``{section: {name: value}}`` applied (checked; ``origin`` names the
@@ -192,6 +205,9 @@ class Settings:
                         raise InputError(f"must be a finite number {need}, not {value!r} (a zero "
                                          "period would spin a core)", where=f"[{section}] "
                                          f"{f.name}")
+        for name in ("rejections_keep_days", "outbox_delivered_keep_days"):
+            if getattr(self.retention, name) < 0:
+                raise InputError("must be >= 0 (0 keeps for ever)", where=f"[retention] {name}")
         if self.api.max_body_bytes < 1:
             raise InputError("must be at least 1 byte", where="[api] max_body_bytes")
         ingest = self.ingest
