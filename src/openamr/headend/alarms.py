@@ -44,6 +44,7 @@ from openamr.errors import InputError
 from openamr.headend.push.config import PushConfig, setting
 from openamr.headend.push.publisher import Publisher
 from openamr.headend.store.base import AlarmRow
+from openamr.timeutil import format_utc
 from openamr.units import INTERVAL_LENGTH_S
 
 __all__ = [
@@ -185,6 +186,9 @@ class AlarmRules:
             return False
         alarm_id = self.store.raise_alarm(AlarmRow(code, device_id, meter_id, int(t_s), detail))
         active[key] = alarm_id
+        log.warning("alarm raised: %s (id %d) device=%s meter=%s at %s%s", code, alarm_id,
+                    device_id or "-", meter_id or "-", format_utc(int(t_s)),
+                    f": {detail}" if detail else "")
         row = self.store.get_alarm(alarm_id) or AlarmRow(code, device_id, meter_id, int(t_s),
                                                          detail, alarm_id=alarm_id)
         self._notify(row, "raised", int(t_s))

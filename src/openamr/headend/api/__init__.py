@@ -13,13 +13,14 @@ import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 
 from openamr import __version__
 from openamr.headend.api import routes_admin, routes_config, routes_data, routes_events
 from openamr.headend.api.docs_assets import install_docs
 from openamr.headend.api.errors import install_error_handlers
 from openamr.headend.api.limits import DEFAULT_MAX_BODY_BYTES, BodyGuard
+from openamr.headend.metrics import CONTENT_TYPE, Metrics
 from openamr.headend.store.base import Store
 from openamr.timeutil import epoch_s, utc_now
 
@@ -45,13 +46,16 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(store: Store, settings: object | None = None, *,
-               clock: Callable[[], int] = _now_s, freeze_gc: bool = True) -> FastAPI:
+               clock: Callable[[], int] = _now_s, freeze_gc: bool = True,
+               metrics: Metrics | None = None) -> FastAPI:
     """The API application over ``store``.
 
     ``settings`` (an ``openamr.headend.settings.Settings``): the API reads ``[api]
     max_body_bytes`` (request bodies are authenticated, then bounded: :mod:`.limits`).
     ``clock`` gives "now" [UTC epoch s] for acknowledgements and token creation.
     ``freeze_gc``: at server start-up (ASGI lifespan) call :func:`gc.freeze` (process-wide).
+    ``metrics``: what ``GET /metrics`` exposes (``openamr serve`` passes the one its ingest and
+    listener feed); by default the store's gauges only.
     """
     app = FastAPI(
         title="openamr DCAP head-end API",
@@ -70,6 +74,13 @@ def create_app(store: Store, settings: object | None = None, *,
     app.state.clock = clock
     install_error_handlers(app)
     install_docs(app, title=app.title)
+    exposed = metrics if metrics is not None else Metrics(store)
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus_metrics() -> Response:
+        """Prometheus exposition (no token: counts only, no readings; see docs/api.md)."""
+        return Response(exposed.render(), media_type=CONTENT_TYPE)
+
     for module in (routes_config, routes_data, routes_events, routes_admin):
         app.include_router(module.router, prefix=API_PREFIX)
     api = getattr(settings, "api", None)

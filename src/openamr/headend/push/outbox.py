@@ -193,6 +193,10 @@ class DeliveryWorker:
         acked = [item.item_id for (item, _), err in zip(good, results, strict=True) if err is None]
         self.outbox.acknowledged(acked)
         self.delivered += len(acked)
+        errors = [err for err in results if err is not None]
+        if errors:
+            log.warning("push %s: %d of %d deliveries failed, retried with back-off (first: %s)",
+                        self.outbox.channel, len(errors), len(good), errors[0])
         for (item, _), err in zip(good, results, strict=True):
             if err is not None:
                 self.failures += 1
