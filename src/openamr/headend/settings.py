@@ -102,6 +102,14 @@ class MqttSettings:
     qos: int = 1
     keepalive_s: int = 30
     discovery_prefix: str = "homeassistant"
+    username: str = ""
+    """Broker user name ('' connects anonymously)."""
+    password_env: str = "OPENAMR_MQTT_PASSWORD"
+    """Name of the environment variable holding the broker password (never the password)."""
+    tls: bool = False
+    """TLS to the broker (usually port 8883); its certificate and host name are verified."""
+    tls_ca_file: str = ""
+    """PEM file of the CA that signed the broker's certificate ('' : the system's CAs)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,13 +133,24 @@ class PushSettings:
 @dataclass(frozen=True, slots=True)
 class AlarmsSettings:
     no_data_report_periods: int = 3
+    """Silence longer than this many report periods raises ``alarm.no_data``."""
     report_period_s: int = 3600
+    """How often an MDT reports [s] (the manual's MDTs report hourly; ToU MDTs 4 per hour)."""
     low_battery_mv: int = 2500
+    """A battery below this voltage [mV] raises ``alarm.battery_low``."""
     battery_hysteresis_mv: int = 100
+    """The battery must be this much above the threshold [mV] to clear."""
     weak_link_margin_db: float = 10.0
+    """A parent link margin below this [dB] raises ``alarm.weak_link``."""
     link_hysteresis_db: float = 3.0
+    """The margin must be this much above the threshold [dB] to clear."""
     sweep_interval_s: int = 60
     """How often ``openamr serve`` runs the alarm sweep [s]."""
+
+    @property
+    def no_data_after_s(self) -> int:
+        """Silence [s] after which ``alarm.no_data`` is raised."""
+        return self.no_data_report_periods * self.report_period_s
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +224,12 @@ class Settings:
                         raise InputError(f"must be a finite number {need}, not {value!r} (a zero "
                                          "period would spin a core)", where=f"[{section}] "
                                          f"{f.name}")
+        if self.alarms.report_period_s < 900:
+            raise InputError("must be at least 900 (one 15-minute interval)",
+                             where="[alarms] report_period_s")
+        if self.mqtt.qos not in (1, 2):
+            raise InputError("must be 1 or 2 (QoS 0 has no acknowledgement to delete on)",
+                             where="[mqtt] qos")
         for name in ("rejections_keep_days", "outbox_delivered_keep_days"):
             if getattr(self.retention, name) < 0:
                 raise InputError("must be >= 0 (0 keeps for ever)", where=f"[retention] {name}")
@@ -313,7 +338,7 @@ def load_settings(path: str | Path | None = None, *, env: Mapping[str, str] | No
             raise InputError(f"not valid TOML: {exc}", where=str(p)) from exc
         settings = settings.with_values(data, str(p))
     environ = os.environ if env is None else env
-    secrets = {settings.webhook.secret_env}
+    secrets = {settings.webhook.secret_env, settings.mqtt.password_env}
     env_values = _env_values(environ, secrets)
     if env_values:
         settings = settings.with_values(env_values, "environment")

@@ -64,7 +64,10 @@ class PushService:
             return MqttTransport(cfg.mqtt_host, cfg.mqtt_port, qos=cfg.mqtt_qos,
                                  keepalive_s=cfg.keepalive_s, ack_timeout_s=cfg.ack_timeout_s,
                                  reconnect_max_s=max(1, int(cfg.retry_max_s)),
-                                 availability_topic=availability_topic(cfg.topic_prefix))
+                                 availability_topic=availability_topic(cfg.topic_prefix),
+                                 username=cfg.mqtt_username or None,
+                                 password=cfg.mqtt_password or None, tls=cfg.mqtt_tls,
+                                 tls_ca_file=cfg.mqtt_tls_ca_file or None)
         if channel == WEBHOOK:
             return WebhookTransport(cfg.webhook_url, cfg.webhook_secret,
                                     timeout_s=cfg.webhook_timeout_s)
