@@ -43,6 +43,7 @@ from openamr.headend.push.config import PushConfig
 from openamr.headend.push.publisher import Publisher
 from openamr.headend.settings import AlarmsSettings, Settings
 from openamr.headend.store.base import AlarmRow
+from openamr.headend.store.protocols import AlarmStore
 from openamr.timeutil import format_utc
 from openamr.units import INTERVAL_LENGTH_S
 
@@ -90,7 +91,7 @@ AlarmConfig = AlarmsSettings
 class AlarmRules:
     """Raise and clear alarms from what ingest stores; push each transition."""
 
-    def __init__(self, store: Any, settings: Settings | None = None, *,
+    def __init__(self, store: AlarmStore, settings: Settings | None = None, *,
                  config: AlarmsSettings | None = None, push_config: PushConfig | None = None,
                  clock: Callable[[], float] = time.time) -> None:
         self.store = store

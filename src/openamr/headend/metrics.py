@@ -35,7 +35,7 @@ from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from openamr.headend.store.base import Store
+from openamr.headend.store.protocols import MetricsStore
 
 __all__ = ["CONTENT_TYPE", "HEARD_WINDOW_S", "Metrics"]
 
@@ -54,7 +54,7 @@ class Metrics:
     ``clock``: now [UTC epoch s] for ``openamr_devices_heard``.
     """
 
-    def __init__(self, store: Store, ingest: Any | None = None, *,
+    def __init__(self, store: MetricsStore, ingest: Any | None = None, *,
                  clock: Callable[[], float] = time.time,
                  heard_window_s: int = HEARD_WINDOW_S) -> None:
         self.store = store

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 
 from openamr.headend.settings import RetentionSettings
-from openamr.headend.store.base import Store
+from openamr.headend.store.protocols import RetentionStore
 
 __all__ = ["apply_retention"]
 
@@ -24,7 +24,8 @@ log = logging.getLogger("openamr.retention")
 DAY_S = 86_400
 
 
-def apply_retention(store: Store, settings: RetentionSettings, now_s: int) -> tuple[int, int]:
+def apply_retention(store: RetentionStore, settings: RetentionSettings,
+                    now_s: int) -> tuple[int, int]:
     """Delete what is past its retention at ``now_s`` [UTC epoch s]; returns (rejection rows,
     outbox items) deleted."""
     rejections_before = (now_s - settings.rejections_keep_days * DAY_S

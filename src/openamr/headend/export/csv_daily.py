@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from openamr.errors import InputError
+from openamr.headend.store.protocols import DailyReportStore
 from openamr.timeutil import format_utc, local_day_bounds_s, site_zone, utc_offsets_s
 from openamr.units import INTERVAL_LENGTH_S, WH_PER_KWH
 
@@ -118,7 +119,7 @@ def _text(value: str) -> str:
     return f"'{value}" if value.startswith(_FORMULA_START) else value
 
 
-def _site(store: Any, site_id: str | None) -> Any:
+def _site(store: DailyReportStore, site_id: str | None) -> Any:
     if site_id is not None:
         site = store.get_site(site_id)
         if site is None:
@@ -133,7 +134,7 @@ def _site(store: Any, site_id: str | None) -> Any:
     return sites[0]
 
 
-def _register(store: Any, meter_id: str, day_end_s: int) -> tuple[str, str]:
+def _register(store: DailyReportStore, meter_id: str, day_end_s: int) -> tuple[str, str]:
     reads = store.get_register_reads(meter_id, day_end_s - _REGISTER_LOOKBACK_S, day_end_s + 1)
     if not len(reads):
         return "", ""
@@ -141,7 +142,7 @@ def _register(store: Any, meter_id: str, day_end_s: int) -> tuple[str, str]:
             format_utc(int(reads.t_s[-1])))
 
 
-def daily_report(store: Any, day: date, site_id: str | None = None) -> DailyReport:
+def daily_report(store: DailyReportStore, day: date, site_id: str | None = None) -> DailyReport:
     """The daily report of ``site_id`` (the only site when ``None``) for local ``day``."""
     site = _site(store, site_id)
     zone = site_zone(site.timezone)
@@ -184,7 +185,7 @@ def daily_report(store: Any, day: date, site_id: str | None = None) -> DailyRepo
                        tuple(rows))
 
 
-def export_daily_csv(store: Any, day: date, site_id: str | None = None) -> str:
+def export_daily_csv(store: DailyReportStore, day: date, site_id: str | None = None) -> str:
     """The daily report as CSV text."""
     return daily_report(store, day, site_id).to_csv()
 

@@ -25,6 +25,8 @@ from openamr.headend.push.payloads import Message
 from openamr.headend.push.publisher import MQTT, WEBHOOK, Publisher
 from openamr.headend.push.topics import availability_topic
 from openamr.headend.push.webhook import WebhookTransport
+from openamr.headend.settings import Settings
+from openamr.headend.store.protocols import PushStore
 
 __all__ = [
     "DeliveryWorker",
@@ -44,7 +46,7 @@ log = logging.getLogger(__name__)
 class PushService:
     """The push of one head-end: outboxes, delivery threads, Home Assistant discovery."""
 
-    def __init__(self, store: Any, settings: Any = None, *,
+    def __init__(self, store: PushStore, settings: Settings | None = None, *,
                  config: PushConfig | None = None, clock: Callable[[], float] = time.time,
                  rng: random.Random | None = None,
                  transports: dict[str, Transport] | None = None) -> None:

@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 from openamr.errors import InputError
 from openamr.headend.push.payloads import Message
+from openamr.headend.store.protocols import OutboxStore
 
 __all__ = ["DeliveryWorker", "Outbox", "RetryPolicy", "Transport"]
 
@@ -60,7 +61,7 @@ class RetryPolicy:
 class Outbox:
     """One channel's queue over the store's ``outbox_*`` methods."""
 
-    def __init__(self, store: Any, channel: str, policy: RetryPolicy | None = None, *,
+    def __init__(self, store: OutboxStore, channel: str, policy: RetryPolicy | None = None, *,
                  rng: random.Random | None = None) -> None:
         self.store = store
         self.channel = channel
