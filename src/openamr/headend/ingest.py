@@ -287,6 +287,7 @@ class Ingest:
 
     def _load(self) -> None:
         """(Re)load the cached state from the store."""
+        self._stale = True  # until every part below is loaded
         self.network_key = self.store.get_or_create_network_key()
         self._network_cipher = _cipher(self.network_key)
         self._registry = DeviceRegistry(self.store, self.settings.buffer_horizon_s)
@@ -301,6 +302,7 @@ class Ingest:
         """The reservation moved: persist it before the batch commits (in ``_save_state``)."""
         self._last_sync_s: dict[int, int] = {}
         self._last_register: dict[int, tuple[int, int]] = {}
+        self._stale = False
 
     def refresh(self) -> None:
         """Re-read devices and meters from the store (after they were changed elsewhere)."""
@@ -328,6 +330,8 @@ class Ingest:
         now = int(self.clock() if received_s is None else received_s)
         work = _Work(now, len(frames), [[] for _ in frames])
         with self._lock:
+            if self._stale:  # the reload after a failed batch failed too (store away)
+                self._load()
             try:
                 with self.store.transaction():
                     # in chunks when the store overlaps writes: a chunk's intervals are being
@@ -357,7 +361,10 @@ class Ingest:
                     self._store_others(work)
                     self._save_state(work)
             except BaseException:
-                self._load()  # the memory must not run ahead of the store
+                try:
+                    self._load()  # the memory must not run ahead of the store
+                except Exception:  # the store is away: reload before the next batch
+                    self._stale = True
                 raise
             self.stats.frames += len(frames)
             self.stats.batches += 1
