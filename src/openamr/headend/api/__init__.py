@@ -19,8 +19,9 @@ from openamr import __version__
 from openamr.headend.api import routes_admin, routes_config, routes_data, routes_events
 from openamr.headend.api.docs_assets import install_docs
 from openamr.headend.api.errors import install_error_handlers
-from openamr.headend.api.limits import DEFAULT_MAX_BODY_BYTES, BodyGuard
+from openamr.headend.api.limits import BodyGuard
 from openamr.headend.metrics import CONTENT_TYPE, Metrics
+from openamr.headend.settings import Settings
 from openamr.headend.store.base import Store
 from openamr.timeutil import epoch_s, utc_now
 
@@ -45,7 +46,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
 
 
-def create_app(store: Store, settings: object | None = None, *,
+def create_app(store: Store, settings: Settings | None = None, *,
                clock: Callable[[], int] = _now_s, freeze_gc: bool = True,
                metrics: Metrics | None = None) -> FastAPI:
     """The API application over ``store``.
@@ -83,7 +84,6 @@ def create_app(store: Store, settings: object | None = None, *,
 
     for module in (routes_config, routes_data, routes_events, routes_admin):
         app.include_router(module.router, prefix=API_PREFIX)
-    api = getattr(settings, "api", None)
     app.add_middleware(BodyGuard, store=store, prefix=API_PREFIX,
-                       max_body_bytes=getattr(api, "max_body_bytes", DEFAULT_MAX_BODY_BYTES))
+                       max_body_bytes=(settings or Settings()).api.max_body_bytes)
     return app

@@ -26,10 +26,7 @@ from fastapi import HTTPException
 from openamr.headend.auth import verify_token
 from openamr.headend.store.base import Store
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "BodyGuard"]
-
-DEFAULT_MAX_BODY_BYTES = 65_536
-"""Default cap of a request body [bytes]."""
+__all__ = ["BodyGuard"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
