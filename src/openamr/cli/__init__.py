@@ -26,6 +26,7 @@ __all__ = ["COMMANDS", "load_command", "main"]
 #: command name -> "module:attribute" of a click command or group (one line per command)
 _COMMANDS: dict[str, str] = {
     "backup": "openamr.cli.backup:backup",
+    "bench": "openamr.cli.bench:bench",
     "export": "openamr.cli.export:export",
     "import": "openamr.cli.importing:import_",
     "meter": "openamr.cli.meter:meter",
