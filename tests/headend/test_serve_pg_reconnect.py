@@ -23,7 +23,7 @@ import pytest
 from test_ingest_fakes import make_site
 from test_serve_crash import RECORDS, Client, Server
 
-from openamr.headend.store import open_store
+from openamr.headend.store import Meter, Site, open_store
 from openamr.units import INTERVAL_LENGTH_S
 
 DEVICES = 8
@@ -113,6 +113,11 @@ def test_store_replaces_lost_connections(own_pg: tuple[str, str], postgres_dsn: 
             key = store.get_or_create_network_key()
         assert _terminate(postgres_dsn, app) >= 1
         assert store.get_or_create_network_key() == key
+        store.upsert_site(Site("s1", "S", "UTC"))
+        store.upsert_meter(Meter("M-01", "s1"))
+        assert len(store.get_intervals("M-01").start_s) == 0
+        assert _terminate(postgres_dsn, app) >= 1
+        assert len(store.get_intervals("M-01").start_s) == 0  # the COPY read path too
 
 
 def test_serve_ready_line_does_not_show_the_password(own_pg: tuple[str, str],

@@ -364,7 +364,17 @@ class PostgresStore(SqlStore):
                             f"ON CONFLICT ({key}) DO UPDATE SET {sets}")
 
     def _fetch_intervals(self, sql: str, params: Sequence[Any]) -> IntervalArrays:
-        """The read path by binary ``COPY ... TO STDOUT`` parsed with numpy (no row tuples)."""
+        """The read path by binary ``COPY ... TO STDOUT`` parsed with numpy (no row tuples);
+        once more on a new connection when this thread's read connection was lost."""
+        try:
+            return self._copy_intervals(sql, params)
+        except psycopg.OperationalError:
+            reader = getattr(self._local, "conn", None)
+            if reader is None or self._alive(reader):
+                raise
+            return self._copy_intervals(sql, params)
+
+    def _copy_intervals(self, sql: str, params: Sequence[Any]) -> IntervalArrays:
         statement = f"COPY ({self._sql(sql)}) TO STDOUT (FORMAT BINARY)"
         with self._read_conn() as conn, conn.cursor() as cur, cur.copy(statement,
                                                                       params) as copy:
