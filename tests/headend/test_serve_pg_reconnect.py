@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -90,6 +91,9 @@ def test_serve_recovers_after_pg_terminate_backend(own_pg: tuple[str, str], post
     assert server.proc is not None
     assert server.proc.pid == pid
     assert server.proc.poll() is None
+    api = server.ready_line.split("api=")[1].split()[0]
+    with urllib.request.urlopen(f"{api}/api/v1/health", timeout=10) as answer:
+        assert answer.status == 200  # the API's read connections were replaced as well
     client.close()
     assert server.terminate() == 0
     log = log_path.read_text()
