@@ -100,3 +100,15 @@ def test_prune_keeps_recent_rows_and_the_counts(tmp_path: Path) -> None:
         assert store.rejection_counts() == {"malformed": 2}
         assert store.outbox_depth("mqtt") == 1  # the undelivered one is never pruned
         assert not store.outbox_put("mqtt", "k-new", b"p", T0)  # recent keys still dedupe
+
+
+def test_backup_into_an_unwritable_place_is_a_clear_error(tmp_path: Path) -> None:
+    db = tmp_path / "h.db"
+    open_store(str(db)).close()
+    target = tmp_path / "sub"
+    target.mkdir()
+    (target / ".out.db.partial").mkdir()  # the partial file cannot be created: a directory
+    result = CliRunner().invoke(main, ["backup", "--db", str(db), "-o", str(target / "out.db")])
+    assert result.exit_code == 2, result.output
+    assert "cannot write the backup" in result.output
+    assert not (target / "out.db").exists()

@@ -37,11 +37,11 @@ def backup(db: str, output: Path) -> None:
         try:
             store.backup(str(partial))
         except StoreError as exc:
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):
                 partial.unlink()
             raise InputError(str(exc), where="--db") from None
         except OSError as exc:
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):
                 partial.unlink()
             raise InputError(f"cannot write: {exc.strerror}", where=str(output)) from None
     os.replace(partial, output)

@@ -68,13 +68,16 @@ class SqliteStore(SqlStore):
     def backup(self, destination: str) -> None:
         """SQLite's online backup API from the write connection (under the store's lock: a
         consistent snapshot even while ingest runs), into ``destination`` (replaced)."""
-        target = sqlite3.connect(destination)
         try:
-            with self._lock:
-                self._settle_pending()
-                self._w.backup(target)
-        finally:
-            target.close()
+            target = sqlite3.connect(destination)
+            try:
+                with self._lock:
+                    self._settle_pending()
+                    self._w.backup(target)
+            finally:
+                target.close()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot write the backup to {destination}: {exc}") from None
 
     def _shared_reads(self) -> bool:
         return self.path == ":memory:"
