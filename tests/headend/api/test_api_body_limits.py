@@ -21,13 +21,16 @@ CHUNK = b"x" * (1 << 20)
 
 
 def _call(store: Store, headers: dict[str, str], chunks: int, *, length: int | None,
-          settings: Settings | None = None) -> tuple[int, dict[str, Any], int]:
+          settings: Settings | None = None, raw_length: bytes | None = None
+          ) -> tuple[int, dict[str, Any], int]:
     """(status, JSON body, bytes the app read) of a POST /api/v1/tokens."""
     app = create_app(store, settings or Settings(), freeze_gc=False)
     raw_headers = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
     raw_headers.append((b"content-type", b"application/json"))
     if length is not None:
         raw_headers.append((b"content-length", str(length).encode()))
+    if raw_length is not None:
+        raw_headers.append((b"content-length", raw_length))
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
              "method": "POST", "scheme": "http", "path": "/api/v1/tokens", "raw_path":
              b"/api/v1/tokens", "query_string": b"", "root_path": "", "headers": raw_headers,
@@ -102,3 +105,10 @@ def test_the_limit_is_a_positive_setting() -> None:
 
     with pytest.raises(InputError, match="max_body_bytes"):
         load_settings(env={}, overrides={"api": {"max_body_bytes": 0}})
+
+
+def test_a_malformed_content_length_is_400_unread(store: Store, tokens: dict[str, str]) -> None:
+    app_headers = {**bearer(tokens["admin"])}
+    status, body, read = _call(store, app_headers, chunks=3, length=None,
+                               settings=None, raw_length=b"12abc")
+    assert (status, body["error"]["code"], read) == (400, "request.bad_input", 0)

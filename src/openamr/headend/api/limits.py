@@ -86,7 +86,10 @@ class BodyGuard:
             return
         length = headers.get("content-length")
         limit = self.max_body_bytes
-        if length is not None and (not length.strip().isdigit() or int(length) > limit):
+        if length is not None and not length.strip().isdigit():
+            await _answer(send, 400, "request.bad_input", "Content-Length is not a number")
+            return
+        if length is not None and int(length) > limit:
             await _answer(send, 413, "request.too_large",
                           f"the body may be at most {limit} bytes ([api] max_body_bytes)")
             return
