@@ -109,6 +109,10 @@ def test_rejections_alarms_are_logged(store: Store, caplog: pytest.LogCaptureFix
     text = caplog.text
     assert "rejected: malformed=1, time_out_of_range=1" in text
     assert "alarm raised: alarm.tamper" in text
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        ingest.handle(dev.seal(Event(EventKind.TAMPER_COVER_REPLACED, NOW - 30, 0), key), NOW)
+    assert "alarm cleared: alarm.tamper" in caplog.text
 
 
 def test_json_log_lines(capsys: pytest.CaptureFixture[str]) -> None:

@@ -165,6 +165,8 @@ class AlarmRules:
             return False
         if not self.store.clear_alarm(code, device_id, int(t_s), meter_id=meter_id):
             return False
+        log.info("alarm cleared: %s (id %d) device=%s meter=%s at %s", code, alarm_id,
+                 device_id or "-", meter_id or "-", format_utc(int(t_s)))
         row = self.store.get_alarm(alarm_id)
         if row is not None:
             self._notify(row, "cleared", int(t_s))
