@@ -183,6 +183,20 @@ def test_a_malformed_feed_is_refused_whole(store: Store, tmp_path: Path, feed: s
     assert store.interval_count() == 0
 
 
+def test_energy_above_the_meter_maximum_and_bad_ids_are_refused(store: Store,
+                                                                 tmp_path: Path) -> None:
+    big = _write(tmp_path, _feed([(T0, 900, 20)], multiplier=3))  # 20 kWh in 15 minutes
+    with pytest.raises(InputError, match="above meter master's maximum of 15180 Wh"):
+        import_greenbutton(store, big, site_id="bldg", meter_id="master")
+    summary = import_greenbutton(store, big, site_id="bldg", meter_id="master",
+                                 max_power_w=500_000.0)
+    assert summary.inserted == 1
+    with pytest.raises(InputError, match="not a valid id"):
+        import_greenbutton(store, SMALL, site_id="bldg", meter_id="a/b")
+    with pytest.raises(InputError, match="before 1970"):
+        read_greenbutton(_write(tmp_path, _feed([(-900, 900, 1)])))
+
+
 def test_a_meter_of_another_site_is_refused(store: Store) -> None:
     import_greenbutton(store, SMALL, site_id="a", meter_id="master")
     with pytest.raises(InputError, match="belongs to site 'a'"):

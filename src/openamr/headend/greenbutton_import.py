@@ -209,6 +209,8 @@ def read_greenbutton(path: Path, *, reading: str | None = None) -> GreenButtonIn
             start = _int(period, "start", f"{at} timePeriod")
             length = _int(period, "duration", f"{at} timePeriod", default_length_s or None)
             value = _int(ir, "value", at)
+            if start < 0:
+                raise InputError(f"<start> {start} is before 1970", where=f"{at} timePeriod")
             if length <= 0:
                 raise InputError(f"<duration> {length} must be positive", where=f"{at} timePeriod")
             if value < 0:
