@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from openamr.billing.engine import QUANTITY_DECIMALS, BillBatch
+from openamr.billing.engine import QUANTITY_DECIMALS, BillBatch, LineSpec
 from openamr.timeutil import format_utc
 from openamr.units import WH_PER_KWH
 
@@ -149,6 +149,15 @@ def _micro(value: int) -> Decimal:
     return Decimal(int(value)).scaleb(-QUANTITY_DECIMALS).normalize() + Decimal("0.000")
 
 
+def _flagged(batch: BillBatch, row: int, spec: LineSpec, names: list[str],
+             estimated: bool) -> bool:
+    """An energy line is flagged when its period holds estimated energy; a demand line when the
+    bill holds any."""
+    if spec.kind == "energy" and spec.period in names:
+        return bool(batch.estimated_period_wh[row, names.index(spec.period)] > 0)
+    return estimated and spec.kind == "demand"
+
+
 def bill_from_batch(batch: BillBatch, row: int, *, account_id: str, account_kind: str,
                     site_id: str, meter_ids: tuple[str, ...], billed_first_day: date,
                     billed_end_day: date,
@@ -156,14 +165,15 @@ def bill_from_batch(batch: BillBatch, row: int, *, account_id: str, account_kind
     """The ``Decimal`` bill of one row (lines with a zero quantity and amount are left out)."""
     amounts = batch.row_amounts(row)
     estimated = batch.estimated_wh[row] > 0
+    names = [p.name for p in batch.tariff.energy_periods]
     lines = []
     for spec, qty, amount in zip(batch.lines, batch.quantity_micro[row], amounts, strict=True):
         if qty == 0 and amount == 0 and spec.kind not in ("fixed",):
             continue
         lines.append(BillLine(kind=spec.kind, label=spec.label, quantity=_micro(int(qty)),
                               unit=spec.unit, rate=spec.rate, amount=amount, period=spec.period,
-                              tier=spec.tier, estimated=bool(estimated and spec.kind in
-                                                             ("energy", "demand"))))
+                              tier=spec.tier, estimated=_flagged(batch, row, spec, names,
+                                                                 bool(estimated))))
     tariff = batch.tariff
     return Bill(
         account_id=account_id, account_kind=account_kind, site_id=site_id, meter_ids=meter_ids,

@@ -96,6 +96,8 @@ class BillBatch:
     intervals_expected: npt.NDArray[np.int64]
     peak_demand_w: npt.NDArray[np.float64]
     billable_days: npt.NDArray[np.int64]
+    estimated_period_wh: npt.NDArray[np.float64]
+    """rows × energy periods: estimated energy [Wh] in each period."""
 
     def __len__(self) -> int:
         return int(self.quantity_micro.shape[0])
@@ -206,6 +208,8 @@ def compute_bills(tariff: Tariff, period: BillingPeriod, grid: LocalGrid,
     onehot[np.arange(n), energy_index] = 1.0
     period_wh = energy @ onehot  # rows × periods
     period_micro = np.rint(period_wh * (_Q / WH_PER_KWH)).astype(np.int64)
+    estimated_period_wh = (np.where(usage.estimated, energy, 0.0) @ onehot
+                           if usage.estimated is not None else np.zeros_like(period_wh))
 
     specs: list[LineSpec] = []
     qty_cols: list[npt.NDArray[np.int64]] = []
@@ -335,8 +339,7 @@ def compute_bills(tariff: Tariff, period: BillingPeriod, grid: LocalGrid,
         cents = np.concatenate([cents, np.stack(extra_cents, axis=1)], axis=1)
 
     present = usage.present
-    estimated_wh = (np.where(usage.estimated, energy, 0.0).sum(axis=1)
-                    if usage.estimated is not None else np.zeros(rows))
+    estimated_wh = estimated_period_wh.sum(axis=1)
     expected = (usage.billed.sum(axis=1).astype(np.int64) if usage.billed is not None
                 else np.full(rows, n, dtype=np.int64))
     return BillBatch(
@@ -346,4 +349,5 @@ def compute_bills(tariff: Tariff, period: BillingPeriod, grid: LocalGrid,
         energy_wh=period_wh.sum(axis=1) if n_periods else energy.sum(axis=1),
         estimated_wh=estimated_wh,
         intervals_present=present.sum(axis=1).astype(np.int64),
-        intervals_expected=expected, peak_demand_w=peak_w, billable_days=days)
+        intervals_expected=expected, peak_demand_w=peak_w, billable_days=days,
+        estimated_period_wh=estimated_period_wh)

@@ -270,8 +270,10 @@ class Tariff:
 
 
 def _hours(schedule: npt.NDArray[np.int16], index: int) -> float:
-    """Hours per year-average day the period applies (a summary figure)."""
-    return round(float((schedule == index).sum()) / 12 / 4, 2)
+    """Hours per day the period applies, averaged over the months it appears in."""
+    hit = schedule == index
+    months = int(hit.any(axis=1).sum())
+    return 0.0 if months == 0 else round(float(hit.sum()) / months / 4, 2)
 
 
 def _check_tiers(limits: list[Decimal | None], where: str) -> None:

@@ -30,6 +30,7 @@ _COMMANDS: dict[str, str] = {
     "export": "openamr.cli.export:export",
     "token": "openamr.cli.token:token",
     "bill": "openamr.cli.bill:bill",
+    "tariff": "openamr.cli.tariff:tariff",
     "cit": "openamr.cli.cit:cit",
     "demo": "openamr.cli.demo:demo",
 }
