@@ -176,18 +176,19 @@ def _exact(amount: Decimal) -> int:
     return int(amount.scaleb(AMOUNT_DECIMALS).to_integral_value())
 
 
-def _segments(grid: LocalGrid, reset: str) -> list[tuple[int, int, Decimal, int]]:
-    """Demand segments ``(first, stop, factor, month)``: one per bill, or per local month."""
+def _segments(grid: LocalGrid, reset: str) -> list[tuple[int, int, int, int, int]]:
+    """Demand segments ``(first, stop, days, month_days, month)``: one per bill, or one per
+    local calendar month (charged × days / month_days)."""
     n = len(grid)
     if reset == "billing_period":
-        return [(0, n, Decimal(1), int(grid.month[0]))]
+        return [(0, n, 1, 1, int(grid.month[0]))]
     cuts = [0, *(np.nonzero(np.diff(grid.month_key))[0] + 1).tolist(), n]
     out = []
     for a, b in zip(cuts[:-1], cuts[1:], strict=True):
         days = int(np.unique(grid.day[a:b]).size)
         key = int(grid.month_key[a])
         month_days = calendar.monthrange(1970 + key // 12, key % 12 + 1)[1]
-        out.append((a, b, Decimal(days) / Decimal(month_days), int(grid.month[a])))
+        out.append((a, b, days, month_days, int(grid.month[a])))
     return out
 
 
@@ -261,14 +262,15 @@ def compute_bills(tariff: Tariff, period: BillingPeriod, grid: LocalGrid,
             previous = cumulative[:, t]
             amount = qty * _rate_int(tier.rate_per_kw)
             if factor != 1:
-                amount = np.asarray([_exact(Decimal(int(a)) * factor) for a in amount],
-                                    dtype=object)
+                amount = np.asarray([int((Decimal(int(a)) * factor).to_integral_value())
+                                     for a in amount], dtype=object)
             label = dperiod.name if len(dperiod.tiers) == 1 else f"{dperiod.name} tier {t + 1}"
             add(LineSpec("demand", label + tag, dperiod.name, t + 1, "kW", tier.rate_per_kw),
                 qty.astype(np.int64), amount)
 
-    for first, stop, factor, month in segments:
-        tag = "" if not multi else f" ({factor} of month {month + 1})"
+    for first, stop, seg_days, month_days, month in segments:
+        factor = Decimal(seg_days) / Decimal(month_days)
+        tag = "" if not multi else f" ({seg_days}/{month_days} of month {month + 1})"
         block = energy[:, first:stop]
         if tariff.flat_demand_periods:
             index = tariff.flat_demand_months[month]
