@@ -95,7 +95,7 @@ def year_load_wh(seed: int = 2018) -> npt.NDArray[np.float64]:
 def pysam_monthly(item: dict[str, Any], energy_wh: npt.NDArray[np.float64]) -> dict[
         str, list[float]]:
     """PySAM Utilityrate5's year-1 monthly components [$] for the load."""
-    import PySAM.Utilityrate5 as ur
+    import PySAM.Utilityrate5 as ur  # noqa: N813  (PySAM's own examples name it so)
     from PySAM.UtilityRateTools import URDBv8_to_ElectricityRates
 
     model = ur.new()

@@ -44,7 +44,8 @@ def test_a_meter_bill_as_json_is_golden(db: str) -> None:
     for key in ("total", "energy_charge", "demand_charge", "fixed_charge"):
         Decimal(doc[key])  # decimal strings
     assert sum(Decimal(line["amount"]) for line in doc["lines"]) == Decimal(doc["total"])
-    assert doc["estimated"] is True and Decimal(doc["estimated_kwh"]) > 0
+    assert doc["estimated"] is True
+    assert Decimal(doc["estimated_kwh"]) > 0
     read = doc["register_reads"][0]
     assert Decimal(read["closing_kwh"]) - Decimal(read["opening_kwh"]) == Decimal(
         doc["energy_kwh"])
@@ -73,12 +74,14 @@ def test_common_area_shares_add_up_to_the_common_cost(db: str) -> None:
         assert Decimal(common["common_kwh"]) == Decimal("357.120")  # 120 Wh × 2,976 intervals
         shares = [Decimal(line["amount"]) for bill in doc["bills"] for line in bill["lines"]
                   if line["kind"] == "common_area"]
-        assert len(shares) == 3 and sum(shares) == Decimal(common["cost"])
+        assert len(shares) == 3
+        assert sum(shares) == Decimal(common["cost"])
         assert Decimal(doc["total"]) == sum(Decimal(b["total"]) for b in doc["bills"])
     code, out = _run("bill", "--db", db, "--tariff", str(EXAMPLES / "commercial-demand.toml"),
                      "--period", "2026-07", "--site", SITE, "--common-area", MASTER,
                      "--allocate", "area")
-    assert code == 2 and "floor area" in out
+    assert code == 2
+    assert "floor area" in out
 
 
 def test_an_incentive_statement_defers_estimated_kwh(db: str) -> None:
@@ -90,7 +93,8 @@ def test_an_incentive_statement_defers_estimated_kwh(db: str) -> None:
         assert code == 0, out
         docs[policy] = json.loads(out)
     measured, estimated = docs["defer"]["lines"]
-    assert estimated["estimated"] is True and estimated["amount"] == "0.00"
+    assert estimated["estimated"] is True
+    assert estimated["amount"] == "0.00"
     assert Decimal(measured["quantity"]) == Decimal(docs["defer"]["energy_kwh"]) - Decimal(
         docs["defer"]["estimated_kwh"])
     assert Decimal(docs["pay"]["total"]) == Decimal(docs["defer"]["total"]) + Decimal(
@@ -108,23 +112,29 @@ def test_statements_carry_reads_lines_and_the_plot(db: str, tmp_path: Path, fmt:
     assert code == 0, text
     data = out.read_bytes()
     if fmt == "pdf":
-        assert data.startswith(b"%PDF-") and b"/Subtype /Image" in data
+        assert data.startswith(b"%PDF-")
+        assert b"/Subtype /Image" in data
         return
     html = data.decode("utf-8")
-    assert "data:image/png;base64," in html and "Opening" in html and "summer peak" in html
+    assert "data:image/png;base64," in html
+    assert "Opening" in html
+    assert "summer peak" in html
     assert "Estimated data" in html  # two hours are missing in August
 
 
 def test_tariff_check_summarises_and_refuses(tmp_path: Path) -> None:
     code, out = _run("tariff", "check", str(EXAMPLES / "residential-tou.toml"))
-    assert code == 0 and "summer peak: 0.52/kWh" in out
+    assert code == 0
+    assert "summer peak: 0.52/kWh" in out
     code, out = _run("tariff", "check", "--json", str(EXAMPLES / "urdb-tou-demand.json"))
-    assert code == 0 and json.loads(out)["fixed"] == {"amount": "0.85", "per": "day"}
+    assert code == 0
+    assert json.loads(out)["fixed"] == {"amount": "0.85", "per": "day"}
     bad = tmp_path / "bad.toml"
     bad.write_text('[tariff]\nname = "x"\n[[energy.periods]]\nname = "e"\n'
                    'rate_per_kwh = "abc"\n', encoding="utf-8")
     code, out = _run("tariff", "check", str(bad))
-    assert code == 2 and "energy.periods[0].rate_per_kwh" in out
+    assert code == 2
+    assert "energy.periods[0].rate_per_kwh" in out
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -148,5 +158,6 @@ def test_a_missing_store_is_refused(tmp_path: Path) -> None:
     code, out = _run("bill", "--db", str(tmp_path / "none.db"), "--tariff",
                      str(EXAMPLES / "baseline-tiered.toml"), "--period", "2026-07",
                      "--meter", "M-01")
-    assert code == 2 and "no such store" in out
+    assert code == 2
+    assert "no such store" in out
     assert not (tmp_path / "none.db").exists()

@@ -54,7 +54,9 @@ def test_a_window_across_midnight() -> None:
     text = BASE.replace('from = "16:00", to = "21:30"', 'from = "22:00", to = "06:00"')
     tariff = parse_tariff_toml(tomllib.loads(text))
     row = tariff.energy_weekday[6]
-    assert (row[:24] == 0).all() and (row[88:] == 0).all() and (row[24:88] == 1).all()
+    assert (row[:24] == 0).all()
+    assert (row[88:] == 0).all()
+    assert (row[24:88] == 1).all()
 
 
 def _bad(text: str) -> InputError:
@@ -124,5 +126,6 @@ def test_demand_and_incentive_sections() -> None:
     assert tariff.demand_weekday is not None
     assert int(np.count_nonzero(tariff.demand_weekday == 0)) == 4 * 6 * 4  # 4 months × 6 h
     pbi = load_tariff(EXAMPLES / "solar-pbi.toml")
-    assert pbi.kind == "incentive" and str(pbi.incentive_rate_per_kwh) == "0.39"
+    assert pbi.kind == "incentive"
+    assert str(pbi.incentive_rate_per_kwh) == "0.39"
     assert _bad('[tariff]\nname = "p"\nkind = "incentive"\n').where == "incentive.rate_per_kwh"

@@ -20,7 +20,8 @@ def test_the_example_and_the_api_answer_shape() -> None:
     tariff = load_urdb_json(EXAMPLE)
     assert str(tariff.energy_periods[1].tiers[0].rate_per_kwh) == "0.20"  # rate + adj
     assert tariff.energy_weekday.shape == (12, 96)
-    assert tariff.fixed is not None and tariff.fixed.per == "day"
+    assert tariff.fixed is not None
+    assert tariff.fixed.per == "day"
     wrapped = {"items": [json.loads(EXAMPLE.read_text())]}
     assert parse_urdb(wrapped).name == tariff.name
 

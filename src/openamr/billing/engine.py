@@ -17,6 +17,7 @@ tenant's occupancy; missing and estimated intervals are counted so the bill can 
 from __future__ import annotations
 
 import calendar
+import itertools
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -184,7 +185,7 @@ def _segments(grid: LocalGrid, reset: str) -> list[tuple[int, int, int, int, int
         return [(0, n, 1, 1, int(grid.month[0]))]
     cuts = [0, *(np.nonzero(np.diff(grid.month_key))[0] + 1).tolist(), n]
     out = []
-    for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+    for a, b in itertools.pairwise(cuts):
         days = int(np.unique(grid.day[a:b]).size)
         key = int(grid.month_key[a])
         month_days = calendar.monthrange(1970 + key // 12, key % 12 + 1)[1]
@@ -324,7 +325,7 @@ def compute_bills(tariff: Tariff, period: BillingPeriod, grid: LocalGrid,
                                            for a in top_up], dtype=object))
         extra_specs.append(LineSpec("minimum", f"minimum charge ({tariff.minimum.amount}/"
                                     f"{tariff.minimum.per}) top-up"))
-        subtotal = subtotal + (top_up if policy.rounding != "lines" else top_up)
+        subtotal = subtotal + top_up  # cents or exact units, as the subtotal
     if policy.rounding == "lines":
         total_cents = subtotal
     else:

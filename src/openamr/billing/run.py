@@ -160,7 +160,7 @@ def bill_accounts(store: Store, tariff: Tariff, period: BillingPeriod,
     for r, account in enumerate(accounts):
         reads = tuple(register_reads(store, m, *_bounds(account, period))
                       for m in account.meter_ids) if with_reads else ()
-        common = {"account_id": account.account_id, "site_id": account.site_id,
+        common: dict[str, Any] = {"account_id": account.account_id, "site_id": account.site_id,
                   "meter_ids": account.meter_ids, "billed_first_day": account.first_day,
                   "billed_end_day": account.end_day, "register_reads": reads}
         if batch is None:

@@ -98,7 +98,8 @@ def render_pdf(bill: Bill, usage: DailyUsage, *, issuer: str = "") -> bytes:
     pdf.set_font("Helvetica", "", 9)
     period = doc["period"]
     billed = doc["billed"]
-    assert isinstance(period, dict) and isinstance(billed, dict)
+    assert isinstance(period, dict)
+    assert isinstance(billed, dict)
     for text in (
         f"{bill.account_kind.capitalize()} {bill.account_id} - site {bill.site_id} - meters "
         f"{', '.join(bill.meter_ids)}",

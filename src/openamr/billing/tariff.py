@@ -136,8 +136,10 @@ class Policy:
                                  where=f"policy.{key}")
 
 
-def _schedule(value: npt.ArrayLike, where: str, periods: int, allow_none: bool) -> npt.NDArray[
-        np.int16]:
+def _schedule(value: npt.ArrayLike | None, where: str, periods: int,
+              allow_none: bool) -> npt.NDArray[np.int16]:
+    if value is None:
+        raise InputError("a schedule is missing", where=where)
     array = np.asarray(value, dtype=np.int16)
     if array.shape != (12, SLOTS_PER_DAY):
         raise InputError(f"a schedule must be 12 months × {SLOTS_PER_DAY} quarter-hours, "
