@@ -20,6 +20,10 @@ __all__ = ["BillingPeriod", "date_range", "month_cycle", "parse_date", "parse_mo
 
 START_DAY_MAX = 28
 """A cycle may start on days 1..28 (every month has them)."""
+RANGE_DAYS_MAX = 366
+"""A ``--from/--to`` range bills at most this many days (a bill is not a data export)."""
+YEARS = range(1971, 9999)
+"""Billable years (local calendars need a past and a future in UTC)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,15 +72,22 @@ def parse_month(text: str, where: str = "--period") -> tuple[int, int]:
         date(year, month, 1)
     except ValueError as exc:
         raise InputError(f"not a month YYYY-MM: {text!r}", where=where) from exc
+    if year not in YEARS:
+        raise InputError(f"year {year} is out of range ({YEARS.start}..{YEARS.stop - 1})",
+                         where=where)
     return year, month
 
 
 def parse_date(text: str, where: str) -> date:
     """``YYYY-MM-DD`` → date."""
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError as exc:
         raise InputError(f"not a date YYYY-MM-DD: {text!r}", where=where) from exc
+    if day.year not in YEARS:
+        raise InputError(f"year {day.year} is out of range ({YEARS.start}..{YEARS.stop - 1})",
+                         where=where)
+    return day
 
 
 def month_cycle(year: int, month: int, timezone: str, start_day: int = 1) -> BillingPeriod:
@@ -93,4 +104,6 @@ def date_range(first: date, last: date, timezone: str) -> BillingPeriod:
     """The range of civil days ``first`` .. ``last`` (inclusive)."""
     if last < first:
         raise InputError(f"{last} is before --from {first}", where="--to")
+    if (last - first).days + 1 > RANGE_DAYS_MAX:
+        raise InputError(f"a bill covers at most {RANGE_DAYS_MAX} days", where="--to")
     return _bounds(first, last + timedelta(days=1), timezone, False)

@@ -15,7 +15,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from openamr import __version__
-from openamr.headend.api import routes_admin, routes_config, routes_data, routes_events
+from openamr.headend.api import (
+    routes_admin,
+    routes_bills,
+    routes_config,
+    routes_data,
+    routes_events,
+)
 from openamr.headend.api.errors import install_error_handlers
 from openamr.headend.store.base import Store
 from openamr.timeutil import epoch_s, utc_now
@@ -66,6 +72,6 @@ def create_app(store: Store, settings: object | None = None, *,
     app.state.settings = settings
     app.state.clock = clock
     install_error_handlers(app)
-    for module in (routes_config, routes_data, routes_events, routes_admin):
+    for module in (routes_config, routes_data, routes_events, routes_admin, routes_bills):
         app.include_router(module.router, prefix=API_PREFIX)
     return app
