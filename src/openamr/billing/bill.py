@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from openamr.billing.engine import QUANTITY_DECIMALS, BillBatch, LineSpec
+from openamr.billing.engine import QUANTITY_DECIMALS, BillBatch
 from openamr.timeutil import format_utc
 from openamr.units import WH_PER_KWH
 
@@ -145,51 +145,48 @@ class Bill:
         }
 
 
-def _micro(value: int) -> Decimal:
-    return Decimal(int(value)).scaleb(-QUANTITY_DECIMALS).normalize() + Decimal("0.000")
-
-
-def _flagged(batch: BillBatch, row: int, spec: LineSpec, names: list[str],
-             estimated: bool) -> bool:
-    """An energy line is flagged when its period holds estimated energy; a demand line when the
-    bill holds any."""
-    if spec.kind == "energy" and spec.period in names:
-        return bool(batch.estimated_period_wh[row, names.index(spec.period)] > 0)
-    return estimated and spec.kind == "demand"
+def _kwh_of_wh(energy_wh: float) -> Decimal:
+    return (Decimal(repr(float(energy_wh))) / WH_PER_KWH).quantize(_KWH)
 
 
 def bill_from_batch(batch: BillBatch, row: int, *, account_id: str, account_kind: str,
                     site_id: str, meter_ids: tuple[str, ...], billed_first_day: date,
                     billed_end_day: date,
                     register_reads: tuple[RegisterRead, ...] = ()) -> Bill:
-    """The ``Decimal`` bill of one row (lines with a zero quantity and amount are left out)."""
+    """The ``Decimal`` bill of one row (lines with a zero quantity and amount are left out,
+    but the fixed charge is always listed).
+
+    An energy line is flagged estimated when its period holds estimated energy; a demand line
+    when the bill holds any."""
     amounts = batch.row_amounts(row)
-    estimated = batch.estimated_wh[row] > 0
-    names = [p.name for p in batch.tariff.energy_periods]
+    any_estimated = bool(batch.estimated_wh[row] > 0)
+    period_of = batch.energy_period_of_line
+    estimated_periods = batch.estimated_period_wh[row] > 0
     lines = []
-    for spec, qty, amount in zip(batch.lines, batch.quantity_micro[row], amounts, strict=True):
-        if qty == 0 and amount == 0 and spec.kind not in ("fixed",):
+    for i, (spec, qty, amount) in enumerate(zip(batch.lines, batch.quantity_micro[row].tolist(),
+                                                amounts, strict=True)):
+        if qty == 0 and not amount and spec.kind != "fixed":
             continue
-        lines.append(BillLine(kind=spec.kind, label=spec.label, quantity=_micro(int(qty)),
-                              unit=spec.unit, rate=spec.rate, amount=amount, period=spec.period,
-                              tier=spec.tier, estimated=_flagged(batch, row, spec, names,
-                                                                 bool(estimated))))
+        p = period_of[i]
+        flagged = bool(estimated_periods[p]) if p >= 0 else (any_estimated
+                                                              and spec.kind == "demand")
+        lines.append(BillLine(spec.kind, spec.label, Decimal(qty).scaleb(-QUANTITY_DECIMALS),
+                              spec.unit, spec.rate, amount, spec.period, spec.tier, flagged))
     tariff = batch.tariff
+    period = batch.period
     return Bill(
         account_id=account_id, account_kind=account_kind, site_id=site_id, meter_ids=meter_ids,
         tariff_name=tariff.name, tariff_kind=tariff.kind, currency=tariff.currency,
-        timezone=batch.period.timezone, first_day=batch.period.first_day,
-        end_day=batch.period.end_day, start_s=batch.period.start_s, end_s=batch.period.end_s,
+        timezone=period.timezone, first_day=period.first_day,
+        end_day=period.end_day, start_s=period.start_s, end_s=period.end_s,
         billed_first_day=billed_first_day, billed_end_day=billed_end_day,
         billable_days=int(batch.billable_days[row]), lines=tuple(lines),
         total=batch.total(row),
-        energy_kwh=(Decimal(repr(float(batch.energy_wh[row]))) / WH_PER_KWH).quantize(_KWH),
-        estimated_kwh=(Decimal(repr(float(batch.estimated_wh[row]))) / WH_PER_KWH).quantize(_KWH),
+        energy_kwh=_kwh_of_wh(batch.energy_wh[row]),
+        estimated_kwh=_kwh_of_wh(batch.estimated_wh[row]),
         intervals_expected=int(batch.intervals_expected[row]),
         intervals_present=int(batch.intervals_present[row]),
-        peak_demand_kw=(Decimal(repr(float(batch.peak_demand_w[row]))) / WH_PER_KWH).quantize(
-            _KWH),
+        peak_demand_kw=_kwh_of_wh(batch.peak_demand_w[row]),
         register_reads=register_reads,
-        policy=tuple((k, str(getattr(tariff.policy, k))) for k in (
-            "fixed_proration", "tiers_under_tou", "demand_reset", "rounding")),
+        policy=batch.policy_pairs,
     )
