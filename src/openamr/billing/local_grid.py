@@ -9,6 +9,7 @@ repeats are priced by the wall-clock hour).  Saturdays, Sundays and public holid
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 
@@ -46,14 +47,26 @@ class LocalGrid:
 
 def holiday_days(country: str, subdivision: str | None, years: range) -> npt.NDArray[np.int64]:
     """Public holidays (days since 1970-01-01) of ``country``/``subdivision`` in ``years``."""
+    return _holiday_days(country, subdivision, years.start, years.stop)
+
+
+@functools.lru_cache(maxsize=64)
+def _holiday_days(country: str, subdivision: str | None, first_year: int,
+                  stop_year: int) -> npt.NDArray[np.int64]:
+    """Cached: the ``holidays`` package computes a country's calendar in milliseconds, a bill
+    run asks for it once per period."""
     import holidays
+
+    years = range(first_year, stop_year)
 
     try:
         found = holidays.country_holidays(country, subdiv=subdivision, years=list(years))
     except (NotImplementedError, KeyError) as exc:
         raise InputError(f"the holidays package knows no {country!r}", where="holidays") from exc
     epoch = date(1970, 1, 1).toordinal()
-    return np.asarray(sorted(d.toordinal() - epoch for d in found), dtype=np.int64)
+    days = np.asarray(sorted(d.toordinal() - epoch for d in found), dtype=np.int64)
+    days.setflags(write=False)
+    return days
 
 
 def local_grid(start_s: int, end_s: int, timezone: str, *, holidays_country: str | None = None,

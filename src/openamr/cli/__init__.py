@@ -33,6 +33,7 @@ _COMMANDS: dict[str, str] = {
     "tariff": "openamr.cli.tariff:tariff",
     "cit": "openamr.cli.cit:cit",
     "demo": "openamr.cli.demo:demo",
+    "bench": "openamr.cli.bench:bench",
 }
 
 
