@@ -48,15 +48,18 @@ def period_for(timezone: str, month: str | None, first: str | None, last: str | 
 
 
 def floor_areas(store: Store, accounts: list[Account]) -> dict[str, float] | None:
-    """Floor area [m²] of each account's unit, when the store keeps units."""
+    """Floor area [m²] of each account, when the store keeps units: a tenant's unit area, or
+    for a meter its unit's area shared equally among the unit's meters."""
     units: Any = store
     if not hasattr(units, "unit_of_meter"):
         return None
     areas: dict[str, float] = {}
     for account in accounts:
         unit = units.unit_of_meter(account.meter_ids[0], site_id=account.site_id)
-        if unit is not None and unit.floor_area_m2 is not None:
-            areas[account.account_id] = float(unit.floor_area_m2)
+        if unit is None or unit.floor_area_m2 is None:
+            continue
+        share = 1.0 if account.account_kind == "tenant" else 1.0 / max(len(unit.meter_ids), 1)
+        areas[account.account_id] = float(unit.floor_area_m2) * share
     return areas
 
 
