@@ -25,11 +25,14 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> str:
     store.upsert_unit(units.Unit("U1", SITE, ("M-01",), floor_area_m2=50.0))
     store.upsert_unit(units.Unit("U2", SITE, ("M-02", "M-03"), floor_area_m2=150.0))
     store.upsert_unit(units.Unit("U3", SITE, (), floor_area_m2=10.0, kind="common"))
-    for tenant_id in ("T1", "T2"):
+    for tenant_id in ("T1", "T2", "T3"):
         store.upsert_tenant(units.Tenant(tenant_id, f"tenant {tenant_id}"))
     # T1 moves into U2 on 12 July; T2 lives in U1 until 16 July, then moves nowhere
     store.add_occupancy(units.Occupancy(SITE, "U2", "T1", date(2026, 7, 12)))
     store.add_occupancy(units.Occupancy(SITE, "U1", "T2", date(2026, 6, 1), date(2026, 7, 16)))
+    # T3 lives in U2 until T1 arrives, then moves into U1 after T2 has left
+    store.add_occupancy(units.Occupancy(SITE, "U2", "T3", date(2026, 5, 1), date(2026, 7, 12)))
+    store.add_occupancy(units.Occupancy(SITE, "U1", "T3", date(2026, 7, 16)))
     store.close()
     return str(path)
 
@@ -79,3 +82,17 @@ def test_common_area_by_floor_area(db: str) -> None:
     assert Decimal(weights["M-01"]) == Decimal("0.25")  # 50 / (50 + 150): U2's 150 m² are
     # shared by its two meters
     assert Decimal(weights["M-02"]) == Decimal(weights["M-03"])
+
+
+def test_a_move_between_units_is_one_document_of_two_bills(db: str) -> None:
+    doc = _bill(db, "residential-tou.toml", "--period", "2026-07", "--tenant", "T3")
+    first, second = doc["bills"]
+    assert (first["billed"]["first_day"], first["billed"]["last_day"]) == ("2026-07-01",
+                                                                           "2026-07-11")
+    assert (second["billed"]["first_day"], second["billed"]["last_day"]) == ("2026-07-16",
+                                                                             "2026-07-31")
+    assert first["meter_ids"] == ["M-02", "M-03"]
+    assert second["meter_ids"] == ["M-01"]
+    assert Decimal(doc["total"]) == Decimal(first["total"]) + Decimal(second["total"])
+    assert sum(Decimal(x["amount"]) for x in doc["lines"]) == Decimal(doc["total"])
+    assert doc["fixed_charge"] == "10.80"  # 0.40/day × (11 + 16) days

@@ -108,7 +108,7 @@ def tenant_accounts(store: Store, tenant_id: str, period: BillingPeriod) -> list
     if not accounts:
         raise InputError(f"tenant {tenant_id!r} occupies no unit between "
                          f"{period.first_day} and {period.last_day}", where="--tenant")
-    return accounts
+    return sorted(accounts, key=lambda a: (a.first_day, a.unit_id or ""))
 
 
 def _usage(store: Store, period: BillingPeriod, accounts: Sequence[Account],
