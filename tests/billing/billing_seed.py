@@ -31,7 +31,11 @@ def _load(seed: int, n: int) -> np.ndarray:
 
 def seed_store(path: Path) -> Store:
     """Create and fill the store at ``path``."""
-    store = open_store(str(path))
+    return fill_store(open_store(str(path)))
+
+
+def fill_store(store: Store) -> Store:
+    """Fill an empty store (either backend)."""
     store.upsert_site(Site(SITE, "Example Court", ZONE))
     n = DAYS * 96
     starts = START_S + 900 * np.arange(n, dtype=np.int64)
