@@ -19,7 +19,7 @@ from openamr.billing.bill import Bill, BillLine
 from openamr.billing.money import CENT, round_money
 from openamr.errors import InputError
 
-__all__ = ["ALLOCATION_RULES", "CommonArea", "allocate_common_area"]
+__all__ = ["ALLOCATION_RULES", "CommonArea", "allocate_common_area", "split_cents"]
 
 ALLOCATION_RULES: tuple[str, ...] = ("usage", "area", "equal")
 _KWH = Decimal("0.001")
@@ -72,7 +72,7 @@ def _weights(bills: Sequence[Bill], rule: str,
     return [w / total for w in raw]
 
 
-def _split(cost: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
+def split_cents(cost: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
     """Cents by largest remainder: ``Σ shares == cost`` exactly."""
     cents = int((cost / CENT).to_integral_value())
     exact = [Decimal(cents) * w for w in weights]
@@ -100,7 +100,7 @@ def allocate_common_area(master: Bill, bills: Sequence[Bill], rule: str, *,
              else Decimal(0)).quantize(Decimal("0.00001"))
     cost = round_money(common * price)
     weights = _weights(bills, rule, areas_m2)
-    shares = _split(cost, weights)
+    shares = split_cents(cost, weights)
     out = []
     for bill, weight, share in zip(bills, weights, shares, strict=True):
         line = BillLine("common_area", f"common area ({rule}, {weight * 100:.2f} %)",
