@@ -108,7 +108,8 @@ def test_an_incentive_statement_defers_estimated_kwh(db: str) -> None:
 def test_statements_carry_reads_lines_and_the_plot(db: str, tmp_path: Path, fmt: str) -> None:
     out = tmp_path / f"statement.{fmt}"
     code, text = _run("bill", "--db", db, "--tariff", str(EXAMPLES / "residential-tou.toml"),
-                      "--period", "2026-08", "--meter", "M-02", "--format", fmt, "-o", str(out))
+                      "--period", "2026-08", "--meter", "M-02", "--format", fmt, "-o", str(out),
+                      "--issuer", "Example Billing Co, 1 Main St, 555-0100")
     assert code == 0, text
     data = out.read_bytes()
     if fmt == "pdf":
@@ -120,6 +121,7 @@ def test_statements_carry_reads_lines_and_the_plot(db: str, tmp_path: Path, fmt:
     assert "Opening" in html
     assert "summer peak" in html
     assert "Estimated data" in html  # two hours are missing in August
+    assert "Example Billing Co, 1 Main St, 555-0100" in html
 
 
 def test_tariff_check_summarises_and_refuses(tmp_path: Path) -> None:

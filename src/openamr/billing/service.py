@@ -114,7 +114,7 @@ def _tenant_zone(store: Store, tenant: str) -> str:
 
 
 def render_bills(store: Store, bills: list[Bill], scope: str, fmt: str,
-           common: dict[str, object] | None) -> bytes:
+                 common: dict[str, object] | None, *, issuer: str = "") -> bytes:
     """The bills in ``fmt`` (``json``, ``csv``, ``html``, ``pdf``)."""
     if fmt == "json":
         doc = bills_json(bills, scope=scope)
@@ -128,5 +128,5 @@ def render_bills(store: Store, bills: list[Bill], scope: str, fmt: str,
                          "--format csv or json for a site)", where="--format")
     usage = daily_usage(store, bills[0])
     if fmt == "html":
-        return render_html(bills[0], usage).encode("utf-8")
-    return render_pdf(bills[0], usage)
+        return render_html(bills[0], usage, issuer=issuer).encode("utf-8")
+    return render_pdf(bills[0], usage, issuer=issuer)

@@ -67,10 +67,12 @@ def _policies(values: tuple[str, ...]) -> dict[str, str]:
               help="Site runs: the master meter whose common load is allocated.")
 @click.option("--allocate", type=click.Choice(list(ALLOCATION_RULES)), default="usage",
               show_default=True, help="Common-area rule.")
+@click.option("--issuer", default="", metavar="TEXT",
+              help="Statements: the billing agent's name, address and telephone.")
 def bill(db: str, tariff_file: Path, month: str | None, first: str | None, last: str | None,
          start_day: int, tenant: str | None, meter: str | None, site: str | None, fmt: str,
          output: str, policies: tuple[str, ...], common_area: str | None,
-         allocate: str) -> None:
+         allocate: str, issuer: str) -> None:
     """Bill a meter, a tenant or a whole site for a period under a tariff."""
     tariff = with_policy(load_tariff(tariff_file), _policies(policies))
     with _open(db) as store:
@@ -78,7 +80,7 @@ def bill(db: str, tariff_file: Path, month: str | None, first: str | None, last:
                                          start_day=start_day, tenant=tenant, meter=meter,
                                          site=site, common_area=common_area,
                                          allocate=allocate)
-        data = render_bills(store, bills, scope, fmt, common)
+        data = render_bills(store, bills, scope, fmt, common, issuer=issuer)
     if output == "-":
         sys.stdout.buffer.write(data)
         return

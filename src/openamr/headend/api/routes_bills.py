@@ -59,6 +59,8 @@ class BillRequest(BaseModel):
         None, description="site runs: the master meter whose common load is allocated")
     allocate: Literal["usage", "area", "equal"] = "usage"
     format: Literal["json", "csv", "html", "pdf"] = "json"
+    issuer: str = Field("", max_length=500,
+                        description="statements: the billing agent's name, address, telephone")
 
 
 def _tariff(body: TariffBody) -> Tariff:
@@ -106,7 +108,8 @@ def post_bills(request_body: BillRequest, store: StoreDep, token: BillingToken) 
         last=request_body.to, start_day=request_body.start_day, tenant=request_body.tenant_id,
         meter=request_body.meter_id, site=request_body.site_id,
         common_area=request_body.common_area_meter_id, allocate=request_body.allocate)
-    data = render_bills(store, bills, scope, request_body.format, common)
+    data = render_bills(store, bills, scope, request_body.format, common,
+                        issuer=request_body.issuer)
     return Response(data, media_type=MEDIA_TYPES[request_body.format])
 
 
