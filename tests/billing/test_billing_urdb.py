@@ -51,9 +51,16 @@ def _bad(change: dict[str, Any]) -> InputError:
     ({"demandratchetpercentage": [0.8] * 12}, "demandratchetpercentage"),
     ({"fixedchargeunits": "$/week"}, "fixedchargeunits"),
     ({"demandwindow": 30}, "demandwindow"),
+    ({"fueladjustmentsmonthly": [0.01] * 12}, "fueladjustmentsmonthly"),
 ])
 def test_malformed_or_unsupported_keys_are_named(change: dict[str, Any], where: str) -> None:
     assert _bad(change).where == where
+
+
+def test_zero_ratchets_and_fuel_adjustments_are_accepted() -> None:
+    item = copy.deepcopy(CASES["tou_flat"])
+    item.update({"demandratchetpercentage": [0] * 12, "fueladjustmentsmonthly": [0.0] * 12})
+    assert parse_urdb(item).name == CASES["tou_flat"]["name"]
 
 
 def test_a_broken_file_names_the_file(tmp_path: Path) -> None:

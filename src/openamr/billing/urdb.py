@@ -41,7 +41,7 @@ __all__ = ["load_urdb_json", "parse_urdb"]
 _ENERGY_UNITS = {"kWh": "monthly", "kWh daily": "daily"}
 _CHARGE_UNITS = {"$/month": "month", "$/day": "day", "$/year": "year"}
 _UNSUPPORTED = ("demandratchetpercentage", "coincidentratestructure", "lookbackpercent",
-                "demandreactivepowercharge")
+                "demandreactivepowercharge", "fueladjustmentsmonthly")
 
 
 def load_urdb_json(path: Path) -> Tariff:
@@ -106,6 +106,13 @@ def _charge(item: Mapping[str, Any], key: str, unit_key: str) -> Charge | None:
     return Charge(decimal_of(value, key, minimum=Decimal(0)), _CHARGE_UNITS[unit])
 
 
+def _is_zero(value: object) -> bool:
+    """Absent, zero, or (nested) lists of zeros: a feature the record does not use."""
+    if isinstance(value, list):
+        return all(_is_zero(v) for v in value)
+    return value is None or (isinstance(value, int | float) and value == 0)
+
+
 def parse_urdb(data: object, *, source: str = "") -> Tariff:
     """A tariff from a parsed URDB v8 record (or ``{"items": [record, ...]}``)."""
     item: Any = data
@@ -117,7 +124,7 @@ def parse_urdb(data: object, *, source: str = "") -> Tariff:
     if not isinstance(item, Mapping):
         raise InputError("expected a URDB rate record (a JSON object)", where="(top)")
     for key in _UNSUPPORTED:
-        if item.get(key) not in (None, [], 0):
+        if not _is_zero(item.get(key)):
             raise InputError("not supported by openamr's bill engine (the bill would be wrong)",
                              where=key)
     structure = _structure(item, "energyratestructure")
