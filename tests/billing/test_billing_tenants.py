@@ -48,6 +48,7 @@ def _bill(db: str, tariff: str, *args: str) -> dict[str, Any]:
 def test_a_move_in_is_prorated(db: str) -> None:
     doc = _bill(db, "baseline-tiered.toml", "--period", "2026-07", "--tenant", "T1")
     assert doc["account_kind"] == "tenant"
+    assert doc["unit_id"] == "U2"
     assert doc["meter_ids"] == ["M-02", "M-03"]
     assert doc["billed"] == {"first_day": "2026-07-12", "last_day": "2026-07-31", "days": 20}
     assert doc["intervals_expected"] == 20 * 96

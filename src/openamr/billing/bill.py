@@ -103,6 +103,8 @@ class Bill:
     register_reads: tuple[RegisterRead, ...] = ()
     policy: tuple[tuple[str, str], ...] = ()
     """The tariff's policies as ``(name, choice)`` pairs."""
+    unit_id: str | None = None
+    """The unit a tenant's bill is for (None for a meter's bill)."""
 
     def charge(self, kind: str) -> Decimal:
         """Sum of the lines of ``kind`` (``energy``, ``demand``, ``fixed`` ...)."""
@@ -117,7 +119,8 @@ class Bill:
         """The bill as JSON-ready values (amounts as decimal strings)."""
         return {
             "account_id": self.account_id, "account_kind": self.account_kind,
-            "site_id": self.site_id, "meter_ids": list(self.meter_ids),
+            "site_id": self.site_id, "unit_id": self.unit_id,
+            "meter_ids": list(self.meter_ids),
             "tariff": self.tariff_name, "tariff_kind": self.tariff_kind,
             "currency": self.currency,
             "period": {"first_day": self.first_day.isoformat(),

@@ -10,7 +10,7 @@ the days of the period its occupancy covers (prorated at move-in and move-out, s
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Protocol, cast
 
@@ -164,9 +164,10 @@ def bill_accounts(store: Store, tariff: Tariff, period: BillingPeriod,
                   "meter_ids": account.meter_ids, "billed_first_day": account.first_day,
                   "billed_end_day": account.end_day, "register_reads": reads}
         if batch is None:
-            bills.append(incentive_statement(tariff, period, usage, r, **common))
+            bill = incentive_statement(tariff, period, usage, r, **common)
         else:
-            bills.append(bill_from_batch(batch, r, account_kind=account.account_kind, **common))
+            bill = bill_from_batch(batch, r, account_kind=account.account_kind, **common)
+        bills.append(replace(bill, unit_id=account.unit_id) if account.unit_id else bill)
     return bills
 
 
