@@ -21,6 +21,7 @@ from openamr.billing.urdb import parse_urdb
 from openamr.errors import InputError
 from openamr.headend.api.deps import get_store, require
 from openamr.headend.api.errors import ApiError
+from openamr.headend.api.models import ErrorBody
 from openamr.headend.api.responses import ERRORS
 from openamr.headend.store.base import Store, TokenRow
 
@@ -36,7 +37,7 @@ class TariffBody(BaseModel):
     """A tariff: exactly one of ``toml`` (openamr's format, as text) or ``urdb`` (a record)."""
 
     model_config = ConfigDict(extra="forbid")
-    toml: str | None = Field(None, max_length=1_000_000,
+    toml: str | None = Field(None, max_length=65_536,
                              description="a tariff in openamr's TOML format (docs/tariffs.md)")
     urdb: dict[str, Any] | None = Field(None, description="an OpenEI URDB v8 rate record")
 
@@ -81,8 +82,11 @@ def _tariff(body: TariffBody) -> Tariff:
         raise InputError(exc.message, where=f"tariff.urdb: {exc.where}") from exc
 
 
+_TOO_LARGE: dict[int | str, dict[str, Any]] = {
+    413: {"model": ErrorBody, "description": "the body exceeds [api] max_body_bytes"}}
+
 _ANSWERS: dict[int | str, dict[str, Any]] = {
-    **ERRORS,
+    **ERRORS, **_TOO_LARGE,
     200: {"description": "the bills as JSON (or CSV, HTML, PDF with format)",
           "content": {"application/json": {"schema": {"type": "object"}},
                       "text/csv": {"schema": {"type": "string"}},
@@ -113,7 +117,8 @@ def post_bills(request_body: BillRequest, store: StoreDep, token: BillingToken) 
     return Response(data, media_type=MEDIA_TYPES[request_body.format])
 
 
-@router.post("/tariffs/check", responses={**ERRORS, 200: {"description": "the summary"}},
+@router.post("/tariffs/check", responses={**ERRORS, **_TOO_LARGE,
+                                           200: {"description": "the summary"}},
              summary="Validate a tariff and summarise it (as openamr tariff check --json)")
 def post_tariff_check(body: TariffBody, token: BillingToken) -> Response:
     """The tariff's summary, or 400 naming the key at fault."""
