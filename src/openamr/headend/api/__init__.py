@@ -18,6 +18,7 @@ from fastapi import FastAPI, Response
 from openamr import __version__
 from openamr.headend.api import (
     routes_admin,
+    routes_bills,
     routes_config,
     routes_data,
     routes_events,
@@ -88,7 +89,8 @@ def create_app(store: Store, settings: Settings | None = None, *,
         """Prometheus exposition (no token: counts only, no readings; see docs/api.md)."""
         return Response(exposed.render(), media_type=CONTENT_TYPE)
 
-    for module in (routes_config, routes_data, routes_events, routes_admin, routes_vee):
+    for module in (routes_config, routes_data, routes_events, routes_admin, routes_vee,
+                   routes_bills):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(BodyGuard, store=store, prefix=API_PREFIX,
                        max_body_bytes=(settings or Settings()).api.max_body_bytes)
