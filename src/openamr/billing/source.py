@@ -17,6 +17,7 @@ import numpy.typing as npt
 from openamr.billing.bill import RegisterRead
 from openamr.errors import InputError
 from openamr.headend.store.base import Store
+from openamr.headend.vee.view import validated_intervals
 from openamr.units import INTERVAL_LENGTH_S
 
 __all__ = ["REGISTER_LOOKBACK_S", "MeterUsage", "read_raw_usage", "read_usage", "register_reads"]
@@ -41,19 +42,13 @@ class MeterUsage:
     """``(meters, intervals)``: the value is an estimate, not a measurement."""
 
 
-try:  # the VEE room (openamr.headend.vee); without it bills read the raw intervals
-    from openamr.headend.vee.view import validated_intervals as _validated
-except ModuleNotFoundError:  # pragma: no cover - only on a head-end without VEE
-    _validated = None
-
-
 def read_usage(store: Store, meter_ids: Sequence[str], start_s: int, end_s: int) -> MeterUsage:
     """The meters' intervals in ``[start_s, end_s)`` (an unknown meter is an ``InputError``)."""
     for meter_id in meter_ids:
         if store.get_meter(meter_id) is None:
             raise InputError(f"no meter {meter_id!r} in the store", where="--meter")
-    if _validated is not None and meter_ids:
-        view = _validated(store, list(meter_ids), start_s, end_s)
+    if meter_ids:
+        view = validated_intervals(store, list(meter_ids), start_s, end_s)
         return MeterUsage(tuple(meter_ids), view.start_s, view.energy_wh, view.estimated)
     return read_raw_usage(store, meter_ids, start_s, end_s)
 
