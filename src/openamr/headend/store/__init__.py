@@ -29,6 +29,13 @@ from openamr.headend.store.base import (
     StoredBatch,
     TokenRow,
 )
+from openamr.headend.store.units import (
+    Occupancy,
+    OccupancyOverlapError,
+    Tenant,
+    Unit,
+    UnitsStore,
+)
 
 __all__ = [
     "ALARM_STATES",
@@ -43,6 +50,8 @@ __all__ = [
     "IntervalBatch",
     "IntervalTable",
     "Meter",
+    "Occupancy",
+    "OccupancyOverlapError",
     "OutboxItem",
     "PutResult",
     "RegisterArrays",
@@ -51,7 +60,10 @@ __all__ = [
     "Site",
     "Store",
     "StoredBatch",
+    "Tenant",
     "TokenRow",
+    "Unit",
+    "UnitsStore",
     "open_store",
 ]
 
