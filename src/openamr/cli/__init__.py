@@ -29,6 +29,7 @@ _COMMANDS: dict[str, str] = {
     "import": "openamr.cli.importing:import_",
     "export": "openamr.cli.export:export",
     "token": "openamr.cli.token:token",
+    "report": "openamr.cli.report:report",
     "bill": "openamr.cli.bill:bill",
     "cit": "openamr.cli.cit:cit",
     "demo": "openamr.cli.demo:demo",

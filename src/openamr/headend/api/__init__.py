@@ -15,7 +15,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from openamr import __version__
-from openamr.headend.api import routes_admin, routes_config, routes_data, routes_events
+from openamr.headend.api import (
+    routes_admin,
+    routes_config,
+    routes_data,
+    routes_energy,
+    routes_events,
+    routes_units,
+)
 from openamr.headend.api.errors import install_error_handlers
 from openamr.headend.store.base import Store
 from openamr.timeutil import epoch_s, utc_now
@@ -66,6 +73,7 @@ def create_app(store: Store, settings: object | None = None, *,
     app.state.settings = settings
     app.state.clock = clock
     install_error_handlers(app)
-    for module in (routes_config, routes_data, routes_events, routes_admin):
+    for module in (routes_config, routes_data, routes_events, routes_admin, routes_units,
+                   routes_energy):
         app.include_router(module.router, prefix=API_PREFIX)
     return app

@@ -30,9 +30,12 @@ from openamr.errors import InputError
 from openamr.headend.energy.report import EnergyReport
 from openamr.units import WH_PER_KWH
 
-__all__ = ["FORMATS", "plot_heatmap", "plot_load_profile", "plot_usage"]
+__all__ = ["FORMATS", "PLOT_KINDS", "plot_heatmap", "plot_load_profile", "plot_report",
+           "plot_usage"]
 
 FORMATS: tuple[str, ...] = ("png", "svg")
+PLOT_KINDS: tuple[str, ...] = ("usage", "monthly", "profile", "heatmap")
+"""What :func:`plot_report` draws: kWh per day, kWh per month, the average day, the heatmap."""
 
 Format = Literal["png", "svg"]
 
@@ -132,3 +135,19 @@ def plot_heatmap(report: EnergyReport, *, fmt: Format = "png", width_px: int = 8
                   fontsize=8)
     ax.set_title(_title(report, "Heatmap", title), fontsize=9)
     return _encode(fig, fmt, dpi)
+
+
+def plot_report(report: EnergyReport, kind: str = "usage", fmt: str = "png") -> bytes:
+    """One of :data:`PLOT_KINDS` at its default size, in ``fmt`` (``png`` | ``svg``): the CLI's
+    ``--plot`` and the API's ``format=png|svg``."""
+    if fmt not in FORMATS:
+        raise InputError(f"unknown plot format {fmt!r} (use png or svg)", where="fmt")
+    image: Format = "svg" if fmt == "svg" else "png"
+    if kind in ("usage", "monthly"):
+        return plot_usage(report, fmt=image, period="daily" if kind == "usage" else "monthly")
+    if kind == "profile":
+        return plot_load_profile(report, fmt=image)
+    if kind == "heatmap":
+        return plot_heatmap(report, fmt=image)
+    raise InputError(f"unknown plot {kind!r} (use one of {', '.join(PLOT_KINDS)})",
+                     where="plot")

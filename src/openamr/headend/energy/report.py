@@ -56,6 +56,10 @@ __all__ = [
     "previous_range",
 ]
 
+FIRST_DAY = date(1971, 1, 1)
+LAST_DAY = date(8999, 12, 31)
+"""The civil dates a report may cover (calendars need a past and a future)."""
+
 NOT_CONSUMPTION_KINDS: frozenset[str] = frozenset({"pv", "master"})
 """Unit kinds left out of a site's total: production (``pv``) and the utility's supply meter
 (``master``), which would count the building's use twice."""
@@ -280,6 +284,9 @@ def energy_report(store: Store, first_day: date, last_day: date, *,
     a bad range."""
     if last_day < first_day:
         raise InputError(f"{last_day} is before the first day {first_day}", where="to")
+    for day, where in ((first_day, "from"), (last_day, "to")):
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise InputError(f"{day} is outside {FIRST_DAY} to {LAST_DAY}", where=where)
     subject, listed = _subject(store, meter_id, unit_id, site_id)
     end_day = last_day + timedelta(days=1)
     zone = site_zone(subject.timezone)
