@@ -138,6 +138,29 @@ def _register(store: Any, site: Any, scenario: Any) -> None:
             store.upsert_meter(Meter(meter_id, site.site_id, dev_id, spec.model, 10.0))
         store.upsert_device(Device(dev_id, role, site.site_id, meter_id, spec.model,
                                    spec.install_code.hex(), scenario.epoch_s))
+    _register_units(store, site)
+
+
+def _register_units(store: Any, site: Any) -> None:
+    """Put the site's units into the store: the meters' ``unit`` keys grouped, with the name,
+    kind and floor area of ``[[units]]`` (docs/units-tenants.md)."""
+    from openamr.headend.store.units import Unit
+
+    described = {u.id: u for u in site.units}
+    members: dict[str, list[str]] = {u.id: [] for u in site.units}
+    for meter in site.meters:
+        if meter.unit is not None:
+            members.setdefault(meter.unit, []).append(meter.id)
+    with store.transaction():
+        for unit_id in members:
+            info = described.get(unit_id)
+            unit = Unit(unit_id, site.site_id, (), (info.name or "") if info else "",
+                        (info.kind or "") if info else "", info.floor_area_m2 if info else None)
+            store.upsert_unit(unit)  # empty first: a meter may move between units
+        for unit_id, meter_ids in members.items():
+            unit = store.get_unit(unit_id, site_id=site.site_id)
+            store.upsert_unit(Unit(unit.unit_id, unit.site_id, tuple(meter_ids), unit.name,
+                                   unit.kind, unit.floor_area_m2))
 
 
 class _IngestBackhaul:
