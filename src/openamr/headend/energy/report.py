@@ -216,21 +216,37 @@ def _total(energy_wh: np.ndarray) -> float:
     return float(finite.sum()) if finite.size else math.nan
 
 
-def _per_meter(meter_rows: np.ndarray, start_s: np.ndarray, energy_wh: np.ndarray,
-               listed: list[tuple[str, str | None, bool]]) -> tuple[MeterTotal, ...]:
-    ids = [m for m, _, _ in listed]
-    if not ids:
-        return ()
+def _row_index(meter_rows: np.ndarray, ids: list[str]) -> np.ndarray:
+    """Position in ``ids`` of each row's meter (-1 for others), without a Python step per row:
+    rows come grouped by meter (``get_intervals_bulk`` sorts by meter), so only the first row
+    of each run is looked up."""
+    if meter_rows.size == 0:
+        return np.empty(0, dtype=np.int64)
+    firsts = np.flatnonzero(np.concatenate(([True], meter_rows[1:] != meter_rows[:-1])))
     index = {m: i for i, m in enumerate(ids)}
-    which = np.fromiter((index.get(m, -1) for m in meter_rows), dtype=np.int64,
-                        count=meter_rows.size)
+    run_index = np.fromiter((index.get(m, -1) for m in meter_rows[firsts]), dtype=np.int64,
+                            count=firsts.size)
+    lengths = np.diff(np.concatenate((firsts, [meter_rows.size])))
+    result: np.ndarray = np.repeat(run_index, lengths)
+    return result
+
+
+def _per_meter(which: np.ndarray, energy_wh: np.ndarray,
+               listed: list[tuple[str, str | None, bool]]) -> tuple[MeterTotal, ...]:
+    if not listed:
+        return ()
+    n = len(listed)
     ok = (which >= 0) & np.isfinite(energy_wh)
-    sums = np.bincount(which[ok], weights=energy_wh[ok], minlength=len(ids))
-    counts = np.bincount(which[ok], minlength=len(ids))
-    peaks = np.full(len(ids), -np.inf)
-    np.maximum.at(peaks, which[ok], energy_wh[ok] * DEMAND_PER_WH)
+    sums = np.bincount(which[ok], weights=energy_wh[ok], minlength=n)
+    counts = np.bincount(which[ok], minlength=n)
+    peaks = np.full(n, -np.inf)
+    if ok.any():  # rows are grouped by meter: one maximum per run
+        kept, values = which[ok], energy_wh[ok]
+        firsts = np.flatnonzero(np.concatenate(([True], kept[1:] != kept[:-1])))
+        np.maximum.at(peaks, kept[firsts], np.maximum.reduceat(values, firsts))
     return tuple(MeterTotal(m, u, inc, float(sums[i]) if counts[i] else math.nan,
-                            int(counts[i]), float(peaks[i]) if counts[i] else math.nan)
+                            int(counts[i]),
+                            float(peaks[i]) * DEMAND_PER_WH if counts[i] else math.nan)
                  for i, (m, u, inc) in enumerate(listed))
 
 
@@ -248,9 +264,9 @@ def _similar(store: Store, unit: Unit | None, lo_s: int, hi_s: int
     group = [unit, *peers]
     meter_ids = [m for u in group for m in u.meter_ids]
     meter_rows, _, energy = _rows(store, meter_ids, lo_s, hi_s)
-    unit_index = {m: i for i, u in enumerate(group) for m in u.meter_ids}
-    which = np.fromiter((unit_index.get(m, -1) for m in meter_rows), dtype=np.int64,
-                        count=meter_rows.size)
+    unit_of_meter = np.asarray([i for i, u in enumerate(group) for _ in u.meter_ids] + [-1],
+                               dtype=np.int64)
+    which = unit_of_meter[_row_index(meter_rows, meter_ids)]
     ok = (which >= 0) & np.isfinite(energy)
     sums = np.bincount(which[ok], weights=energy[ok], minlength=len(group))
     has = np.bincount(which[ok], minlength=len(group)) > 0
@@ -293,8 +309,8 @@ def energy_report(store: Store, first_day: date, last_day: date, *,
     lo_s, hi_s = local_day_bounds_s(first_day, zone)[0], local_day_bounds_s(end_day, zone)[0]
     listed_ids = [m for m, _, _ in listed]
     meter_rows, start_s, energy = _rows(store, listed_ids, lo_s, hi_s)
-    included = np.isin(meter_rows, np.asarray(subject.meter_ids, dtype=object)) \
-        if meter_rows.size else np.zeros(0, dtype=bool)
+    which = _row_index(meter_rows, listed_ids)
+    included = np.asarray([inc for _, _, inc in listed] + [False], dtype=bool)[which]
     grid = local_grid(subject.timezone, first_day, end_day, interval_start_s=start_s[included],
                       energy_wh=energy[included], meters=len(subject.meter_ids))
     daily = usage(grid, "daily")
@@ -315,4 +331,4 @@ def energy_report(store: Store, first_day: date, last_day: date, *,
         monthly=monthly, profile=load_profile(grid), heatmap=heatmap(grid),
         peak=peak_demand(grid), total_energy_wh=total, intervals_expected=len(grid),
         intervals_present=complete, previous=previous, similar=similar, similar_note=note,
-        meters=_per_meter(meter_rows, start_s, energy, listed))
+        meters=_per_meter(which, energy, listed))
