@@ -155,3 +155,16 @@ def test_cli_bad_input_exits_2(db: Path, args: list[str], message: str) -> None:
     code, out = _run("--db", str(db), *args)
     assert code == 2
     assert message in out
+
+
+def test_site_meter_totals_equal_each_meters_own_report(store: Store) -> None:
+    """The site report maps rows to meters per run of rows (a fast path): each meter's total
+    and peak equal those of the meter's own report (the reference)."""
+    site = energy_report(store, date(2026, 3, 8), date(2026, 3, 12), site_id="s-1")
+    for total in site.meters:
+        own = energy_report(store, date(2026, 3, 8), date(2026, 3, 12),
+                            meter_id=total.meter_id)
+        assert total.energy_wh == own.total_energy_wh
+        assert total.intervals_present == own.intervals_present
+        assert own.peak is not None
+        assert total.peak_demand_w == own.peak.demand_w

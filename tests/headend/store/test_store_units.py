@@ -103,6 +103,9 @@ def test_occupancies(store: Store) -> None:
     assert store.list_occupancies(start=date(2026, 1, 1), end=date(2026, 1, 15)) == []
     assert store.list_occupancies(site_id="s2") == []
     assert store.get_occupancy(int(first.occupancy_id)) == first
+    units = store.list_units("s1")
+    assert store.occupancies_for_units(units, date(2026, 3, 1), date(2026, 4, 1)) == {
+        ("s1", "101"): [first, second]}
     # the tenant moves out: the unit is free again afterwards
     ended = store.set_move_out(int(second.occupancy_id or 0), date(2026, 6, 1))
     assert ended.move_out == date(2026, 6, 1)
