@@ -37,3 +37,16 @@ def test_sim_run_registers_units_and_pv_production(tmp_path: Path) -> None:
     # the site total is the apartments' use: the PV meter is listed but not summed
     assert [m.meter_id for m in site.meters if not m.included] == ["M-PV"]
     assert site.subject.meter_ids == ("M-101", "M-102", "M-201")
+
+
+def test_a_unit_label_outside_the_id_alphabet_becomes_a_safe_id(tmp_path: Path) -> None:
+    small = EXAMPLE.parent / "small-building.toml"  # unit = "Shop A"
+    db = tmp_path / "small.db"
+    result = CliRunner().invoke(main, ["sim", "run", str(small), "--days", "0.25", "--db",
+                                       str(db)])
+    assert result.exit_code == 0, result.output
+    with open_store(str(db)) as store:
+        shop = store.unit_of_meter("M-0003")
+        assert shop is not None
+        assert (shop.unit_id, shop.name) == ("Shop-A", "Shop A")
+        assert len(store.list_units()) == 8

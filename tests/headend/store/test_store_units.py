@@ -66,7 +66,8 @@ def test_unit_refusals_change_nothing(store: Store) -> None:
         (Unit("102", "s1", ("m3", "m3")), "listed twice"),
         (Unit("102", "s1", (), floor_area_m2=0.0), "floor_area_m2: must be a number > 0"),
         (Unit("102", "s1", (), floor_area_m2=float("nan")), "floor_area_m2"),
-        (Unit("", "s1", ()), "unit_id: must be a non-empty string"),
+        (Unit("", "s1", ()), "unit_id: unit_id .. is not a valid id"),
+        (Unit("Shop A", "s1", ()), "is not a valid id"),
     ]
     for unit, message in cases:
         with pytest.raises(InputError, match=message):

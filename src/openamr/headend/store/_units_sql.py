@@ -14,6 +14,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from openamr.errors import InputError
+from openamr.headend.ids import check_id
 from openamr.headend.store.units import (
     Occupancy,
     OccupancyOverlapError,
@@ -75,7 +76,7 @@ class UnitsSql(UnitsStore):
         return int(rows[0][0]), str(rows[0][1])
 
     def upsert_unit(self, unit: Unit) -> None:
-        _text_id(unit.unit_id, "unit_id")
+        check_id(unit.unit_id, "unit_id")
         _text_id(unit.site_id, "site_id")
         area = unit.floor_area_m2
         if area is not None and not (isinstance(area, int | float) and math.isfinite(area)
@@ -178,7 +179,7 @@ class UnitsSql(UnitsStore):
     # -- tenants --------------------------------------------------------------------------
 
     def upsert_tenant(self, tenant: Tenant) -> None:
-        _text_id(tenant.tenant_id, "tenant_id")
+        check_id(tenant.tenant_id, "tenant_id")
         with self.transaction():
             self._wx("INSERT INTO tenants (tenant_id, name, account, email) VALUES (?, ?, ?, ?) "
                      "ON CONFLICT (tenant_id) DO UPDATE SET name = excluded.name, "
