@@ -32,6 +32,7 @@ _COMMANDS: dict[str, str] = {
     "import": "openamr.cli.importing:import_",
     "ingest-worker": "openamr.cli.ingest_worker:ingest_worker",
     "meter": "openamr.cli.meter:meter",
+    "report": "openamr.cli.report:report",
     "serve": "openamr.cli.serve:serve",
     "sim": "openamr.cli.sim:sim",
     "site": "openamr.cli.site:site",

@@ -9,8 +9,8 @@ Tokens are never logged; :func:`describe` gives a safe label for logs (``token_i
 
 Roles and permissions (the matrix is :data:`PERMISSIONS`; ``docs/api.md`` draws it):
 
-* ``read-only``: sites, meters, devices, events, alarms and meter data as JSON;
-* ``billing``: as read-only, plus exports (CSV);
+* ``read-only``: sites, meters, devices, events, alarms, meter data as JSON, units and tenants;
+* ``billing``: as read-only, plus exports (CSV) and units, tenants and occupancies;
 * ``installer``: sites, meters, devices, events and alarms, acknowledges alarms, ingest status;
   no meter data (intervals, roll-ups, registers);
 * ``admin``: everything, including token management.
@@ -62,6 +62,8 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "tokens.manage": frozenset({"admin"}),
     "vee.run": frozenset({"admin", "billing"}),
     "vee.edit": frozenset({"admin", "billing"}),
+    "units.read": frozenset({"admin", "billing", "read-only"}),
+    "units.write": frozenset({"admin", "billing"}),
 }
 
 

@@ -33,10 +33,13 @@ ROUTES = [
     ("POST", "/api/v1/alarms/999/ack", "alarms.ack"),  # allowed: 404 (no such alarm)
     ("POST", "/api/v1/vee/runs", "vee.run"),  # allowed: 200 (every meter, all data)
     ("POST", "/api/v1/meters/m-1/intervals/edits", "vee.edit"),  # allowed: 422 (no body)
+    ("GET", "/api/v1/sites/s-1/units", "units.read"),
+    ("DELETE", "/api/v1/occupancies/999", "units.write"),  # allowed: 404 (no such occupancy)
 ]
 
 #: the status of a route when the role is allowed (200 unless listed)
-ALLOWED_STATUS = {"/api/v1/alarms/999/ack": 404, "/api/v1/meters/m-1/intervals/edits": 422}
+ALLOWED_STATUS = {"/api/v1/alarms/999/ack": 404, "/api/v1/meters/m-1/intervals/edits": 422,
+                  "/api/v1/occupancies/999": 404}
 
 
 def test_every_permission_is_exercised() -> None:

@@ -21,7 +21,9 @@ from openamr.headend.api import (
     routes_bills,
     routes_config,
     routes_data,
+    routes_energy,
     routes_events,
+    routes_units,
     routes_vee,
 )
 from openamr.headend.api.docs_assets import install_docs
@@ -90,7 +92,7 @@ def create_app(store: Store, settings: Settings | None = None, *,
         return Response(exposed.render(), media_type=CONTENT_TYPE)
 
     for module in (routes_config, routes_data, routes_events, routes_admin, routes_vee,
-                   routes_bills):
+                   routes_bills, routes_units, routes_energy):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(BodyGuard, store=store, prefix=API_PREFIX,
                        max_body_bytes=(settings or Settings()).api.max_body_bytes)

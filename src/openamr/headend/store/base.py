@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from openamr.headend.store.units import UnitsStore
 from openamr.headend.store.vee_rows import VeeEdit, VeeFinding, VeeRows
 
 __all__ = [
@@ -353,8 +354,10 @@ class StoredBatch:
 # ------------------------------------------------------------------------------------------
 
 
-class Store(abc.ABC):
-    """The head-end's persistent state.  See the module docstring for the conventions."""
+class Store(UnitsStore):
+    """The head-end's persistent state.  See the module docstring for the conventions.
+
+    Units, tenants and occupancies: :class:`~openamr.headend.store.units.UnitsStore`."""
 
     url: str
     """Where the store lives (``sqlite:///path`` or the PostgreSQL DSN)."""
