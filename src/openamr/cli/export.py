@@ -81,17 +81,20 @@ def csv_(db: str, day: str, site_id: str | None, output: str) -> None:
 @export.command("greenbutton")
 @_DB
 @click.option("--meter", "meter_id", required=True, metavar="ID", help="Meter id.")
+@click.option("--site", "site_id", default=None, metavar="ID",
+              help="The meter's site (needed when several sites have that meter id).")
 @click.option("--from", "first", required=True, metavar="YYYY-MM-DD",
               help="First civil day (site time zone).")
 @click.option("--to", "last", required=True, metavar="YYYY-MM-DD",
               help="Last civil day, inclusive.")
 @_OUT
-def greenbutton(db: str, meter_id: str, first: str, last: str, output: str) -> None:
+def greenbutton(db: str, meter_id: str, site_id: str | None, first: str, last: str,
+                output: str) -> None:
     """Green Button (ESPI) Atom XML of one meter's intervals."""
     first_day, last_day = _date(first, "--from"), _date(last, "--to")
     if last_day < first_day:
         raise InputError(f"{last_day} is before --from {first_day}", where="--to")
     with _open(db) as store:
         xml = export_greenbutton(store, meter_id, first_day, last_day,
-                                 updated_s=epoch_s(utc_now()))
+                                 updated_s=epoch_s(utc_now()), site_id=site_id)
     _write(output, xml)

@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from openamr.errors import InputError
-from openamr.headend.store import Meter, Site, Store, open_store
+from openamr.headend.store import AmbiguousIdError, Meter, Site, Store, open_store
 from openamr.timeutil import epoch_s, format_utc, parse_utc, site_zone
 from openamr.units import INTERVAL_LENGTH_S
 
@@ -152,6 +152,11 @@ def import_intervals_csv(store: Store, path: Path, *, site_tz: str = "UTC",
         line = int(parsed.line[np.flatnonzero(parsed.meter_code == code)[0]])
         raise InputError(f"unknown meter {unknown[0]!r} ({len(unknown)} unknown in the file; "
                          "create them first or drop --strict)", where=f"{path}:{line}")
+    try:  # an id several sites have cannot be told apart by this format (no site column)
+        store.meter_keys([m for m in parsed.meter_ids if m in known])
+    except AmbiguousIdError as exc:
+        raise InputError(f"meter {exc.ident!r} exists at sites {', '.join(exc.candidates)}; "
+                         "this file names no site", where=str(path)) from None
     now = int(time.time()) if received_s is None else received_s
     if unknown:
         site_id = f"imported:{site_tz}"

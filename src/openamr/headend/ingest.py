@@ -623,14 +623,17 @@ class Ingest:
             keys = meter_key[idx]
             uniq, inv = np.unique(keys, return_inverse=True)
             ids = np.array([self.store.meter_id_of_key(int(k)) for k in uniq], dtype=object)
+            sites = np.array([self.store.site_id_of_key(int(k)) for k in uniq], dtype=object)
             part = IntervalTable(ids[inv], start[idx], energy[idx],
-                                 quality_names(quality_codes(flags[idx])), flags[idx])
+                                 quality_names(quality_codes(flags[idx])), flags[idx],
+                                 sites[inv])
             before = work.stored
             work.stored = part if before is None else IntervalTable(*(
                 np.concatenate((a, b)) for a, b in zip(
                     (before.meter_id, before.start_s, before.energy_wh, before.quality,
-                     before.flags),
-                    (part.meter_id, part.start_s, part.energy_wh, part.quality, part.flags),
+                     before.flags, before.site_id),
+                    (part.meter_id, part.start_s, part.energy_wh, part.quality, part.flags,
+                     part.site_id),
                     strict=True)))
 
     def _store_registers(self, work: _Work) -> None:

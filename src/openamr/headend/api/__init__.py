@@ -15,7 +15,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from openamr import __version__
-from openamr.headend.api import routes_admin, routes_config, routes_data, routes_events
+from openamr.headend.api import (
+    routes_admin,
+    routes_config,
+    routes_data,
+    routes_events,
+    routes_provision,
+)
 from openamr.headend.api.errors import install_error_handlers
 from openamr.headend.store.base import Store
 from openamr.timeutil import epoch_s, utc_now
@@ -42,13 +48,16 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(store: Store, settings: object | None = None, *,
-               clock: Callable[[], int] = _now_s, freeze_gc: bool = True) -> FastAPI:
+               clock: Callable[[], int] = _now_s, freeze_gc: bool = True,
+               on_devices_changed: Callable[[], None] | None = None) -> FastAPI:
     """The API application over ``store``.
 
     ``settings`` (an ``openamr.headend.settings.Settings``) is accepted for symmetry with the
     other services; the API reads nothing from it yet (host and port are the server's).
     ``clock`` gives "now" [UTC epoch s] for acknowledgements and token creation.
     ``freeze_gc``: at server start-up (ASGI lifespan) call :func:`gc.freeze` (process-wide).
+    ``on_devices_changed``: called after a device is registered or removed through the API
+    (``openamr serve`` passes the ingest's ``refresh``).
     """
     app = FastAPI(
         title="openamr DCAP head-end API",
@@ -65,7 +74,8 @@ def create_app(store: Store, settings: object | None = None, *,
     app.state.store = store
     app.state.settings = settings
     app.state.clock = clock
+    app.state.on_devices_changed = on_devices_changed
     install_error_handlers(app)
-    for module in (routes_config, routes_data, routes_events, routes_admin):
+    for module in (routes_config, routes_data, routes_events, routes_admin, routes_provision):
         app.include_router(module.router, prefix=API_PREFIX)
     return app

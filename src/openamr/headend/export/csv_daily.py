@@ -120,8 +120,9 @@ def _site(store: Any, site_id: str | None) -> Any:
     return sites[0]
 
 
-def _register(store: Any, meter_id: str, day_end_s: int) -> tuple[str, str]:
-    reads = store.get_register_reads(meter_id, day_end_s - _REGISTER_LOOKBACK_S, day_end_s + 1)
+def _register(store: Any, meter_id: str, day_end_s: int, site_id: str) -> tuple[str, str]:
+    reads = store.get_register_reads(meter_id, day_end_s - _REGISTER_LOOKBACK_S, day_end_s + 1,
+                                     site_id=site_id)
     if not len(reads):
         return "", ""
     return (f"{float(reads.register_wh[-1]) / WH_PER_KWH:.3f}",
@@ -136,7 +137,8 @@ def daily_report(store: Any, day: date, site_id: str | None = None) -> DailyRepo
     labels = interval_labels(day, site.timezone)
     n = len(labels)
     meters = store.list_meters(site.site_id)
-    table = store.get_intervals_bulk([m.meter_id for m in meters], lo_s, hi_s)
+    table = store.get_intervals_bulk([m.meter_id for m in meters], lo_s, hi_s,
+                                     site_id=site.site_id)
     table_ids = np.asarray(table.meter_id, dtype=object)
     rows: list[tuple[str, ...]] = []
     for meter in meters:
@@ -150,7 +152,7 @@ def daily_report(store: Any, day: date, site_id: str | None = None) -> DailyRepo
         status = (store.get_device_status(meter.device_id)
                   if meter.device_id is not None else None)
         etx = getattr(status, "etx", None)
-        register_kwh, register_read = _register(store, meter.meter_id, hi_s)
+        register_kwh, register_read = _register(store, meter.meter_id, hi_s, site.site_id)
         fixed = (
             site.site_id, meter.meter_id, meter.device_id or "", day.isoformat(), site.timezone,
             register_kwh, register_read,
