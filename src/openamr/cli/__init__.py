@@ -23,12 +23,14 @@ __all__ = ["main"]
 #: command name -> "module:attribute" of a click command or group
 _COMMANDS: dict[str, str] = {
     "meter": "openamr.cli.meter:meter",
-    "site": "openamr.cli.site:site",
+    "site": "openamr.cli.site_provision:site",  # the site group, with add and import
     "sim": "openamr.cli.sim:sim",
     "serve": "openamr.cli.serve:serve",
     "import": "openamr.cli.importing:import_",
     "export": "openamr.cli.export:export",
     "token": "openamr.cli.token:token",
+    "device": "openamr.cli.device:device",
+    "mdt": "openamr.cli.mdt:mdt",
     "bill": "openamr.cli.bill:bill",
     "cit": "openamr.cli.cit:cit",
     "demo": "openamr.cli.demo:demo",

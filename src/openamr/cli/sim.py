@@ -252,7 +252,7 @@ def run(site_file: Path, days: float, db: str | None, seed: int | None, trace_pa
     if live is not None:
         host, port = parse_host_port(live)
         db_path = db or ""
-        wired = bool(db) and _prepare_store(db_path, site, scenario, refuse_used=False)
+        wired = bool(db) and _prepare_store(db_path, site, scenario)
     else:
         db_path = db or str(site_file.with_name("openamr.db"))
         wired = _prepare_store(db_path, site, scenario)
