@@ -70,7 +70,8 @@ def test_two_sites_with_the_same_ids_stay_apart(tmp_path: Path) -> None:
         path = "/meters/M-1/intervals?limit=10000"
         data_a = admin.get(f"/api/v1/sites/alpha-house{path}").json()["intervals"]
         data_b = admin.get(f"/api/v1/sites/beta-house{path}").json()["intervals"]
-        assert data_a and data_b
+        assert data_a
+        assert data_b
         assert [i["energy_wh"] for i in data_a] != [i["energy_wh"] for i in data_b]
         ambiguous = admin.get(f"/api/v1{path}")
         assert ambiguous.status_code == 409

@@ -628,13 +628,18 @@ class Ingest:
                                  quality_names(quality_codes(flags[idx])), flags[idx],
                                  sites[inv])
             before = work.stored
-            work.stored = part if before is None else IntervalTable(*(
-                np.concatenate((a, b)) for a, b in zip(
-                    (before.meter_id, before.start_s, before.energy_wh, before.quality,
-                     before.flags, before.site_id),
-                    (part.meter_id, part.start_s, part.energy_wh, part.quality, part.flags,
-                     part.site_id),
-                    strict=True)))
+            if before is None:
+                work.stored = part
+            else:
+                assert before.site_id is not None
+                assert part.site_id is not None
+                work.stored = IntervalTable(
+                    np.concatenate((before.meter_id, part.meter_id)),
+                    np.concatenate((before.start_s, part.start_s)),
+                    np.concatenate((before.energy_wh, part.energy_wh)),
+                    np.concatenate((before.quality, part.quality)),
+                    np.concatenate((before.flags, part.flags)),
+                    np.concatenate((before.site_id, part.site_id)))
 
     def _store_registers(self, work: _Work) -> None:
         if work.reg_keys:

@@ -1,10 +1,11 @@
 """What the ingest knows of each device, cached from the store: keys, meter, bounds.
 
-One :class:`KnownDevice` per EUI-64 (unique across the head-end, whatever the site): its install-code key (HKDF of the label's code), the meter
-it reads (integer key and id), that meter's largest plausible interval energy and the oldest
-plausible record start.  Loaded with three queries; an unknown sender is looked up again at
-most once a minute of receive time (devices registered while the head-end runs are picked up;
-a flood of frames from strangers does not become a flood of queries).
+One :class:`KnownDevice` per EUI-64 (unique across the head-end, whatever the site): its
+install-code key (HKDF of the label's code), its site, the meter it reads (integer key and id),
+that meter's largest plausible interval energy and the oldest plausible record start.  Loaded
+with three queries; an unknown sender is looked up again at most once a minute of receive time
+(devices registered while the head-end runs are picked up; a flood of frames from strangers does
+not become a flood of queries).
 """
 
 from __future__ import annotations

@@ -27,7 +27,6 @@ from openamr.headend.push import topics
 from openamr.headend.push.config import PushConfig
 from openamr.headend.push.homeassistant import discovery_message
 from openamr.headend.push.outbox import Outbox, RetryPolicy
-from openamr.headend.store.base import AmbiguousIdError
 from openamr.headend.push.payloads import (
     Message,
     alarm_message,
@@ -36,6 +35,7 @@ from openamr.headend.push.payloads import (
     interval_messages,
     meter_state_message,
 )
+from openamr.headend.store.base import AmbiguousIdError
 
 __all__ = ["MQTT", "UNKNOWN_SITE", "WEBHOOK", "Publisher"]
 

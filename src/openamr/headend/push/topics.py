@@ -8,7 +8,8 @@
     <prefix>/<site_id>/events                        device events
     <prefix>/<site_id>/alarms                        alarm raised / cleared / acknowledged
     <prefix>/status                                  online / offline (retained; last will)
-    <discovery_prefix>/sensor/openamr_<site_id>_<meter_id>/energy/config   Home Assistant discovery (retained)
+    <discovery_prefix>/sensor/openamr_<site_id>_<meter_id>/energy/config
+                                                     Home Assistant discovery (retained)
 
 ``prefix`` is the ``[mqtt] topic_prefix`` setting (default ``openamr``); ``discovery_prefix`` is
 ``[mqtt] discovery_prefix`` (default ``homeassistant``).  Identifiers are used as they are when
@@ -27,10 +28,10 @@ __all__ = [
     "availability_topic",
     "device_state_topic",
     "discovery_config_topic",
-    "object_id",
     "events_topic",
     "intervals_topic",
     "meter_state_topic",
+    "object_id",
     "topic_level",
 ]
 

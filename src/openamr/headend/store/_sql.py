@@ -987,7 +987,8 @@ class SqlStore(Store):
     @staticmethod
     def _token(row: Row) -> TokenRow:
         sites = None if row[6] is None else tuple(str(s) for s in json.loads(row[6]))
-        return TokenRow(*row[:6], site_ids=sites)
+        return TokenRow(str(row[0]), str(row[1]), str(row[2]), str(row[3]), int(row[4]),
+                        None if row[5] is None else int(row[5]), site_ids=sites)
 
     def put_token(self, token: TokenRow) -> None:
         with self.transaction():

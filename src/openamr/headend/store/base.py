@@ -34,12 +34,11 @@ from openamr.errors import StoreError
 
 __all__ = [
     "ALARM_STATES",
-    "AmbiguousIdError",
     "DEVICE_ROLES",
     "QUALITIES",
     "SOURCES",
-    "SiteScope",
     "AlarmRow",
+    "AmbiguousIdError",
     "Device",
     "DeviceStatus",
     "EventRow",
@@ -53,6 +52,7 @@ __all__ = [
     "RejectionRow",
     "SeqState",
     "Site",
+    "SiteScope",
     "Store",
     "StoredBatch",
     "TokenRow",
