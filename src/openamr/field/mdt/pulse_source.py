@@ -90,7 +90,8 @@ class GpioPulses:
         """Edge times [UTC epoch s] that arrive within ``timeout_s`` [s] (maybe none)."""
         if not self._request.wait_edge_events(max(timeout_s, 0.0)):
             return []
-        return [event.timestamp_ns / 1e9 for event in self._request.read_edge_events()]
+        return [ns // 1_000_000_000 + (ns % 1_000_000_000) / 1e9
+                for ns in (int(e.timestamp_ns) for e in self._request.read_edge_events())]
 
     def close(self) -> None:
         self._request.release()
