@@ -301,9 +301,16 @@ class Ingest:
         self._last_register: dict[int, tuple[int, int]] = {}
 
     def refresh(self) -> None:
-        """Re-read devices and meters from the store (after they were changed elsewhere)."""
+        """Re-read devices and meters from the store (after they were changed elsewhere), and
+        forget the replay window and sequence state of a device removed since (a device
+        registered again starts afresh)."""
         with self._lock:
             self._registry.refresh()
+            known = self._devices
+            for eui in [e for e in self._windows if e not in known]:
+                del self._windows[eui]
+            for eui in [e for e in self._seqs if e not in known]:
+                del self._seqs[eui]
 
     # -- public API ----------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from openamr.headend.store import (
     DeviceStatus,
     IntervalBatch,
     Meter,
+    SeqState,
     Site,
     Store,
     TokenRow,
@@ -99,7 +100,11 @@ def test_removing_a_device_keeps_its_meter_and_readings(store: Store) -> None:
     eui = EUI[("a", "M-01")]
     store.put_intervals(IntervalBatch("M-01", [T0], [10.0], site_id="a"))
     store.put_device_status(DeviceStatus(eui, T0, rssi_dbm=-70))
+    store.save_replay_windows({eui: (40, 1), EUI[("b", "M-01")]: (7, 1)})
+    store.save_seq_states({eui: SeqState(12)})
     assert store.remove_device(eui)
+    assert store.load_replay_windows() == {EUI[("b", "M-01")]: (7, 1)}  # registered again:
+    assert store.load_seq_states() == {}  # it starts afresh
     assert not store.remove_device(eui)
     assert store.get_device(eui) is None
     assert store.get_device_status(eui) is None

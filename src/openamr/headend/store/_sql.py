@@ -414,7 +414,8 @@ class SqlStore(Store):
             cur = self._wx("DELETE FROM devices WHERE device_id = ?", (eui,))
             if not cur.rowcount:
                 return False
-            self._wx("DELETE FROM device_status WHERE device_id = ?", (eui,))
+            for table in ("device_status", "replay_windows", "seq_states"):
+                self._wx(f"DELETE FROM {table} WHERE device_id = ?", (eui,))
             self._wx("UPDATE meters SET device_id = NULL WHERE device_id = ?", (eui,))
             return True
 

@@ -454,8 +454,10 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def remove_device(self, device_id: str) -> bool:
-        """Forget a device (by EUI-64) and its status; False if unknown.  Its meter and every
-        stored reading stay; its replay window stays too, so old frames stay refused."""
+        """Forget a device (by EUI-64), its status, replay window and sequence state; False if
+        unknown.  Its meter and every stored reading stay.  Registered again, it starts afresh
+        (frame counters and record seqs from 0, as a replaced or reset MDT): a replayed old
+        frame can then only repeat readings already stored (ingest is idempotent)."""
 
     @abc.abstractmethod
     def list_devices(self, site_id: SiteScope = None, role: str | None = None) -> list[Device]:
