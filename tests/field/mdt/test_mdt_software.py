@@ -36,9 +36,9 @@ def _open(data: bytes) -> Frame:
     return Frame.from_bytes(data, NETWORK_KEY)
 
 
-def _joined(tmp_path: Path, headend: HeadEnd) -> SoftwareMdt:
+def _joined(tmp_path: Path, headend: HeadEnd, *, follow: bool = False) -> SoftwareMdt:
     dev = SoftwareMdt(tmp_path, meter_id="M-1", eui=EUI, install_code=CODE,
-                      follow_headend_clock=False)
+                      follow_headend_clock=follow)
     dev.boot(T0)
     request = Frame.from_bytes(dev.join_request(), install_code_key(CODE))
     assert isinstance(request.payload, frames.JoinRequest)
@@ -129,3 +129,17 @@ def test_a_state_of_another_device_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not finite"):
         SoftwareMdt(tmp_path / "new", meter_id="M-1", eui=EUI,
                     install_code=CODE).pulse(float("nan"))
+
+
+def test_a_live_mdt_follows_the_headends_clock(tmp_path: Path) -> None:
+    """With pulses timed by the host now (GPIO), time syncs are applied; with a file's times
+    they are not (the file's clock is the MDT's)."""
+    headend = HeadEnd()
+    live = _joined(tmp_path / "live", headend, follow=True)
+    live.pulse(T0 + 10.0)
+    assert live.downlink(headend.seal(frames.TimeSync((T0 + 15) * 1000)), T0 + 12.0) == \
+        "time_sync"
+    assert live.mdt.clock_s(T0 + 12.0) == T0 + 15
+    replay = _joined(tmp_path / "file", headend)
+    replay.downlink(headend.seal(frames.TimeSync((T0 + 99_999) * 1000)), T0 + 12.0)
+    assert replay.mdt.clock_s(T0 + 12.0) == T0 + 12.0

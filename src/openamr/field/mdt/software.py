@@ -41,7 +41,7 @@ from openamr.field.mdt.device import Mdt
 from openamr.field.mdt.power_states import MdtEvent
 from openamr.field.mdt.uplink import apply_ack, event_payload, intervals_payload
 from openamr.field.mesh.security import DeviceSecurity
-from openamr.frames import DeviceRole, FrameType, KeyId, ReplayWindow
+from openamr.frames import DeviceRole, FrameType, KeyId
 
 __all__ = ["STATE_FILE", "SoftwareMdt"]
 
@@ -137,8 +137,8 @@ class SoftwareMdt:
         self.last_pulse_s = saved["last_pulse_s"]
         self.security.flash_reserved_until = int(saved["reserved_until"])
         self.security.reset()  # the counter continues after the reservation
-        for src, (highest, seen) in saved["windows"].items():
-            self.security._windows[int(src, 16)] = ReplayWindow(int(highest), int(seen))
+        self.security.restore_replay_state({int(src, 16): (int(h), int(seen)) for src, (h, seen)
+                                            in saved["windows"].items()})
         return True
 
     def save(self) -> None:
@@ -148,12 +148,13 @@ class SoftwareMdt:
             "mdt": _encode(self.mdt.to_state()), "clock": self.clock.to_state(),
             "last_pulse_s": self.last_pulse_s,
             "reserved_until": self.security.flash_reserved_until,
-            "windows": {f"{src:016x}": [w.highest, w.seen]
-                        for src, w in self.security._windows.items()},
+            "windows": {f"{src:016x}": [highest, seen] for src, (highest, seen)
+                        in self.security.replay_state().items()},
         }
         self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         tmp = self.state_path.with_suffix(".tmp")
-        with tmp.open("w", encoding="utf-8") as out:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
             json.dump(state, out)
             out.flush()
             os.fsync(out.fileno())
