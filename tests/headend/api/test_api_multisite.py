@@ -143,3 +143,15 @@ def test_an_installer_provisions_devices_and_reads_their_data(client: ApiClient,
     assert store.list_devices("s-3") == []
     assert store.get_meter("m-1", site_id="s-3") is not None  # the meter stays
     assert client.delete("/api/v1/sites/s-3/devices/m-1", headers=scoped).status_code == 404
+
+
+def test_provisioning_tells_the_running_ingest(client: ApiClient, store: Store,
+                                               headers: dict[str, dict[str, str]]) -> None:
+    calls: list[int] = []
+    client.app.state.on_devices_changed = lambda: calls.append(1)  # what serve passes
+    body = {"id": "r-9", "role": "repeater", "eui": "70b3d50000000009", "install_code": CODE}
+    assert client.post("/api/v1/sites/s-2/devices", headers=headers["admin"],
+                       json=body).status_code == 201
+    assert client.delete("/api/v1/sites/s-2/devices/r-9",
+                         headers=headers["admin"]).status_code == 204
+    assert calls == [1, 1]
