@@ -90,6 +90,10 @@ def test_registering_a_site_changes_nothing_of_another(store: Store) -> None:
         EUI[("a", "M-01")], "mdt", "a", "M-01", "MMSMT-C02", "00" * 16, T0, local_id="M-01")
     assert store.get_meter("M-01", site_id="a") == Meter(
         "M-01", "a", EUI[("a", "M-01")], "MMSMT-C02", unit="a1")
+    store.upsert_device(Device(EUI[("a", "REP-001")], "repeater", "a", model="TW-224"))
+    kept = store.get_device("REP-001", site_id="a")  # a writer that does not know local ids
+    assert kept is not None
+    assert (kept.model, kept.local_id) == ("TW-224", "REP-001")
     by_eui = store.get_device(EUI[("b", "REP-001")].upper())
     assert by_eui is not None
     assert by_eui.site_id == "b"

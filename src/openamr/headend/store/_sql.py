@@ -388,7 +388,8 @@ class SqlStore(Store):
                 "ON CONFLICT (device_id) DO UPDATE SET role = excluded.role, "
                 "meter_id = excluded.meter_id, "
                 "model = excluded.model, install_code = excluded.install_code, "
-                "installed_s = excluded.installed_s, local_id = excluded.local_id",
+                "installed_s = excluded.installed_s, "
+                "local_id = coalesce(excluded.local_id, devices.local_id)",
                 (eui, device.role, device.site_id, device.meter_id,
                  device.model, device.install_code, device.installed_s, device.local_id))
 

@@ -439,7 +439,8 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def upsert_device(self, device: Device) -> None:
-        """Insert or replace a device (its site must exist).  An EUI-64 registered at another
+        """Insert or replace a device (its site must exist; a ``local_id`` of None keeps the
+        stored one).  An EUI-64 registered at another
         site, or a ``local_id`` its site gives another device, raise ``StoreError``: nothing
         of one site changes when another is registered."""
 
