@@ -209,7 +209,7 @@ def _run_gpio(exchange: _Exchange, gpio: str) -> None:
             closed = dev.advance(now_s)
             if edges or closed:
                 dev.save()
-            if now_s >= next_report_s or dev.pending_events:
+            if now_s >= next_report_s:
                 exchange.report(now_s)
                 next_report_s = now_s + dev.report_period_s
     finally:
