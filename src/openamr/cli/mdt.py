@@ -25,6 +25,7 @@ message and exit status 2.
 from __future__ import annotations
 
 import math
+import signal
 import sys
 import time
 from collections.abc import Iterator
@@ -193,9 +194,14 @@ def _run_pulses(exchange: _Exchange, source: str, retry_max_s: float) -> None:
                f"{dev.acked_seq})")
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def _run_gpio(exchange: _Exchange, gpio: str) -> None:
     dev = exchange.device
     line = GpioPulses(parse_gpio(gpio))
+    signal.signal(signal.SIGTERM, _stop)  # systemd's stop: save the flash, exit 0
     try:
         now_s = time.time()
         dev.boot(now_s)
