@@ -44,8 +44,9 @@ class ServeProcess:
                "OPENAMR_ALARMS_SWEEP_INTERVAL_S": "3600", **self.env}
         with self.log.open("ab") as err:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "openamr", "serve", "--db", self.db, "--udp-port",
-                 str(free_port()), "--tcp-port", str(free_port()), "--port", str(api_port)],
+                [sys.executable, "-m", "openamr", "serve", "--db", self.db, "--create",
+                 "--udp-port", str(free_port()), "--tcp-port", str(free_port()), "--port",
+                 str(api_port)],
                 stdout=subprocess.PIPE, stderr=err, env=env)
         assert self.proc.stdout is not None
         deadline = time.monotonic() + READY_TIMEOUT_S

@@ -125,3 +125,12 @@ def test_token_create_with_sites(db: str) -> None:
     assert "unknown site 'nowhere'" in r.output
     with open_store(db) as store:
         assert len(store.list_tokens()) == 1
+
+
+def test_device_commands_refuse_a_missing_store(tmp_path: Path) -> None:
+    missing = tmp_path / "typo.db"
+    for args in (("device", "list", "--db", str(missing)),
+                 ("device", "add", "--db", str(missing), "--site", "b1", "--id", "M-1",
+                  "--role", "mdt", "--eui", "70b3d5a000000001", "--install-code", CODE)):
+        assert _run(*args).exit_code == 2
+    assert not missing.exists()

@@ -8,10 +8,11 @@
 * ``openamr device remove --db PATH --site ID --id ID``: forget a device (by its id at the site
   or its EUI-64); its meter and stored readings stay.
 
-Bad EUIs, an EUI registered already and malformed install codes are a message and exit status
-2; nothing changes (:mod:`openamr.headend.provision`).  A running ``openamr serve`` picks a new
-device up when it first hears it, and forgets a removed one at its next sweep (the API's
-provisioning routes tell it at once).
+The store must exist (``openamr site add`` or ``site import`` makes it).  Bad EUIs, an EUI
+registered already and malformed install codes are a message and exit status 2; nothing
+changes (:mod:`openamr.headend.provision`).  A running ``openamr serve`` picks a new device up
+when it first hears it, and forgets a removed one at its next sweep (the API's provisioning
+routes tell it at once).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def add(db: str, site_id: str, local_id: str, role: str, eui: str, install_code:
     from openamr.headend.store import open_store
     from openamr.timeutil import epoch_s, utc_now
 
-    with open_store(db) as store:
+    with open_store(db, create=False) as store:
         (added,) = add_devices(store, site_id, [DeviceSpec(
             local_id, role, eui, install_code, meter_model, unit, epoch_s(utc_now()))])
     click.echo(f"device {local_id} ({role}, EUI-64 {added.device_id}) at site {site_id}")
@@ -65,7 +66,7 @@ def list_(db: str, site_id: str | None, as_json: bool) -> None:
     from openamr.errors import InputError
     from openamr.headend.store import open_store
 
-    with open_store(db) as store:
+    with open_store(db, create=False) as store:
         if site_id is not None and store.get_site(site_id) is None:
             raise InputError(f"unknown site {site_id!r}", where="--site")
         devices = store.list_devices(site_id)
@@ -94,7 +95,7 @@ def remove(db: str, site_id: str, ident: str) -> None:
     from openamr.headend.provision import remove_device
     from openamr.headend.store import open_store
 
-    with open_store(db) as store:
+    with open_store(db, create=False) as store:
         removed = remove_device(store, site_id, ident)
     click.echo(f"removed device {removed.local_id or removed.device_id} (EUI-64 "
                f"{removed.device_id}) from site {site_id}")

@@ -39,7 +39,7 @@ def add(db: str, site_id: str, name: str, time_zone: str) -> None:
     from openamr.headend.provision import add_site
     from openamr.headend.store import open_store
 
-    with open_store(db) as store:
+    with open_store(db, create=True) as store:
         registered = add_site(store, site_id, name, time_zone)
     click.echo(f"site {registered.site_id} ({registered.name}, {registered.timezone}) in {db}")
 
@@ -65,7 +65,7 @@ def import_(site_file: Path, db: str) -> None:
         unit = getattr(device, "unit", None) if device.role == "meter" else None
         specs.append(DeviceSpec(device.id, roles[device.role], f"{eui:016x}", code.hex(),
                                 meter_model, unit))
-    with open_store(db) as store, store.transaction():
+    with open_store(db, create=True) as store, store.transaction():
         add_site(store, parsed.site_id, parsed.name, parsed.time_zone)
         added = add_devices(store, parsed.site_id, specs, where=f"{site_file}: device ")
     mdts = sum(1 for d in added if d.role == "mdt")

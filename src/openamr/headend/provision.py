@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from openamr.errors import InputError, StoreError
+from openamr.headend import ids
 from openamr.headend.store.base import DEVICE_ROLES, Device, Meter, Site, Store
 from openamr.timeutil import site_zone
 
@@ -31,20 +32,15 @@ __all__ = [
     "remove_device",
 ]
 
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _EUI = re.compile(r"^[0-9a-f]{16}$")
 _CODE = re.compile(r"^[0-9a-f]{32}$")
 DEFAULT_METER_MODEL = "MMSMT-C02"
 DEFAULT_KH_WH = 10.0
 
 
-def check_id(text: str, *, where: str) -> str:
-    """A site or device id: 1-64 of ``A-Z a-z 0-9 . _ -``, starting with a letter or digit
-    (safe in URLs, MQTT topics, file names and CSV cells)."""
-    if not _ID.match(text):
-        raise InputError(f"{text!r} is not a valid id: use 1-64 letters, digits, '.', '_' or "
-                         "'-', starting with a letter or digit", where=where)
-    return text
+def check_id(text: str, *, where: str, what: str = "id") -> str:
+    """A site or device id in the head-end's one safe alphabet (:mod:`openamr.headend.ids`)."""
+    return ids.check_id(text, what, where=where)
 
 
 def parse_eui(text: str, *, where: str = "--eui") -> str:
