@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from openamr.frames import install_code_key
 from openamr.headend.store import Device, DeviceStatus, Meter, Store
+from openamr.headend.variants import has_tou
 from openamr.units import INTERVAL_LENGTH_S, S_PER_H
 
 __all__ = ["FORGET_UNKNOWN_S", "DeviceRegistry", "KnownDevice"]
@@ -39,6 +40,9 @@ class KnownDevice:
     install_key: bytes | None = None
     lower_bound_s: int | None = None
     """Oldest plausible record start [UTC epoch s] (install or join minus the buffer)."""
+    site_id: str = ""
+    tou: bool = False
+    """An MDT of a TOU variant (manual Table 1): it gets TOU schedules."""
 
 
 class DeviceRegistry:
@@ -96,7 +100,8 @@ class DeviceRegistry:
 
     def _info(self, dev: Device, meters: dict[str, Meter], by_device: dict[str, str],
               status: DeviceStatus | None) -> KnownDevice:
-        info = KnownDevice(int(dev.device_id, 16), dev.device_id, dev.role)
+        info = KnownDevice(int(dev.device_id, 16), dev.device_id, dev.role,
+                           site_id=dev.site_id)
         if dev.install_code:
             try:
                 info.install_key = install_code_key(dev.install_code)
@@ -108,6 +113,8 @@ class DeviceRegistry:
             info.meter_id = meter.meter_id
             info.meter_key = int(self.store.meter_keys([meter.meter_id])[0])
             info.max_energy_wh = meter.max_power_w * INTERVAL_LENGTH_S / S_PER_H
+        info.tou = dev.role == "mdt" and (has_tou(dev.model)
+                                          or (meter is not None and has_tou(meter.model)))
         anchors = [t for t in (dev.installed_s, status.joined_s if status else None)
                    if t is not None]
         if anchors:

@@ -81,8 +81,10 @@ class IngestSettings:
     """At most this many missing-seq ranges are requested in one ACK."""
     seq_horizon_records: int = 3360
     """Seqs further than this below a device's newest are given up as lost (35 days)."""
-    receiver_sensitivity_dbm: float = -110.0
-    """Radio sensitivity: ``link_margin_db = rssi_dbm - receiver_sensitivity_dbm``."""
+    tou_schedule_days: int = 7
+    """Local days a TOU_SCHEDULE covers, from today's local midnight (1..7) [days]."""
+    tou_resend_before_s: int = 172_800
+    """A TOU MDT gets a new schedule when its last one ends within this long [s]."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +190,12 @@ class Settings:
         if not 1 <= ingest.max_gap_ranges <= 255:
             raise InputError("must be 1..255 (one ACK carries at most 255 ranges)",
                              where="[ingest] max_gap_ranges")
+        if not 1 <= ingest.tou_schedule_days <= 7:
+            raise InputError("must be 1..7 days (a schedule fits in one frame)",
+                             where="[ingest] tou_schedule_days")
+        if not 0 <= ingest.tou_resend_before_s < ingest.tou_schedule_days * 86_400:
+            raise InputError("must be 0 or more and shorter than tou_schedule_days",
+                             where="[ingest] tou_resend_before_s")
         if not 0 < ingest.report_period_s <= 65535:
             raise InputError("must be 1..65535 s (a u16 in the JOIN_RESPONSE)",
                              where="[ingest] report_period_s")
