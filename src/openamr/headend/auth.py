@@ -13,7 +13,7 @@ Roles and permissions (the matrix is :data:`PERMISSIONS`; ``docs/api.md`` draws 
 * ``billing``: as read-only, plus exports (CSV);
 * ``installer``: sites, meters, devices, events and alarms, acknowledges alarms, ingest status;
   no meter data (intervals, roll-ups, registers);
-* ``admin``: everything, including token management.
+* ``admin``: everything, including token management and site configuration (TOU periods).
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "data.read": frozenset({"admin", "billing", "read-only"}),
     "data.export": frozenset({"admin", "billing"}),
     "alarms.ack": frozenset({"admin", "installer"}),
+    "sites.configure": frozenset({"admin"}),
     "ingest.read": frozenset({"admin", "installer"}),
     "tokens.manage": frozenset({"admin"}),
 }

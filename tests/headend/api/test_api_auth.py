@@ -31,6 +31,7 @@ ROUTES = [
     ("GET", "/api/v1/ingest/rejections", "ingest.read"),
     ("GET", "/api/v1/tokens", "tokens.manage"),
     ("POST", "/api/v1/alarms/999/ack", "alarms.ack"),  # allowed: 404 (no such alarm)
+    ("DELETE", "/api/v1/sites/s-1/tou", "sites.configure"),
 ]
 
 
