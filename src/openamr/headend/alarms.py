@@ -19,8 +19,9 @@ code                    raised when                                  cleared whe
                                                                      + hysteresis
 ``alarm.power_lost``    event ``power.lost``, or a repeater/DCAP     event ``power.restored``,
                         status with ``on_battery``                   or a status off battery
-``alarm.weak_link``     a status with ``link_margin_db`` below       a status with margin >=
-                        ``weak_link_margin_db``                      threshold + hysteresis
+``alarm.weak_link``     a status with ``link_margin_db`` (as the     a status with margin >=
+                        device reports it) below                     threshold + hysteresis
+                        ``weak_link_margin_db``
 ``alarm.join_failed``   event ``join.failed``                        a status whose
                                                                      ``joined_s`` is later
 ======================  ===========================================  ==========================
@@ -90,15 +91,25 @@ class AlarmConfig:
     no_data_report_periods: int = 3
     """Silence longer than this many report periods raises ``alarm.no_data``."""
     report_period_s: int = 3600
-    """How often an MDT reports [s] (the manual's MDTs report hourly; ToU MDTs 4 per hour)."""
+    """How often an MDT reports [s].  Assumption: the manual gives no report period; hourly is
+    what public Tehama material describes (reference mesh.md, "hourly or 15-min reports" [S])
+    and what the ingest gives devices in the JOIN_RESPONSE by default."""
     low_battery_mv: int = 2500
-    """A battery below this voltage [mV] raises ``alarm.battery_low``."""
+    """A battery below this voltage [mV] raises ``alarm.battery_low``.  Assumption: 1.25 V per
+    cell of the MDT's two AA cells in series (reference mesh.md: 2xAA pre-installed [S]); an
+    alkaline cell under a light load is below 1.25 V once most of its charge is used, while the
+    radio still works down to 1.8 V (CC1310-class supply range), which leaves time to replace
+    it."""
     battery_hysteresis_mv: int = 100
-    """The battery must be this much above the threshold [mV] to clear."""
+    """The battery must be this much above the threshold [mV] to clear (assumption: more than
+    the voltage a cell recovers between reports, less than a fresh pair's 3.0 V)."""
     weak_link_margin_db: float = 10.0
-    """A parent link margin below this [dB] raises ``alarm.weak_link``."""
+    """A parent link margin below this [dB] raises ``alarm.weak_link``.  Assumption: the usual
+    10 dB fade margin of indoor link budgets; with shadowing sigma of about 8 dB (reference
+    REFERENCE.md) a link with less margin fails in a noticeable share of conditions."""
     link_hysteresis_db: float = 3.0
-    """The margin must be this much above the threshold [dB] to clear."""
+    """The margin must be this much above the threshold [dB] to clear (assumption: larger than
+    the report-to-report RSSI jitter of a static link)."""
 
     @classmethod
     def from_settings(cls, settings: Any) -> AlarmConfig:

@@ -56,6 +56,7 @@ __all__ = [
     "TouPlan",
     "TouSender",
     "register_names",
+    "set_site_tou",
 ]
 
 MAX_TOU_REGISTERS = 4
@@ -252,6 +253,20 @@ class TouPlan:
         start_s, _ = local_day_bounds_s(first, zone)
         _, end_s = local_day_bounds_s(first + timedelta(days=days - 1), zone)
         return TouSchedule(len(self.registers), self.switches(start_s, end_s, timezone)), end_s
+
+
+def set_site_tou(store: Any, site_id: str, table: Any, *, where: str,
+                 updated_s: int) -> TouPlan | None:
+    """Validate a site's ``[tou]`` table and store it (``table`` None: leave the store as is).
+
+    What ``openamr sim run`` does with a site file's ``[tou]``; the API's ``PUT`` does the same
+    with its body.  ``InputError`` naming ``where`` and the key when the table is bad (nothing
+    stored then)."""
+    if table is None:
+        return None
+    plan = TouPlan.from_mapping(table, where=where)
+    store.put_site_tou(site_id, plan.to_json(), int(updated_s))
+    return plan
 
 
 def register_names(plan: TouPlan | None, n: int) -> list[str]:

@@ -14,7 +14,7 @@ from datetime import tzinfo
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from openamr.field.radio import (
     Medium,
@@ -191,6 +191,9 @@ class Site:
     """The file the site was read from, if any."""
     id: str | None = None
     """The site's identifier in the head-end (``[site] id``); see :attr:`site_id`."""
+    tou: dict[str, Any] | None = None
+    """The ``[tou]`` table as written: time-of-use periods in local time, which the head-end
+    validates and stores for the site (``openamr.headend.tou``; the field never reads it)."""
 
     @property
     def site_id(self) -> str:
