@@ -141,7 +141,8 @@ def test_sender_resends_on_change_expiry_restart_and_stale() -> None:
     lookup = {"s1": (config, LA)}.get
     now = _s("2026-03-06T20:00:00Z")
     first = sender.due(1, "s1", now, stale_since_s=None, lookup=lookup)
-    assert first is not None and first.registers == 3
+    assert first is not None
+    assert first.registers == 3
     assert sender.due(1, "s1", now + 60, stale_since_s=None, lookup=lookup) is None
     assert sender.due(2, "nowhere", now, stale_since_s=None, lookup=lookup) is None
     # intervals flagged stale that started before the schedule went out: nothing new
@@ -160,5 +161,6 @@ def test_sender_resends_on_change_expiry_restart_and_stale() -> None:
     other = {"s1": (TouPlan.from_mapping({"default": "flat"}).to_json(), LA)}.get
     sender.begin_batch()
     new = sender.due(1, "s1", later + 60, stale_since_s=None, lookup=other)
-    assert new is not None and new.registers == 1
+    assert new is not None
+    assert new.registers == 1
     assert sender.sent_s(1) == later + 60

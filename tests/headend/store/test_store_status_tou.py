@@ -14,10 +14,11 @@ DEV = "00000000000000ab"
 
 
 def _report(counter: int, received_s: int, **kw: object) -> StatusReport:
-    fields: dict[str, object] = dict(
-        parent_id="00000000000000d1", rssi_dbm=-80, link_margin_db=30.0, etx=1.25, hops=1,
-        battery_mv=2950, battery_remaining_mah=1900, on_battery=False, tx_frames=4, retries=1,
-        drops=0, queue_frames=0, parent_changes=0, uptime_s=3600 * counter, clock_offset_ms=12)
+    fields: dict[str, object] = {
+        "parent_id": "00000000000000d1", "rssi_dbm": -80, "link_margin_db": 30.0, "etx": 1.25,
+        "hops": 1, "battery_mv": 2950, "battery_remaining_mah": 1900, "on_battery": False,
+        "tx_frames": 4, "retries": 1, "drops": 0, "queue_frames": 0, "parent_changes": 0,
+        "uptime_s": 3600 * counter, "clock_offset_ms": 12}
     fields.update(kw)
     return StatusReport(DEV, counter, received_s, **fields)  # type: ignore[arg-type]
 
