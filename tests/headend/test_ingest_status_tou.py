@@ -163,8 +163,9 @@ def test_tou_mdts_get_the_site_schedule_and_it_is_re_sent_when_due(store: Store)
     # a new configuration: sent again with the next uplink
     set_site_tou(store, "s1", {"default": "flat"}, where="api", updated_s=NOW + 9700)
     got = _payloads(ingest, ingest.handle(_intervals(dev, ingest, 25, 1), NOW + 9800))
-    assert [p for p in got if isinstance(p, TouSchedule)] == [TouSchedule(1, ((int(
-        parse_utc("2026-03-06T08:00:00Z").timestamp()), 0),))]
+    assert [p for p in got if isinstance(p, TouSchedule)] == [TouSchedule(1, (
+        (int(parse_utc("2026-03-06T08:00:00Z").timestamp()), 0),
+        (int(parse_utc("2026-03-13T07:00:00Z").timestamp()), 0)))]  # Friday 00:00 PDT
     # five days on, two days before it runs out: a fresh one
     assert tou_after(_intervals(dev, ingest, 26, 1), NOW + 5 * 86_400)
 

@@ -47,7 +47,8 @@ def test_spring_forward_week_keeps_local_times_and_moves_utc() -> None:
                 < _s("2026-03-09T14:00:00Z")]  # the weekend is off-peak throughout
     assert until_s == _s("2026-03-13T07:00:00Z")  # Friday 00:00 PDT: 7 days, one of 23 h
     assert until_s - first_s == 7 * 86_400 - 3600
-    assert len(payload.switches) == 1 + 5 * 3
+    assert len(payload.switches) == 1 + 5 * 3 + 1
+    assert payload.switches[-1] == (until_s, 0)  # the end of the span, marked
 
 
 def test_fall_back_repeats_the_hour_and_spring_forward_skips_it() -> None:

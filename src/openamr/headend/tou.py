@@ -247,12 +247,16 @@ class TouPlan:
 
     def schedule(self, now_s: int, timezone: str, days: int) -> tuple[TouSchedule, int]:
         """The ``TOU_SCHEDULE`` payload for ``days`` local days from today's local midnight,
-        and the end of what it covers [UTC epoch s]."""
+        and the end of what it covers [UTC epoch s] (also its last switch time)."""
         zone = site_zone(timezone)
         first = local_date(int(now_s), zone)
         start_s, _ = local_day_bounds_s(first, zone)
         _, end_s = local_day_bounds_s(first + timedelta(days=days - 1), zone)
-        return TouSchedule(len(self.registers), self.switches(start_s, end_s, timezone)), end_s
+        # the last switch marks the end of the span (the register active from then on, even if
+        # unchanged): a receiver can tell how far the schedule reaches without a validity field
+        last = (end_s, int(self.register_at([end_s], timezone)[0]))
+        switches = (*self.switches(start_s, end_s, timezone), last)
+        return TouSchedule(len(self.registers), switches), end_s
 
 
 def set_site_tou(store: Any, site_id: str, table: Any, *, where: str,
