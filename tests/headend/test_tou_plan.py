@@ -165,3 +165,11 @@ def test_sender_resends_on_change_expiry_restart_and_stale() -> None:
     assert new is not None
     assert new.registers == 1
     assert sender.sent_s(1) == later + 60
+
+
+def test_sender_refuses_a_bad_stored_configuration_once_per_batch() -> None:
+    sender = TouSender(days=7, resend_before_s=2 * 86_400)
+    lookup = {"s1": ('{"default": "x", "periods": [{"name": "y"}]}', LA)}.get
+    with pytest.raises(InputError, match="site s1 tou periods"):
+        sender.due(1, "s1", 0, stale_since_s=None, lookup=lookup)
+    assert sender.due(2, "s1", 0, stale_since_s=None, lookup=lookup) is None

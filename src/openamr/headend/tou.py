@@ -333,6 +333,7 @@ class TouSender:
                 self._batch[site_id] = None
             else:
                 config_json, timezone = found
+                self._batch[site_id] = None  # a configuration it refuses: said once a batch
                 plan = TouPlan.from_json(config_json, where=f"site {site_id} tou")
                 payload, until_s = plan.schedule(now_s, timezone, self.days)
                 self._batch[site_id] = (payload, until_s, f"{timezone}|{config_json}")
