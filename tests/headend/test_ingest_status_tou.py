@@ -205,3 +205,14 @@ def test_tou_registers_and_temperatures_are_stored_once(store: Store) -> None:
     # records without a temperature store none; refused records store none either
     ingest.handle(_intervals(dev, ingest, 4, 2), NOW + 120)
     assert len(store.get_temperatures("m0")) == 4
+
+
+def test_a_stored_configuration_the_ingest_refuses_never_breaks_a_batch(
+        store: Store, caplog: pytest.LogCaptureFixture) -> None:
+    (dev,) = _site(store)
+    store.put_site_tou("s1", '{"default": "x", "periods": "none"}', NOW)  # bypassing checks
+    ingest = _ingest(store)
+    got = _payloads(ingest, ingest.handle(_intervals(dev, ingest, 0, 2), NOW))
+    assert [type(p) for p in got] == [Ack, TimeSync]
+    assert store.interval_count() == 2
+    assert "TOU schedule of site s1 not sent" in caplog.text
