@@ -411,7 +411,7 @@ class Status:
     rssi_dbm: int
     """Received signal strength of the parent link [dBm] (clamped to -128..127)."""
     etx: float = 1.0
-    """Expected transmissions on the parent link (resolution 0.01)."""
+    """Expected transmissions on the path to the DCAP (the sum over its links; 0.01)."""
     hops: int = 1
     """Hops from this device to the DCAP (1: the parent is the DCAP)."""
     battery_mv: int = 0

@@ -20,7 +20,7 @@ per offset (100 columns).  A missing interval is an empty cell.  Instants (``reg
 device's state at the end of that day: its last STATUS frame received before the day's end
 (the store keeps every one, ``status_reports``), looked for up to a week back; when there is
 none, its latest status row.  ``last_heard`` is the latest receive time of any frame.
-``link_quality_pct`` is ``100 / etx`` (the expected delivery ratio of the parent link).
+``link_quality_pct`` is ``100 / etx`` (the expected delivery ratio of the path to the DCAP).
 """
 
 from __future__ import annotations

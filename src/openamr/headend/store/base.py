@@ -141,7 +141,7 @@ class DeviceStatus:
     link_margin_db: float | None = None
     """Margin of the parent link above the receiver sensitivity [dB], as the device reports."""
     etx: float | None = None
-    """Expected transmissions on the parent link."""
+    """Expected transmissions on the path to the DCAP (STATUS ``etx``)."""
     hops: int | None = None
     battery_mv: int | None = None
     battery_remaining_mah: int | None = None
