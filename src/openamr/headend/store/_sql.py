@@ -59,6 +59,7 @@ _SOURCE_CODE = {name: i for i, name in enumerate(SOURCES)}
 _QUALITY_NAMES = np.array(QUALITIES)
 _INTERVAL_ROW = np.dtype([("start_s", np.int64), ("energy_wh", np.float64),
                           ("quality", np.int64), ("flags", np.int64)])
+_TEMPERATURE_ROW = np.dtype([("start_s", np.int64), ("temperature_c", np.float64)])
 _KEY_SHIFT = 33
 """meter_key << 33 | start_s packs an interval key into one int64 (start_s < 2**33)."""
 
@@ -524,8 +525,8 @@ class SqlStore(Store):
         rows = [] if key is None else self._q(
             "SELECT start_s, temperature_c FROM interval_temperatures "
             f"WHERE meter_key = ?{clause} ORDER BY start_s", [key, *params])
-        return TemperatureArrays(np.array([r[0] for r in rows], dtype=np.int64),
-                                 np.array([r[1] for r in rows], dtype=np.float64))
+        table = np.array(rows, dtype=_TEMPERATURE_ROW)  # one pass over the row tuples
+        return TemperatureArrays(table["start_s"].copy(), table["temperature_c"].copy())
 
     # -- meter keys ------------------------------------------------------------------------
 
