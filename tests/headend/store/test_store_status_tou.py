@@ -84,6 +84,8 @@ def test_tou_register_reads_by_meter_key(store: Store) -> None:
     assert reads.register_wh.tolist() == wh.tolist()
     assert len(store.get_tou_register_reads("m0", T0 + 1)) == 2
     assert len(store.get_tou_register_reads("unknown")) == 0
+    assert len(store.get_tou_register_reads("m0", site_id="s1")) == 4
+    assert len(store.get_tou_register_reads("m0", site_id="elsewhere")) == 0
 
 
 def test_interval_temperatures_first_value_stays(store: Store) -> None:
@@ -97,3 +99,5 @@ def test_interval_temperatures_first_value_stays(store: Store) -> None:
     assert temps.start_s.tolist() == [T0 + 900, T0 + 1800]
     assert temps.temperature_c.tolist() == [21.5, -3.75]
     assert len(store.get_temperatures("m0", end_s=T0)) == 0
+    assert len(store.get_temperatures("m0", site_id="s1")) == 3
+    assert len(store.get_temperatures("m0", site_id="elsewhere")) == 0

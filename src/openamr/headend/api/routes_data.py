@@ -77,13 +77,14 @@ def _models(store: Store, meter: Meter) -> tuple[str, ...]:
     return (meter.model, device.model if device is not None else "")
 
 
-def _temperatures(store: Store, meter_id: str,
+def _temperatures(store: Store, meter: Meter,
                   starts: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
     """The stored temperature of each interval start [degC] (NaN where none)."""
     out = np.full(starts.size, np.nan)
     if not starts.size:
         return out
-    temps = store.get_temperatures(meter_id, int(starts[0]), int(starts[-1]) + 1)
+    temps = store.get_temperatures(meter.meter_id, int(starts[0]), int(starts[-1]) + 1,
+                                   site_id=meter.site_id)
     if len(temps):
         idx = np.minimum(np.searchsorted(temps.start_s, starts), len(temps) - 1)
         hit = temps.start_s[idx] == starts
@@ -118,7 +119,7 @@ def get_intervals(request: Request, meter_id: str, store: StoreDep, token: DataT
     if starts.size > limit:
         nxt = next_url(request, start=format_utc(int(starts[limit])))
         starts, energy, quality = starts[:limit], energy[:limit], quality[:limit]
-    temperature = (_temperatures(store, meter_id, starts)
+    temperature = (_temperatures(store, meter, starts)
                    if any(has_temperature(m) for m in _models(store, meter)) else None)
     if csv:
         headers = {"Link": f'<{nxt}>; rel="next"'} if nxt else None
@@ -267,7 +268,8 @@ def _tou_by_read(store: Store, meter: Meter,
     register indices are named by the site's current TOU configuration."""
     if not t_s.size:
         return []
-    reads = store.get_tou_register_reads(meter.meter_id, int(t_s[0]), int(t_s[-1]) + 1)
+    reads = store.get_tou_register_reads(meter.meter_id, int(t_s[0]), int(t_s[-1]) + 1,
+                                         site_id=meter.site_id)
     plan = None
     stored = store.get_site_tou(meter.site_id)
     if stored is not None:

@@ -497,9 +497,18 @@ class SqlStore(Store):
                  np.asarray(register_index, dtype=np.int64),
                  np.asarray(register_wh, dtype=np.float64)))
 
-    def get_tou_register_reads(self, meter_id: str, start_s: int | None = None,
-                               end_s: int | None = None) -> TouRegisterArrays:
+    def _key_at(self, meter_id: str, site_id: str | None) -> int | None:
+        """The meter's key, None when unknown or (``site_id`` given) not of that site."""
         key = self._key_or_none(meter_id)
+        if key is None or site_id is None:
+            return key
+        row = self._q1("SELECT site_id FROM meters WHERE meter_key = ?", (key,))
+        return key if row is not None and row[0] == site_id else None
+
+    def get_tou_register_reads(self, meter_id: str, start_s: int | None = None,
+                               end_s: int | None = None, *,
+                               site_id: str | None = None) -> TouRegisterArrays:
+        key = self._key_at(meter_id, site_id)
         clause, params = self._range(start_s, end_s, "t_s")
         rows = [] if key is None else self._q(
             "SELECT t_s, register_index, register_wh FROM tou_register_reads "
@@ -519,8 +528,9 @@ class SqlStore(Store):
                  np.asarray(temperature_c, dtype=np.float64)))
 
     def get_temperatures(self, meter_id: str, start_s: int | None = None,
-                         end_s: int | None = None) -> TemperatureArrays:
-        key = self._key_or_none(meter_id)
+                         end_s: int | None = None, *,
+                         site_id: str | None = None) -> TemperatureArrays:
+        key = self._key_at(meter_id, site_id)
         clause, params = self._range(start_s, end_s, "start_s")
         rows = [] if key is None else self._q(
             "SELECT start_s, temperature_c FROM interval_temperatures "

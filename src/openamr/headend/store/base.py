@@ -540,8 +540,10 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def get_tou_register_reads(self, meter_id: str, start_s: int | None = None,
-                               end_s: int | None = None) -> TouRegisterArrays:
-        """One meter's TOU register reads with ``start_s <= t_s < end_s``."""
+                               end_s: int | None = None, *,
+                               site_id: str | None = None) -> TouRegisterArrays:
+        """One meter's TOU register reads with ``start_s <= t_s < end_s`` (``site_id``: the
+        meter's site; empty when the meter is not there)."""
 
     @abc.abstractmethod
     def put_temperature_rows(self, keys: npt.NDArray[np.int64], start_s: npt.NDArray[np.int64],
@@ -551,8 +553,10 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def get_temperatures(self, meter_id: str, start_s: int | None = None,
-                         end_s: int | None = None) -> TemperatureArrays:
-        """One meter's interval temperatures with ``start_s <= start < end_s``."""
+                         end_s: int | None = None, *,
+                         site_id: str | None = None) -> TemperatureArrays:
+        """One meter's interval temperatures with ``start_s <= start < end_s`` (``site_id``:
+        the meter's site; empty when the meter is not there)."""
 
     # -- intervals ------------------------------------------------------------------------
 
