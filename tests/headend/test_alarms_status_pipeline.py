@@ -33,8 +33,7 @@ def _states(store: Store, code: str) -> list[str]:
 def test_weak_link_and_low_battery_rise_and_clear_from_status_frames(store: Store) -> None:
     (dev,) = make_site(store, 1)
     ingest = Ingest(store, settings=IngestSettings(), dcap_id=DCAP)
-    config = AlarmConfig.from_settings({"alarms": {"low_battery_mv": 2500,
-                                                   "weak_link_margin_db": 10.0}})
+    config = AlarmConfig(low_battery_mv=2500, weak_link_margin_db=10.0)
     rules = AlarmRules(store, config=config, push_config=PushConfig(webhook_enabled=True,
                                                                     webhook_url="http://x"),
                        clock=lambda: float(NOW))

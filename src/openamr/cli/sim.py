@@ -11,6 +11,7 @@ the head-end's ingest is not installed, an in-memory stand-in verifies and ackno
 from __future__ import annotations
 
 import json
+import re
 import select
 import socket
 import struct
@@ -49,11 +50,14 @@ class LiveBackhaul:
     """Frames to ``openamr serve`` over TCP; downlinks back."""
 
     def __init__(self, host: str, port: int, *, wait_s: float = 1.0, pace: str = "sim") -> None:
+        self.address = f"{host}:{port}"
         try:
             self._sock = socket.create_connection((host, port), timeout=10.0)
         except OSError as exc:
             raise InputError(f"cannot connect to {host}:{port}: {exc}", where="--live") from exc
         self._sock.setblocking(False)
+        self._eof = False
+        """The server closed the connection (idle timeout, restart): reconnect before sending."""
         self._buf = bytearray()
         self.wait_s = wait_s
         self.pace = pace
@@ -66,27 +70,55 @@ class LiveBackhaul:
             if delay > 0:
                 time.sleep(delay)
 
+    def _reconnect(self, why: object) -> None:
+        """A new connection after the server closed one; a clear error if it is gone."""
+        self._sock.close()
+        host, _, port = self.address.rpartition(":")
+        try:
+            self._sock = socket.create_connection((host, int(port)), timeout=10.0)
+        except OSError as exc:
+            raise click.ClickException(f"the head-end at {self.address} went away ({why}; "
+                                       f"reconnecting: {exc}); the simulation stopped after "
+                                       f"{self.frames_sent} frames") from None
+        self._sock.setblocking(False)
+        self._eof = False
+        self._buf.clear()
+
     def _send(self, frames: list[bytes]) -> None:
         data = b"".join(_LENGTH.pack(len(f)) + f for f in frames)
-        self._sock.setblocking(True)
-        try:
-            self._sock.sendall(data)
-        finally:
-            self._sock.setblocking(False)
+        if self._eof:
+            self._reconnect("it closed the connection")
+        for attempt in (0, 1):
+            self._sock.setblocking(True)
+            try:
+                self._sock.sendall(data)
+                break
+            except OSError as exc:
+                if attempt:
+                    raise click.ClickException(
+                        f"the head-end at {self.address} went away ({exc}); the simulation "
+                        f"stopped after {self.frames_sent} frames") from None
+                self._reconnect(exc)
+            finally:
+                self._sock.setblocking(False)
         self.frames_sent += len(frames)
 
     def _read(self, timeout_s: float) -> list[bytes]:
         """Frames that arrive within ``timeout_s`` (and until the line is quiet for 50 ms)."""
         out: list[bytes] = []
         deadline = time.monotonic() + timeout_s
-        while True:
+        while self._sock.fileno() >= 0:  # (closed after the server went away)
             left = deadline - time.monotonic()
             quiet = 0.05 if out else max(0.0, left)
             ready, _, _ = select.select([self._sock], [], [], min(max(left, 0.0), quiet))
             if not ready:
                 break
-            chunk = self._sock.recv(1 << 16)
+            try:
+                chunk = self._sock.recv(1 << 16)
+            except OSError:
+                chunk = b""
             if not chunk:
+                self._eof = True
                 break
             self._buf.extend(chunk)
             while len(self._buf) >= 2:
@@ -127,17 +159,52 @@ def sim() -> None:
 
 def _register(store: Any, site: Any, scenario: Any) -> None:
     """Put the site, its meters and devices (with install codes) into the store."""
+    from openamr.errors import StoreError
     from openamr.headend.store.base import Device, Meter, Site
 
-    store.upsert_site(Site(site.site_id, site.name, site.time_zone))
-    for spec in scenario.nodes:
-        dev_id = f"{spec.eui:016x}"
-        role = spec.role.name.lower()
-        meter_id = spec.id if role == "mdt" else None
-        if meter_id is not None:
-            store.upsert_meter(Meter(meter_id, site.site_id, dev_id, spec.model, 10.0))
-        store.upsert_device(Device(dev_id, role, site.site_id, meter_id, spec.model,
-                                   spec.install_code.hex(), scenario.epoch_s))
+    units = {m.id: m.unit for m in site.meters}
+    try:
+        with store.transaction():  # all or nothing: a clash leaves the store as it was
+            store.upsert_site(Site(site.site_id, site.name, site.time_zone))
+            for spec in scenario.nodes:
+                dev_id = f"{spec.eui:016x}"
+                role = spec.role.name.lower()
+                meter_id = spec.id if role == "mdt" else None
+                if meter_id is not None:
+                    store.upsert_meter(Meter(meter_id, site.site_id, dev_id, spec.model, 10.0,
+                                             unit=units.get(spec.id)))
+                store.upsert_device(Device(dev_id, role, site.site_id, meter_id, spec.model,
+                                           spec.install_code.hex(), scenario.epoch_s,
+                                           local_id=spec.id))
+    except StoreError as exc:
+        raise InputError(str(exc), where=f"site {site.site_id!r}") from None
+    _register_units(store, site)
+
+
+def _register_units(store: Any, site: Any) -> None:
+    """Put the site's units into the store: the meters' ``unit`` keys grouped, with the name,
+    kind and floor area of ``[[units]]`` (docs/units-tenants.md)."""
+    from openamr.headend.store.units import Unit
+
+    def safe(label: str) -> str:  # the store's id alphabet (headend.ids): "Shop A" -> "Shop-A"
+        return re.sub(r"[^A-Za-z0-9._~-]+", "-", label).strip("-._~") or "unit"
+
+    described = {u.id: u for u in site.units}
+    members: dict[str, list[str]] = {u.id: [] for u in site.units}
+    for meter in site.meters:
+        if meter.unit is not None:
+            members.setdefault(meter.unit, []).append(meter.id)
+    with store.transaction():
+        for label in members:
+            info = described.get(label)
+            name = (info.name if info and info.name else None) or label
+            unit = Unit(safe(label), site.site_id, (), name if name != safe(label) else "",
+                        (info.kind or "") if info else "", info.floor_area_m2 if info else None)
+            store.upsert_unit(unit)  # empty first: a meter may move between units
+        for label, meter_ids in members.items():
+            unit = store.get_unit(safe(label), site_id=site.site_id)
+            store.upsert_unit(Unit(unit.unit_id, unit.site_id, tuple(meter_ids), unit.name,
+                                   unit.kind, unit.floor_area_m2))
 
 
 class _IngestBackhaul:
@@ -167,17 +234,19 @@ def _prepare_store(db: str, site: Any, scenario: Any, *, refuse_used: bool = Tru
     """Register the site in the store at ``db``; False when the head-end is not installed."""
     try:
         from openamr.headend.ingest import Ingest  # noqa: F401
-        from openamr.headend.store import open_store
+        from openamr.headend.store import open_store, redact
         from openamr.headend.tou import set_site_tou
     except ImportError:
         return False
     store = open_store(db)
     try:
-        if refuse_used and (store.interval_count() > 0 or store.rejection_counts()):
-            # the simulated devices start with fresh frame counters: against an old store
-            # every frame would be a replay
-            raise InputError("the store already holds data; simulate into a new --db",
-                             where=db)
+        heard = store.load_replay_windows() if refuse_used else {}
+        if refuse_used and (store.interval_count(site_id=site.site_id) > 0 or any(
+                f"{n.eui:016x}" in heard for n in scenario.nodes)):
+            # the simulated devices start with fresh frame counters: against a store that
+            # heard this site before every frame would be a replay (other sites do not matter)
+            raise InputError(f"the store already holds data of site {site.site_id!r}; "
+                             "simulate into a new --db", where=redact(db))
         with store.transaction():  # a bad [tou] leaves nothing registered
             _register(store, site, scenario)
             set_site_tou(store, site.site_id, site.tou, where=f"{site.source or 'site'}: tou",
@@ -187,13 +256,14 @@ def _prepare_store(db: str, site: Any, scenario: Any, *, refuse_used: bool = Tru
     return True
 
 
-def _store_counts(db: str, summary: dict[str, Any], end_s: int) -> None:
+def _store_counts(db: str, summary: dict[str, Any], end_s: int, site_id: str) -> None:
     from openamr.headend.store import open_store
 
     store = open_store(db)
     try:
         summary["frames_rejected"] = dict(store.rejection_counts())
-        summary["intervals_stored"] = int(store.interval_count(start_s=None, end_s=end_s))
+        summary["intervals_stored"] = int(store.interval_count(start_s=None, end_s=end_s,
+                                                               site_id=site_id))
     finally:
         store.close()
 
@@ -245,7 +315,7 @@ def run(site_file: Path, days: float, db: str | None, seed: int | None, trace_pa
     if live is not None:
         host, port = parse_host_port(live)
         db_path = db or ""
-        wired = bool(db) and _prepare_store(db_path, site, scenario, refuse_used=False)
+        wired = bool(db) and _prepare_store(db_path, site, scenario)
     else:
         db_path = db or str(site_file.with_name("openamr.db"))
         wired = _prepare_store(db_path, site, scenario)
@@ -287,7 +357,7 @@ def run(site_file: Path, days: float, db: str | None, seed: int | None, trace_pa
             out_file.close()
     end_s = int(scenario.epoch_s + days * 86400)
     if wired:
-        _store_counts(db_path, summary, end_s)
+        _store_counts(db_path, summary, end_s, site.site_id)
     elif live is not None:
         summary["frames_rejected"] = None  # known to the server (GET /rejections)
         summary["intervals_stored"] = None

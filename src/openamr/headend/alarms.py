@@ -36,15 +36,16 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from openamr.errors import InputError
-from openamr.headend.push.config import PushConfig, setting
+from openamr.headend.push.config import PushConfig
 from openamr.headend.push.publisher import Publisher
-from openamr.headend.store.base import AlarmRow
+from openamr.headend.settings import AlarmsSettings, Settings
+from openamr.headend.store.base import AlarmRow, AmbiguousIdError
+from openamr.headend.store.protocols import AlarmStore
+from openamr.timeutil import format_utc
 from openamr.units import INTERVAL_LENGTH_S
 
 __all__ = [
@@ -84,70 +85,18 @@ _EVENT_RULES: dict[str, tuple[str, bool]] = {
 _REVERSE_PHASE_EVENT = "meter.reverse_phase"
 
 
-@dataclass(frozen=True, slots=True)
-class AlarmConfig:
-    """Thresholds of the alarm rules (``[alarms]`` section)."""
-
-    no_data_report_periods: int = 3
-    """Silence longer than this many report periods raises ``alarm.no_data``."""
-    report_period_s: int = 3600
-    """How often an MDT reports [s].  Assumption: the manual gives no report period; hourly is
-    what public Tehama material describes (reference mesh.md, "hourly or 15-min reports" [S])
-    and what the ingest gives devices in the JOIN_RESPONSE by default."""
-    low_battery_mv: int = 2500
-    """A battery below this voltage [mV] raises ``alarm.battery_low``.  Assumption: 1.25 V per
-    cell of the MDT's two AA cells in series (reference mesh.md: 2xAA pre-installed [S]); an
-    alkaline cell under a light load is below 1.25 V once most of its charge is used, while the
-    radio still works down to 1.8 V (CC1310-class supply range), which leaves time to replace
-    it."""
-    battery_hysteresis_mv: int = 100
-    """The battery must be this much above the threshold [mV] to clear (assumption: more than
-    the voltage a cell recovers between reports, less than a fresh pair's 3.0 V)."""
-    weak_link_margin_db: float = 10.0
-    """A parent link margin below this [dB] raises ``alarm.weak_link``.  Assumption: the usual
-    10 dB fade margin of indoor link budgets; with shadowing sigma of about 8 dB (reference
-    REFERENCE.md) a link with less margin fails in a noticeable share of conditions."""
-    link_hysteresis_db: float = 3.0
-    """The margin must be this much above the threshold [dB] to clear (assumption: larger than
-    the report-to-report RSSI jitter of a static link)."""
-
-    @classmethod
-    def from_settings(cls, settings: Any) -> AlarmConfig:
-        d = cls()
-        config = cls(
-            no_data_report_periods=int(setting(settings, "alarms", "no_data_report_periods",
-                                               d.no_data_report_periods)),
-            report_period_s=int(setting(settings, "alarms", "report_period_s",
-                                        d.report_period_s)),
-            low_battery_mv=int(setting(settings, "alarms", "low_battery_mv", d.low_battery_mv)),
-            battery_hysteresis_mv=int(setting(settings, "alarms", "battery_hysteresis_mv",
-                                              d.battery_hysteresis_mv)),
-            weak_link_margin_db=float(setting(settings, "alarms", "weak_link_margin_db",
-                                              d.weak_link_margin_db)),
-            link_hysteresis_db=float(setting(settings, "alarms", "link_hysteresis_db",
-                                             d.link_hysteresis_db)),
-        )
-        if config.no_data_report_periods < 1:
-            raise InputError("must be at least 1", where="[alarms] no_data_report_periods")
-        if config.report_period_s < INTERVAL_LENGTH_S:
-            raise InputError(f"must be at least {INTERVAL_LENGTH_S}",
-                             where="[alarms] report_period_s")
-        return config
-
-    @property
-    def no_data_after_s(self) -> int:
-        """Silence [s] after which ``alarm.no_data`` is raised."""
-        return self.no_data_report_periods * self.report_period_s
+AlarmConfig = AlarmsSettings
+"""The thresholds of the rules: the ``[alarms]`` section of the one ``Settings`` (same class)."""
 
 
 class AlarmRules:
     """Raise and clear alarms from what ingest stores; push each transition."""
 
-    def __init__(self, store: Any, settings: Any = None, *, config: AlarmConfig | None = None,
-                 push_config: PushConfig | None = None,
+    def __init__(self, store: AlarmStore, settings: Settings | None = None, *,
+                 config: AlarmsSettings | None = None, push_config: PushConfig | None = None,
                  clock: Callable[[], float] = time.time) -> None:
         self.store = store
-        self.config = config or AlarmConfig.from_settings(settings)
+        self.config = config or (settings or Settings()).alarms
         self.clock = clock
         self.publisher = Publisher(store, push_config or PushConfig.from_settings(settings))
         self._listeners: list[Callable[[AlarmRow, str, int], None]] = []
@@ -196,6 +145,9 @@ class AlarmRules:
             return False
         alarm_id = self.store.raise_alarm(AlarmRow(code, device_id, meter_id, int(t_s), detail))
         active[key] = alarm_id
+        log.warning("alarm raised: %s (id %d) device=%s meter=%s at %s%s", code, alarm_id,
+                    device_id or "-", meter_id or "-", format_utc(int(t_s)),
+                    f": {detail}" if detail else "")
         row = self.store.get_alarm(alarm_id) or AlarmRow(code, device_id, meter_id, int(t_s),
                                                          detail, alarm_id=alarm_id)
         self._notify(row, "raised", int(t_s))
@@ -214,6 +166,8 @@ class AlarmRules:
             return False
         if not self.store.clear_alarm(code, device_id, int(t_s), meter_id=meter_id):
             return False
+        log.info("alarm cleared: %s (id %d) device=%s meter=%s at %s", code, alarm_id,
+                 device_id or "-", meter_id or "-", format_utc(int(t_s)))
         row = self.store.get_alarm(alarm_id)
         if row is not None:
             self._notify(row, "cleared", int(t_s))
@@ -317,8 +271,15 @@ class AlarmRules:
     def _on_intervals(self, table: Any, t_s: int) -> None:
         if not len(table):
             return
-        for meter_id in sorted(set(np.asarray(table.meter_id, dtype=object).tolist())):
-            meter = self.store.get_meter(str(meter_id))
+        meter_ids = np.asarray(table.meter_id, dtype=object).tolist()
+        site_ids = (np.asarray(table.site_id, dtype=object).tolist()
+                    if getattr(table, "site_id", None) is not None else [None] * len(meter_ids))
+        for site_id, meter_id in sorted(set(zip(site_ids, meter_ids, strict=True)),
+                                        key=lambda p: (str(p[0]), str(p[1]))):
+            try:
+                meter = self.store.get_meter(str(meter_id), site_id=site_id)
+            except AmbiguousIdError:
+                meter = None
             device_id = meter.device_id if meter is not None else None
             self.clear(ALARM_NO_DATA, device_id, str(meter_id), t_s)
 
@@ -346,7 +307,7 @@ class AlarmRules:
         limit_s = self.config.no_data_after_s
         raised = 0
         for meter in self.store.list_meters():
-            last_s = self.store.last_interval_s(meter.meter_id)
+            last_s = self.store.last_interval_s(meter.meter_id, site_id=meter.site_id)
             if last_s is None:
                 continue
             silent_s = int(now_s) - (int(last_s) + INTERVAL_LENGTH_S)

@@ -258,6 +258,8 @@ class _Work:
     rejections: list[tuple[str, str, str, bytes | None, int]] = field(default_factory=list)
     """Queued ``put_rejection`` calls: (reason, source, detail, raw, count)."""
     iv_arrays: tuple[npt.NDArray[np.int64], ...] = ()
+    iv_ok: npt.NDArray[np.bool_] | None = None
+    """Which of the batch's records were accepted (a refused record changes nothing)."""
     """Decoded records of the batch: meter_key, start_s, flags, seq, frame index, counts."""
     reg_keys: list[int] = field(default_factory=list)
     reg_t: list[int] = field(default_factory=list)
@@ -311,6 +313,7 @@ class Ingest:
 
     def _load(self) -> None:
         """(Re)load the cached state from the store."""
+        self._stale = True  # until every part below is loaded
         self.network_key = self.store.get_or_create_network_key()
         self._network_cipher = _cipher(self.network_key)
         self._registry = DeviceRegistry(self.store, self.settings.buffer_horizon_s)
@@ -328,11 +331,19 @@ class Ingest:
         self._tou = TouSender(self.settings.tou_schedule_days, self.settings.tou_resend_before_s)
         self._uptime_s: dict[int, int] = {}
         """Device -> ``uptime_s`` of its last STATUS (a lower one means it restarted)."""
+        self._stale = False
 
     def refresh(self) -> None:
-        """Re-read devices and meters from the store (after they were changed elsewhere)."""
+        """Re-read devices and meters from the store (after they were changed elsewhere), and
+        forget the replay window and sequence state of a device removed since (a device
+        registered again starts afresh)."""
         with self._lock:
             self._registry.refresh()
+            known = self._devices
+            for eui in [e for e in self._windows if e not in known]:
+                del self._windows[eui]
+            for eui in [e for e in self._seqs if e not in known]:
+                del self._seqs[eui]
 
     # -- public API ----------------------------------------------------------------------
 
@@ -355,6 +366,8 @@ class Ingest:
         now = int(self.clock() if received_s is None else received_s)
         work = _Work(now, len(frames), [[] for _ in frames])
         with self._lock:
+            if self._stale:  # the reload after a failed batch failed too (store away)
+                self._load()
             try:
                 with self.store.transaction():
                     if self.shared_store:
@@ -386,7 +399,10 @@ class Ingest:
                     self._store_others(work)
                     self._save_state(work)
             except BaseException:
-                self._load()  # the memory must not run ahead of the store
+                try:
+                    self._load()  # the memory must not run ahead of the store
+                except Exception:  # the store is away: reload before the next batch
+                    self._stale = True
                 raise
             finally:
                 self._counter_claimed = False
@@ -590,6 +606,7 @@ class Ingest:
         ok = reason == 0
         all_ok = bool(ok.all())
         work.iv_arrays = (meter_key, start, flags, seq, counts)
+        work.iv_ok = ok
         temperature = rec["temperature"]
         has_temp = ok & (temperature != _NO_TEMPERATURE)
         if has_temp.any():  # the temperature variants: written after the intervals' put
@@ -638,6 +655,13 @@ class Ingest:
             seq_hi[nonempty] = np.maximum.reduceat(seq, firsts)
             newest[nonempty] = np.maximum.reduceat(start, firsts)
             last_flags[nonempty] = flags[bounds[1:][nonempty] - 1]
+        # the frame's register reading belongs to its newest record: it moves the register
+        # watermark only if that record was accepted (a refused record changes nothing)
+        register_ok = np.zeros(len(counts), dtype=bool)
+        if len(firsts) and work.iv_ok is not None:
+            accepted_start = np.where(work.iv_ok, start, np.iinfo(np.int64).min)
+            register_ok[nonempty] = np.maximum.reduceat(accepted_start, firsts) == \
+                newest[nonempty]
         suspect = nonempty & (((last_flags & _CLOCK_BAD) != 0) | (
             newest + INTERVAL_LENGTH_S > work.received_s + s.clock_error_s))
         reg_keys, reg_t, reg_wh = work.reg_keys, work.reg_t, work.reg_wh
@@ -645,9 +669,9 @@ class Ingest:
         seqs_by_tracker = self._seqs
         last_register = self._last_register
         registers = work.iv_register
-        for f, (dev, n, lo, hi, top, odd, last_flag) in enumerate(zip(
+        for f, (dev, n, lo, hi, top, odd, reg_ok, last_flag) in enumerate(zip(
                 devs, counts.tolist(), seq_lo.tolist(), seq_hi.tolist(), newest.tolist(),
-                suspect.tolist(), last_flags.tolist(), strict=True)):
+                suspect.tolist(), register_ok.tolist(), last_flags.tolist(), strict=True)):
             if n == 0:
                 continue
             tracker = seqs_by_tracker.get(dev.eui)
@@ -662,7 +686,7 @@ class Ingest:
             if odd:
                 work.clock_suspect.add(dev.eui)
             key = dev.meter_key
-            if key >= 0:
+            if key >= 0 and reg_ok:
                 t_s = top + INTERVAL_LENGTH_S
                 register_wh = registers[f]
                 last = last_register.get(key)
@@ -699,15 +723,23 @@ class Ingest:
             keys = meter_key[idx]
             uniq, inv = np.unique(keys, return_inverse=True)
             ids = np.array([self.store.meter_id_of_key(int(k)) for k in uniq], dtype=object)
+            sites = np.array([self.store.site_id_of_key(int(k)) for k in uniq], dtype=object)
             part = IntervalTable(ids[inv], start[idx], energy[idx],
-                                 quality_names(quality_codes(flags[idx])), flags[idx])
+                                 quality_names(quality_codes(flags[idx])), flags[idx],
+                                 sites[inv])
             before = work.stored
-            work.stored = part if before is None else IntervalTable(*(
-                np.concatenate((a, b)) for a, b in zip(
-                    (before.meter_id, before.start_s, before.energy_wh, before.quality,
-                     before.flags),
-                    (part.meter_id, part.start_s, part.energy_wh, part.quality, part.flags),
-                    strict=True)))
+            if before is None:
+                work.stored = part
+            else:
+                assert before.site_id is not None
+                assert part.site_id is not None
+                work.stored = IntervalTable(
+                    np.concatenate((before.meter_id, part.meter_id)),
+                    np.concatenate((before.start_s, part.start_s)),
+                    np.concatenate((before.energy_wh, part.energy_wh)),
+                    np.concatenate((before.quality, part.quality)),
+                    np.concatenate((before.flags, part.flags)),
+                    np.concatenate((before.site_id, part.site_id)))
 
     def _store_registers(self, work: _Work) -> None:
         """Register reads (total and TOU) and interval temperatures (after the intervals)."""
@@ -761,6 +793,16 @@ class Ingest:
                     code = EventKind(payload.kind).code
                 except ValueError:
                     code = f"unknown.{int(payload.kind)}"
+                earliest = (now - self.settings.buffer_horizon_s if dev.lower_bound_s is None
+                            else dev.lower_bound_s)
+                if not earliest <= payload.t_s <= now + self.settings.future_tolerance_s:
+                    # a time no clock of a joined device can give (t = 0 after a reset ...):
+                    # refused, neither stored nor raised as an alarm dated 1970
+                    self._reject(work, "time_out_of_range", dev.device_id,
+                                 f"event {code} at {format_utc(int(payload.t_s))} is outside "
+                                 f"{format_utc(int(earliest))}..{format_utc(int(now))} + "
+                                 f"{self.settings.future_tolerance_s} s", None)
+                    continue
                 if payload.kind == EventKind.RECORDS_LOST and payload.value > 0:
                     tracker = self._seqs.get(dev.eui)
                     if tracker is None:

@@ -30,12 +30,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from openamr.errors import StoreError
+from openamr.headend.store.units import UnitsStore
+from openamr.headend.store.vee_rows import VeeEdit, VeeFinding, VeeRows
+
 __all__ = [
     "ALARM_STATES",
     "DEVICE_ROLES",
     "QUALITIES",
     "SOURCES",
     "AlarmRow",
+    "AmbiguousIdError",
     "Device",
     "DeviceStatus",
     "EventRow",
@@ -49,6 +54,7 @@ __all__ = [
     "RejectionRow",
     "SeqState",
     "Site",
+    "SiteScope",
     "SiteTou",
     "StatusReport",
     "Store",
@@ -58,12 +64,19 @@ __all__ = [
     "TouRegisterArrays",
 ]
 
-QUALITIES: tuple[str, ...] = ("measured", "partial", "clock_unsynced", "estimated")
-"""Interval quality codes; stored as their index (0 = ``measured``).
+QUALITIES: tuple[str, ...] = ("measured", "partial", "clock_unsynced", "estimated",
+                               "estimated_linear", "estimated_like_day", "edited",
+                               "failed_validation", "derived")
+"""Interval quality codes; stored as their index (0 = ``measured``; new codes only appended).
 
 ``partial``: the MDT was off, restarted or rate-limited during the interval (energy may be
 incomplete); ``clock_unsynced``: closed while the MDT's clock was not synchronised or was
-stepped; ``estimated``: filled in by a person or a VEE rule, not measured.
+stepped; ``estimated``: not measured, filled in by an unknown method (e.g. an imported file
+said so); ``estimated_linear`` / ``estimated_like_day``: filled in by VEE (straight line /
+like days); ``edited``: set by a person (audit trail in ``vee_edits``); ``failed_validation``:
+measured but failed a VEE rule (questionable); ``derived``: a share of a longer measured
+interval (a utility's hourly or daily reading split into quarter-hours).  ``docs/vee.md`` maps
+each to Green Button's QualityOfReading.
 """
 
 SOURCES: tuple[str, ...] = ("frame", "import", "api", "manual")
@@ -71,6 +84,23 @@ SOURCES: tuple[str, ...] = ("frame", "import", "api", "manual")
 
 DEVICE_ROLES: tuple[str, ...] = ("dcap", "repeater", "mdt")
 ALARM_STATES: tuple[str, ...] = ("open", "acknowledged", "cleared")
+
+SiteScope = str | Sequence[str] | None
+"""A site filter: one site id, several (a token's scope), or None for every site."""
+
+
+class AmbiguousIdError(StoreError):
+    """A meter or device id given without its site names objects at several sites.
+
+    ``candidates`` are the site ids that have it (the API answers 409 with them)."""
+
+    def __init__(self, kind: str, ident: str, candidates: Sequence[str]) -> None:
+        self.kind = kind
+        self.ident = ident
+        self.candidates = tuple(candidates)
+        super().__init__(f"{kind} id {ident!r} exists at several sites "
+                         f"({', '.join(self.candidates)}): name the site")
+
 
 DEFAULT_MAX_POWER_W = 60_720.0
 """Catalogue maximum power of a meter [W]: 220 A x 2 elements x 138 V."""
@@ -105,6 +135,9 @@ class Meter:
     """Meter constant [Wh per pulse]."""
     max_power_w: float = DEFAULT_MAX_POWER_W
     """Physical maximum power [W]; an interval above ``max_power_w * 900 / 3600`` Wh is refused."""
+    unit: str | None = None
+    """The apartment, office or suite the meter bills (a label from the site file or
+    ``device add --unit``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +156,9 @@ class Device:
     """Install code from the label (hex); its HKDF key protects the join."""
     installed_s: int | None = None
     """When the device was installed [UTC epoch s]; bounds the oldest plausible interval."""
+    local_id: str | None = None
+    """The device's id within its site (``DCAP-1``, ``REP-001``; an MDT's is its meter id);
+    unique per site, while ``device_id`` (the EUI-64) is unique across the head-end."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +256,8 @@ class IntervalBatch:
     """When the head-end received the data [UTC epoch s]."""
     quality: str | Sequence[str] | npt.NDArray[np.integer] = "measured"
     flags: int | npt.NDArray[np.integer] = 0
+    site_id: str | None = None
+    """The site of every ``meter_id`` (None: each id must name one meter head-end-wide)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +296,8 @@ class IntervalTable:
     energy_wh: npt.NDArray[np.float64]
     quality: npt.NDArray[np.str_]
     flags: npt.NDArray[np.int64]
+    site_id: npt.NDArray[np.object_] | None = None
+    """The site of each row's meter (None when the reader did not say)."""
 
     def __len__(self) -> int:
         return len(self.start_s)
@@ -265,7 +305,7 @@ class IntervalTable:
     @classmethod
     def empty(cls) -> IntervalTable:
         return cls(np.empty(0, dtype=object), np.empty(0, dtype=np.int64),
-                   np.empty(0, dtype=np.float64), np.empty(0, dtype="<U14"),
+                   np.empty(0, dtype=np.float64), np.empty(0, dtype="<U18"),
                    np.empty(0, dtype=np.int64))
 
 
@@ -356,6 +396,8 @@ class AlarmRow:
     acked_by: str | None = None
     acked_s: int | None = None
     cleared_s: int | None = None
+    site_id: str | None = None
+    """The site the alarm belongs to (filled from the device, or the meter, when None)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,6 +424,8 @@ class TokenRow:
     label: str
     created_s: int
     revoked_s: int | None = None
+    site_ids: tuple[str, ...] | None = None
+    """The sites the token may see (None: every site)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -432,8 +476,10 @@ class StoredBatch:
 # ------------------------------------------------------------------------------------------
 
 
-class Store(abc.ABC):
-    """The head-end's persistent state.  See the module docstring for the conventions."""
+class Store(UnitsStore):
+    """The head-end's persistent state.  See the module docstring for the conventions.
+
+    Units, tenants and occupancies: :class:`~openamr.headend.store.units.UnitsStore`."""
 
     url: str
     """Where the store lives (``sqlite:///path`` or the PostgreSQL DSN)."""
@@ -478,22 +524,44 @@ class Store(abc.ABC):
         """Insert or replace a meter (its site must exist: ``StoreError`` otherwise)."""
 
     @abc.abstractmethod
-    def get_meter(self, meter_id: str) -> Meter | None: ...
+    def get_meter(self, meter_id: str, *, site_id: str | None = None) -> Meter | None:
+        """The meter ``meter_id`` of ``site_id``; without a site, the one meter of that id
+        (:class:`AmbiguousIdError` when several sites have it)."""
 
     @abc.abstractmethod
-    def list_meters(self, site_id: str | None = None) -> list[Meter]:
-        """Meters (of one site), by ``meter_id``."""
+    def find_meters(self, meter_id: str, site_id: SiteScope = None) -> list[Meter]:
+        """Every meter of that id (at the sites in scope), by ``site_id``."""
+
+    @abc.abstractmethod
+    def list_meters(self, site_id: SiteScope = None) -> list[Meter]:
+        """Meters (of the sites in scope), by ``meter_id`` then ``site_id``."""
 
     @abc.abstractmethod
     def upsert_device(self, device: Device) -> None:
-        """Insert or replace a device (its site must exist)."""
+        """Insert or replace a device (its site must exist; a ``local_id`` of None keeps the
+        stored one).  An EUI-64 registered at another
+        site, or a ``local_id`` its site gives another device, raise ``StoreError``: nothing
+        of one site changes when another is registered."""
 
     @abc.abstractmethod
-    def get_device(self, device_id: str) -> Device | None: ...
+    def get_device(self, device_id: str, *, site_id: str | None = None) -> Device | None:
+        """The device of that EUI-64, or of that site-scoped id (``local_id``) at ``site_id``
+        (without a site: :class:`AmbiguousIdError` when several sites have it)."""
 
     @abc.abstractmethod
-    def list_devices(self, site_id: str | None = None, role: str | None = None) -> list[Device]:
-        """Devices (of one site, of one role), by ``device_id``."""
+    def find_devices(self, ident: str, site_id: SiteScope = None) -> list[Device]:
+        """Devices whose EUI-64 or site-scoped id is ``ident`` (at the sites in scope)."""
+
+    @abc.abstractmethod
+    def remove_device(self, device_id: str) -> bool:
+        """Forget a device (by EUI-64), its status, replay window and sequence state; False if
+        unknown.  Its meter and every stored reading stay.  Registered again, it starts afresh
+        (frame counters and record seqs from 0, as a replaced or reset MDT): a replayed old
+        frame can then only repeat readings already stored (ingest is idempotent)."""
+
+    @abc.abstractmethod
+    def list_devices(self, site_id: SiteScope = None, role: str | None = None) -> list[Device]:
+        """Devices (of the sites in scope, of one role), by ``device_id``."""
 
     @abc.abstractmethod
     def put_device_status(self, status: DeviceStatus) -> None:
@@ -508,7 +576,7 @@ class Store(abc.ABC):
     def get_device_status(self, device_id: str) -> DeviceStatus | None: ...
 
     @abc.abstractmethod
-    def list_device_status(self, site_id: str | None = None) -> list[DeviceStatus]:
+    def list_device_status(self, site_id: SiteScope = None) -> list[DeviceStatus]:
         """Status rows (of one site's devices), by ``device_id``."""
 
     @abc.abstractmethod
@@ -571,15 +639,25 @@ class Store(abc.ABC):
         """
 
     @abc.abstractmethod
-    def meter_keys(self, meter_ids: Sequence[str]) -> npt.NDArray[np.int64]:
-        """The store's integer keys of meters (``StoreError`` naming the first unknown one).
+    def meter_keys(self, meter_ids: Sequence[str], *,
+                   site_id: str | None = None) -> npt.NDArray[np.int64]:
+        """The store's integer keys of meters (``StoreError`` naming the first unknown one;
+        without ``site_id``, :class:`AmbiguousIdError` for an id several sites have).
 
         For bulk callers (ingest, import) that map ids once and then use
         :meth:`put_interval_rows`."""
 
+    def meter_key(self, meter_id: str, *, site_id: str | None = None) -> int:
+        """The key of one meter (see :meth:`meter_keys`)."""
+        return int(self.meter_keys([meter_id], site_id=site_id)[0])
+
     @abc.abstractmethod
     def meter_id_of_key(self, key: int) -> str:
-        """Inverse of :meth:`meter_keys`."""
+        """Inverse of :meth:`meter_keys` (the meter id; its site: :meth:`site_id_of_key`)."""
+
+    @abc.abstractmethod
+    def site_id_of_key(self, key: int) -> str:
+        """The site of the meter with that key."""
 
     @abc.abstractmethod
     def put_interval_rows(self, keys: npt.NDArray[np.int64], start: npt.NDArray[np.int64],
@@ -606,36 +684,39 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def get_intervals(self, meter_id: str, start_s: int | None = None,
-                      end_s: int | None = None) -> IntervalArrays:
+                      end_s: int | None = None, *, site_id: str | None = None
+                      ) -> IntervalArrays:
         """One meter's intervals with ``start_s <= start < end_s``, sorted by start."""
 
     @abc.abstractmethod
     def get_intervals_bulk(self, meter_ids: Sequence[str] | None, start_s: int | None = None,
-                           end_s: int | None = None) -> IntervalTable:
-        """Many meters' intervals (all meters when ``meter_ids`` is None), by meter then start.
+                           end_s: int | None = None, *,
+                           site_id: SiteScope = None) -> IntervalTable:
+        """Many meters' intervals (all meters, of the sites in scope, when ``meter_ids`` is
+        None), by meter then start; the table carries each row's ``site_id``.
 
         For exports and bill runs: one query, not one per meter.
         """
 
     @abc.abstractmethod
     def interval_count(self, meter_id: str | None = None, start_s: int | None = None,
-                       end_s: int | None = None) -> int:
-        """How many interval rows are stored (for one meter / a time range)."""
+                       end_s: int | None = None, *, site_id: str | None = None) -> int:
+        """How many interval rows are stored (for one meter, one site / a time range)."""
 
     @abc.abstractmethod
     def interval_total_wh(self, meter_id: str | None = None, start_s: int | None = None,
-                          end_s: int | None = None) -> float:
-        """Sum of stored interval energy [Wh] (for one meter / a time range)."""
+                          end_s: int | None = None, *, site_id: str | None = None) -> float:
+        """Sum of stored interval energy [Wh] (for one meter, one site / a time range)."""
 
     @abc.abstractmethod
-    def last_interval_s(self, meter_id: str) -> int | None:
+    def last_interval_s(self, meter_id: str, *, site_id: str | None = None) -> int | None:
         """Start of the meter's latest stored interval [UTC epoch s], None when none."""
 
     # -- register reads -------------------------------------------------------------------
 
     @abc.abstractmethod
     def put_register_reads(self, meter_id: str, t_s: npt.ArrayLike, register_wh: npt.ArrayLike,
-                           source: str = "frame") -> int:
+                           source: str = "frame", *, site_id: str | None = None) -> int:
         """Store cumulative register totals idempotently on ``(meter_id, t_s)``; returns how
         many were new (a later different value for the same instant is ignored)."""
 
@@ -646,7 +727,8 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def get_register_reads(self, meter_id: str, start_s: int | None = None,
-                           end_s: int | None = None) -> RegisterArrays: ...
+                           end_s: int | None = None, *,
+                           site_id: str | None = None) -> RegisterArrays: ...
 
     # -- events ---------------------------------------------------------------------------
 
@@ -655,7 +737,7 @@ class Store(abc.ABC):
         """Store events idempotently on ``(device_id, code, t_s)``; returns how many were new."""
 
     @abc.abstractmethod
-    def list_events(self, site_id: str | None = None, device_id: str | None = None,
+    def list_events(self, site_id: SiteScope = None, device_id: str | None = None,
                     start_s: int | None = None, end_s: int | None = None, limit: int = 100,
                     offset: int = 0, code: str | None = None,
                     meter_id: str | None = None) -> list[EventRow]:
@@ -670,8 +752,9 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def clear_alarm(self, code: str, device_id: str | None, cleared_s: int,
-                    meter_id: str | None = None) -> bool:
-        """Clear the active alarm of ``code`` for the device (and meter); False if none."""
+                    meter_id: str | None = None, *, site_id: str | None = None) -> bool:
+        """Clear the active alarm of ``code`` for the device (and meter, and site); False if
+        none."""
 
     @abc.abstractmethod
     def ack_alarm(self, alarm_id: int, user: str, t_s: int) -> bool:
@@ -682,7 +765,7 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def list_alarms(self, state: str | None = None, limit: int = 1000,
-                    site_id: str | None = None) -> list[AlarmRow]:
+                    site_id: SiteScope = None) -> list[AlarmRow]:
         """Alarms in ``state`` (``open`` | ``acknowledged`` | ``cleared`` | None for all),
         newest first."""
 
@@ -788,3 +871,73 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def outbox_depth(self, channel: str | None = None) -> int:
         """Undelivered items (of one channel)."""
+
+    # -- VEE: validated values beside the raw data, edits, findings (docs/vee.md) ----------
+
+    @abc.abstractmethod
+    def get_vee_rows(self, meter_keys: Sequence[int] | npt.NDArray[np.int64],
+                     start_s: int | None = None, end_s: int | None = None) -> VeeRows:
+        """Validated rows of the meters (by key) with ``start_s <= start < end_s``, by meter
+        key then start."""
+
+    @abc.abstractmethod
+    def put_vee_rows(self, rows: VeeRows) -> int:
+        """Insert or replace validated rows on ``(meter_key, start_s)``; returns how many."""
+
+    @abc.abstractmethod
+    def delete_vee_rows(self, meter_keys: npt.NDArray[np.int64],
+                        start_s: npt.NDArray[np.int64]) -> int:
+        """Delete validated rows (parallel key/start arrays); returns how many existed."""
+
+    @abc.abstractmethod
+    def put_vee_edit(self, edit: VeeEdit) -> int:
+        """Record a manual edit in the audit trail and set the validated row (quality
+        ``edited``, method ``manual``) in one transaction; returns the edit's id."""
+
+    @abc.abstractmethod
+    def list_vee_edits(self, meter_id: str | None = None, start_s: int | None = None,
+                       end_s: int | None = None, limit: int = 1000) -> list[VeeEdit]:
+        """The audit trail (of one meter; edited intervals in ``[start_s, end_s)``), newest
+        edit first."""
+
+    @abc.abstractmethod
+    def replace_vee_findings(self, meter_key: int, start_s: int, end_s: int,
+                             findings: Sequence[VeeFinding]) -> tuple[int, int]:
+        """Make ``findings`` the findings of one meter starting in ``[start_s, end_s)``:
+        returns ``(added, removed)`` (0, 0 when they were already the stored ones)."""
+
+    @abc.abstractmethod
+    def list_vee_findings(self, site_id: str | None = None, meter_id: str | None = None,
+                          code: str | None = None, start_s: int | None = None,
+                          end_s: int | None = None, limit: int = 1000,
+                          offset: int = 0) -> list[VeeFinding]:
+        """Stored findings overlapping ``[start_s, end_s)``, by meter, start and code."""
+
+    @abc.abstractmethod
+    def interval_span_s(self, meter_keys: Sequence[int] | npt.NDArray[np.int64]
+                        ) -> tuple[int, int] | None:
+        """``(first start, last start + 900)`` [UTC epoch s] of the meters' stored intervals,
+        None when they have none."""
+
+    @abc.abstractmethod
+    def add_vee_coverage(self, meter_key: int, start_s: int, end_s: int) -> bool:
+        """Record that VEE validated ``[start_s, end_s)`` of a meter (merged with touching or
+        overlapping ranges); False when it was covered already."""
+
+    @abc.abstractmethod
+    def get_vee_coverage(self, meter_key: int) -> list[tuple[int, int]]:
+        """The merged ranges ``[start_s, end_s)`` VEE has validated for a meter, by start."""
+
+    # -- retention and backup -------------------------------------------------------------
+
+    @abc.abstractmethod
+    def prune(self, rejections_before_s: int | None,
+              delivered_before_s: int | None) -> tuple[int, int]:
+        """Delete rejection rows received before ``rejections_before_s`` (the counts by reason
+        stay) and delivered outbox items (their idempotency keys) done before
+        ``delivered_before_s``; None keeps that kind.  Returns how many of each were deleted."""
+
+    @abc.abstractmethod
+    def backup(self, destination: str) -> None:
+        """A consistent copy of the whole store in the file ``destination`` (SQLite: the
+        online backup API, while the store is in use; PostgreSQL: ``pg_dump`` custom format)."""
