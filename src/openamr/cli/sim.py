@@ -235,6 +235,7 @@ def _prepare_store(db: str, site: Any, scenario: Any, *, refuse_used: bool = Tru
     try:
         from openamr.headend.ingest import Ingest  # noqa: F401
         from openamr.headend.store import open_store, redact
+        from openamr.headend.tou import set_site_tou
     except ImportError:
         return False
     store = open_store(db)
@@ -246,7 +247,10 @@ def _prepare_store(db: str, site: Any, scenario: Any, *, refuse_used: bool = Tru
             # heard this site before every frame would be a replay (other sites do not matter)
             raise InputError(f"the store already holds data of site {site.site_id!r}; "
                              "simulate into a new --db", where=redact(db))
-        _register(store, site, scenario)
+        with store.transaction():  # a bad [tou] leaves nothing registered
+            _register(store, site, scenario)
+            set_site_tou(store, site.site_id, site.tou, where=f"{site.source or 'site'}: tou",
+                         updated_s=scenario.epoch_s)
     finally:
         store.close()
     return True

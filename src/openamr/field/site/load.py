@@ -42,7 +42,7 @@ class SiteError(InputError):
 
 
 _TOP = ("schema_version", "site", "building", "walls", "dcap", "repeaters", "meters", "outages",
-        "tampers", "radio", "units")
+        "tampers", "radio", "units", "tou")
 _SITE = ("id", "name", "time_zone", "start_utc", "seed", "description", "latitude_deg",
          "longitude_deg")
 _BUILDING = ("floors", "floor_height_m", "width_m", "depth_m")
@@ -426,8 +426,12 @@ def parse_site(data: dict[str, Any], *, file: str = "site.toml", base_dir: Path 
             raise SiteError(exc.message, where=where) from None
         overrides = tuple((k, float(v)) for k, v in table.items())
 
+    tou = data.get("tou")  # checked by the head-end (openamr.headend.tou) when it is stored
+    if tou is not None and not isinstance(tou, dict):
+        raise top.error("tou", f"expected a table, got {_show(tou)}")
+
     return Site(name=site_name, time_zone=zone_name, building=building, dcap=dcap,
                 repeaters=repeaters, meters=meters, walls=tuple(walls), outages=tuple(outages),
                 tampers=tuple(tampers), radio=radio, radio_overrides=overrides, start_s=start_s,
                 seed=seed, description=description, source=source, id=site_id,
-                latitude_deg=latitude, longitude_deg=longitude, units=tuple(units))
+                latitude_deg=latitude, longitude_deg=longitude, units=tuple(units), tou=tou)

@@ -14,7 +14,7 @@ from datetime import tzinfo
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from openamr.field.radio import (
     Medium,
@@ -218,6 +218,9 @@ class Site:
     """Longitude [°, east positive]; needed by PV loads."""
     units: tuple[SiteUnit, ...] = ()
     """Units described in ``[[units]]`` (floor area, kind); meters name theirs with ``unit``."""
+    tou: dict[str, Any] | None = None
+    """The ``[tou]`` table as written: time-of-use periods in local time, which the head-end
+    validates and stores for the site (``openamr.headend.tou``; the field never reads it)."""
 
     @property
     def site_id(self) -> str:
