@@ -17,12 +17,12 @@ import json
 from collections.abc import Callable
 from typing import IO, Any
 
+from openamr.field.kernel import Kernel
 from openamr.field.mesh.mac import ACK_FRAME_BYTES
 from openamr.field.mesh.medium import Medium
 from openamr.field.mesh.node import MeshNode, Packet
 from openamr.field.mesh.params import MeshParams
 from openamr.field.mesh.routing import etx_from_rssi
-from openamr.field.sim.kernel import Kernel
 from openamr.frames import HEADER_LENGTH, DeviceRole
 
 __all__ = ["Backhaul", "Network"]

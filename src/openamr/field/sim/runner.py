@@ -12,12 +12,12 @@ import time
 from collections.abc import Callable
 from typing import IO, Any
 
+from openamr.field.kernel import Kernel
 from openamr.field.mesh.dcap import Dcap
 from openamr.field.mesh.mdt_node import MdtNode
 from openamr.field.mesh.network import Backhaul, Network
 from openamr.field.mesh.params import MeshParams
 from openamr.field.mesh.repeater import Repeater
-from openamr.field.sim.kernel import Kernel
 from openamr.field.sim.kpi import summarise
 from openamr.field.sim.scenario import Scenario
 from openamr.frames import DeviceRole
