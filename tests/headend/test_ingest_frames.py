@@ -10,6 +10,7 @@ import pytest
 from test_ingest_fakes import DCAP, T0, FakeDevice, make_site
 
 from openamr.frames import (
+    FRAME_VERSION,
     NO_SEQ,
     Ack,
     DeviceRole,
@@ -159,7 +160,7 @@ def test_bad_records_are_refused_and_settled(store: Store) -> None:
 
 @pytest.mark.parametrize(("mangle", "reason"), [
     (lambda d: d[:10], "malformed"),
-    (lambda d: bytes([2]) + d[1:], "unsupported_version"),
+    (lambda d: bytes([FRAME_VERSION + 1]) + d[1:], "unsupported_version"),
     (lambda d: d[:1] + bytes([77]) + d[2:], "unknown_type"),
     (lambda d: d[:1] + bytes([1]) + d[2:], "unexpected_type"),
     (lambda d: d[:-1] + bytes([d[-1] ^ 1]), "bad_mic"),
