@@ -16,8 +16,19 @@ no end-to-end ACK, or an uplink that fails every retry on every candidate, the p
 and the MDT searches again.
 
 The node counts receive, transmit and LED time; the MDT room's :class:`BatteryLedger` turns
-them and the sleep floor into charge (:meth:`MdtNode.battery_ledger`); the projection (years of
-life at the average current so far) is a KPI.
+them, the sleep floor and self-discharge into charge (:meth:`MdtNode.battery_ledger`); the
+projection (years of life at the average drain so far, capped by the cell's shelf life) is a KPI.
+
+Health: a joined MDT sends a ``STATUS`` frame every ``status_period_s`` and once after each join
+or parent change (on its next wake): battery voltage and charge left from the ledger, the
+parent with the RSSI and margin of the parent link, path ETX, hops, frames, retries and drops
+since the previous status, uptime and the clock offset the last TIME_SYNC found.  The MDT's
+clock (:class:`~openamr.field.mdt.clock.MdtClock`) drifts by its crystal's ``clock_drift_ppm``
+and is set by the JOIN_RESPONSE's time and every TIME_SYNC.
+
+The meter's supply (+12 VDC) can fail (the meter is dark: a site ``[[outages]]`` entry): the
+MDT runs on its battery, queues ``power.lost`` / ``power.restored`` and the intervals it closes
+meanwhile are flagged ``POWER_FAIL | PARTIAL`` (from :attr:`supply_outages`, known up front).
 """
 
 from __future__ import annotations
@@ -30,6 +41,7 @@ import numpy as np
 import numpy.typing as npt
 
 from openamr.field.mdt.battery import BatteryCurrents, BatteryLedger
+from openamr.field.mdt.clock import MdtClock
 from openamr.field.mdt.events import EventQueue
 from openamr.field.mdt.power_states import (
     Action,
@@ -53,6 +65,8 @@ from openamr.frames import (
     FrameType,
     IntervalFlag,
     JoinResponse,
+    Status,
+    TimeSync,
 )
 from openamr.units import INTERVAL_LENGTH_S
 
@@ -78,7 +92,8 @@ class MdtNode(MeshNode):
 
     def __init__(self, net: Network, idx: int, eui: int, install_code: bytes | str,
                  energy_wh: npt.NDArray[np.int64], first_interval: int = 0, *,
-                 model: str = "TW-113", power_params: PowerParams | None = None) -> None:
+                 model: str = "TW-113", power_params: PowerParams | None = None,
+                 clock_drift_ppm: float = 0.0) -> None:
         super().__init__(net, idx, eui)
         p = net.params
         self.security = DeviceSecurity(eui, install_code)
@@ -127,6 +142,20 @@ class MdtNode(MeshNode):
         self.cover_open = False
         self._events_acked_end = 0
         self._delivered_upto = 0
+        self.supply_outages: list[tuple[float, float]] = []
+        """The meter dark ``(start_s, duration_s)`` [sim s] (known up front: record flags)."""
+        self.supply_present = True
+        self.clock = MdtClock(base_clock_s=float(net.epoch_s), drift_ppm=clock_drift_ppm)
+        """The MDT's real-time clock (set at the factory to UTC at simulation time 0)."""
+        self.clock_offset_ms = 0
+        """Clock minus network time found by the last sync [ms] (0: never synced)."""
+        self.frames_sent = 0
+        """Uplink frames handed to the parent (first attempts)."""
+        self.statuses_sent = 0
+        self._status_due = False
+        self._next_status_s = 0.0
+        self._status_base = (0, 0, 0)
+        """(frames_sent, tx_attempts, tx_failures) at the previous STATUS."""
 
     # ------------------------------------------------------------------ state machine driver
     def turn_on(self) -> None:
@@ -136,8 +165,23 @@ class MdtNode(MeshNode):
         self._handle(MdtEvent.PULSE)
 
     def press(self, held_s: float) -> None:
-        """A button press of ``held_s`` [s]."""
+        """A button press of ``held_s`` [s] (4 s or more: a hold, manual §5.2)."""
+        if self.powered_s is None:
+            self.powered_s = self.net.kernel.now_s
         self._run(self.psm.on_button(held_s, self.net.kernel.now_s))
+
+    def supply(self, present: bool) -> None:
+        """The meter's +12 VDC appeared or disappeared: queue ``power.restored`` /
+        ``power.lost`` and, if joined, send it at once (the MDT runs on its battery)."""
+        if present == self.supply_present:
+            return
+        self.supply_present = present
+        if self.powered_s is None:
+            return
+        t_s = int(self.net.epoch_s + self.net.kernel.now_s)
+        self.events.push(t_s, "power.restored" if present else "power.lost",
+                         clock_synced=self.joined_s is not None)
+        self._send_events()
 
     def tamper(self, removed: bool) -> None:
         """The enclosure's tamper switch opened (``removed``) or closed: queue the event and,
@@ -255,7 +299,8 @@ class MdtNode(MeshNode):
             return
         self.parent = parent
         data, counter = join_request(self.security, self.net.nodes[0].eui, DeviceRole.MDT,
-                                     model=self.model, battery_mv=3000)
+                                     model=self.model,
+                                     battery_mv=self.battery_ledger().voltage_mv())
         self._uplink(Packet(data, self.idx, counter, FrameType.JOIN_REQUEST,
                             self.net.kernel.now_s, [self.idx]))
 
@@ -279,6 +324,9 @@ class MdtNode(MeshNode):
                     self.joined_s = now
                 if payload.report_period_s:
                     self.report_period_s = float(payload.report_period_s)
+                if payload.utc_s:
+                    self._sync_clock(float(payload.utc_s))
+                self._status_due = True
                 self._last_ack_s = now
                 self.missed_acks = 0
                 self._update_path()
@@ -289,6 +337,48 @@ class MdtNode(MeshNode):
                 self._handle(MdtEvent.JOIN_FAILED)
         elif isinstance(payload, Ack):
             self._on_ack(payload.acked_counter, payload.acked_seq, payload.gaps)
+        elif isinstance(payload, TimeSync):
+            self._sync_clock(payload.utc_ms / 1000.0)
+
+    def _sync_clock(self, utc_s: float) -> None:
+        step_s = self.clock.sync(self.net.kernel.now_s, utc_s)
+        self.clock_offset_ms = round(-step_s * 1000.0)
+
+    # ------------------------------------------------------------------ health
+    def status(self) -> Status:
+        """The health this MDT reports now (see the module docstring)."""
+        net = self.net
+        ledger = self.battery_ledger()
+        parent = self.parent
+        rssi = None if parent is None else net.medium.rssi_dbm(parent, self.idx)
+        frames0, attempts0, failures0 = self._status_base
+        frames = self.frames_sent - frames0
+        now = net.kernel.now_s
+        return Status(
+            parent=0 if parent is None else net.nodes[parent].eui,
+            rssi_dbm=-128 if rssi is None else round(rssi),
+            etx=min(self.path_etx, 655.0) if self.path_etx != float("inf") else 655.0,
+            hops=self.hops, battery_mv=ledger.voltage_mv(),
+            battery_remaining_mah=round(ledger.battery_remaining_mah),
+            tx_frames=frames, retries=max(0, self.tx_attempts - attempts0 - frames),
+            queue_frames=max(0, self.closed_end() - self.acked_end),
+            parent_changes=self.parent_changes,
+            link_margin_db=0.0 if rssi is None else round(rssi - net.medium.sensitivity_dbm, 1),
+            drops=self.tx_failures - failures0,
+            uptime_s=0 if self.powered_s is None else int(now - self.powered_s),
+            clock_offset_ms=self.clock_offset_ms)
+
+    def _send_status(self) -> bool:
+        """Seal and send a STATUS; False if the uplink failed."""
+        net = self.net
+        status = self.status()
+        data, counter = self.security.seal(net.dcap_eui, status)
+        self._status_base = (self.frames_sent + 1, self.tx_attempts, self.tx_failures)
+        self._status_due = False
+        self._next_status_s = net.kernel.now_s + net.params.status_period_s
+        self.statuses_sent += 1
+        return self._uplink(Packet(data, self.idx, counter, FrameType.STATUS,
+                                   net.kernel.now_s, [self.idx]))
 
     def _update_path(self) -> None:
         if self.parent is None:
@@ -336,6 +426,10 @@ class MdtNode(MeshNode):
         any_ok = False
         failed = False
         if self.events.next_seq > self._events_acked_end and not self._send_events():
+            failed = True
+        if (not failed and p.status_period_s
+                and (self._status_due or now >= self._next_status_s)
+                and not self._send_status()):
             failed = True
         # new records first, then gap ranges
         per_frame = p.records_per_report
@@ -454,6 +548,7 @@ class MdtNode(MeshNode):
 
     def _uplink(self, pkt: Packet) -> bool:
         """Send to the parent; on failure try the next-best candidate once (re-parent)."""
+        self.frames_sent += 1
         ok = self.parent is not None and self.net.send_up(self, pkt)
         if not ok:
             p = self.net.params
@@ -465,6 +560,7 @@ class MdtNode(MeshNode):
                 ok = self.net.send_up(self, pkt)
                 if ok:
                     self.parent_changes += 1
+                    self._status_due = True
                     self._update_path()
                     self.net.log("parent_changed", self,
                                  parent=f"{self.net.nodes[alt].eui:016x}")
@@ -552,12 +648,6 @@ class MdtNode(MeshNode):
         return self.battery_ledger().used_mah
 
     def battery_projection_years(self) -> float:
-        """Years a full battery lasts at the average current since power-on."""
-        if self.powered_s is None:
-            return float("inf")
-        elapsed_s = self.net.kernel.now_s - self.powered_s
-        used = self.battery_used_mah()
-        if elapsed_s <= 0 or used <= 0:
-            return float("inf")
-        avg_ma = used * 3600.0 / elapsed_s
-        return self.net.params.battery_mah / avg_ma / (365.25 * 24)
+        """Years a full battery lasts at the average drain since power-on (load and
+        self-discharge), capped by the cell's shelf life (:class:`BatteryLedger`)."""
+        return self.battery_ledger().projection_years()

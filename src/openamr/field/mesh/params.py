@@ -64,7 +64,11 @@ class MeshParams:
     rep_retry_s: float = 60.0
     """Pause between two scan windows of a repeater that found no joined node [s]."""
     rep_backup_battery_s: float = 8 * 3600.0
-    """How long a repeater runs on its backup battery after mains is lost [s]."""
+    """How long a repeater runs on its backup battery after mains is lost [s].  Assumption: the
+    manual describes no repeater battery; 8 h is a typical UPS-style backup of mesh routers."""
+    rep_backup_battery_mv: int = 3700
+    """Backup battery voltage a repeater reports while on it [mV] (assumption: one Li-ion
+    cell's nominal voltage)."""
     rep_queue_frames: int = 512
     """Store-and-forward queue of a repeater [frames]; the oldest is dropped when full."""
     rep_retry_forward_s: float = 30.0
@@ -90,6 +94,10 @@ class MeshParams:
     """Gap-fill frames an MDT sends at most on one wake."""
     buffer_days: float = 35.0
     """The MDT's ring buffer [days] of 15-minute records."""
+    status_period_s: float = 6 * 3600.0
+    """A joined MDT or repeater sends a STATUS this often [s] (and once after a join or a
+    parent change; 0: never).  Assumption: the manual gives no figure; four a day keeps the
+    head-end's weak-link and low-battery alarms within hours for ~1 % more uplink frames."""
     # --- DCAP ---
     dcap_upload_s: float = 900.0
     """The DCAP hands its batch of frames to the backhaul this often [s] (joins and events

@@ -4,7 +4,9 @@ The simulated MDTs do not keep their own records: for every model, chunks of MDT
 :meth:`openamr.field.mdt.fleet.MdtFleet.append_counts` once (pulse counts = the scenario's
 energy / Kh), which applies the pulse input's rate limit (``RATE_LIMITED``), the TOU registers
 (``TOU_STALE`` while no schedule was sent: the simulator sends none) and the per-record flags
-given here (``TAMPER_OPEN`` while the cover is off).  Each MDT then holds its records packed
+given here (``TAMPER_OPEN`` while the cover is off; ``POWER_FAIL | PARTIAL`` while the meter
+was dark and the MDT ran on its battery: the head-end stores those intervals with quality
+``partial``, not ``measured``).  Each MDT then holds its records packed
 as on the wire (:meth:`openamr.field.mesh.mdt_node.MdtNode.set_records`): the report path only
 slices bytes.  ``CLOCK_UNSYNCED`` is added at the first report (the join time decides it).
 """
@@ -49,6 +51,9 @@ def attach_fleet_records(mdts: Sequence[MdtNode], scenario: Scenario) -> None:
                     t1 = np.inf if length_s is None else t0 + length_s
                     cover_off = (start < t1) & (start + INTERVAL_LENGTH_S > t0)
                     flags[i, cover_off] |= np.uint16(IntervalFlag.TAMPER_OPEN)
+                for t0, length_s in mdt.supply_outages:
+                    dark = (start < t0 + length_s) & (start + INTERVAL_LENGTH_S > t0)
+                    flags[i, dark] |= np.uint16(IntervalFlag.POWER_FAIL | IntervalFlag.PARTIAL)
             fleet = MdtFleet(len(chunk), model, buffer_days=days)
             fleet.append_counts(scenario.epoch_s, counts, flags=flags)
             for i, row in enumerate(chunk):

@@ -23,7 +23,13 @@ from openamr.field.sim.scenario import Scenario
 from openamr.frames import DeviceRole
 from openamr.units import INTERVAL_LENGTH_S
 
-__all__ = ["SimRun"]
+__all__ = ["HOLD_S", "TAP_S", "SimRun"]
+
+TAP_S = 0.5
+"""How long a site file's ``tap`` holds the MDT's button [s] (under the 4 s of a hold)."""
+HOLD_S = 5.0
+"""How long a ``hold`` holds it [s] (manual §5.2: "until the LED flashes off (about four
+seconds)")."""
 
 
 class SimRun:
@@ -44,6 +50,9 @@ class SimRun:
                 dcap = Dcap(self.net, i, spec.eui)
                 self.net.add(dcap)
                 self.kernel.at(spec.power_on_s, dcap.power_on)
+                for start_s, length_s in spec.outages:
+                    self.kernel.at(start_s, dcap.power_lost)
+                    self.kernel.at(start_s + length_s, dcap.power_on)
             elif spec.role == DeviceRole.REPEATER:
                 rep = Repeater(self.net, i, spec.eui, spec.install_code, spec.model or "TW-223")
                 self.net.add(rep)
@@ -54,11 +63,19 @@ class SimRun:
             else:
                 first = int(-(-spec.power_on_s // INTERVAL_LENGTH_S))
                 mdt = MdtNode(self.net, i, spec.eui, spec.install_code,
-                              scenario.energy_wh[mdt_row], first, model=spec.model or "MMSMT-C02")
+                              scenario.energy_wh[mdt_row], first, model=spec.model or "MMSMT-C02",
+                              clock_drift_ppm=spec.clock_drift_ppm)
                 mdt.meter_row = mdt_row  # type: ignore[attr-defined]
                 mdt_row += 1
                 self.net.add(mdt)
                 self.kernel.at(spec.power_on_s, mdt.turn_on)
+                for start_s, length_s in spec.outages:  # the meter is dark: no +12 VDC
+                    mdt.supply_outages.append((start_s, length_s))
+                    self.kernel.at(start_s, mdt.supply, False)
+                    self.kernel.at(start_s + length_s, mdt.supply, True)
+                for press_s, kind in spec.presses:
+                    self.kernel.at(press_s, mdt.press,
+                                   HOLD_S if kind == "hold" else TAP_S)
                 for cover_off_s, cover_off_for_s in spec.tampers:
                     mdt.tamper_periods.append((cover_off_s, cover_off_for_s))
                     self.kernel.at(cover_off_s, mdt.tamper, True)

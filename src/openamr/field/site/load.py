@@ -16,16 +16,19 @@ from pathlib import Path
 from typing import Any
 
 from openamr.errors import InputError
+from openamr.field.meter.wiring import CT1_VALUES, CT2_VALUES, V2_VALUES
 from openamr.field.radio import Placement, RadioParams
 from openamr.field.site.model import (
     DEFAULT_SCALE_W,
     SCHEMA_VERSION,
     Building,
     Dcap,
+    Fault,
     LoadKind,
     LoadSpec,
     Meter,
     Outage,
+    Press,
     Repeater,
     Site,
     Tamper,
@@ -41,14 +44,17 @@ class SiteError(InputError):
 
 
 _TOP = ("schema_version", "site", "building", "walls", "dcap", "repeaters", "meters", "outages",
-        "tampers", "radio")
+        "tampers", "faults", "presses", "radio")
 _SITE = ("id", "name", "time_zone", "start_utc", "seed", "description")
 _BUILDING = ("floors", "floor_height_m", "width_m", "depth_m")
 _WALL = ("floor", "x1_m", "y1_m", "x2_m", "y2_m", "loss_db")
 _DEVICE = ("id", "x_m", "y_m", "floor", "placement", "power_on_s", "tx_power_dbm")
-_METER = (*_DEVICE, "model", "rating_a", "service", "load", "load_scale_w", "load_csv", "unit")
+_METER = (*_DEVICE, "model", "rating_a", "service", "load", "load_scale_w", "load_csv", "unit",
+          "clock_drift_ppm")
 _OUTAGE = ("device", "start_s", "duration_s")
 _TAMPER = ("meter", "start_s", "duration_s")
+_FAULT = ("meter", "start_s", "ct1", "ct2", "v2")
+_PRESS = ("mdt", "start_s", "kind")
 
 
 def _show(value: Any) -> str:
@@ -225,7 +231,15 @@ def _meter(r: _Reader, floors: int, base_dir: Path, csv_cache: dict[Path, None])
     except InputError as exc:
         raise r.error("service", exc.message) from None
     return Meter(**common, model=model_name, rating_a=rating, service=service.value,
-                 load=_load_spec(r, base_dir, csv_cache), unit=r.string("unit", required=False))
+                 load=_load_spec(r, base_dir, csv_cache), unit=r.string("unit", required=False),
+                 clock_drift_ppm=_drift_ppm(r))
+
+
+def _drift_ppm(r: _Reader) -> float | None:
+    value = r.number("clock_drift_ppm", required=False, minimum=-500.0)
+    if value is not None and value > 500.0:
+        raise r.error("clock_drift_ppm", f"must be at most 500 ppm, got {_num(value)}")
+    return value
 
 
 def parse_start_utc(text: str, *, where: str | None = None) -> int:
@@ -365,6 +379,36 @@ def parse_site(data: dict[str, Any], *, file: str = "site.toml", base_dir: Path 
         tampers.append(Tamper(meter, t.req_number("start_s", minimum=0.0),
                               t.number("duration_s", required=False, positive=True)))
 
+    faults: list[Fault] = []
+    for i, table in enumerate(top.array("faults")):
+        f = _Reader(file, f"faults[{i}]", table, _FAULT)
+        meter = f.req_string("meter")
+        if meter not in meter_ids:
+            raise f.error("meter", f"unknown meter id {meter!r}")
+        values: dict[str, str] = {}
+        for key, allowed in (("ct1", CT1_VALUES), ("ct2", CT2_VALUES), ("v2", V2_VALUES)):
+            value = f.string(key, required=False)
+            if value is not None:
+                if value not in allowed:
+                    raise f.error(key, f"{value!r} is not one of {', '.join(allowed)} (the "
+                                       f"values of openamr meter simulate --{key})")
+                values[key] = value
+        if not values:
+            raise f.error("ct1", "a fault needs at least one of ct1, ct2, v2")
+        faults.append(Fault(meter, f.req_number("start_s", default=0.0, minimum=0.0),
+                            **values))
+    presses: list[Press] = []
+    for i, table in enumerate(top.array("presses")):
+        p = _Reader(file, f"presses[{i}]", table, _PRESS)
+        mdt = p.req_string("mdt")
+        if mdt not in meter_ids:
+            raise p.error("mdt", f"unknown MDT (meter) id {mdt!r}")
+        kind = p.req_string("kind")
+        if kind not in ("tap", "hold"):
+            raise p.error("kind", f"{kind!r} is not one of tap, hold")
+        presses.append(Press(mdt, p.req_number("start_s", minimum=0.0),
+                             "tap" if kind == "tap" else "hold"))
+
     radio = RadioParams()
     overrides: tuple[tuple[str, float], ...] = ()
     if "radio" in data:
@@ -382,5 +426,6 @@ def parse_site(data: dict[str, Any], *, file: str = "site.toml", base_dir: Path 
 
     return Site(name=site_name, time_zone=zone_name, building=building, dcap=dcap,
                 repeaters=repeaters, meters=meters, walls=tuple(walls), outages=tuple(outages),
-                tampers=tuple(tampers), radio=radio, radio_overrides=overrides, start_s=start_s,
+                tampers=tuple(tampers), faults=tuple(faults), presses=tuple(presses),
+                radio=radio, radio_overrides=overrides, start_s=start_s,
                 seed=seed, description=description, source=source, id=site_id)

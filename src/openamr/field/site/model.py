@@ -135,6 +135,9 @@ class Meter(_Device):
     load: LoadSpec = field(default_factory=lambda: LoadSpec(LoadKind.HOUSEHOLD, 800.0))
     unit: str | None = None
     """The apartment, office or suite the meter bills (informational)."""
+    clock_drift_ppm: float | None = None
+    """The MDT's crystal error [ppm] (positive: its clock runs fast); ``None`` draws one from
+    the site seed (:func:`openamr.field.mdt.clock.draw_drift_ppm`)."""
     role: Literal["meter"] = "meter"
 
 
@@ -162,6 +165,28 @@ class Tamper:
     duration_s: float | None = None
 
 
+@dataclass(frozen=True)
+class Fault:
+    """A wiring fault on a meter from ``start_s`` [s] on: each key takes the values of
+    ``openamr meter simulate --ct1/--ct2/--v2`` (``normal``/``connected`` when not given)."""
+
+    meter: str
+    start_s: float = 0.0
+    ct1: str = "normal"
+    ct2: str = "normal"
+    v2: str = "connected"
+
+
+@dataclass(frozen=True)
+class Press:
+    """A press of an MDT's button at ``start_s`` [s]: ``tap`` (shorter than 4 s) or ``hold``
+    (4 s or longer; manual §5.2)."""
+
+    mdt: str
+    start_s: float
+    kind: Literal["tap", "hold"] = "tap"
+
+
 Device = Dcap | Repeater | Meter
 
 
@@ -179,6 +204,8 @@ class Site:
     walls: tuple[Wall, ...] = ()
     outages: tuple[Outage, ...] = ()
     tampers: tuple[Tamper, ...] = ()
+    faults: tuple[Fault, ...] = ()
+    presses: tuple[Press, ...] = ()
     radio: RadioParams = field(default_factory=RadioParams)
     radio_overrides: tuple[tuple[str, float], ...] = ()
     """The ``[radio]`` keys the file set, as written (to write the file back)."""

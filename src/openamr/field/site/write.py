@@ -51,6 +51,8 @@ def _device(d: Dcap | Repeater | Meter, out_dir: Path | None) -> dict[str, Any]:
             row["load_scale_w"] = _num(d.load.scale_w)
         if d.unit is not None:
             row["unit"] = d.unit
+        if d.clock_drift_ppm is not None:
+            row["clock_drift_ppm"] = _num(d.clock_drift_ppm)
     return row
 
 
@@ -97,11 +99,24 @@ def site_to_dict(site: Site, out_dir: Path | None = None) -> dict[str, Any]:
                 row["duration_s"] = _num(t.duration_s)
             tampers.append(row)
         doc["tampers"] = tampers
+    if site.faults:
+        faults = []
+        for f in site.faults:
+            row = {"meter": f.meter, "start_s": _num(f.start_s)}
+            for key, value, default in (("ct1", f.ct1, "normal"), ("ct2", f.ct2, "normal"),
+                                        ("v2", f.v2, "connected")):
+                if value != default:
+                    row[key] = value
+            faults.append(row)
+        doc["faults"] = faults
+    if site.presses:
+        doc["presses"] = [{"mdt": p.mdt, "start_s": _num(p.start_s), "kind": p.kind}
+                          for p in site.presses]
     return doc
 
 
 _TABLES = ("site", "building", "radio", "dcap")
-_ARRAYS = ("repeaters", "meters", "walls", "outages", "tampers")
+_ARRAYS = ("repeaters", "meters", "walls", "outages", "tampers", "faults", "presses")
 
 
 def site_to_toml(site: Site, out_dir: Path | None = None) -> str:
