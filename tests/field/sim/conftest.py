@@ -23,9 +23,10 @@ from openamr.headend.store import open_store
 class HeadEnd(IngestBackhaul):
     """The real ingest over a store, with read helpers for the tests (by EUI-64)."""
 
-    def __init__(self, db: str, scenario: Scenario, time_zone: str = "UTC") -> None:
+    def __init__(self, db: str, scenario: Scenario, time_zone: str = "UTC",
+                 site_id: str = "site") -> None:
         store = open_store(db)
-        register_scenario(store, "site", "site", time_zone, scenario)
+        register_scenario(store, site_id, site_id, time_zone, scenario)
         super().__init__(store, scenario.epoch_s, scenario.nodes[0].eui, close_store=True)
         self.scenario = scenario
         self.meter_of = {n.eui: n.id for n in scenario.nodes if n.role == DeviceRole.MDT}
@@ -72,6 +73,28 @@ def build(db: str, roles: list[DeviceRole], links: list[tuple[int, int, float, f
     sc = scenario_from_links(roles, links, **kw)
     he = HeadEnd(db, sc, time_zone)
     return SimRun(sc, he, params=params), he, sc
+
+
+@pytest.fixture
+def site_mesh(tmp_path: Path) -> Iterator[Callable[..., tuple[SimRun, HeadEnd, Scenario]]]:
+    """``site_mesh(site, days, params=None)``: a site (``openamr.field.site.Site``) through
+    ``scenario_from_site`` (the meter model, faults, outages, presses) against the real ingest."""
+    from openamr.field.sim.site_scenario import scenario_from_site
+
+    made: list[HeadEnd] = []
+    counter = iter(range(1_000_000))
+
+    def make(site: Any, days: float, params: MeshParams | None = None,
+             ) -> tuple[SimRun, HeadEnd, Scenario]:
+        sc = scenario_from_site(site, days)
+        he = HeadEnd(str(tmp_path / f"site-{next(counter)}.db"), sc, site.time_zone,
+                     site.site_id)
+        made.append(he)
+        return SimRun(sc, he, params=params), he, sc
+
+    yield make
+    for he in made:
+        he.close()
 
 
 @pytest.fixture
