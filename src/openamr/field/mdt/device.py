@@ -37,6 +37,7 @@ from openamr.errors import InputError
 from openamr.field.mdt.battery import BatteryLedger
 from openamr.field.mdt.buffer import IntervalRing
 from openamr.field.mdt.clock import MdtClock
+from openamr.field.mdt.delivery import DeliveryLog
 from openamr.field.mdt.events import EventQueue, MdtEventRecord
 from openamr.field.mdt.fleet import DEFAULT_TOU_REGISTERS, MdtFleet
 from openamr.field.mdt.intervals import IntervalBatch, IntervalFlag
@@ -51,6 +52,7 @@ from openamr.field.mdt.pulse_input import PulseInput, PulseInputParams
 from openamr.field.mdt.temperature import DeltaTemperatureRule
 from openamr.field.mdt.tou import TouSchedule
 from openamr.field.mdt.variants import MdtVariant, TemperatureMode, variant_for_model
+from openamr.frames import NO_SEQ
 from openamr.timeutil import align_down_s
 from openamr.units import INTERVAL_LENGTH_S
 
@@ -96,6 +98,8 @@ class Mdt:
                             pulse=self.params.pulse, n_tou_registers=self.params.n_tou_registers,
                             interval_s=self.params.interval_s)
         self.events = EventQueue(self.params.event_depth)
+        self.delivery = DeliveryLog(1)
+        """Sent / acknowledged / asked-again records (the MDT room's one implementation)."""
         self.battery = battery or BatteryLedger()
         self.temperature_source = temperature_source
         self.cover_open = False
@@ -172,9 +176,18 @@ class Mdt:
         """Records ``seq_from..seq_to`` (inclusive) still in the log (a gap request)."""
         return self.log.ring.records_in(0, seq_from, seq_to)
 
-    def acknowledge(self, up_to_seq: int) -> None:
-        """The DCAP has every record up to ``up_to_seq``."""
-        self.log.ring.acknowledge(0, up_to_seq)
+    def acknowledge(self, up_to_seq: int, gaps: tuple[tuple[int, int], ...] = ()) -> None:
+        """The DCAP has every record up to ``up_to_seq`` and misses ``gaps``: the
+        :class:`DeliveryLog` decides (the same code as every simulated MDT's), the log frees the
+        acknowledged slots.  An acknowledgement beyond the last record is refused."""
+        last = int(self.log.ring.next_seq[0]) - 1
+        if up_to_seq != NO_SEQ and up_to_seq > last:
+            raise InputError(f"acknowledgement of seq {up_to_seq} but the last record is "
+                             f"{last}", where="up_to_seq")
+        self.delivery.on_ack(0, up_to_seq, gaps, limit_end=last + 1)
+        acked_end = self.delivery.acked_end[0]
+        if acked_end > 0:
+            self.log.ring.acknowledge(0, acked_end - 1)
 
     @property
     def lost_count(self) -> int:
@@ -543,6 +556,7 @@ class Mdt:
                   tou=state.get("tou"), battery=battery, temperature_source=temperature_source)
         mdt.pulse_input = PulseInput.from_state(mdt.params.pulse, state["pulse_input"])
         mdt.log.restore(state["log"])
+        mdt.delivery.acked_end[0] = mdt.delivery.sent_end[0] = int(mdt.log.ring.acked_seq[0]) + 1
         mdt.events = EventQueue.from_state(state["events"])
         mdt.current_start_s = state["current_start_s"]
         mdt.current_pulses = int(state["current_pulses"])

@@ -6,12 +6,14 @@ receiver on and sends a DIS (joined neighbours answer with beacons within a Tric
 ``send_join`` picks the best parent after the join handshake and sends a join request sealed
 under the install-code key, ``start_reporting`` schedules the hourly uplinks.
 
-Interval records come from the meter's pulses, computed up front for the whole run
-(``energy_wh`` per 15-minute interval); the MDT closes them by index: record ``seq`` covers
-interval ``first_interval + seq``.  On each report it sends the records it has not sent yet, the
-ranges the head-end asked for (``Ack.gaps``) and, when nothing was acknowledged for
-``ack_timeout_s``, everything unacknowledged again (a lost last frame leaves no gap for the
-head-end to see).  ``Ack.acked_seq`` releases records.  After ``max_missed_acks`` reports with
+Interval records come from the meter's Kh 10 pulses through the MDT room's fleet
+(:mod:`openamr.field.sim.mdt_records`), computed up front for the whole run; the MDT closes them
+by index: record ``seq`` covers interval ``first_interval + seq``.  Which records to send is the
+MDT room's :class:`~openamr.field.mdt.delivery.DeliveryLog` (one for all the site's MDTs, this
+node its row ``row``): on each report the records never sent, then the ranges the head-end asked
+for (``Ack.gaps``) and, when nothing was acknowledged for ``ack_timeout_s``, everything
+unacknowledged again (a lost last frame leaves no gap for the head-end to see); nothing older
+than the 35-day buffer.  ``Ack.acked_seq`` releases records.  After ``max_missed_acks`` reports with
 no end-to-end ACK, or an uplink that fails every retry on every candidate, the parent is lost
 and the MDT searches again.
 
@@ -34,7 +36,6 @@ meanwhile are flagged ``POWER_FAIL | PARTIAL`` (from :attr:`supply_outages`, kno
 from __future__ import annotations
 
 from array import array
-from collections import deque
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -42,6 +43,7 @@ import numpy.typing as npt
 
 from openamr.field.mdt.battery import BatteryCurrents, BatteryLedger
 from openamr.field.mdt.clock import MdtClock
+from openamr.field.mdt.delivery import DeliveryLog
 from openamr.field.mdt.events import EventQueue
 from openamr.field.mdt.power_states import (
     Action,
@@ -56,7 +58,6 @@ from openamr.field.mesh.routing import Candidate, choose_parent
 from openamr.field.mesh.security import DeviceSecurity
 from openamr.frames import (
     INTERVALS_HEAD_STRUCT,
-    NO_SEQ,
     RECORD_DTYPE,
     Ack,
     DeviceRole,
@@ -93,7 +94,8 @@ class MdtNode(MeshNode):
     def __init__(self, net: Network, idx: int, eui: int, install_code: bytes | str,
                  energy_wh: npt.NDArray[np.int64], first_interval: int = 0, *,
                  model: str = "TW-113", power_params: PowerParams | None = None,
-                 clock_drift_ppm: float = 0.0) -> None:
+                 clock_drift_ppm: float = 0.0, delivery: DeliveryLog | None = None,
+                 row: int = 0) -> None:
         super().__init__(net, idx, eui)
         p = net.params
         self.security = DeviceSecurity(eui, install_code)
@@ -104,11 +106,10 @@ class MdtNode(MeshNode):
         """Energy of each interval of the run [Wh] (pulses x Kh), by global interval index."""
         self.cum_wh = np.concatenate(([0], np.cumsum(self.energy_wh[first_interval:])))
         self.first_interval = first_interval
-        self.sent_end = 0
-        """Records with seq below this were sent at least once."""
-        self.acked_end = 0
-        """Records with seq below this are stored at the head-end."""
-        self.gaps: deque[list[int]] = deque()
+        self.delivery = delivery if delivery is not None else DeliveryLog(1)
+        """The MDT room's :class:`DeliveryLog` (shared by a site's MDTs): sent, acknowledged
+        and asked-again records; this node is row :attr:`row`."""
+        self.row = row
         self.report_period_s = p.report_period_s
         self.missed_acks = 0
         self._awaiting_ack = False
@@ -389,6 +390,16 @@ class MdtNode(MeshNode):
             self.path_etx = cand.path_etx + self.estimator.get(self.parent, cand.rssi_dbm)
 
     # ------------------------------------------------------------------ reporting
+    @property
+    def sent_end(self) -> int:
+        """Records with seq below this were sent at least once (:attr:`delivery`)."""
+        return self.delivery.sent_end[self.row]
+
+    @property
+    def acked_end(self) -> int:
+        """Records with seq below this are stored at the head-end (:attr:`delivery`)."""
+        return self.delivery.acked_end[self.row]
+
     def closed_end(self) -> int:
         """Records closed so far (seq < this)."""
         k_end = int(self.net.kernel.now_s // INTERVAL_LENGTH_S) - self.first_interval
@@ -418,9 +429,8 @@ class MdtNode(MeshNode):
         elif closed < 0:
             closed = 0
         horizon = closed - self._buffer_records
-        sent_end = self.sent_end
-        if self.acked_end < sent_end and now - self._last_ack_s > p.ack_timeout_s:
-            self.gaps.append([self.acked_end, sent_end - 1])
+        delivery, row = self.delivery, self.row
+        if now - self._last_ack_s > p.ack_timeout_s and delivery.on_timeout(row):
             self._last_ack_s = now
         frames_left = 1 + p.gap_frames_per_wake
         any_ok = False
@@ -433,34 +443,26 @@ class MdtNode(MeshNode):
             failed = True
         # new records first, then gap ranges
         per_frame = p.records_per_report
-        while sent_end < closed and frames_left > 0 and not failed:
-            a = sent_end if sent_end > horizon else horizon
-            b = a + per_frame
-            if b > closed:
-                b = closed
-            if not self._send_records(a, b):
+        while frames_left > 0 and not failed:
+            span = delivery.next_new(row, closed, horizon, per_frame)
+            if span is None:
+                break
+            if not self._send_records(*span):
                 failed = True
                 break
             any_ok = True
-            sent_end = self.sent_end = b
+            delivery.mark_sent(row, span[1])
             frames_left -= 1
-        while self.gaps and frames_left > 0 and not failed:
-            first, last = self.gaps[0]
-            first = max(first, horizon, self.acked_end)
-            last = min(last, self.sent_end - 1)
-            if first > last:
-                self.gaps.popleft()
-                continue
-            b = min(last + 1, first + p.records_per_report)
-            if not self._send_records(first, b):
+        while frames_left > 0 and not failed:
+            span = delivery.next_gap(row, horizon, per_frame)
+            if span is None:
+                break
+            if not self._send_records(*span):
                 failed = True
                 break
             any_ok = True
             frames_left -= 1
-            if b > last:
-                self.gaps.popleft()
-            else:
-                self.gaps[0][0] = b
+            delivery.gap_sent(row, span[1])
         if any_ok:
             self._poll_parent()
         if self._acked_this_wake:
@@ -520,25 +522,13 @@ class MdtNode(MeshNode):
         """Every interval record of the run, packed once as on the wire (16 bytes each).
 
         Records that closed before the first join carry ``CLOCK_UNSYNCED`` (packed at the first
-        report, after the join, so the flag is known).  Without :meth:`set_records` (a bare
-        node in a test) the records come from ``energy_wh`` with the cover flags only."""
+        report, after the join, so the flag is known)."""
         first = self.first_interval
         n = self._delivered.size
-        seq = np.arange(n, dtype=np.int64)
         table = self._table
         if table is None:
-            table = np.empty(n, dtype=_REC_DTYPE)
-            table["seq"] = seq
-            table["start_s"] = self.net.epoch_s + (first + seq) * INTERVAL_LENGTH_S
-            table["energy_wh"] = self.energy_wh[first:first + n]
-            flags = np.zeros(n, np.uint16)
-            start_s = (first + seq) * INTERVAL_LENGTH_S  # [sim s]
-            for t0, length_s in self.tamper_periods:
-                t1 = np.inf if length_s is None else t0 + length_s
-                cover_off = (start_s < t1) & (start_s + INTERVAL_LENGTH_S > t0)
-                flags[cover_off] |= np.uint16(IntervalFlag.TAMPER_OPEN)
-            table["flags"] = flags
-            table["temperature"] = NO_TEMPERATURE
+            raise RuntimeError("the MDT has no records: SimRun gives every MDT its records "
+                               "through attach_fleet_records")
         joined_s = self.joined_s
         synced_from = n if joined_s is None else int(joined_s // INTERVAL_LENGTH_S) - first
         if synced_from > 0:
@@ -604,11 +594,7 @@ class MdtNode(MeshNode):
                     return  # an event's ACK says nothing about the interval records
         self._acked_this_wake = True
         self._last_ack_s = self.net.kernel.now_s
-        if acked_seq != NO_SEQ and acked_seq + 1 > self.acked_end:
-            self.acked_end = min(acked_seq + 1, self.sent_end)
-        for first, last in gaps:
-            if last >= self.acked_end:
-                self.gaps.append([max(first, self.acked_end), last])
+        self.delivery.on_ack(self.row, acked_seq, gaps)
 
     def frame_delivered(self, pkt: Packet, sim_t_s: float) -> None:
         if pkt.seq_first >= 0:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import IO, Any
 
 from openamr.field.kernel import Kernel
+from openamr.field.mdt.delivery import DeliveryLog
 from openamr.field.mesh.dcap import Dcap
 from openamr.field.mesh.mdt_node import MdtNode
 from openamr.field.mesh.network import Backhaul, Network
@@ -43,6 +44,8 @@ class SimRun:
         self.net = Network(self.kernel, scenario.medium, self.params, backhaul,
                            epoch_s=scenario.epoch_s, trace=trace)
         mdt_row = 0
+        delivery = DeliveryLog(len(scenario.mdt_indices))
+        """The MDT room's sent/acknowledged/gap state of every MDT (row = energy row)."""
         for i, spec in enumerate(scenario.nodes):
             if spec.role == DeviceRole.DCAP:
                 if i != 0:
@@ -64,7 +67,8 @@ class SimRun:
                 first = int(-(-spec.power_on_s // INTERVAL_LENGTH_S))
                 mdt = MdtNode(self.net, i, spec.eui, spec.install_code,
                               scenario.energy_wh[mdt_row], first, model=spec.model or "MMSMT-C02",
-                              clock_drift_ppm=spec.clock_drift_ppm)
+                              clock_drift_ppm=spec.clock_drift_ppm, delivery=delivery,
+                              row=mdt_row)
                 mdt.meter_row = mdt_row  # type: ignore[attr-defined]
                 mdt_row += 1
                 self.net.add(mdt)
