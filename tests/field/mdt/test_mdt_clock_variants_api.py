@@ -45,7 +45,8 @@ def test_variants_follow_table_1() -> None:
     assert set(VARIANTS) == {"MMSMT-C02", "MMSMT-D02", "MMSMT-E02"}
     assert all(v.has_tou for v in VARIANTS.values())
     assert variant_for_model("mmsmt-d02").temperature is TemperatureMode.PER_INTERVAL
-    assert variant_for_model("MMSMT-E02").temperature is TemperatureMode.ON_CHANGE
+    assert variant_for_model("MMSMT-E02").temperature is TemperatureMode.PER_INTERVAL
+    assert variant_for_model("MMSMT-E02").delta_events
     assert variant_for_model("MMSMT-C02").temperature is TemperatureMode.NONE
     with pytest.raises(InputError, match="no MDT") as info:
         variant_for_model("6PSMT-C02")

@@ -50,3 +50,36 @@ def test_tamper_events_reach_the_head_end_and_flag_intervals(mesh) -> None:
     assert opened == {seq for seq in flagged
                       if 6 * H <= (m2.first_interval + seq) * 900 < 6.5 * H}
     assert opened
+
+
+def test_temperature_variants_send_a_temperature_in_every_record(mesh) -> None:
+    import dataclasses
+
+    frames: list[bytes] = []
+    run, he, sc = mesh(ROLES, LINKS, power_on_s=[0, 30, 300, 300], days=0.5)
+    nodes = list(sc.nodes)
+    nodes[2] = dataclasses.replace(nodes[2], model="MMSMT-D02")
+    nodes[3] = dataclasses.replace(nodes[3], model="MMSMT-E02")
+    from openamr.field.sim.runner import SimRun
+
+    run = SimRun(dataclasses.replace(sc, nodes=tuple(nodes)), run.net.backhaul)
+    inner = run.net.backhaul
+
+    def tap(batch: list[bytes], sim_t_s: float) -> list[bytes]:
+        frames.extend(batch)
+        return inner(batch, sim_t_s)
+
+    run.net.backhaul = tap
+    run.run(0.5)
+    temps: dict[int, list[float | None]] = {2: [], 3: []}
+    for data in frames:
+        h = peek_header(data)
+        if h.frame_type != FrameType.INTERVALS:
+            continue
+        payload = Frame.from_bytes(data, he.network_key).payload
+        assert isinstance(payload, Intervals)
+        idx = next(i for i in (2, 3) if run.nodes[i].eui == h.src)
+        temps[idx].extend(r.temperature_c for r in payload.records)
+    for values in temps.values():
+        assert len(values) > 20
+        assert all(v is not None and 15.0 < v < 27.0 for v in values)

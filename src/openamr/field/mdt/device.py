@@ -73,6 +73,9 @@ class MdtParams:
     clock_step_flag_s: float = 2.0
     event_depth: int = 256
     temperature_rule: DeltaTemperatureRule = field(default_factory=DeltaTemperatureRule)
+    temperature_mode: TemperatureMode | None = None
+    """What a temperature variant records per interval: ``None`` the variant's default
+    (``per_interval`` for D02 and E02), ``on_change`` (E02: the 1 % delta events only)."""
 
 
 class Mdt:
@@ -96,7 +99,8 @@ class Mdt:
         self.pulse_input = PulseInput(self.params.pulse)
         self.log = MdtFleet(1, self.variant.model, tou=tou, buffer_days=self.params.buffer_days,
                             pulse=self.params.pulse, n_tou_registers=self.params.n_tou_registers,
-                            interval_s=self.params.interval_s)
+                            interval_s=self.params.interval_s,
+                            temperature_mode=self.params.temperature_mode)
         self.events = EventQueue(self.params.event_depth)
         self.delivery = DeliveryLog(1)
         """Sent / acknowledged / asked-again records (the MDT room's one implementation)."""
@@ -424,14 +428,25 @@ class Mdt:
             self.events.push(t_s, "buffer.records_lost", float(self.lost_count - lost_before))
 
     @property
+    def temperature_mode(self) -> TemperatureMode:
+        """What goes in the interval records (the setting, else the variant's default)."""
+        if self.variant.temperature is TemperatureMode.NONE:
+            return TemperatureMode.NONE
+        return self.params.temperature_mode or self.variant.temperature
+
+    @property
     def _records_temperature(self) -> bool:
-        return self.variant.temperature is TemperatureMode.PER_INTERVAL
+        return self.temperature_mode is TemperatureMode.PER_INTERVAL
+
+    @property
+    def _delta_events(self) -> bool:
+        return self.variant.delta_events or self.temperature_mode is TemperatureMode.ON_CHANGE
 
     def _sample_temperatures(self, at_sim_s: npt.NDArray[np.float64]
                              ) -> npt.NDArray[np.float64]:
         if self.temperature_source is not None:
             values = np.asarray([self.temperature_source(float(t)) for t in at_sim_s])
-            if self.variant.temperature is TemperatureMode.ON_CHANGE:
+            if self._delta_events:
                 for t, value in zip(at_sim_s, values, strict=True):
                     self._apply_delta_rule(float(t), float(value))
             self.last_temperature_c = float(values[-1])
@@ -510,8 +525,7 @@ class Mdt:
                              where="temperature_c")
         self.tick(sim_t_s)
         self.last_temperature_c = temperature_c
-        reported = (self.variant.temperature is TemperatureMode.ON_CHANGE
-                    and self._apply_delta_rule(sim_t_s, temperature_c))
+        reported = self._delta_events and self._apply_delta_rule(sim_t_s, temperature_c)
         return (Action("send_data"),) if reported and self.power.state in _JOINED else ()
 
     def _apply_delta_rule(self, sim_t_s: float, temperature_c: float) -> bool:

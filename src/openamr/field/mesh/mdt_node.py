@@ -501,16 +501,23 @@ class MdtNode(MeshNode):
 
     def set_records(self, start_s: npt.NDArray[np.int64], energy_wh: npt.NDArray[np.int64],
                     flags: npt.NDArray[np.uint16],
-                    tou_register_wh: npt.NDArray[np.int64] | None = None) -> None:
+                    tou_register_wh: npt.NDArray[np.int64] | None = None,
+                    temperature_c: npt.NDArray[np.float32] | None = None) -> None:
         """Records seq 0.. of the run as the MDT room's fleet made them (start [UTC epoch s],
-        energy [Wh], flags, TOU registers after each record [Wh] ``(n, registers)``)."""
+        energy [Wh], flags, TOU registers after each record [Wh] ``(n, registers)``,
+        temperature [°C], NaN: none)."""
         n = min(self._delivered.size, len(start_s))
         table = np.empty(n, dtype=_REC_DTYPE)
         table["seq"] = np.arange(n)
         table["start_s"] = start_s[:n]
         table["energy_wh"] = energy_wh[:n]
         table["flags"] = flags[:n]
-        table["temperature"] = NO_TEMPERATURE
+        if temperature_c is None:
+            table["temperature"] = NO_TEMPERATURE
+        else:
+            t = np.asarray(temperature_c[:n], dtype=np.float64)
+            table["temperature"] = np.where(np.isfinite(t), np.rint(np.nan_to_num(t) * 100.0),
+                                            NO_TEMPERATURE)
         self._table = table
         self.cum_wh = np.concatenate(([0], np.cumsum(energy_wh[:n], dtype=np.int64)))
         self._cum = array("q", self.cum_wh.tobytes())

@@ -4,7 +4,8 @@ The simulated MDTs do not keep their own records: for every model, chunks of MDT
 :meth:`openamr.field.mdt.fleet.MdtFleet.append_counts` once (pulse counts = the scenario's
 energy / Kh), which applies the pulse input's rate limit (``RATE_LIMITED``), the TOU registers
 (``TOU_STALE`` while no schedule was sent: the simulator sends none) and the per-record flags
-given here (``TAMPER_OPEN`` while the cover is off; ``POWER_FAIL | PARTIAL`` while the meter
+given here, and the temperature of the D02/E02 variants in every record
+(:func:`~openamr.field.mdt.temperature.indoor_temperature_c`) (``TAMPER_OPEN`` while the cover is off; ``POWER_FAIL | PARTIAL`` while the meter
 was dark and the MDT ran on its battery: the head-end stores those intervals with quality
 ``partial``, not ``measured``).  Each MDT then holds its records packed
 as on the wire (:meth:`openamr.field.mesh.mdt_node.MdtNode.set_records`): the report path only
@@ -20,6 +21,7 @@ import numpy as np
 
 from openamr.field.mdt.fleet import MdtFleet
 from openamr.field.mdt.intervals import IntervalFlag
+from openamr.field.mdt.temperature import indoor_temperature_c
 from openamr.field.mesh.mdt_node import MdtNode
 from openamr.field.sim.scenario import Scenario
 from openamr.units import INTERVAL_LENGTH_S
@@ -55,9 +57,17 @@ def attach_fleet_records(mdts: Sequence[MdtNode], scenario: Scenario) -> None:
                     dark = (start < t0 + length_s) & (start + INTERVAL_LENGTH_S > t0)
                     flags[i, dark] |= np.uint16(IntervalFlag.POWER_FAIL | IntervalFlag.PARTIAL)
             fleet = MdtFleet(len(chunk), model, buffer_days=days)
-            fleet.append_counts(scenario.epoch_s, counts, flags=flags)
+            temps = None
+            if fleet.ring.has_temperature:
+                # read at each interval's close; a per-MDT offset, deterministic per row
+                rng = np.random.default_rng([0x7E3, *chunk])
+                offsets = rng.normal(0.0, 1.0, (len(chunk), 1))
+                temps = indoor_temperature_c(scenario.epoch_s + start + INTERVAL_LENGTH_S,
+                                             offsets)
+            fleet.append_counts(scenario.epoch_s, counts, flags=flags, temperature_c=temps)
             for i, row in enumerate(chunk):
                 mdt = mdts[row]
                 batch = fleet.ring.records_in(i, mdt.first_interval, n_int - 1)
                 mdt.set_records(batch.start_s, batch.energy_wh, batch.flags,
-                                batch.tou_register_wh)
+                                batch.tou_register_wh,
+                                batch.temperature_c if fleet.ring.has_temperature else None)
