@@ -9,11 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
+from openamr.field.mesh.mdt_node import MdtNode
 from openamr.field.meter import Meter
 from openamr.field.meter.catalogue import get_model
 from openamr.field.meter.profile import LoadProfile
 from openamr.field.meter.wiring import Wiring
-from openamr.field.mesh.mdt_node import MdtNode
 from openamr.field.site.generate import generate_site
 from openamr.field.site.model import Fault, LoadKind, LoadSpec, Outage
 

@@ -83,3 +83,47 @@ def test_temperature_variants_send_a_temperature_in_every_record(mesh) -> None:
     for values in temps.values():
         assert len(values) > 20
         assert all(v is not None and 15.0 < v < 27.0 for v in values)
+
+
+def test_a_tou_schedule_from_the_head_end_ends_tou_stale(mesh) -> None:
+    from openamr.frames import TouSchedule
+
+    frames: list[bytes] = []
+    run, he, sc = mesh(ROLES, LINKS, power_on_s=[0, 30, 300, 300], days=1)
+    inner = run.net.backhaul
+
+    def tap(batch: list[bytes], sim_t_s: float) -> list[bytes]:
+        frames.extend(batch)
+        return inner(batch, sim_t_s)
+
+    run.net.backhaul = tap
+    run.kernel.run(6 * H)
+    m2 = run.nodes[2]
+    assert isinstance(m2, MdtNode)
+    assert m2.joined
+    # register 1 from 08:00 to 12:00 UTC, register 0 otherwise, for the day
+    day = sc.epoch_s
+    payload = TouSchedule(2, ((day + 8 * 3600, 1), (day + 12 * 3600, 0)))
+    data = Frame(sc.nodes[0].eui, m2.eui, 1, payload).to_bytes(he.network_key)
+    m2.receive_down(data)
+    assert m2.tou_schedules == 1
+    run.run(1)
+    records: dict[int, tuple[int, int]] = {}
+    last_tou: tuple[int, ...] = ()
+    for data in frames:
+        h = peek_header(data)
+        if h.frame_type != FrameType.INTERVALS or h.src != m2.eui:
+            continue
+        payload_in = Frame.from_bytes(data, he.network_key).payload
+        assert isinstance(payload_in, Intervals)
+        for r in payload_in.records:
+            records[r.start_s] = (int(r.flags), r.energy_wh)
+        last_tou = payload_in.tou_register_wh
+    after = {s: f for s, (f, _) in records.items() if 6 * H + 900 <= s - day < 24 * H}
+    before = {s: f for s, (f, _) in records.items() if s - day < 6 * H - 900}
+    assert after and all(not f & IntervalFlag.TOU_STALE for f in after.values())
+    assert before and all(f & IntervalFlag.TOU_STALE for f in before.values())
+    # register 1 got exactly the 08:00-12:00 energy of the stored records
+    peak_wh = sum(e for s, (_, e) in records.items() if 8 * H <= s - day < 12 * H)
+    assert last_tou[1] == peak_wh > 0
+    assert sum(last_tou) == sum(e for _, e in records.values())

@@ -45,6 +45,7 @@ from openamr.field.mdt.battery import BatteryCurrents, BatteryLedger
 from openamr.field.mdt.clock import MdtClock
 from openamr.field.mdt.delivery import DeliveryLog
 from openamr.field.mdt.events import EventQueue
+from openamr.field.mdt.fleet import MdtFleet
 from openamr.field.mdt.power_states import (
     Action,
     MdtEvent,
@@ -52,6 +53,7 @@ from openamr.field.mdt.power_states import (
     PowerState,
     PowerStateMachine,
 )
+from openamr.field.mdt.uplink import tou_schedule_from_frame
 from openamr.field.mesh.join import accept_join_response, join_request
 from openamr.field.mesh.node import MeshNode, Packet
 from openamr.field.mesh.routing import Candidate, choose_parent
@@ -69,6 +71,7 @@ from openamr.frames import (
     Status,
     TimeSync,
 )
+from openamr.frames import TouSchedule as TouSchedulePayload
 from openamr.units import INTERVAL_LENGTH_S
 
 if TYPE_CHECKING:
@@ -133,7 +136,10 @@ class MdtNode(MeshNode):
         self._cum: array[int] = array("q", self.cum_wh.astype(np.int64).tobytes())
         self._table: npt.NDArray[np.void] | None = None
         self._n_tou = 0
+        self._tou: npt.NDArray[np.int64] | None = None
         self._tou_bytes = b""
+        self.tou_schedules = 0
+        """TOU_SCHEDULE frames applied."""
         self.events = EventQueue()
         """Events waiting for the head-end's ACK (the MDT room's queue)."""
         self._event_sent: dict[int, tuple[int, float]] = {}
@@ -340,6 +346,8 @@ class MdtNode(MeshNode):
             self._on_ack(payload.acked_counter, payload.acked_seq, payload.gaps)
         elif isinstance(payload, TimeSync):
             self._sync_clock(payload.utc_ms / 1000.0)
+        elif isinstance(payload, TouSchedulePayload):
+            self.apply_tou_schedule(payload)
 
     def _sync_clock(self, utc_s: float) -> None:
         step_s = self.clock.sync(self.net.kernel.now_s, utc_s)
@@ -523,7 +531,39 @@ class MdtNode(MeshNode):
         self._cum = array("q", self.cum_wh.tobytes())
         if tou_register_wh is not None and tou_register_wh.size:
             self._n_tou = int(tou_register_wh.shape[1])
-            self._tou_bytes = tou_register_wh[:n].astype(">u8").tobytes()
+            self._tou = np.ascontiguousarray(tou_register_wh[:n], dtype=np.int64)
+            self._tou_bytes = self._tou.astype(">u8").tobytes()
+
+    def apply_tou_schedule(self, payload: TouSchedulePayload) -> int:
+        """A ``TOU_SCHEDULE`` from the head-end: the intervals not closed yet accrue to the
+        schedule's registers (``TOU_STALE`` where it does not cover them); the closed ones keep
+        what they had.  The MDT room's fleet recomputes them (:class:`MdtFleet` with the
+        schedule, starting from the registers as they stand).  Returns the first seq changed."""
+        table, tou = self._table, self._tou
+        if table is None or tou is None or not self._n_tou:
+            return -1
+        schedule = tou_schedule_from_frame(payload)
+        k = self.closed_end()
+        n = len(table)
+        if k >= n:
+            return k
+        fleet = MdtFleet(1, self.model, tou=schedule, n_tou_registers=self._n_tou,
+                         buffer_days=(n - k) * INTERVAL_LENGTH_S / 86400.0 + 1.0)
+        if k > 0:
+            fleet.tou_register_wh[0] = tou[k - 1]
+        flags = table["flags"][k:].astype(np.uint16) & np.uint16(~IntervalFlag.TOU_STALE
+                                                                 & 0xFFFF)
+        fleet.append_intervals(table["start_s"][k:].astype(np.int64),
+                               table["energy_wh"][k:].astype(np.int64).reshape(1, -1),
+                               flags=flags.reshape(1, -1))
+        batch = fleet.ring.records_in(0, 0, n - k - 1)
+        table["flags"][k:] = batch.flags
+        tou[k:] = batch.tou_register_wh
+        self._tou_bytes = tou.astype(">u8").tobytes()
+        if self._records_bytes is not None:
+            self._records_bytes = table.tobytes()
+        self.tou_schedules += 1
+        return k
 
     def _pack_records(self) -> bytes:
         """Every interval record of the run, packed once as on the wire (16 bytes each).
@@ -540,7 +580,6 @@ class MdtNode(MeshNode):
         synced_from = n if joined_s is None else int(joined_s // INTERVAL_LENGTH_S) - first
         if synced_from > 0:
             table["flags"][:synced_from] |= np.uint16(IntervalFlag.CLOCK_UNSYNCED)
-        self._table = None
         return table.tobytes()
 
     def _uplink(self, pkt: Packet) -> bool:

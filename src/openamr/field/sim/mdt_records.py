@@ -1,13 +1,15 @@
 """The MDTs' interval records, made up front by the MDT room's :class:`MdtFleet`.
 
 The simulated MDTs do not keep their own records: for every model, chunks of MDTs go through
-:meth:`openamr.field.mdt.fleet.MdtFleet.append_counts` once (pulse counts = the scenario's
-energy / Kh), which applies the pulse input's rate limit (``RATE_LIMITED``), the TOU registers
-(``TOU_STALE`` while no schedule was sent: the simulator sends none) and the per-record flags
-given here, and the temperature of the D02/E02 variants in every record
-(:func:`~openamr.field.mdt.temperature.indoor_temperature_c`) (``TAMPER_OPEN`` while the cover is off; ``POWER_FAIL | PARTIAL`` while the meter
-was dark and the MDT ran on its battery: the head-end stores those intervals with quality
-``partial``, not ``measured``).  Each MDT then holds its records packed
+:meth:`openamr.field.mdt.fleet.MdtFleet.append_counts` once (pulse counts = the meter model's
+Kh 10 energy / Kh), which applies the pulse input's rate limit (``RATE_LIMITED``), the TOU
+registers (``TOU_STALE`` until the head-end's TOU_SCHEDULE arrives: the MDT then re-runs the
+intervals not closed yet through the fleet with the schedule,
+:meth:`~openamr.field.mesh.mdt_node.MdtNode.apply_tou_schedule`), the temperature of the
+D02/E02 variants in every record (:func:`~openamr.field.mdt.temperature.indoor_temperature_c`)
+and the per-record flags given here: ``TAMPER_OPEN`` while the cover is off; ``POWER_FAIL |
+PARTIAL`` while the meter was dark and the MDT ran on its battery (the head-end stores those
+intervals with quality ``partial``, not ``measured``).  Each MDT then holds its records packed
 as on the wire (:meth:`openamr.field.mesh.mdt_node.MdtNode.set_records`): the report path only
 slices bytes.  ``CLOCK_UNSYNCED`` is added at the first report (the join time decides it).
 """
