@@ -47,6 +47,7 @@ from openamr.field.mdt.delivery import DeliveryLog
 from openamr.field.mdt.events import EventQueue
 from openamr.field.mdt.fleet import MdtFleet
 from openamr.field.mdt.power_states import (
+    LED_PATTERNS,
     Action,
     MdtEvent,
     PowerParams,
@@ -104,7 +105,7 @@ class MdtNode(MeshNode):
         self.security = DeviceSecurity(eui, install_code)
         self.model = model
         self.psm = PowerStateMachine(power_params or PowerParams(
-            join_timeout_s=p.join_handshake_s + p.join_timeout_s))
+            join_timeout_s=p.discovery_imin_s + p.join_handshake_s + p.join_timeout_s))
         self.energy_wh = np.asarray(energy_wh, dtype=np.int64)
         """Energy of each interval of the run [Wh] (pulses x Kh), by global interval index."""
         self.cum_wh = np.concatenate(([0], np.cumsum(self.energy_wh[first_interval:])))
@@ -138,6 +139,9 @@ class MdtNode(MeshNode):
         self._n_tou = 0
         self._tou: npt.NDArray[np.int64] | None = None
         self._tou_bytes = b""
+        self.led_log: list[tuple[float, str]] = []
+        """``(sim_t_s, pattern)`` each time the steady LED pattern changed (slow_flash,
+        rapid_flash, solid, off): the timing the manual describes, as it emerged."""
         self.tou_schedules = 0
         """TOU_SCHEDULE frames applied."""
         self.events = EventQueue()
@@ -226,6 +230,9 @@ class MdtNode(MeshNode):
         self._run(self.psm.handle(event, self.net.kernel.now_s))
 
     def _run(self, actions: tuple[Action, ...]) -> None:
+        state = self.psm.state
+        if not self.led_log or self.led_log[-1][1] != LED_PATTERNS[state]:
+            self.led_log.append((self.net.kernel.now_s, LED_PATTERNS[state]))
         for a in actions:
             self._act(a)
 
@@ -245,13 +252,23 @@ class MdtNode(MeshNode):
             self.candidates.clear()
             self.estimator.etx.clear()  # link statistics expire (Contiki-NG link-stats)
             self.net.log("search", self)
-            self.net.broadcast_dis(self)
+            # solicitations on a discovery Trickle: one at a random time of each interval's
+            # second half, the interval doubling from Imin up to 4 x Imin (Wi-SUN's PAS timer)
+            imin = self.net.params.discovery_imin_s
+            gen = self._timer_gen.get("dis", 0) + 1
+            self._timer_gen["dis"] = gen
+            k.after(imin * (0.5 + 0.5 * self.net.medium.uniform()), self._solicit, gen,
+                    k.now_s, imin)
         elif a.kind == "stop_radio":
             self._radio_off()
         elif a.kind == "send_join":
+            # the PAN configuration arrives within a discovery Trickle interval, then the
+            # authentication exchange: the rapid flash (see MeshParams.join_handshake_s)
             gen = self._timer_gen.get("handshake", 0) + 1
             self._timer_gen["handshake"] = gen
-            k.after(self.net.params.join_handshake_s, self._send_join, gen)
+            p = self.net.params
+            config_s = p.discovery_imin_s * (0.5 + 0.5 * self.net.medium.uniform())
+            k.after(config_s + p.join_handshake_s, self._send_join, gen)
         elif a.kind == "start_reporting":
             self._radio_off()
             self._report_gen += 1
@@ -263,6 +280,15 @@ class MdtNode(MeshNode):
             self._wake()
         elif a.kind == "led":
             self.led_s += a.duration_s or 0.0
+
+    def _solicit(self, gen: int, interval_start_s: float, interval_s: float) -> None:
+        if self._timer_gen.get("dis") != gen or self.psm.state != PowerState.SEARCHING:
+            return
+        self.net.broadcast_dis(self)
+        start_s = interval_start_s + interval_s
+        interval_s = min(2.0 * interval_s, 4.0 * self.net.params.discovery_imin_s)
+        self.net.kernel.at(start_s + interval_s * (0.5 + 0.5 * self.net.medium.uniform()),
+                           self._solicit, gen, start_s, interval_s)
 
     def _timer(self, name: str, gen: int) -> None:
         if self._timer_gen.get(name) != gen:

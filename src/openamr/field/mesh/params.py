@@ -34,8 +34,12 @@ class MeshParams:
     heard in the interval (0: never suppress)."""
     dis_answer_min_s: float = 30.0
     """A router answers solicitations (DIS) with at most one extra beacon per this time [s]."""
-    dis_answer_delay_s: float = 2.0
-    """That beacon goes out after a uniform random delay up to this [s]."""
+    discovery_imin_s: float = 15.0
+    """Discovery Trickle Imin [s]: a searching node sends its solicitation (DIS) at a uniform
+    time in [Imin/2, Imin) of its search, a joined router answers with a beacon at a uniform
+    time in [Imin/2, Imin) after hearing it.  Assumption, from Wi-SUN FAN 1.0's discovery
+    Trickle for small networks (DISC_IMIN 15 s): the slow flash before the first usable beacon
+    then lasts 15-30 s, the manual's "about 30 seconds" (§5.2) emerging, not injected."""
     # --- routing (MRHOF, RFC 6719) ---
     min_hop_rank_increase: int = 256
     """Rank step per hop [rank units]; the DCAP's rank is this value."""
@@ -82,8 +86,13 @@ class MeshParams:
     """Uniform jitter of each report, ± this fraction of the period."""
     join_timeout_s: float = 60.0
     """A join request not answered in this time failed [s]."""
-    join_handshake_s: float = 30.0
-    """Rapid-flash time of the join handshake before the request goes out [s] (manual §5.2)."""
+    join_handshake_s: float = 15.0
+    """Authentication time of the join [s]: after the PAN configuration arrives (a discovery
+    Trickle interval half, as for the beacon), the 802.1X/EAPOL exchange with the head-end
+    before the join request's answer.  Assumption (Wi-SUN FAN 1.0's authentication runs
+    several EAPOL round trips through the mesh; no public figure for this product): with the
+    configuration wait the rapid flash lasts ~25-35 s, near the manual's "another 30
+    seconds" (§5.2).  The manual gives the LED behaviour, not these parameters."""
     max_missed_acks: int = 3
     """Consecutive reports without an end-to-end ACK before the MDT tries another parent."""
     ack_timeout_s: float = 3 * 3600.0
