@@ -68,8 +68,9 @@ class MeshParams:
     rep_retry_s: float = 60.0
     """Pause between two scan windows of a repeater that found no joined node [s]."""
     rep_backup_battery_s: float = 8 * 3600.0
-    """How long a repeater runs on its backup battery after mains is lost [s].  Assumption: the
-    manual describes no repeater battery; 8 h is a typical UPS-style backup of mesh routers."""
+    """How long a repeater runs on its backup battery after mains is lost [s].  The Mini Meter
+    manual describes no repeater battery; Tehama's repeater has an "internal backup battery"
+    (reference mesh.md §1) whose endurance is not published: 8 h is an assumption."""
     rep_backup_battery_mv: int = 3700
     """Backup battery voltage a repeater reports while on it [mV] (assumption: one Li-ion
     cell's nominal voltage)."""
@@ -81,7 +82,10 @@ class MeshParams:
     """A repeater declares its parent lost after this many missed beacon intervals (at Imax)."""
     # --- MDT ---
     report_period_s: float = 3600.0
-    """How often a joined MDT uplinks its new records [s] (900 for TOU)."""
+    """How often a joined MDT uplinks its new records [s].  Source: Tehama's TW113 guide, "a
+    typical MDT transmission rate of one per hour (four per hour for Time of Use)" (reference
+    mesh.md §1; the Mini Meter manual says only that the MDT logs 15-minute intervals).  The
+    head-end's JOIN_RESPONSE may set another period."""
     report_jitter_ratio: float = 0.1
     """Uniform jitter of each report, ± this fraction of the period."""
     join_timeout_s: float = 60.0
