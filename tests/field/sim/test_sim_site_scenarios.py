@@ -113,3 +113,21 @@ def test_dcap_outage_holds_delivery_until_the_dcap_is_back(site_mesh) -> None:
         assert delivered.size > 150
         assert np.all(delivered >= 3 * DAY)  # nothing reached the head-end while it was dark
         assert np.all(np.isfinite(delivered))  # and everything did afterwards
+
+
+def test_a_load_above_the_kits_maximum_current_is_refused(site_mesh, tmp_path: Path) -> None:
+    import pytest
+
+    from openamr.errors import InputError
+
+    profile = tmp_path / "big.csv"
+    profile.write_text("t_s,l1_w,l2_w\n0,15000,1000\n")  # 125 A on L1
+    base = _site(2)
+    m0 = dataclasses.replace(base.meters[0], rating_a=100,
+                             load=LoadSpec(LoadKind.CSV, csv_path=profile, csv_text="big.csv"))
+    with pytest.raises(InputError, match="110 A") as err:
+        site_mesh(dataclasses.replace(base, meters=(m0, *base.meters[1:])), 0.25)
+    assert err.value.where == f"meters.{m0.id}.load"
+    # the same load on a 200 A kit (220 A maximum) runs
+    m0 = dataclasses.replace(m0, rating_a=200)
+    site_mesh(dataclasses.replace(base, meters=(m0, *base.meters[1:])), 0.25)

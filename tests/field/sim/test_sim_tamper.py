@@ -121,8 +121,10 @@ def test_a_tou_schedule_from_the_head_end_ends_tou_stale(mesh) -> None:
         last_tou = payload_in.tou_register_wh
     after = {s: f for s, (f, _) in records.items() if 6 * H + 900 <= s - day < 24 * H}
     before = {s: f for s, (f, _) in records.items() if s - day < 6 * H - 900}
-    assert after and all(not f & IntervalFlag.TOU_STALE for f in after.values())
-    assert before and all(f & IntervalFlag.TOU_STALE for f in before.values())
+    assert after
+    assert all(not f & IntervalFlag.TOU_STALE for f in after.values())
+    assert before
+    assert all(f & IntervalFlag.TOU_STALE for f in before.values())
     # register 1 got exactly the 08:00-12:00 energy of the stored records
     peak_wh = sum(e for s, (_, e) in records.items() if 8 * H <= s - day < 12 * H)
     assert last_tou[1] == peak_wh > 0

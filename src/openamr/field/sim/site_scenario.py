@@ -87,6 +87,25 @@ def meter_registered_power_w(service: str, l1_w: npt.NDArray[np.float64],
     return out
 
 
+def _check_currents(chunk: Any, legs_w: npt.NDArray[np.floating[Any]]) -> None:
+    """Refuse a meter whose load exceeds its kit's maximum rated current (manual Table 2:
+    220 A for 200 A kits, 110 A for 100 A kits) at 120 V, PF 1."""
+    from openamr.errors import InputError
+    from openamr.field.meter.catalogue import get_model
+
+    peaks_a = np.abs(legs_w).max(axis=(1, 2)) / VOLTAGE_V
+    for m, peak_a in zip(chunk, peaks_a.tolist(), strict=True):
+        max_a = get_model(m.model, m.rating_a).max_primary_current_a
+        if peak_a > max_a:
+            raise InputError(f"its load draws up to {peak_a:.0f} A on a leg, above the "
+                             f"{m.rating_a} A kit's maximum rated current of {max_a:g} A "
+                             "(manual Table 2)", where=f"meters.{m.id}.load")
+
+
+VOLTAGE_V = 120.0
+"""L-N voltage of every simulated meter [V] (the nominal of the manual's 102–138 V)."""
+
+
 def scenario_from_site(site: Any, days: float, *, seed: int | None = None,
                        extra_days: float = 0.25, epoch_s: int | None = None) -> Scenario:
     """The scenario of ``site`` for ``days`` (+ ``extra_days`` of energy for the drain).
@@ -136,6 +155,7 @@ def scenario_from_site(site: Any, days: float, *, seed: int | None = None,
     t_step = np.arange(steps, dtype=np.float64) * STEP_S  # step starts [sim s]
     for a in range(0, len(meters), _CHUNK):
         chunk = meters[a:a + _CHUNK]
+        _check_currents(chunk, legs_w[a:a + _CHUNK])
         p = np.empty((len(chunk), steps), dtype=np.float64)
         for i, m in enumerate(chunk):
             dark = np.zeros(steps, dtype=bool)
