@@ -23,6 +23,7 @@ from openamr.field.site.model import (
     SCHEMA_VERSION,
     Building,
     Dcap,
+    ElementLoad,
     Fault,
     LoadKind,
     LoadSpec,
@@ -50,7 +51,8 @@ _BUILDING = ("floors", "floor_height_m", "width_m", "depth_m")
 _WALL = ("floor", "x1_m", "y1_m", "x2_m", "y2_m", "loss_db")
 _DEVICE = ("id", "x_m", "y_m", "floor", "placement", "power_on_s", "tx_power_dbm")
 _METER = (*_DEVICE, "model", "rating_a", "service", "load", "load_scale_w", "load_csv", "unit",
-          "clock_drift_ppm")
+          "clock_drift_ppm", "loads")
+_ELEMENT_LOAD = ("element", "load", "load_scale_w", "load_csv")
 _OUTAGE = ("device", "start_s", "duration_s")
 _TAMPER = ("meter", "start_s", "duration_s")
 _FAULT = ("meter", "start_s", "ct1", "ct2", "v2")
@@ -230,8 +232,20 @@ def _meter(r: _Reader, floors: int, base_dir: Path, csv_cache: dict[Path, None])
         service = Service.parse(service_text or "split")
     except InputError as exc:
         raise r.error("service", exc.message) from None
+    loads: list[ElementLoad] = []
+    for k, table in enumerate(r.array("loads")):
+        sub_r = _Reader(r.file, f"{r.path}.loads[{k}]", table, _ELEMENT_LOAD)
+        element = sub_r.integer("element", minimum=1, maximum=2)
+        if element == 2 and service.value == "single":
+            raise sub_r.error("element", "a single-element meter has no element 2")
+        loads.append(ElementLoad(element, _load_spec(sub_r, base_dir, csv_cache)))
+    if loads:
+        for key in ("load", "load_scale_w", "load_csv"):
+            if r.has(key):
+                raise r.error(key, "not allowed with [[meters.loads]] (give each load there)")
     return Meter(**common, model=model_name, rating_a=rating, service=service.value,
                  load=_load_spec(r, base_dir, csv_cache), unit=r.string("unit", required=False),
+                 loads=tuple(loads),
                  clock_drift_ppm=_drift_ppm(r))
 
 

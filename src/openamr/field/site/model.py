@@ -70,6 +70,16 @@ class LoadSpec:
 
 
 @dataclass(frozen=True)
+class ElementLoad:
+    """One of several loads a meter monitors ("multiple load monitoring with a single meter",
+    manual §2.2): ``load`` on the CT of ``element`` (1 on L1, 2 on L2).  Loads on the same
+    element have their conductors through the one CT: the meter registers their sum."""
+
+    element: int
+    load: LoadSpec
+
+
+@dataclass(frozen=True)
 class Building:
     """The building shell."""
 
@@ -135,6 +145,8 @@ class Meter(_Device):
     load: LoadSpec = field(default_factory=lambda: LoadSpec(LoadKind.HOUSEHOLD, 800.0))
     unit: str | None = None
     """The apartment, office or suite the meter bills (informational)."""
+    loads: tuple[ElementLoad, ...] = ()
+    """Several loads on the meter's elements (replacing ``load``), see :class:`ElementLoad`."""
     clock_drift_ppm: float | None = None
     """The MDT's crystal error [ppm] (positive: its clock runs fast); ``None`` draws one from
     the site seed (:func:`openamr.field.mdt.clock.draw_drift_ppm`)."""

@@ -18,6 +18,7 @@ from openamr.errors import InputError
 from openamr.field.site.model import (
     SCHEMA_VERSION,
     Dcap,
+    ElementLoad,
     LoadKind,
     Meter,
     Repeater,
@@ -51,8 +52,23 @@ def _device(d: Dcap | Repeater | Meter, out_dir: Path | None) -> dict[str, Any]:
             row["load_scale_w"] = _num(d.load.scale_w)
         if d.unit is not None:
             row["unit"] = d.unit
+        if d.loads:
+            for key in ("load", "load_scale_w", "load_csv"):
+                row.pop(key, None)
+            row["loads"] = [_element_load(e, out_dir) for e in d.loads]
         if d.clock_drift_ppm is not None:
             row["clock_drift_ppm"] = _num(d.clock_drift_ppm)
+    return row
+
+
+def _element_load(e: ElementLoad, out_dir: Path | None) -> dict[str, Any]:
+    row: dict[str, Any] = {"element": e.element, "load": e.load.kind.value}
+    if e.load.kind is LoadKind.CSV:
+        assert e.load.csv_path is not None
+        row["load_csv"] = (os.path.relpath(e.load.csv_path, out_dir) if out_dir is not None
+                           else (e.load.csv_text or str(e.load.csv_path)))
+    elif e.load.scale_w is not None:
+        row["load_scale_w"] = _num(e.load.scale_w)
     return row
 
 
