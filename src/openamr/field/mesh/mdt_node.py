@@ -35,6 +35,7 @@ meanwhile are flagged ``POWER_FAIL | PARTIAL`` (from :attr:`supply_outages`, kno
 
 from __future__ import annotations
 
+import functools
 from array import array
 from typing import TYPE_CHECKING
 
@@ -57,6 +58,7 @@ from openamr.field.mdt.power_states import (
 from openamr.field.mdt.uplink import tou_schedule_from_frame
 from openamr.field.mesh.join import accept_join_response, join_request
 from openamr.field.mesh.node import MeshNode, Packet
+from openamr.field.mesh.params import MeshParams
 from openamr.field.mesh.routing import Candidate, choose_parent
 from openamr.field.mesh.security import DeviceSecurity
 from openamr.frames import (
@@ -88,6 +90,13 @@ _REC_SIZE = _REC_DTYPE.itemsize
 NO_TEMPERATURE = -0x8000
 _EVENT_KINDS = {k.code: k for k in EventKind}
 _REPORTING = (PowerState.JOINED, PowerState.JOINED_LED)
+
+
+@functools.cache
+def _currents(p: MeshParams) -> BatteryCurrents:
+    """The ``MeshParams`` currents as the ledger's (built once per parameter set)."""
+    return BatteryCurrents(sleep_a=p.sleep_current_ma / 1000.0, rx_a=p.rx_current_ma / 1000.0,
+                           tx_a=p.tx_current_ma / 1000.0, led_a=p.led_current_ma / 1000.0)
 
 
 class MdtNode(MeshNode):
@@ -688,9 +697,7 @@ class MdtNode(MeshNode):
         """The MDT room's :class:`BatteryLedger` charged with this MDT's times since power-on
         (the radio, the LED, the sleep floor) at the ``MeshParams`` currents."""
         p = self.net.params
-        ledger = BatteryLedger(p.battery_mah, BatteryCurrents(
-            sleep_a=p.sleep_current_ma / 1000.0, rx_a=p.rx_current_ma / 1000.0,
-            tx_a=p.tx_current_ma / 1000.0, led_a=p.led_current_ma / 1000.0))
+        ledger = BatteryLedger(p.battery_mah, _currents(p))
         if self.powered_s is None:
             return ledger
         now = self.net.kernel.now_s

@@ -77,6 +77,15 @@ class Network:
             self._mains_cache.clear()
             self._mains_nodes_cache.clear()
 
+    def set_link(self, a: int, b: int, rssi_dbm: float, delivery_probability: float) -> None:
+        """Change the link between nodes ``a`` and ``b`` (both directions) from now on: a door
+        of a metal cabinet shut, furniture moved.  Clears the cached link figures."""
+        for src, dst in ((a, b), (b, a)):
+            self.medium.links[src][dst] = (float(rssi_dbm), float(delivery_probability))
+            self._links[src].clear()
+        self._mains_cache.clear()
+        self._mains_nodes_cache.clear()
+
     def log(self, kind: str, node: MeshNode | None = None, **fields: Any) -> None:
         """Write one JSONL trace record (only when tracing)."""
         if self.trace is None:

@@ -107,10 +107,11 @@ class MeshParams:
     """Gap-fill frames an MDT sends at most on one wake."""
     buffer_days: float = 35.0
     """The MDT's ring buffer [days] of 15-minute records."""
-    status_period_s: float = 6 * 3600.0
+    status_period_s: float = 86400.0
     """A joined MDT or repeater sends a STATUS this often [s] (and once after a join or a
-    parent change; 0: never).  Assumption: the manual gives no figure; four a day keeps the
-    head-end's weak-link and low-battery alarms within hours for ~1 % more uplink frames."""
+    parent change; 0: never).  Assumption: the manual gives no figure; once a day fills the
+    daily report's health columns and raises the weak-link and low-battery alarms within a day
+    for ~4 % more uplink frames (an MDT reports hourly)."""
     # --- DCAP ---
     dcap_upload_s: float = 900.0
     """The DCAP hands its batch of frames to the backhaul this often [s] (joins and events
