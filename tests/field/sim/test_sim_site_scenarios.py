@@ -131,3 +131,28 @@ def test_a_load_above_the_kits_maximum_current_is_refused(site_mesh, tmp_path: P
     # the same load on a 200 A kit (220 A maximum) runs
     m0 = dataclasses.replace(m0, rating_a=200)
     site_mesh(dataclasses.replace(base, meters=(m0, *base.meters[1:])), 0.25)
+
+
+def test_presses_from_the_site_file_turn_an_mdt_off_and_on(site_mesh) -> None:
+    from openamr.field.mdt.power_states import PowerState
+    from openamr.field.site.model import Press
+
+    base = _site(2)
+    target = base.meters[0].id
+    site = dataclasses.replace(base, presses=(
+        Press(target, 4 * H, "hold"), Press(target, 6 * H, "tap"), Press(target, 8 * H, "hold")))
+    run, he, sc = site_mesh(site, 1.0)
+    node = next(n for n in run.nodes if isinstance(n, MdtNode) and sc.nodes[n.idx].id == target)
+    run.kernel.run(4 * H - 1)
+    assert node.psm.state in (PowerState.JOINED, PowerState.JOINED_LED)
+    run.kernel.run(4 * H + 1)
+    assert node.psm.state is PowerState.OFF  # a hold turns it off (two flashes)
+    run.kernel.run(7 * H)
+    assert node.psm.state is PowerState.OFF  # a tap on an OFF MDT only flashes twice
+    run.run(1.0)
+    assert node.psm.state in (PowerState.JOINED, PowerState.JOINED_LED)  # held on again
+    # joined and off both show no light; the hold at 8 h starts a new search
+    after = [(t, p) for t, p in node.led_log if t >= 4 * H]
+    assert [p for _, p in after][:4] == ["slow_flash", "rapid_flash", "solid", "off"]
+    assert after[0][0] == 8 * H
+    assert he.rejected == {}
