@@ -77,11 +77,7 @@ class Dcap(RouterNode):
         net = self.net
         src = net.nodes[pkt.src]
         self.routes[src.eui] = pkt.chain
-        # Network.on_delivered, inlined (hot path)
-        net.delivered_frames += 1
-        net.delivered_hops += len(pkt.chain) - 1
-        if pkt.seq_first >= 0:
-            src.frame_delivered(pkt, net.kernel.now_s)
+        net.on_delivered(pkt)
         self.batch.append(pkt.data)
         if pkt.frame_type in _URGENT:
             self.flush(urgent=True)

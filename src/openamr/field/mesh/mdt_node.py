@@ -646,21 +646,10 @@ class MdtNode(MeshNode):
         held = parent.held.pop(self.idx, None)
         if not held:
             return
-        net = self.net
+        carry = self.net.carry
         for data in held:
-            # Network.carry, inlined (hot path)
-            link = net._links[parent.idx].get(self.idx * 65536 + len(data))
-            if link is None:
-                link = net._link(parent.idx, self.idx, len(data))
-            p = link[1]
-            if p < 1.0:
-                draw = net.medium.uniform
-                for _ in range(net._tries if p > 0.0 else 0):
-                    if draw() < p:
-                        break
-                else:
-                    continue
-            self.receive_down(data)
+            if carry(parent.idx, self.idx, len(data)):
+                self.receive_down(data)
 
     def _on_ack(self, acked_counter: int, acked_seq: int,
                 gaps: tuple[tuple[int, int], ...]) -> None:
@@ -707,10 +696,6 @@ class MdtNode(MeshNode):
         ledger.charge(sleep_s=now - self.powered_s, rx_s=rx_s,
                       tx_s=self.tx_attempts * p.frame_tx_s, led_s=self.led_s)
         return ledger
-
-    def battery_used_mah(self) -> float:
-        """Charge drawn since power-on [mAh], sleep floor included."""
-        return self.battery_ledger().used_mah
 
     def battery_projection_years(self) -> float:
         """Years a full battery lasts at the average drain since power-on (load and

@@ -331,7 +331,8 @@ class Network:
         """A frame reached the DCAP (called once per frame, duplicates already dropped)."""
         self.delivered_frames += 1
         self.delivered_hops += len(pkt.chain) - 1
-        self.nodes[pkt.src].frame_delivered(pkt, self.kernel.now_s)
+        if pkt.seq_first >= 0:
+            self.nodes[pkt.src].frame_delivered(pkt, self.kernel.now_s)
 
     # ----------------------------------------------------------------- downlink
     def route_down(self, data: bytes, path: list[int]) -> None:
@@ -342,9 +343,6 @@ class Network:
         timers recover).
         """
         nodes = self.nodes
-        draw = self.medium.uniform
-        tries = self._tries
-        links = self._links
         length = len(data)
         last = len(path) - 1
         for k in range(last, 0, -1):
@@ -356,28 +354,17 @@ class Network:
                 if b.role == DeviceRole.MDT and not b.awake_for_downlink():
                     nodes[ai].hold_for_child(bi, data)
                     return
-            # Network.carry, inlined (hot path)
-            link = links[ai].get(bi * 65536 + length)
-            if link is None:
-                link = self._link(ai, bi, length)
-            p = link[1]
-            if p < 1.0:
-                for _ in range(tries if p > 0.0 else 0):
-                    if draw() < p:
-                        break
-                else:
-                    self.hop_failures += 1
-                    return
+            if not self.carry(ai, bi, length):
+                self.hop_failures += 1
+                return
             if k == 1:
                 nodes[bi].receive_down(data)
                 return
 
-    def carry(self, src: int, dst: int, length_bytes: int,
-              links: list[dict[int, tuple[float, float, float]]] | None = None,
-              draw: Callable[[], float] | None = None, tries: int = 0) -> bool:
+    def carry(self, src: int, dst: int, length_bytes: int) -> bool:
         """A downlink hop ``src → dst``: up to ``1 + mac_max_retries`` attempts until the
-        frame arrives; True if it did."""
-        link = (links or self._links)[src].get(dst * 65536 + length_bytes)
+        frame arrives (one uniform draw each); True if it did."""
+        link = self._links[src].get(dst * 65536 + length_bytes)
         if link is None:
             link = self._link(src, dst, length_bytes)
         p = link[1]
@@ -385,8 +372,8 @@ class Network:
             return True
         if p <= 0.0:
             return False
-        draw = draw or self.medium.uniform
-        return any(draw() < p for _ in range(tries or self._tries))
+        draw = self.medium.uniform
+        return any(draw() < p for _ in range(self._tries))
 
     def deliver_downlinks(self, downlinks: list[bytes], routes: dict[int, list[int]]) -> None:
         """Route frames from the backhaul by their destination."""
