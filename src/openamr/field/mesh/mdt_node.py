@@ -575,14 +575,14 @@ class MdtNode(MeshNode):
         what they had.  The MDT room's fleet recomputes them (:class:`MdtFleet` with the
         schedule, starting from the registers as they stand).  Returns the first seq changed."""
         table, tou = self._table, self._tou
-        if table is None or tou is None or not self._n_tou:
+        if table is None or tou is None or not tou.shape[1]:
             return -1
         schedule = tou_schedule_from_frame(payload)
         k = self.closed_end()
         n = len(table)
         if k >= n:
             return k
-        fleet = MdtFleet(1, self.model, tou=schedule, n_tou_registers=self._n_tou,
+        fleet = MdtFleet(1, self.model, tou=schedule, n_tou_registers=tou.shape[1],
                          buffer_days=(n - k) * INTERVAL_LENGTH_S / 86400.0 + 1.0)
         if k > 0:
             fleet.tou_register_wh[0] = tou[k - 1]
@@ -594,7 +594,12 @@ class MdtNode(MeshNode):
         batch = fleet.ring.records_in(0, 0, n - k - 1)
         table["flags"][k:] = batch.flags
         tou[k:] = batch.tou_register_wh
-        self._tou_bytes = tou.astype(">u8").tobytes()
+        # reports carry the registers the schedule uses (the others hold nothing: before any
+        # schedule everything accrued to register 0)
+        n_used = max(1, min(int(payload.registers), tou.shape[1]))
+        if not tou[:, n_used:].any():
+            self._n_tou = n_used
+        self._tou_bytes = np.ascontiguousarray(tou[:, :self._n_tou]).astype(">u8").tobytes()
         if self._records_bytes is not None:
             self._records_bytes = table.tobytes()
         self.tou_schedules += 1
