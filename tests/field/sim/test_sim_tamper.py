@@ -2,6 +2,8 @@
 to the head-end (once each), and flags the intervals the cover was open; the records come from
 the MDT room's ``MdtFleet`` (TOU registers, flags)."""
 
+import itertools
+
 from openamr.field.mesh.mdt_node import MdtNode
 from openamr.frames import DeviceRole as R
 from openamr.frames import EventKind, Frame, FrameType, IntervalFlag, Intervals, peek_header
@@ -129,3 +131,24 @@ def test_a_tou_schedule_from_the_head_end_ends_tou_stale(mesh) -> None:
     peak_wh = sum(e for s, (_, e) in records.items() if 8 * H <= s - day < 12 * H)
     assert last_tou[1] == peak_wh > 0
     assert sum(last_tou) == sum(e for _, e in records.values())
+
+
+def test_the_e02_reports_temperature_changes_as_events(mesh) -> None:
+    import dataclasses
+
+    from openamr.field.sim.runner import SimRun
+
+    run, he, sc = mesh(ROLES, LINKS, power_on_s=[0, 30, 300, 300], days=2)
+    nodes = list(sc.nodes)
+    nodes[3] = dataclasses.replace(nodes[3], model="MMSMT-E02")
+    run = SimRun(dataclasses.replace(sc, nodes=tuple(nodes)), run.net.backhaul)
+    run.run(2)
+    e02 = run.nodes[3]
+    rows = he.store.list_events(device_id=f"{e02.eui:016x}", limit=1000)
+    changes = sorted((e.t_s, e.value) for e in rows if e.code == "temperature.changed")
+    # a 21 degC room with a daily +-1.5 degC swing: several 1 K changes a day, in 0.01 degC
+    assert len(changes) >= 4
+    values = [v / 100.0 for _, v in changes]
+    assert all(15.0 < v < 27.0 for v in values)
+    assert all(abs(b - a) >= 1.0 - 1e-9 for a, b in itertools.pairwise(values))
+    assert he.event_codes(run.nodes[2].eui).count("temperature.changed") == 0  # a C02

@@ -55,7 +55,7 @@ from openamr.field.mdt.power_states import (
     PowerState,
     PowerStateMachine,
 )
-from openamr.field.mdt.uplink import tou_schedule_from_frame
+from openamr.field.mdt.uplink import event_payload, tou_schedule_from_frame
 from openamr.field.mesh.join import accept_join_response, join_request
 from openamr.field.mesh.node import MeshNode, Packet
 from openamr.field.mesh.params import MeshParams
@@ -66,8 +66,6 @@ from openamr.frames import (
     RECORD_DTYPE,
     Ack,
     DeviceRole,
-    Event,
-    EventKind,
     FrameType,
     IntervalFlag,
     JoinResponse,
@@ -88,7 +86,6 @@ _INTERVALS_HEAD = INTERVALS_HEAD_STRUCT.pack
 _REC_DTYPE = RECORD_DTYPE
 _REC_SIZE = _REC_DTYPE.itemsize
 NO_TEMPERATURE = -0x8000
-_EVENT_KINDS = {k.code: k for k in EventKind}
 _REPORTING = (PowerState.JOINED, PowerState.JOINED_LED)
 
 
@@ -190,6 +187,15 @@ class MdtNode(MeshNode):
             self.powered_s = self.net.kernel.now_s
         self._run(self.psm.on_button(held_s, self.net.kernel.now_s))
 
+    def temperature_changed(self, temperature_c: float, t_s: int) -> None:
+        """The E02's 1 % delta rule reported a reading [°C] taken at ``t_s`` [UTC epoch s]:
+        queue ``temperature.changed`` and, if joined, send it."""
+        if self.powered_s is None:
+            return
+        self.events.push(t_s, "temperature.changed", temperature_c,
+                         clock_synced=self.joined_s is not None)
+        self._send_events()
+
     def supply(self, present: bool) -> None:
         """The meter's +12 VDC appeared or disappeared: queue ``power.restored`` /
         ``power.lost`` and, if joined, send it at once (the MDT runs on its battery)."""
@@ -227,8 +233,7 @@ class MdtNode(MeshNode):
             sent = self._event_sent.get(rec.seq)
             if sent is not None and now - sent[1] <= timeout_s:
                 continue
-            kind = _EVENT_KINDS[rec.kind]
-            data, counter = self.security.seal(self.net.dcap_eui, Event(kind, rec.t_s, 0))
+            data, counter = self.security.seal(self.net.dcap_eui, event_payload(rec))
             self._event_sent[rec.seq] = (counter, now)
             if not self._uplink(Packet(data, self.idx, counter, FrameType.EVENT, now,
                                        [self.idx])):

@@ -20,10 +20,15 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 from openamr.field.mdt.fleet import MdtFleet
 from openamr.field.mdt.intervals import IntervalFlag
-from openamr.field.mdt.temperature import indoor_temperature_c
+from openamr.field.mdt.temperature import (
+    DeltaTemperatureRule,
+    delta_report_mask,
+    indoor_temperature_c,
+)
 from openamr.field.mesh.mdt_node import MdtNode
 from openamr.field.sim.scenario import Scenario
 from openamr.units import INTERVAL_LENGTH_S
@@ -33,6 +38,26 @@ __all__ = ["attach_fleet_records"]
 _CHUNK = 128
 KH_WH = 10
 """Meter constant of the simulated meters [Wh per pulse]."""
+
+
+def _schedule_delta_events(mdts: Sequence[MdtNode], temps: npt.NDArray[np.float64],
+                           start_s: npt.NDArray[np.int64]) -> None:
+    """The E02's ``temperature.changed`` events: the readings at each interval's close that
+    the 1 % delta rule reports (:func:`delta_report_mask`, vectorised over the MDTs), each
+    queued at its time by the MDT."""
+    held = temps.copy()
+    for i, mdt in enumerate(mdts):  # before it was on, an MDT read nothing: hold its first
+        first = min(mdt.first_interval, held.shape[1] - 1)
+        held[i, :first] = held[i, first]
+    mask = delta_report_mask(held, DeltaTemperatureRule())
+    for i, mdt in enumerate(mdts):
+        first = mdt.first_interval
+        if first < mask.shape[1]:
+            mask[i, first] = True  # the first reading is always reported
+        for k in np.flatnonzero(mask[i, first:]) + first:
+            t_sim = float(start_s[k] + INTERVAL_LENGTH_S)
+            mdt.net.kernel.at(t_sim, mdt.temperature_changed, float(temps[i, k]),
+                              int(mdt.net.epoch_s + t_sim))
 
 
 def attach_fleet_records(mdts: Sequence[MdtNode], scenario: Scenario) -> None:
@@ -67,6 +92,8 @@ def attach_fleet_records(mdts: Sequence[MdtNode], scenario: Scenario) -> None:
                 temps = indoor_temperature_c(scenario.epoch_s + start + INTERVAL_LENGTH_S,
                                              offsets)
             fleet.append_counts(scenario.epoch_s, counts, flags=flags, temperature_c=temps)
+            if temps is not None and fleet.variant.delta_events:
+                _schedule_delta_events([mdts[r] for r in chunk], temps, start)
             for i, row in enumerate(chunk):
                 mdt = mdts[row]
                 batch = fleet.ring.records_in(i, mdt.first_interval, n_int - 1)
