@@ -37,3 +37,13 @@ def test_faults_take_effect_from_their_start_and_keep_earlier_keys() -> None:
     p = meter_registered_power_w("split", np.full(12, 300.0), np.full(12, 1000.0), spans, dark)
     assert p[:2].tolist() == [700.0, 700.0]  # P2 - P1 with CT1 reversed
     assert p[5:7].tolist() == [0.0, 0.0]  # the meter was dark
+
+
+def test_many_meters_at_once_match_one_by_one() -> None:
+    rng = np.random.default_rng(4)
+    l1 = rng.uniform(0.0, 5000.0, (7, 48))
+    l2 = rng.uniform(0.0, 5000.0, (7, 48))
+    spans = [(0, 48, Wiring())]
+    many = meter_registered_power_w("split", l1, l2, spans)
+    for i in range(7):
+        assert np.array_equal(many[i], meter_registered_power_w("split", l1[i], l2[i], spans))

@@ -71,19 +71,21 @@ def meter_registered_power_w(service: str, l1_w: npt.NDArray[np.float64],
                              l2_w: npt.NDArray[np.float64], segments: list[tuple[int, int, Wiring]],
                              dark: npt.NDArray[np.bool_] | None = None, voltage_v: float = 120.0,
                              ) -> npt.NDArray[np.float64]:
-    """Power [W] one meter's register accumulates per step, for true L-N loads per leg [W]
-    (PF 1: the site's loads are active power only) under the wiring of each segment; 0 where
-    ``dark`` (the meter has no supply) or where no voltage lead reaches the operating minimum."""
+    """Power [W] the register accumulates per step, for true L-N loads per leg [W] (PF 1: the
+    site's loads are active power only) under the wiring of each segment of steps; 0 where
+    ``dark`` (the meter has no supply) or where no voltage lead reaches the operating minimum.
+    ``l1_w``/``l2_w`` are ``(steps,)`` for one meter or ``(meters, steps)`` for several meters
+    wired alike (vectorised)."""
     out = np.zeros(l1_w.shape, dtype=np.float64)
     for a, b, wiring in segments:
-        p1, p2 = measured_element_powers_w(service, l1_w[a:b], l2_w[a:b], wiring=wiring,
-                                           voltage_v=voltage_v)
+        p1, p2 = measured_element_powers_w(service, l1_w[..., a:b], l2_w[..., a:b],
+                                           wiring=wiring, voltage_v=voltage_v)
         v1 = voltage_v if wiring.voltage_leg(1) is not None else 0.0
         v2 = voltage_v if wiring.voltage_leg(2) is not None and service != "single" else 0.0
         if bool(lcd_on(v1, v2, DEFAULT_SUPPLY)):
-            out[a:b] = register_power_w(p1, p2, mode="net", creep=DEFAULT_CREEP)
+            out[..., a:b] = register_power_w(p1, p2, mode="net", creep=DEFAULT_CREEP)
     if dark is not None:
-        out[dark] = 0.0
+        out[..., dark] = 0.0
     return out
 
 
@@ -157,7 +159,18 @@ def scenario_from_site(site: Any, days: float, *, seed: int | None = None,
         chunk = meters[a:a + _CHUNK]
         _check_currents(chunk, legs_w[a:a + _CHUNK])
         p = np.empty((len(chunk), steps), dtype=np.float64)
+        plain: dict[str, list[int]] = {}
         for i, m in enumerate(chunk):
+            if m.id not in faults and m.id not in outages:
+                plain.setdefault(m.service, []).append(i)
+        for service, rows in plain.items():
+            # correct wiring, never dark: one vectorised pass per service (the usual case)
+            legs = legs_w[a + np.asarray(rows)].astype(np.float64)
+            p[rows] = meter_registered_power_w(service, legs[:, 0], legs[:, 1],
+                                               [(0, steps, Wiring())])
+        for i, m in enumerate(chunk):
+            if m.id not in faults and m.id not in outages:
+                continue
             dark = np.zeros(steps, dtype=bool)
             for start_s, length_s in outages.get(m.id, ()):
                 dark |= (t_step + STEP_S > start_s) & (t_step < start_s + length_s)
