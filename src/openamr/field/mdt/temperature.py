@@ -1,9 +1,12 @@
 """Temperature reporting of the MMSMT-D02 and MMSMT-E02 MDTs.
 
-D02 records a temperature [°C] in every interval record (the sensor read when the interval
-closes).  E02 reports a temperature *event* whenever the reading has moved by 1 % or more since
-the last reported value.  "1 %" is defined as **1 % of the sensor's span**, the operating range
-of the kit (−30 … +70 °C, manual Table 2), i.e. 1.0 K:
+D02 and E02 record a temperature [°C] in every interval record (the sensor read when the
+interval closes); E02 also reports a temperature *event* whenever the reading has moved by 1 % or
+more since the last reported value.  The manual says only "TOU and 1% Delta Temperature enabled"
+(Table 1): how to read "1 %" is an **assumption** of this model, and a setting
+(``DeltaTemperatureRule.delta_pct`` and the span; ``MdtParams.temperature_mode``).  It is read
+as **1 % of the sensor's span**, the operating range of the kit (−30 … +70 °C, manual Table 2),
+i.e. 1.0 K, because:
 
 * a relative change of the °C value is undefined at 0 °C and explodes near it (0.1 → 0.2 °C is
   "100 %"), so a device in a cold basement would flood the network;
