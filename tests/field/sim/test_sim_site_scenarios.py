@@ -8,6 +8,7 @@ import dataclasses
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from openamr.field.mesh.mdt_node import MdtNode
 from openamr.field.meter import Meter
@@ -156,3 +157,20 @@ def test_presses_from_the_site_file_turn_an_mdt_off_and_on(site_mesh) -> None:
     assert [p for _, p in after][:4] == ["slow_flash", "rapid_flash", "solid", "off"]
     assert after[0][0] == 8 * H
     assert he.rejected == {}
+
+
+def test_a_meters_ct_error_shows_in_the_stored_energy(site_mesh, tmp_path: Path) -> None:
+    profile = tmp_path / "load.csv"
+    profile.write_text("t_s,l1_w,l2_w\n0,1000,1000\n")
+    base = _site(2)
+    load = LoadSpec(LoadKind.CSV, csv_path=profile, csv_text="load.csv")
+    ideal = dataclasses.replace(base.meters[0], power_on_s=0.0, load=load)
+    low = dataclasses.replace(base.meters[1], power_on_s=0.0, load=load, ct_ratio_error_pct=-2.0)
+    run, he, sc = site_mesh(dataclasses.replace(base, meters=(ideal, low)), 1.0)
+    run.run(1.0)
+    by_id = {sc.nodes[n.idx].id: n for n in run.nodes if isinstance(n, MdtNode)}
+    end_s = sc.epoch_s + 86400
+    ideal_wh = sum(e for s, e in he.intervals(by_id[ideal.id].eui).items() if s + 900 <= end_s)
+    low_wh = sum(e for s, e in he.intervals(by_id[low.id].eui).items() if s + 900 <= end_s)
+    assert ideal_wh == pytest.approx(2000.0 * 24, abs=20.0)
+    assert low_wh == pytest.approx(0.98 * ideal_wh, abs=20.0)  # reads 2 % low

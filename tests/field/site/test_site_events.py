@@ -53,6 +53,8 @@ id = "M2"
 x_m = 6
 y_m = 1
 floor = 0
+ct_ratio_error_pct = -0.4
+ct_phase_error_deg = 0.25
 
 [[faults]]
 meter = "M2"
@@ -79,8 +81,10 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 def test_the_keys_load_and_round_trip(tmp_path: Path) -> None:
     site = load_site(_write(tmp_path, BASE))
-    m1, _ = site.meters
+    m1, m2 = site.meters
     assert m1.clock_drift_ppm == 35.5
+    assert (m2.ct_ratio_error_pct, m2.ct_phase_error_deg) == (-0.4, 0.25)
+    assert (m1.ct_ratio_error_pct, m1.ct_phase_error_deg) == (0.0, 0.0)
     assert [(e.element, e.load.kind.value) for e in m1.loads] == [
         (1, "household"), (1, "csv"), (2, "commercial")]
     assert [(f.meter, f.start_s, f.ct1, f.v2) for f in site.faults] == [
@@ -113,6 +117,7 @@ def test_several_loads_on_one_meter_add_up_on_their_elements(tmp_path: Path) -> 
     ('mdt = "M2"', 'mdt = "D"', "presses[0].mdt"),
     ("element = 2", "element = 3", "meters[0].loads[2].element"),
     ("clock_drift_ppm = 35.5", "clock_drift_ppm = 900", "meters[0].clock_drift_ppm"),
+    ("ct_ratio_error_pct = -0.4", "ct_ratio_error_pct = -60", "meters[1].ct_ratio_error_pct"),
     ('meter = "M2"\nstart_s = 3600\nv2 = "open"', 'meter = "M2"\nstart_s = 3600',
      "faults[1].ct1"),
 ])

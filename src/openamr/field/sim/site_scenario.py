@@ -29,6 +29,7 @@ import numpy.typing as npt
 
 from openamr.field.mdt.clock import draw_drift_ppm
 from openamr.field.mesh.medium import Medium
+from openamr.field.meter.ct import CT
 from openamr.field.meter.metrology import DEFAULT_CREEP, DEFAULT_SUPPLY, lcd_on, register_power_w
 from openamr.field.meter.outputs import pulse_counts_per_interval
 from openamr.field.meter.wiring import Wiring, measured_element_powers_w
@@ -70,16 +71,16 @@ def wiring_segments(faults: list[Any], n_steps: int, step_s: float,
 def meter_registered_power_w(service: str, l1_w: npt.NDArray[np.float64],
                              l2_w: npt.NDArray[np.float64], segments: list[tuple[int, int, Wiring]],
                              dark: npt.NDArray[np.bool_] | None = None, voltage_v: float = 120.0,
-                             ) -> npt.NDArray[np.float64]:
+                             ct: CT | None = None) -> npt.NDArray[np.float64]:
     """Power [W] the register accumulates per step, for true L-N loads per leg [W] (PF 1: the
     site's loads are active power only) under the wiring of each segment of steps; 0 where
     ``dark`` (the meter has no supply) or where no voltage lead reaches the operating minimum.
     ``l1_w``/``l2_w`` are ``(steps,)`` for one meter or ``(meters, steps)`` for several meters
-    wired alike (vectorised)."""
+    wired alike (vectorised).  ``ct``: the CTs' errors (:class:`CT`; ``None``: ideal)."""
     out = np.zeros(l1_w.shape, dtype=np.float64)
     for a, b, wiring in segments:
         p1, p2 = measured_element_powers_w(service, l1_w[..., a:b], l2_w[..., a:b],
-                                           wiring=wiring, voltage_v=voltage_v)
+                                           wiring=wiring, voltage_v=voltage_v, ct=ct)
         v1 = voltage_v if wiring.voltage_leg(1) is not None else 0.0
         v2 = voltage_v if wiring.voltage_leg(2) is not None and service != "single" else 0.0
         if bool(lcd_on(v1, v2, DEFAULT_SUPPLY)):
@@ -87,6 +88,12 @@ def meter_registered_power_w(service: str, l1_w: npt.NDArray[np.float64],
     if dark is not None:
         out[..., dark] = 0.0
     return out
+
+
+def _plain(meter: Any, faults: dict[str, Any], outages: dict[str, Any]) -> bool:
+    """Correct wiring, ideal CTs, never dark: the vectorised path."""
+    return (meter.id not in faults and meter.id not in outages
+            and not meter.ct_ratio_error_pct and not meter.ct_phase_error_deg)
 
 
 def _check_currents(chunk: Any, legs_w: npt.NDArray[np.floating[Any]]) -> None:
@@ -161,7 +168,7 @@ def scenario_from_site(site: Any, days: float, *, seed: int | None = None,
         p = np.empty((len(chunk), steps), dtype=np.float64)
         plain: dict[str, list[int]] = {}
         for i, m in enumerate(chunk):
-            if m.id not in faults and m.id not in outages:
+            if _plain(m, faults, outages):
                 plain.setdefault(m.service, []).append(i)
         for service, rows in plain.items():
             # correct wiring, never dark: one vectorised pass per service (the usual case)
@@ -169,7 +176,7 @@ def scenario_from_site(site: Any, days: float, *, seed: int | None = None,
             p[rows] = meter_registered_power_w(service, legs[:, 0], legs[:, 1],
                                                [(0, steps, Wiring())])
         for i, m in enumerate(chunk):
-            if m.id not in faults and m.id not in outages:
+            if _plain(m, faults, outages):
                 continue
             dark = np.zeros(steps, dtype=bool)
             for start_s, length_s in outages.get(m.id, ()):
@@ -177,7 +184,9 @@ def scenario_from_site(site: Any, days: float, *, seed: int | None = None,
             legs = legs_w[a + i].astype(np.float64)
             p[i] = meter_registered_power_w(
                 m.service, legs[0], legs[1],
-                wiring_segments(faults.get(m.id, []), steps, STEP_S), dark)
+                wiring_segments(faults.get(m.id, []), steps, STEP_S), dark,
+                ct=(CT(ratio_error_pct=m.ct_ratio_error_pct, phase_error_deg=m.ct_phase_error_deg)
+                    if m.ct_ratio_error_pct or m.ct_phase_error_deg else None))
         counts = pulse_counts_per_interval(p, STEP_S, INTERVAL_LENGTH_S, 10.0)
         energy[a:a + len(chunk)] = counts * 10
         e_wh = p.reshape(len(chunk), n_int, per).sum(axis=2) * (STEP_S / 3600.0)

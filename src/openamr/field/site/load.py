@@ -51,7 +51,7 @@ _BUILDING = ("floors", "floor_height_m", "width_m", "depth_m")
 _WALL = ("floor", "x1_m", "y1_m", "x2_m", "y2_m", "loss_db")
 _DEVICE = ("id", "x_m", "y_m", "floor", "placement", "power_on_s", "tx_power_dbm")
 _METER = (*_DEVICE, "model", "rating_a", "service", "load", "load_scale_w", "load_csv", "unit",
-          "clock_drift_ppm", "loads")
+          "clock_drift_ppm", "loads", "ct_ratio_error_pct", "ct_phase_error_deg")
 _ELEMENT_LOAD = ("element", "load", "load_scale_w", "load_csv")
 _OUTAGE = ("device", "start_s", "duration_s")
 _TAMPER = ("meter", "start_s", "duration_s")
@@ -245,8 +245,20 @@ def _meter(r: _Reader, floors: int, base_dir: Path, csv_cache: dict[Path, None])
                 raise r.error(key, "not allowed with [[meters.loads]] (give each load there)")
     return Meter(**common, model=model_name, rating_a=rating, service=service.value,
                  load=_load_spec(r, base_dir, csv_cache), unit=r.string("unit", required=False),
-                 loads=tuple(loads),
+                 loads=tuple(loads), ct_ratio_error_pct=_ct_error(r, "ct_ratio_error_pct", 50.0),
+                 ct_phase_error_deg=_ct_error(r, "ct_phase_error_deg", 30.0),
                  clock_drift_ppm=_drift_ppm(r))
+
+
+def _ct_error(r: _Reader, key: str, bound: float) -> float:
+    """A meter's CT error within ``openamr meter accuracy``'s bounds (a CT with larger errors
+    is not a CT); 0 when not given."""
+    value = r.number(key, default=0.0)
+    assert value is not None
+    if not -bound < value < bound:
+        raise r.error(key, f"must be between -{_num(bound)} and {_num(bound)}, got "
+                           f"{_num(value)}")
+    return value
 
 
 def _drift_ppm(r: _Reader) -> float | None:

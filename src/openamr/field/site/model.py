@@ -145,6 +145,10 @@ class Meter(_Device):
     load: LoadSpec = field(default_factory=lambda: LoadSpec(LoadKind.HOUSEHOLD, 800.0))
     unit: str | None = None
     """The apartment, office or suite the meter bills (informational)."""
+    ct_ratio_error_pct: float = 0.0
+    """Ratio error of the meter's CTs [%] (negative: they read low); 0: ideal CTs."""
+    ct_phase_error_deg: float = 0.0
+    """Net phase lead of the meter's CTs [deg] (after the meter's compensation)."""
     loads: tuple[ElementLoad, ...] = ()
     """Several loads on the meter's elements (replacing ``load``), see :class:`ElementLoad`."""
     clock_drift_ppm: float | None = None

@@ -56,6 +56,10 @@ def _device(d: Dcap | Repeater | Meter, out_dir: Path | None) -> dict[str, Any]:
             for key in ("load", "load_scale_w", "load_csv"):
                 row.pop(key, None)
             row["loads"] = [_element_load(e, out_dir) for e in d.loads]
+        if d.ct_ratio_error_pct:
+            row["ct_ratio_error_pct"] = _num(d.ct_ratio_error_pct)
+        if d.ct_phase_error_deg:
+            row["ct_phase_error_deg"] = _num(d.ct_phase_error_deg)
         if d.clock_drift_ppm is not None:
             row["clock_drift_ppm"] = _num(d.clock_drift_ppm)
     return row
