@@ -119,7 +119,7 @@ class Dcap(RouterNode):
     def _collect_urgent(self) -> None:
         self._collect_pending = False
         downlinks: list[bytes] = self.net.backhaul.collect()  # type: ignore[attr-defined]
-        if downlinks:
+        if downlinks and self.joined:  # a DCAP without power has no radio to send them
             self.downlinks += len(downlinks)
             self.net.deliver_downlinks(downlinks, self.routes)
 
