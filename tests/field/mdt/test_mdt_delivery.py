@@ -11,35 +11,36 @@ from openamr.frames import NO_SEQ
 
 def test_new_records_then_gaps_then_timeout() -> None:
     log = DeliveryLog(2)
-    assert log.next_new(0, closed_end=250, horizon=0, per_frame=120) == (0, 120)
+    assert log.next_new(0, closed_end=250, per_frame=120) == (0, 120)
     log.mark_sent(0, 120)
-    assert log.next_new(0, 250, 0, 120) == (120, 240)
+    assert log.next_new(0, 250, 120) == (120, 240)
     log.mark_sent(0, 240)
     log.on_ack(0, 99, ((110, 115), (300, 310)))
     assert log.acked_end[0] == 100
     # the gap within what was sent is offered; the one beyond is dropped when reached
-    assert log.next_gap(0, horizon=0, per_frame=120) == (110, 116)
+    assert log.next_gap(0, closed_end=250, per_frame=120) == (110, 116)
     log.gap_sent(0, 116)
-    assert log.next_gap(0, 0, 120) is None
+    assert log.next_gap(0, 250, 120) is None
     # an ACK never acknowledges what was not sent
     log.on_ack(0, 500)
     assert log.acked_end[0] == 240
     assert not log.on_timeout(0)
     log.mark_sent(0, 250)
     assert log.on_timeout(0)
-    assert log.next_gap(0, 0, 5) == (240, 245)
+    assert log.next_gap(0, 250, 5) == (240, 245)
     log.gap_sent(0, 245)
-    assert log.next_gap(0, 0, 5) == (245, 250)
+    assert log.next_gap(0, 250, 5) == (245, 250)
     # the other row is untouched
     assert (log.sent_end[1], log.acked_end[1], list(log.gaps[1])) == (0, 0, [])
 
 
 def test_the_buffer_horizon_hides_old_records() -> None:
-    log = DeliveryLog(1)
-    assert log.next_new(0, closed_end=5000, horizon=1640, per_frame=120) == (1640, 1760)
+    log = DeliveryLog(1)  # 35 days: 3,360 records
+    assert log.depth == 3360
+    assert log.next_new(0, closed_end=5000, per_frame=120) == (1640, 1760)
     log.mark_sent(0, 1760)
     log.on_ack(0, NO_SEQ, ((0, 1700),))
-    assert log.next_gap(0, horizon=1650, per_frame=120) == (1650, 1701)
+    assert log.next_gap(0, closed_end=5010, per_frame=120) == (1650, 1701)
 
 
 @given(st.lists(st.tuples(st.integers(0, 3), st.integers(-1, 400)), max_size=40),

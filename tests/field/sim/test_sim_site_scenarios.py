@@ -174,3 +174,23 @@ def test_a_meters_ct_error_shows_in_the_stored_energy(site_mesh, tmp_path: Path)
     low_wh = sum(e for s, e in he.intervals(by_id[low.id].eui).items() if s + 900 <= end_s)
     assert ideal_wh == pytest.approx(2000.0 * 24, abs=20.0)
     assert low_wh == pytest.approx(0.98 * ideal_wh, abs=20.0)  # reads 2 % low
+
+
+def test_a_dcap_outage_longer_than_the_buffer_loses_only_what_was_overwritten(site_mesh,
+                                                                             ) -> None:
+    base = _site(2)
+    site = dataclasses.replace(base, outages=(Outage(base.dcap.id, 1 * DAY, 40 * DAY),))
+    run, he, sc = site_mesh(site, 43.0)
+    run.run(43.0)
+    back_s = sc.epoch_s + 41 * DAY
+    for node in run.nodes:
+        if not isinstance(node, MdtNode):
+            continue
+        starts = np.asarray(sorted(he.intervals(node.eui)), dtype=np.int64)
+        # the day before the outage and the 35 days the buffer held when the DCAP came back
+        assert np.any(starts < sc.epoch_s + 1 * DAY)
+        held_from = back_s - 35 * DAY
+        lost = starts[(starts >= sc.epoch_s + 1 * DAY + 3600) & (starts < held_from - 2 * DAY)]
+        assert lost.size == 0  # overwritten in the MDT's 35-day buffer: never stored
+        kept = starts[(starts >= held_from + DAY) & (starts < back_s)]
+        assert kept.size >= 33 * 96  # everything the buffer still held got through

@@ -14,8 +14,9 @@ Per MDT (a row), with record sequence numbers ``seq`` (contiguous from 0):
   no gap for the head-end to see).
 
 Sans-IO: the caller decides when to send and what a frame holds (``per_frame`` records); this
-says which ranges.  ``horizon`` is the oldest ``seq`` the buffer still holds (35 days back):
-nothing older is offered.  Rows are Python lists (the per-MDT calls are the simulator's hot
+says which ranges.  ``depth`` is the buffer's size in records (35 days of 15-minute records,
+:data:`~openamr.field.mdt.buffer.DEFAULT_DEPTH`): nothing older than ``closed_end - depth`` is
+offered, it was overwritten.  Rows are Python lists (the per-MDT calls are the simulator's hot
 path, where numpy scalar indexing costs more than the work); :meth:`pending` and
 :meth:`acknowledge_all` are the batch views over many MDTs.
 """
@@ -27,6 +28,7 @@ from collections import deque
 import numpy as np
 import numpy.typing as npt
 
+from openamr.field.mdt.buffer import DEFAULT_DEPTH
 from openamr.frames import NO_SEQ
 
 __all__ = ["DeliveryLog"]
@@ -35,9 +37,11 @@ __all__ = ["DeliveryLog"]
 class DeliveryLog:
     """Sent / acknowledged / asked-again state of ``n_devices`` MDTs' interval records."""
 
-    __slots__ = ("acked_end", "gaps", "sent_end")
+    __slots__ = ("acked_end", "depth", "gaps", "sent_end")
 
-    def __init__(self, n_devices: int = 1) -> None:
+    def __init__(self, n_devices: int = 1, depth: int = DEFAULT_DEPTH) -> None:
+        self.depth = depth
+        """Records the buffer holds (35 days by default)."""
         self.sent_end: list[int] = [0] * n_devices
         """Per MDT: records with a lower seq were sent at least once."""
         self.acked_end: list[int] = [0] * n_devices
@@ -76,13 +80,13 @@ class DeliveryLog:
 
     # -- what to send -------------------------------------------------------------------------
 
-    def next_new(self, row: int, closed_end: int, horizon: int, per_frame: int,
-                 ) -> tuple[int, int] | None:
-        """The next ``[a, b)`` of records never sent (closed ones only, none older than
-        ``horizon``), at most ``per_frame``; None when all were sent."""
+    def next_new(self, row: int, closed_end: int, per_frame: int) -> tuple[int, int] | None:
+        """The next ``[a, b)`` of records never sent (closed ones only, none the buffer has
+        overwritten), at most ``per_frame``; None when all were sent."""
         a = self.sent_end[row]
         if a >= closed_end:
             return None
+        horizon = closed_end - self.depth
         if a < horizon:
             a = horizon
         b = a + per_frame
@@ -93,9 +97,10 @@ class DeliveryLog:
         if end > self.sent_end[row]:
             self.sent_end[row] = end
 
-    def next_gap(self, row: int, horizon: int, per_frame: int) -> tuple[int, int] | None:
+    def next_gap(self, row: int, closed_end: int, per_frame: int) -> tuple[int, int] | None:
         """The next ``[a, b)`` to send again (from the oldest request, at most ``per_frame``,
-        nothing acknowledged, unsent or older than ``horizon``); None when no gap is left."""
+        nothing acknowledged, unsent or overwritten); None when no gap is left."""
+        horizon = closed_end - self.depth
         queue = self.gaps[row]
         acked, sent = self.acked_end[row], self.sent_end[row]
         while queue:

@@ -102,7 +102,7 @@ class Mdt:
                             interval_s=self.params.interval_s,
                             temperature_mode=self.params.temperature_mode)
         self.events = EventQueue(self.params.event_depth)
-        self.delivery = DeliveryLog(1)
+        self.delivery = DeliveryLog(1, self.log.ring.depth)
         """Sent / acknowledged / asked-again records (the MDT room's one implementation)."""
         self.battery = battery or BatteryLedger()
         self.temperature_source = temperature_source

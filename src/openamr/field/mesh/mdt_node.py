@@ -136,7 +136,6 @@ class MdtNode(MeshNode):
         self.searches = 0
         n = max(0, self.energy_wh.size - first_interval)
         self._delivered = np.full(n, np.inf)
-        self._buffer_records = int(p.buffer_days * 86400 / INTERVAL_LENGTH_S)
         self._deliveries: list[tuple[int, int, float]] = []
         self._records_bytes: bytes | None = None
         self._n_records = n
@@ -476,7 +475,6 @@ class MdtNode(MeshNode):
             closed = self._n_records
         elif closed < 0:
             closed = 0
-        horizon = closed - self._buffer_records
         delivery, row = self.delivery, self.row
         if now - self._last_ack_s > p.ack_timeout_s and delivery.on_timeout(row):
             self._last_ack_s = now
@@ -492,7 +490,7 @@ class MdtNode(MeshNode):
         # new records first, then gap ranges
         per_frame = p.records_per_report
         while frames_left > 0 and not failed:
-            span = delivery.next_new(row, closed, horizon, per_frame)
+            span = delivery.next_new(row, closed, per_frame)
             if span is None:
                 break
             if not self._send_records(*span):
@@ -502,7 +500,7 @@ class MdtNode(MeshNode):
             delivery.mark_sent(row, span[1])
             frames_left -= 1
         while frames_left > 0 and not failed:
-            span = delivery.next_gap(row, horizon, per_frame)
+            span = delivery.next_gap(row, closed, per_frame)
             if span is None:
                 break
             if not self._send_records(*span):

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import IO, Any
 
 from openamr.field.kernel import Kernel
+from openamr.field.mdt.buffer import depth_for_days
 from openamr.field.mdt.delivery import DeliveryLog
 from openamr.field.mesh.dcap import Dcap
 from openamr.field.mesh.mdt_node import MdtNode
@@ -44,7 +45,8 @@ class SimRun:
         self.net = Network(self.kernel, scenario.medium, self.params, backhaul,
                            epoch_s=scenario.epoch_s, trace=trace)
         mdt_row = 0
-        delivery = DeliveryLog(len(scenario.mdt_indices))
+        delivery = DeliveryLog(len(scenario.mdt_indices),
+                               depth_for_days(self.params.buffer_days))
         """The MDT room's sent/acknowledged/gap state of every MDT (row = energy row)."""
         for i, spec in enumerate(scenario.nodes):
             if spec.role == DeviceRole.DCAP:
