@@ -409,7 +409,8 @@ class MdtNode(MeshNode):
             hops=self.hops, battery_mv=ledger.voltage_mv(),
             battery_remaining_mah=round(ledger.battery_remaining_mah),
             tx_frames=frames, retries=max(0, self.tx_attempts - attempts0 - frames),
-            queue_frames=max(0, self.closed_end() - self.acked_end),
+            queue_frames=-(-max(0, self.closed_end() - self.acked_end)
+                           // net.params.records_per_report),  # report frames still owed
             parent_changes=self.parent_changes,
             link_margin_db=0.0 if rssi is None else round(rssi - net.medium.sensitivity_dbm, 1),
             drops=self.tx_failures - failures0,
