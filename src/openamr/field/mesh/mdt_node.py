@@ -85,7 +85,6 @@ _INTERVALS_HEAD = INTERVALS_HEAD_STRUCT.pack
 """An ``Intervals`` payload's head: register [Wh], TOU registers, records (docs/frames.md)."""
 _REC_DTYPE = RECORD_DTYPE
 _REC_SIZE = _REC_DTYPE.itemsize
-NO_TEMPERATURE = -0x8000
 _REPORTING = (PowerState.JOINED, PowerState.JOINED_LED)
 
 
@@ -546,27 +545,16 @@ class MdtNode(MeshNode):
                      [self.idx], a, b - 1)
         return self._uplink(pkt)
 
-    def set_records(self, start_s: npt.NDArray[np.int64], energy_wh: npt.NDArray[np.int64],
-                    flags: npt.NDArray[np.uint16],
-                    tou_register_wh: npt.NDArray[np.int64] | None = None,
-                    temperature_c: npt.NDArray[np.float32] | None = None) -> None:
-        """Records seq 0.. of the run as the MDT room's fleet made them (start [UTC epoch s],
-        energy [Wh], flags, TOU registers after each record [Wh] ``(n, registers)``,
-        temperature [°C], NaN: none)."""
-        n = min(self._delivered.size, len(start_s))
-        table = np.empty(n, dtype=_REC_DTYPE)
-        table["seq"] = np.arange(n)
-        table["start_s"] = start_s[:n]
-        table["energy_wh"] = energy_wh[:n]
-        table["flags"] = flags[:n]
-        if temperature_c is None:
-            table["temperature"] = NO_TEMPERATURE
-        else:
-            t = np.asarray(temperature_c[:n], dtype=np.float64)
-            table["temperature"] = np.where(np.isfinite(t), np.rint(np.nan_to_num(t) * 100.0),
-                                            NO_TEMPERATURE)
+    def set_records(self, records: npt.NDArray[np.void],
+                    tou_register_wh: npt.NDArray[np.int64] | None = None) -> None:
+        """Records seq 0.. of the run as the MDT room made them: packed as on the wire
+        (:meth:`openamr.field.mdt.intervals.IntervalBatch.wire_records`) and the TOU registers
+        after each record [Wh] ``(n, registers)``."""
+        n = min(self._delivered.size, len(records))
+        table = records[:n].copy()
+        table["seq"] = np.arange(n)  # this MDT numbers its records from its first interval
         self._table = table
-        self.cum_wh = np.concatenate(([0], np.cumsum(energy_wh[:n], dtype=np.int64)))
+        self.cum_wh = np.concatenate(([0], np.cumsum(table["energy_wh"], dtype=np.int64)))
         self._cum = array("q", self.cum_wh.tobytes())
         if tou_register_wh is not None and tou_register_wh.size:
             self._n_tou = int(tou_register_wh.shape[1])

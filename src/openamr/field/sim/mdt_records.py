@@ -97,6 +97,4 @@ def attach_fleet_records(mdts: Sequence[MdtNode], scenario: Scenario) -> None:
             for i, row in enumerate(chunk):
                 mdt = mdts[row]
                 batch = fleet.ring.records_in(i, mdt.first_interval, n_int - 1)
-                mdt.set_records(batch.start_s, batch.energy_wh, batch.flags,
-                                batch.tou_register_wh,
-                                batch.temperature_c if fleet.ring.has_temperature else None)
+                mdt.set_records(batch.wire_records(), batch.tou_register_wh)
