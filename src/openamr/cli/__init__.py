@@ -33,6 +33,7 @@ _COMMANDS: dict[str, str] = {
     "cit": "openamr.cli.cit:cit",
     "demo": "openamr.cli.demo:demo",
     "bench": "openamr.cli.bench:bench",
+    "ingest-worker": "openamr.cli.ingest_worker:ingest_worker",
 }
 
 

@@ -178,12 +178,24 @@ async def _sweep(ingest: Any, alarms: Any, interval_s: int, stop: asyncio.Event)
               help="UDP port of the frame listener, 0: off ([listener] udp_port).")
 @click.option("--tcp-port", type=int, default=None,
               help="TCP port of the frame listener, 0: off ([listener] tcp_port).")
+@click.option("--forward", default=None, metavar="mqtt://HOST[:PORT][/PREFIX]",
+              help="Forward frames to ingest workers through this MQTT broker instead of "
+                   "ingesting them here (no store; see docs/scaling.md).")
+@click.option("--gateway-id", default=None,
+              help="With --forward: this DCAP's name in the broker's topics (default: the "
+                   "host name).")
 def serve(db: str | None, host: str | None, port: int | None, config: Path | None,
-          udp_port: int | None, tcp_port: int | None) -> None:
+          udp_port: int | None, tcp_port: int | None, forward: str | None,
+          gateway_id: str | None) -> None:
     """Run the head-end: frame listener, ingest, API, push and alarms."""
     settings = load_settings(config, overrides={
         "store": {"url": db}, "api": {"host": host, "port": port},
         "listener": {"udp_port": udp_port, "tcp_port": tcp_port}})
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if forward is not None:
+        from openamr.cli.forward import run_forwarder
+
+        asyncio.run(run_forwarder(settings, forward, gateway_id))
+        return
     asyncio.run(run_server(settings))

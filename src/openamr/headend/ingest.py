@@ -268,8 +268,16 @@ class Ingest:
     """
 
     def __init__(self, store: Store, *, settings: IngestSettings | None = None,
-                 clock: Callable[[], int] = _now_s, dcap_id: int | str | None = None) -> None:
+                 clock: Callable[[], int] = _now_s, dcap_id: int | str | None = None,
+                 shared_store: bool = False) -> None:
         self.store = store
+        self.shared_store = shared_store
+        """Other ingest processes write the same store (``openamr ingest-worker``): each batch
+        re-reads and locks the replay windows and sequence states of its senders, and takes
+        the DCAP's frame counters from the store under a lock, so no two processes ever seal
+        with the same counter (AES-CCM nonces never repeat) and counters rise in commit order."""
+        self._counter_claimed = False
+        """In a shared store: this batch holds the DCAP's counter row (until its commit)."""
         self.settings = settings or IngestSettings()
         self.clock = clock
         if dcap_id is None:
@@ -328,6 +336,8 @@ class Ingest:
         with self._lock:
             try:
                 with self.store.transaction():
+                    if self.shared_store:
+                        self._lock_senders(frames)
                     # in chunks when the store overlaps writes: a chunk's intervals are being
                     # inserted while the next chunk is decrypted and this one is ACKed
                     step = max(len(frames), 1)
@@ -357,12 +367,42 @@ class Ingest:
             except BaseException:
                 self._load()  # the memory must not run ahead of the store
                 raise
+            finally:
+                self._counter_claimed = False
             self.stats.frames += len(frames)
             self.stats.batches += 1
             for reason, n in work.rejects.items():
                 self.stats.rejected[reason] = self.stats.rejected.get(reason, 0) + n
         self._notify(work)
         return work.replies
+
+    def _lock_senders(self, frames: Sequence[bytes]) -> None:
+        """Shared store: take this batch's senders' replay windows and sequence states from
+        the store (locked until the commit) instead of from memory, which another process may
+        have overtaken."""
+        unpack, min_len = _HEADER.unpack_from, HEADER_LENGTH
+        senders = {unpack(f)[4] for f in frames if len(f) >= min_len}
+        windows, seqs = self.store.lock_device_state([f"{eui:016x}" for eui in senders])
+        for eui in senders:
+            key = f"{eui:016x}"
+            window = windows.get(key)
+            if window is None:
+                self._windows.pop(eui, None)
+            else:
+                self._windows[eui] = ReplayWindow(*window)
+            seq = seqs.get(key)
+            if seq is None:
+                self._seqs.pop(eui, None)
+            else:
+                self._seqs[eui] = _SeqTracker(seq.acked_seq, set(seq.above))
+
+    def _claim_counters(self) -> None:
+        """Shared store: continue the DCAP's counter from the store's reservation, holding its
+        row until the commit (``_save_state`` writes back exactly the next unused value)."""
+        start = self.store.lock_counter_reservation(self.dcap_id)
+        self._counter = FrameCounter(value=start, persist_every=self._counter.persist_every,
+                                     reserved_until=start)
+        self._counter_claimed = True
 
     # -- one frame -----------------------------------------------------------------------
 
@@ -717,7 +757,10 @@ class Ingest:
             for eui in work.windows})
         touched = work.seq_touched
         self.store.save_seq_states({f"{eui:016x}": self._seqs[eui].state() for eui in touched})
-        if self._counter_dirty:  # the DCAP's counter reservation, in the same commit
+        if self._counter_claimed:  # shared store: exactly the next unused counter
+            self.store.set_counter_reservation(self.dcap_id, self._counter.value)
+            self._counter_dirty = False
+        elif self._counter_dirty:  # the DCAP's counter reservation, in the same commit
             self.store.set_counter_reservation(self.dcap_id, self._counter.reserved_until)
             self._counter_dirty = False
 
@@ -726,6 +769,8 @@ class Ingest:
     def _next_counter(self) -> int:
         """The DCAP's next frame counter; its reservation is persisted in the batch's commit
         (``_save_state``, after the downlinks are sealed)."""
+        if self.shared_store and not self._counter_claimed:
+            self._claim_counters()
         counter, persist = self._counter.next()
         if persist:
             self._counter_dirty = True
@@ -734,6 +779,8 @@ class Ingest:
     def _take_counters(self, n: int) -> int:
         """``n`` consecutive DCAP frame counters at once; returns the first (the reservation
         is persisted in the batch's commit when the block passes it, as ``_next_counter``)."""
+        if self.shared_store and not self._counter_claimed:
+            self._claim_counters()
         c = self._counter
         first = c.value
         if n <= 0:

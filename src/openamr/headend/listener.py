@@ -18,13 +18,21 @@ import contextlib
 import logging
 import socket
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Protocol
 
-from openamr.headend.ingest import Ingest
+__all__ = ["BatchHandler", "FrameListener"]
 
-__all__ = ["FrameListener"]
+
+class BatchHandler(Protocol):
+    """What the listener hands its batches to: :class:`~openamr.headend.ingest.Ingest`, or
+    a forwarder to remote ingest workers (:class:`~openamr.headend.bridge.MqttForwarder`)."""
+
+    def handle_batch(self, frames: Sequence[bytes], received_s: float | None = None, *,
+                     origins: Sequence[str] | None = None) -> list[list[bytes]]: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +73,9 @@ class FrameListener:
     bound ones from :attr:`udp_address` / :attr:`tcp_address` after :meth:`start`).
     """
 
-    def __init__(self, ingest: Ingest, *, host: str = "127.0.0.1", udp_port: int | None = None,
-                 tcp_port: int | None = None, commit_interval_ms: int = 200,
-                 max_batch_frames: int = 20_000) -> None:
+    def __init__(self, ingest: BatchHandler, *, host: str = "127.0.0.1",
+                 udp_port: int | None = None, tcp_port: int | None = None,
+                 commit_interval_ms: int = 200, max_batch_frames: int = 20_000) -> None:
         self.ingest = ingest
         self.host = host
         self.udp_port = udp_port

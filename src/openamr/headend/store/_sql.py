@@ -830,6 +830,45 @@ class SqlStore(Store):
                               [(d, int(s.acked_seq), ",".join(str(x) for x in s.above))
                                for d, s in states.items()])
 
+    _ROW_LOCK = ""
+    """Appended to a SELECT whose rows the transaction holds until the commit (PostgreSQL:
+    `` FOR UPDATE``; SQLite's single writer needs none)."""
+
+    _LOCK_CHUNK = 1000
+    """Device ids per locking SELECT (well under both dialects' parameter limits)."""
+
+    def lock_device_state(self, device_ids: Sequence[str]
+                          ) -> tuple[dict[str, tuple[int, int]], dict[str, SeqState]]:
+        if not self._depth:
+            raise StoreError("lock_device_state needs a transaction")
+        ids = sorted({d.lower() for d in device_ids})
+        windows: dict[str, tuple[int, int]] = {}
+        seqs: dict[str, SeqState] = {}
+        for lo in range(0, len(ids), self._LOCK_CHUNK):
+            part = ids[lo:lo + self._LOCK_CHUNK]
+            marks = ", ".join("?" * len(part))
+            for d, h, s in self._q("SELECT device_id, highest, seen FROM replay_windows WHERE "
+                                   f"device_id IN ({marks}) ORDER BY device_id{self._ROW_LOCK}",
+                                   part):
+                windows[str(d)] = (int(h), unsigned64(int(s)))
+            for d, a, above in self._q("SELECT device_id, acked_seq, above FROM seq_states "
+                                       f"WHERE device_id IN ({marks}) ORDER BY device_id"
+                                       f"{self._ROW_LOCK}", part):
+                seqs[str(d)] = SeqState(int(a), tuple(int(x) for x in above.split(",") if x))
+        return windows, seqs
+
+    def lock_counter_reservation(self, device_id: str) -> int:
+        if not self._depth:
+            raise StoreError("lock_counter_reservation needs a transaction")
+        d = device_id.lower()
+        with self._lock:
+            self._settle_pending()  # no statement may run beside an unfinished COPY
+        self._wx("INSERT INTO counter_reservations (device_id, reserved_until) VALUES (?, 0) "
+                 "ON CONFLICT (device_id) DO NOTHING", (d,))
+        row = self._q1("SELECT reserved_until FROM counter_reservations WHERE device_id = ?"
+                       f"{self._ROW_LOCK}", (d,))
+        return int(row[0]) if row else 0
+
     def get_counter_reservation(self, device_id: str) -> int:
         row = self._q1("SELECT reserved_until FROM counter_reservations WHERE device_id = ?",
                        (device_id.lower(),))

@@ -588,6 +588,21 @@ class Store(abc.ABC):
         """Upsert sequence states (only those given)."""
 
     @abc.abstractmethod
+    def lock_device_state(self, device_ids: Sequence[str]
+                          ) -> tuple[dict[str, tuple[int, int]], dict[str, SeqState]]:
+        """Inside a transaction: the replay windows and sequence states of ``device_ids``
+        (``device_id -> (highest, seen)``, ``device_id -> SeqState``; devices never heard are
+        absent), held until the commit so that ingest processes sharing the store
+        (``openamr ingest-worker``) take turns per device.  PostgreSQL locks the rows
+        (``FOR UPDATE``, in device order, so concurrent batches never deadlock); SQLite's single
+        writer already serialises transactions."""
+
+    @abc.abstractmethod
+    def lock_counter_reservation(self, device_id: str) -> int:
+        """Inside a transaction: the persisted frame counter reservation of our own sender
+        ``device_id`` (0: none), locked until the commit (see :meth:`lock_device_state`)."""
+
+    @abc.abstractmethod
     def get_counter_reservation(self, device_id: str) -> int:
         """The persisted ``FrameCounter.reserved_until`` of our own sender (0: none)."""
 

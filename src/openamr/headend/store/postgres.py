@@ -104,6 +104,7 @@ class PostgresStore(SqlStore):
 
     dialect = "postgres"
     overlaps_writes = True
+    _ROW_LOCK = " FOR UPDATE"
 
     def __init__(self, dsn: str, *, options: str | None = None) -> None:
         self.url = dsn
