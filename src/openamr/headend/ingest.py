@@ -249,6 +249,8 @@ class _Work:
     rejections: list[tuple[str, str, str, bytes | None, int]] = field(default_factory=list)
     """Queued ``put_rejection`` calls: (reason, source, detail, raw, count)."""
     iv_arrays: tuple[npt.NDArray[np.int64], ...] = ()
+    iv_ok: npt.NDArray[np.bool_] | None = None
+    """Which of the batch's records were accepted (a refused record changes nothing)."""
     """Decoded records of the batch: meter_key, start_s, flags, seq, frame index, counts."""
     reg_keys: list[int] = field(default_factory=list)
     reg_t: list[int] = field(default_factory=list)
@@ -293,6 +295,7 @@ class Ingest:
 
     def _load(self) -> None:
         """(Re)load the cached state from the store."""
+        self._stale = True  # until every part below is loaded
         self.network_key = self.store.get_or_create_network_key()
         self._network_cipher = _cipher(self.network_key)
         self._registry = DeviceRegistry(self.store, self.settings.buffer_horizon_s)
@@ -307,6 +310,7 @@ class Ingest:
         """The reservation moved: persist it before the batch commits (in ``_save_state``)."""
         self._last_sync_s: dict[int, int] = {}
         self._last_register: dict[int, tuple[int, int]] = {}
+        self._stale = False
 
     def refresh(self) -> None:
         """Re-read devices and meters from the store (after they were changed elsewhere)."""
@@ -334,6 +338,8 @@ class Ingest:
         now = int(self.clock() if received_s is None else received_s)
         work = _Work(now, len(frames), [[] for _ in frames])
         with self._lock:
+            if self._stale:  # the reload after a failed batch failed too (store away)
+                self._load()
             try:
                 with self.store.transaction():
                     if self.shared_store:
@@ -365,7 +371,10 @@ class Ingest:
                     self._store_others(work)
                     self._save_state(work)
             except BaseException:
-                self._load()  # the memory must not run ahead of the store
+                try:
+                    self._load()  # the memory must not run ahead of the store
+                except Exception:  # the store is away: reload before the next batch
+                    self._stale = True
                 raise
             finally:
                 self._counter_claimed = False
@@ -566,6 +575,7 @@ class Ingest:
         ok = reason == 0
         all_ok = bool(ok.all())
         work.iv_arrays = (meter_key, start, flags, seq, counts)
+        work.iv_ok = ok
         if all_ok:
             pending = self.store.start_interval_rows(meter_key, start, energy,
                                                      quality_codes(flags), flags, "frame",
@@ -609,6 +619,13 @@ class Ingest:
             seq_hi[nonempty] = np.maximum.reduceat(seq, firsts)
             newest[nonempty] = np.maximum.reduceat(start, firsts)
             last_flags[nonempty] = flags[bounds[1:][nonempty] - 1]
+        # the frame's register reading belongs to its newest record: it moves the register
+        # watermark only if that record was accepted (a refused record changes nothing)
+        register_ok = np.zeros(len(counts), dtype=bool)
+        if len(firsts) and work.iv_ok is not None:
+            accepted_start = np.where(work.iv_ok, start, np.iinfo(np.int64).min)
+            register_ok[nonempty] = np.maximum.reduceat(accepted_start, firsts) == \
+                newest[nonempty]
         suspect = nonempty & (((last_flags & _CLOCK_BAD) != 0) | (
             newest + INTERVAL_LENGTH_S > work.received_s + s.clock_error_s))
         reg_keys, reg_t, reg_wh = work.reg_keys, work.reg_t, work.reg_wh
@@ -616,9 +633,9 @@ class Ingest:
         seqs_by_tracker = self._seqs
         last_register = self._last_register
         registers = work.iv_register
-        for f, (dev, n, lo, hi, top, odd) in enumerate(zip(
+        for f, (dev, n, lo, hi, top, odd, reg_ok) in enumerate(zip(
                 devs, counts.tolist(), seq_lo.tolist(), seq_hi.tolist(), newest.tolist(),
-                suspect.tolist(), strict=True)):
+                suspect.tolist(), register_ok.tolist(), strict=True)):
             if n == 0:
                 continue
             tracker = seqs_by_tracker.get(dev.eui)
@@ -633,7 +650,7 @@ class Ingest:
             if odd:
                 work.clock_suspect.add(dev.eui)
             key = dev.meter_key
-            if key >= 0:
+            if key >= 0 and reg_ok:
                 t_s = top + INTERVAL_LENGTH_S
                 register_wh = registers[f]
                 last = last_register.get(key)
@@ -717,6 +734,16 @@ class Ingest:
                     code = EventKind(payload.kind).code
                 except ValueError:
                     code = f"unknown.{int(payload.kind)}"
+                earliest = (now - self.settings.buffer_horizon_s if dev.lower_bound_s is None
+                            else dev.lower_bound_s)
+                if not earliest <= payload.t_s <= now + self.settings.future_tolerance_s:
+                    # a time no clock of a joined device can give (t = 0 after a reset ...):
+                    # refused, neither stored nor raised as an alarm dated 1970
+                    self._reject(work, "time_out_of_range", dev.device_id,
+                                 f"event {code} at {format_utc(int(payload.t_s))} is outside "
+                                 f"{format_utc(int(earliest))}..{format_utc(int(now))} + "
+                                 f"{self.settings.future_tolerance_s} s", None)
+                    continue
                 if payload.kind == EventKind.RECORDS_LOST and payload.value > 0:
                     tracker = self._seqs.get(dev.eui)
                     if tracker is None:

@@ -26,6 +26,7 @@ from openamr.errors import InputError
 from openamr.headend.bridge.client import BridgeClient, properties
 from openamr.headend.bridge.envelope import decode_downlinks, encode_uplinks
 from openamr.headend.bridge.topics import BrokerUrl, check_id, down_topic, up_topic
+from openamr.headend.ingest import IngestStats
 
 __all__ = ["MqttForwarder"]
 
@@ -51,6 +52,8 @@ class MqttForwarder:
         self._lock = threading.Lock()
         self.timeouts = 0
         """Batches that got no downlink in time."""
+        self.stats = IngestStats()
+        """Frames and batches forwarded (the listener's batch log reads it)."""
         self._mqtt = BridgeClient(url, f"openamr-gw-{gateway}-{os.getpid()}",
                                   subscriptions=(self.down,))
         self._mqtt.client.on_message = self._on_message
@@ -71,6 +74,8 @@ class MqttForwarder:
         """Publish ``frames``; return the downlinks of each (see the module docstring).
         ``received_s`` and ``origins`` are accepted for the listener's call and not sent: the
         worker stamps the batch with its own clock, as ``openamr serve`` does."""
+        self.stats.frames += len(frames)
+        self.stats.batches += 1
         correlation = uuid.uuid4().bytes
         waiting = _Waiting(len(frames))
         with self._lock:

@@ -653,3 +653,17 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def outbox_depth(self, channel: str | None = None) -> int:
         """Undelivered items (of one channel)."""
+
+    # -- retention and backup -------------------------------------------------------------
+
+    @abc.abstractmethod
+    def prune(self, rejections_before_s: int | None,
+              delivered_before_s: int | None) -> tuple[int, int]:
+        """Delete rejection rows received before ``rejections_before_s`` (the counts by reason
+        stay) and delivered outbox items (their idempotency keys) done before
+        ``delivered_before_s``; None keeps that kind.  Returns how many of each were deleted."""
+
+    @abc.abstractmethod
+    def backup(self, destination: str) -> None:
+        """A consistent copy of the whole store in the file ``destination`` (SQLite: the
+        online backup API, while the store is in use; PostgreSQL: ``pg_dump`` custom format)."""
