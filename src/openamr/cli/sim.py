@@ -173,7 +173,6 @@ def register_scenario(store: Any, site_id: str, name: str, time_zone: str, scena
             store.upsert_meter(Meter(meter_id, site_id, dev_id, spec.model, 10.0))
         store.upsert_device(Device(dev_id, role, site_id, meter_id, spec.model,
                                    spec.install_code.hex(), scenario.epoch_s))
-    _register_units(store, site)
 
 
 def _register_units(store: Any, site: Any) -> None:
@@ -248,6 +247,7 @@ def _prepare_store(db: str, site: Any, scenario: Any, *, refuse_used: bool = Tru
             raise InputError("the store already holds data; simulate into a new --db",
                              where=redact(db))
         register_scenario(store, site.site_id, site.name, site.time_zone, scenario)
+        _register_units(store, site)
     finally:
         store.close()
 

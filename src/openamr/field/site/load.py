@@ -458,12 +458,12 @@ def parse_site(data: dict[str, Any], *, file: str = "site.toml", base_dir: Path 
             raise f.error("meter", f"unknown meter id {meter!r}")
         values: dict[str, str] = {}
         for key, allowed in (("ct1", CT1_VALUES), ("ct2", CT2_VALUES), ("v2", V2_VALUES)):
-            value = f.string(key, required=False)
-            if value is not None:
-                if value not in allowed:
-                    raise f.error(key, f"{value!r} is not one of {', '.join(allowed)} (the "
+            wiring = f.string(key, required=False)
+            if wiring is not None:
+                if wiring not in allowed:
+                    raise f.error(key, f"{wiring!r} is not one of {', '.join(allowed)} (the "
                                        f"values of openamr meter simulate --{key})")
-                values[key] = value
+                values[key] = wiring
         if not values:
             raise f.error("ct1", "a fault needs at least one of ct1, ct2, v2")
         faults.append(Fault(meter, f.req_number("start_s", default=0.0, minimum=0.0),
