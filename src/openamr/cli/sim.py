@@ -159,20 +159,29 @@ def sim() -> None:
     """Simulate a site's wireless mesh (DCAP, repeaters, MDTs)."""
 
 
-def register_scenario(store: Any, site_id: str, name: str, time_zone: str, scenario: Any,
-                      ) -> None:
-    """Put the site, its meters and devices (with install codes) into ``store``."""
+def register_scenario(store: Any, site_id: str, name: str, time_zone: str, scenario: Any, *,
+                      units: dict[str, str | None] | None = None) -> None:
+    """Put the site, its meters (with their ``units``: meter id -> unit) and devices (with
+    install codes) into ``store``, all or nothing (a clash is an :class:`InputError`)."""
+    from openamr.errors import StoreError
     from openamr.headend.store.base import Device, Meter, Site
 
-    store.upsert_site(Site(site_id, name, time_zone))
-    for spec in scenario.nodes:
-        dev_id = f"{spec.eui:016x}"
-        role = spec.role.name.lower()
-        meter_id = spec.id if role == "mdt" else None
-        if meter_id is not None:
-            store.upsert_meter(Meter(meter_id, site_id, dev_id, spec.model, 10.0))
-        store.upsert_device(Device(dev_id, role, site_id, meter_id, spec.model,
-                                   spec.install_code.hex(), scenario.epoch_s))
+    units = units or {}
+    try:
+        with store.transaction():  # all or nothing: a clash leaves the store as it was
+            store.upsert_site(Site(site_id, name, time_zone))
+            for spec in scenario.nodes:
+                dev_id = f"{spec.eui:016x}"
+                role = spec.role.name.lower()
+                meter_id = spec.id if role == "mdt" else None
+                if meter_id is not None:
+                    store.upsert_meter(Meter(meter_id, site_id, dev_id, spec.model, 10.0,
+                                             unit=units.get(spec.id)))
+                store.upsert_device(Device(dev_id, role, site_id, meter_id, spec.model,
+                                           spec.install_code.hex(), scenario.epoch_s,
+                                           local_id=spec.id))
+    except StoreError as exc:
+        raise InputError(str(exc), where=f"site {site_id!r}") from None
 
 
 def _register_units(store: Any, site: Any) -> None:
@@ -241,12 +250,15 @@ def _prepare_store(db: str, site: Any, scenario: Any, *, refuse_used: bool = Tru
 
     store = open_store(db)
     try:
-        if refuse_used and (store.interval_count() > 0 or store.rejection_counts()):
-            # the simulated devices start with fresh frame counters: against an old store
-            # every frame would be a replay
-            raise InputError("the store already holds data; simulate into a new --db",
-                             where=redact(db))
-        register_scenario(store, site.site_id, site.name, site.time_zone, scenario)
+        heard = store.load_replay_windows() if refuse_used else {}
+        if refuse_used and (store.interval_count(site_id=site.site_id) > 0 or any(
+                f"{n.eui:016x}" in heard for n in scenario.nodes)):
+            # the simulated devices start with fresh frame counters: against a store that
+            # heard this site before every frame would be a replay (other sites do not matter)
+            raise InputError(f"the store already holds data of site {site.site_id!r}; "
+                             "simulate into a new --db", where=redact(db))
+        register_scenario(store, site.site_id, site.name, site.time_zone, scenario,
+                          units={m.id: m.unit for m in site.meters})
         _register_units(store, site)
     finally:
         store.close()
@@ -263,7 +275,7 @@ def _rejection_counts(db: str) -> dict[str, int]:
 
 
 def _store_counts(db: str, summary: dict[str, Any], scenario: Any, end_s: int,
-                  rejected_before: dict[str, int]) -> None:
+                  rejected_before: dict[str, int], site_id: str) -> None:
     """What THIS run stored: intervals of the scenario's meters within the run, and the
     rejections added during the run (a store may hold other sites' data)."""
     from openamr.frames import DeviceRole
@@ -275,8 +287,8 @@ def _store_counts(db: str, summary: dict[str, Any], scenario: Any, end_s: int,
         after = store.rejection_counts()
         summary["frames_rejected"] = {k: v - rejected_before.get(k, 0) for k, v in after.items()
                                       if v - rejected_before.get(k, 0) > 0}
-        stored = (store.get_intervals_bulk(meter_ids, start_s=scenario.epoch_s, end_s=end_s)
-                  if meter_ids else ())
+        stored = (store.get_intervals_bulk(meter_ids, start_s=scenario.epoch_s, end_s=end_s,
+                                           site_id=site_id) if meter_ids else ())
         summary["intervals_stored"] = len(stored)
     finally:
         store.close()
@@ -331,7 +343,7 @@ def run(site_file: Path, days: float, db: str | None, seed: int | None, trace_pa
     wired = live is None or bool(db)
     db_path = db or ("" if live is not None else str(site_file.with_name("openamr.db")))
     if wired:
-        _prepare_store(db_path, site, scenario, refuse_used=live is None)
+        _prepare_store(db_path, site, scenario)
     rejected_before = _rejection_counts(db_path) if wired else {}
     if live is not None:
         host, port = parse_host_port(live)
@@ -364,7 +376,7 @@ def run(site_file: Path, days: float, db: str | None, seed: int | None, trace_pa
             out_file.close()
     end_s = int(scenario.epoch_s + days * 86400)
     if wired:
-        _store_counts(db_path, summary, scenario, end_s, rejected_before)
+        _store_counts(db_path, summary, scenario, end_s, rejected_before, site.site_id)
     else:
         summary["frames_rejected"] = None  # known to the server (GET /rejections)
         summary["intervals_stored"] = None
