@@ -79,6 +79,16 @@ class LoadSpec:
 
 
 @dataclass(frozen=True)
+class ElementLoad:
+    """One of several loads a meter monitors ("multiple load monitoring with a single meter",
+    manual §2.2): ``load`` on the CT of ``element`` (1 on L1, 2 on L2).  Loads on the same
+    element have their conductors through the one CT: the meter registers their sum."""
+
+    element: int
+    load: LoadSpec
+
+
+@dataclass(frozen=True)
 class Building:
     """The building shell."""
 
@@ -144,6 +154,15 @@ class Meter(_Device):
     load: LoadSpec = field(default_factory=lambda: LoadSpec(LoadKind.HOUSEHOLD, 800.0))
     unit: str | None = None
     """The apartment, office or suite the meter bills (informational)."""
+    ct_ratio_error_pct: float = 0.0
+    """Ratio error of the meter's CTs [%] (negative: they read low); 0: ideal CTs."""
+    ct_phase_error_deg: float = 0.0
+    """Net phase lead of the meter's CTs [deg] (after the meter's compensation)."""
+    loads: tuple[ElementLoad, ...] = ()
+    """Several loads on the meter's elements (replacing ``load``), see :class:`ElementLoad`."""
+    clock_drift_ppm: float | None = None
+    """The MDT's crystal error [ppm] (positive: its clock runs fast); ``None`` draws one from
+    the site seed (:func:`openamr.field.mdt.clock.draw_drift_ppm`)."""
     role: Literal["meter"] = "meter"
 
 
@@ -183,6 +202,28 @@ class Tamper:
     duration_s: float | None = None
 
 
+@dataclass(frozen=True)
+class Fault:
+    """A wiring fault on a meter from ``start_s`` [s] on: each key takes the values of
+    ``openamr meter simulate --ct1/--ct2/--v2`` (``normal``/``connected`` when not given)."""
+
+    meter: str
+    start_s: float = 0.0
+    ct1: str = "normal"
+    ct2: str = "normal"
+    v2: str = "connected"
+
+
+@dataclass(frozen=True)
+class Press:
+    """A press of an MDT's button at ``start_s`` [s]: ``tap`` (shorter than 4 s) or ``hold``
+    (4 s or longer; manual §5.2)."""
+
+    mdt: str
+    start_s: float
+    kind: Literal["tap", "hold"] = "tap"
+
+
 Device = Dcap | Repeater | Meter
 
 
@@ -200,6 +241,8 @@ class Site:
     walls: tuple[Wall, ...] = ()
     outages: tuple[Outage, ...] = ()
     tampers: tuple[Tamper, ...] = ()
+    faults: tuple[Fault, ...] = ()
+    presses: tuple[Press, ...] = ()
     radio: RadioParams = field(default_factory=RadioParams)
     radio_overrides: tuple[tuple[str, float], ...] = ()
     """The ``[radio]`` keys the file set, as written (to write the file back)."""
