@@ -126,11 +126,15 @@ def sim() -> None:
 
 
 def _register(store: Any, site: Any, scenario: Any) -> None:
-    """Put the site, its meters and devices (with install codes) into the store."""
-    from openamr.headend.store.base import Device, Meter, Site
+    """Put the site, its meters and devices (with install codes and positions) into the store."""
+    from openamr.headend.store.base import Device, DevicePosition, Meter, Site
 
     store.upsert_site(Site(site.site_id, site.name, site.time_zone))
+    positions = []
     for spec in scenario.nodes:
+        placed = site.device(spec.id)
+        positions.append(DevicePosition(f"{spec.eui:016x}", site.site_id, spec.id, placed.floor,
+                                        placed.x_m, placed.y_m, str(placed.placement)))
         dev_id = f"{spec.eui:016x}"
         role = spec.role.name.lower()
         meter_id = spec.id if role == "mdt" else None
@@ -138,6 +142,7 @@ def _register(store: Any, site: Any, scenario: Any) -> None:
             store.upsert_meter(Meter(meter_id, site.site_id, dev_id, spec.model, 10.0))
         store.upsert_device(Device(dev_id, role, site.site_id, meter_id, spec.model,
                                    spec.install_code.hex(), scenario.epoch_s))
+    store.put_device_positions(positions)  # the dashboard's floor plans
 
 
 class _IngestBackhaul:

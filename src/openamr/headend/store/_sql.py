@@ -28,6 +28,7 @@ from openamr.headend.store.base import (
     SOURCES,
     AlarmRow,
     Device,
+    DevicePosition,
     DeviceStatus,
     EventRow,
     IntervalArrays,
@@ -372,6 +373,29 @@ class SqlStore(Store):
         rows = self._q(f"SELECT {self._DEVICE_COLS} FROM devices{clause} ORDER BY device_id",
                        params)
         return [Device(*r) for r in rows]
+
+    _POSITION_COLS = "device_id, site_id, label, floor, x_m, y_m, placement"
+
+    def put_device_positions(self, positions: Sequence[DevicePosition]) -> None:
+        rows = [(p.device_id.lower(), p.site_id, p.label, int(p.floor), float(p.x_m),
+                 float(p.y_m), p.placement) for p in positions]
+        if not rows:
+            return
+        with self.transaction():
+            self._upsert_many("device_positions", self._POSITION_COLS.split(", "), "device_id",
+                              "site_id = excluded.site_id, label = excluded.label, "
+                              "floor = excluded.floor, x_m = excluded.x_m, y_m = excluded.y_m, "
+                              "placement = excluded.placement", rows)
+
+    def list_device_positions(self, site_id: str | None = None) -> list[DevicePosition]:
+        if site_id is None:
+            rows = self._q(f"SELECT {self._POSITION_COLS} FROM device_positions "
+                           "ORDER BY device_id")
+        else:
+            rows = self._q(f"SELECT {self._POSITION_COLS} FROM device_positions "
+                           "WHERE site_id = ? ORDER BY device_id", (site_id,))
+        return [DevicePosition(r[0], r[1], r[2], int(r[3]), float(r[4]), float(r[5]), r[6])
+                for r in rows]
 
     _status_values = operator.attrgetter(*_STATUS_FIELDS)
     _ON_BATTERY = _STATUS_FIELDS.index("on_battery")

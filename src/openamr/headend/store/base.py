@@ -37,6 +37,7 @@ __all__ = [
     "SOURCES",
     "AlarmRow",
     "Device",
+    "DevicePosition",
     "DeviceStatus",
     "EventRow",
     "IntervalArrays",
@@ -119,6 +120,25 @@ class Device:
     """Install code from the label (hex); its HKDF key protects the join."""
     installed_s: int | None = None
     """When the device was installed [UTC epoch s]; bounds the oldest plausible interval."""
+
+
+@dataclass(frozen=True, slots=True)
+class DevicePosition:
+    """Where a device is mounted: registered with the site (``sim run`` from the site file)."""
+
+    device_id: str
+    """EUI-64 as 16 lower-case hex digits (as in :class:`Device`)."""
+    site_id: str
+    label: str
+    """The name the site file gives the device (``DCAP-1``, ``REP-001``, ``M-01`` ...)."""
+    floor: int
+    """Floor number, 0 = ground."""
+    x_m: float
+    """Position along the building's x axis [m]."""
+    y_m: float
+    """Position along the building's y axis [m]."""
+    placement: str = "open"
+    """``open`` | ``near_metal`` | ``metal_box_window`` | ``metal_box`` (manual §5.2)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -406,6 +426,14 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def list_devices(self, site_id: str | None = None, role: str | None = None) -> list[Device]:
         """Devices (of one site, of one role), by ``device_id``."""
+
+    @abc.abstractmethod
+    def put_device_positions(self, positions: Sequence[DevicePosition]) -> None:
+        """Insert or replace where devices are mounted (one row per device)."""
+
+    @abc.abstractmethod
+    def list_device_positions(self, site_id: str | None = None) -> list[DevicePosition]:
+        """Positions (of one site's devices), by ``device_id``."""
 
     @abc.abstractmethod
     def put_device_status(self, status: DeviceStatus) -> None:
