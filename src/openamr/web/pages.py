@@ -1,0 +1,343 @@
+"""The dashboard's pages: sites and floor plans, meters, alarms, the commissioning tool.
+
+Every page is server-rendered HTML (``render``); the only scripts are the vendored chart
+library and ``meter.js``.  Every page first signs the request in (:func:`_gate`): a ``?token=``
+in the URL becomes the session cookie and a redirect; no valid session redirects to
+``/signin``.  Pages show only the sites the token may see (404 for another site's meter).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from openamr.errors import InputError
+from openamr.headend.auth import describe, verify_token
+from openamr.headend.store.base import AlarmRow, Meter, Site, Store, TokenRow
+from openamr.web.checklist import ChecklistStep, build_checklist
+from openamr.web.health import DeviceHealth, site_health
+from openamr.web.meter_data import meter_view
+from openamr.web.register_check import RegisterCheck, check_register
+from openamr.web.render import render
+from openamr.web.session import (
+    can,
+    current_token,
+    form_fields,
+    redirect_without_token,
+    set_session,
+    visible_sites,
+)
+from openamr.web.svg import floor_plan_svg, network_map_svg
+from openamr.web.troubleshoot import MANUAL_CHECKS, SYMPTOMS, Finding, diagnose
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+
+_ALARM_STATES = ("open", "acknowledged", "cleared", "all")
+
+
+def _store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def _now_s(request: Request) -> int:
+    return int(request.app.state.clock())
+
+
+def _html(text: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(text, status_code=status,
+                        headers={"Cache-Control": "no-store",
+                                 "X-Content-Type-Options": "nosniff",
+                                 "Referrer-Policy": "same-origin"})
+
+
+def _error(token: TokenRow | None, status: int, heading: str, message: str) -> HTMLResponse:
+    return _html(render("error.html", token=token, status=status, heading=heading,
+                        message=message), status)
+
+
+def _gate(request: Request) -> TokenRow | Response:
+    """The signed-in token, or the response to send instead (redirect or sign-in page)."""
+    secret = request.query_params.get("token")
+    if secret is not None:
+        row = verify_token(_store(request), secret)
+        if row is None:
+            return _html(render("signin.html", token=None, next=request.url.path,
+                                error="That token is unknown or revoked."), 401)
+        response = redirect_without_token(request)
+        set_session(response, request, secret)
+        return response
+    row = current_token(request)
+    if row is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/signin?next={quote(target, safe='')}", status_code=303)
+    return row
+
+
+def _safe_next(path: str | None) -> str:
+    """Only a local path may follow sign-in (no open redirect)."""
+    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return "/"
+    return path
+
+
+@router.get("/signin", response_class=HTMLResponse)
+def signin_form(request: Request, next: str = "/") -> Response:
+    return _html(render("signin.html", token=None, next=_safe_next(next), error=None))
+
+
+@router.post("/signin", response_class=HTMLResponse)
+async def signin(request: Request) -> Response:
+    fields = form_fields(await request.body())
+    secret = fields.get("token", "").strip()
+    target = _safe_next(fields.get("next"))
+    if not secret or verify_token(_store(request), secret) is None:
+        return _html(render("signin.html", token=None, next=target,
+                            error="That token is unknown or revoked."), 401)
+    response = RedirectResponse(target, status_code=303)
+    set_session(response, request, secret)
+    return response
+
+
+@router.get("/signout")
+def signout() -> Response:
+    response = RedirectResponse("/signin", status_code=303)
+    response.delete_cookie("openamr_session", path="/")
+    return response
+
+
+def _site_or_none(sites: Sequence[Site], wanted: str | None) -> Site | None:
+    if wanted is None:
+        return sites[0] if sites else None
+    return next((s for s in sites if s.site_id == wanted), None)
+
+
+# -- sites ------------------------------------------------------------------------------------
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview(request: Request) -> Response:
+    gate = _gate(request)
+    if isinstance(gate, Response):
+        return gate
+    store = _store(request)
+    now_s = _now_s(request)
+    cards = []
+    for site in visible_sites(store, gate):
+        rows = site_health(store, site.site_id, now_s)
+        states = Counter(h.join_state for h in rows)
+        cards.append({"site": site, "total": len(rows),
+                      "states": sorted(states.items()),
+                      "open_alarms": len(store.list_alarms(state="open", site_id=site.site_id))})
+    return _html(render("overview.html", token=gate, nav="sites", sites=cards))
+
+
+@router.get("/sites/{site_id}", response_class=HTMLResponse)
+def site_page(request: Request, site_id: str) -> Response:
+    gate = _gate(request)
+    if isinstance(gate, Response):
+        return gate
+    store = _store(request)
+    site = _site_or_none(visible_sites(store, gate), site_id)
+    if site is None:
+        return _error(gate, 404, "No such site", f"no site {site_id!r} is visible to you")
+    rows = site_health(store, site.site_id, _now_s(request))
+    floors = sorted({h.floor for h in rows if h.floor is not None})
+    query = f"?site={quote(site.site_id, safe='')}"
+    plans = [(f, floor_plan_svg(rows, f, meter_href="/meters/", meter_query=query))
+             for f in floors]
+    return _html(render("site.html", token=gate, nav="sites", site=site, rows=rows,
+                        floors=plans))
+
+
+# -- meters -----------------------------------------------------------------------------------
+
+
+def _find_meter(store: Store, sites: Sequence[Site], meter_id: str,
+                site_id: str | None) -> tuple[Meter, Site] | None:
+    meter = store.get_meter(meter_id)
+    if meter is None:
+        return None
+    site = next((s for s in sites if s.site_id == meter.site_id), None)
+    if site is None or (site_id is not None and site.site_id != site_id):
+        return None
+    return meter, site
+
+
+@router.get("/meters/{meter_id}", response_class=HTMLResponse)
+def meter_page(request: Request, meter_id: str, site: str | None = None,
+               days: int = 35) -> Response:
+    gate = _gate(request)
+    if isinstance(gate, Response):
+        return gate
+    store = _store(request)
+    found = _find_meter(store, visible_sites(store, gate), meter_id, site)
+    if found is None:
+        return _error(gate, 404, "No such meter", f"no meter {meter_id!r} is visible to you")
+    meter, where = found
+    if not can(gate, "data.read"):
+        return _error(gate, 403, "Not allowed",
+                      f"role {gate.role!r} may not read meter data")
+    days = min(max(days, 1), 400)
+    now_s = _now_s(request)
+    view = meter_view(store, meter, where.timezone, now_s, days=days)
+    health = next((h for h in site_health(store, where.site_id, now_s)
+                   if h.meter_id == meter.meter_id), None)
+    chart = {"timezone": where.timezone, "intervals": view.intervals, "daily": view.daily,
+             "monthly": view.monthly, "heatmap": view.heatmap, "temperature": view.temperature}
+    chart_json = json.dumps(chart, separators=(",", ":")).replace("</", "<\\/")
+    return _html(render("meter.html", token=gate, nav="sites", site=where, view=view,
+                        label=health.label if health else meter.meter_id, health=health,
+                        chart_json=chart_json, days=days))
+
+
+# -- alarms -----------------------------------------------------------------------------------
+
+
+def _alarm_rows(store: Store, sites: Sequence[Site], state: str) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for site in sites:
+        labels = {p.device_id: p.label for p in store.list_device_positions(site.site_id)}
+        found = store.list_alarms(state=None if state == "all" else state, limit=500,
+                                  site_id=site.site_id)
+        for a in found:
+            row = asdict(a)
+            row["site_id"] = site.site_id
+            row["device_label"] = labels.get(a.device_id or "", a.device_id)
+            out.append(row)
+    out.sort(key=lambda r: (-int(r["raised_s"]), -int(r["alarm_id"] or 0)))
+    return out
+
+
+@router.get("/alarms", response_class=HTMLResponse)
+def alarms_page(request: Request, state: str = "open", done: str | None = None) -> Response:
+    gate = _gate(request)
+    if isinstance(gate, Response):
+        return gate
+    if state not in _ALARM_STATES:
+        state = "open"
+    store = _store(request)
+    rows = _alarm_rows(store, visible_sites(store, gate), state)
+    message = f"Alarm {done} acknowledged." if done and done.isdigit() else None
+    return _html(render("alarms.html", token=gate, nav="alarms", alarms=rows, state=state,
+                        may_ack=can(gate, "alarms.ack"), done=message))
+
+
+def _alarm_visible(store: Store, sites: Sequence[Site], alarm: AlarmRow) -> bool:
+    ids = {s.site_id for s in sites}
+    if alarm.meter_id:
+        meter = store.get_meter(alarm.meter_id)
+        if meter is not None:
+            return meter.site_id in ids
+    if alarm.device_id:
+        device = store.get_device(alarm.device_id)
+        if device is not None:
+            return device.site_id in ids
+    return len(ids) == len(store.list_sites())
+
+
+@router.post("/alarms/{alarm_id}/ack", response_class=HTMLResponse)
+def ack_alarm(request: Request, alarm_id: int) -> Response:
+    gate = _gate(request)
+    if isinstance(gate, Response):
+        return gate
+    store = _store(request)
+    alarm = store.get_alarm(alarm_id)
+    if alarm is None or not _alarm_visible(store, visible_sites(store, gate), alarm):
+        return _error(gate, 404, "No such alarm", f"no alarm {alarm_id} is visible to you")
+    if not can(gate, "alarms.ack"):
+        return _error(gate, 403, "Not allowed", f"role {gate.role!r} may not acknowledge alarms")
+    if not store.ack_alarm(alarm_id, describe(gate), _now_s(request)):
+        current = store.get_alarm(alarm_id)
+        return _error(gate, 409, "Not open",
+                      f"alarm {alarm_id} is {current.state if current else 'gone'}; only an "
+                      "open alarm can be acknowledged")
+    return RedirectResponse(f"/alarms?done={alarm_id}", status_code=303)
+
+
+# -- commissioning tool -----------------------------------------------------------------------
+
+
+def _provisioning(site_id: str) -> Any:
+    def command(step: ChecklistStep) -> str:
+        return (f"openamr device add --db DB --site {site_id} --id {step.label} "
+                f"--role {step.role} --eui {step.device_id} --install-code HEX")
+    return command
+
+
+def _register_result(store: Store, meter_id: str | None, lcd: str | None, base: str | None
+                     ) -> tuple[RegisterCheck | None, str | None]:
+    if not meter_id or lcd is None or lcd == "":
+        return None, None
+    try:
+        lcd_kwh = float(lcd)
+        base_kwh = float(base) if base else 0.0
+    except ValueError:
+        return None, "LCD readings must be numbers of kWh"
+    reads = store.get_register_reads(meter_id)
+    total = float(reads.register_wh[-1]) if len(reads) else None
+    try:
+        return check_register(lcd_kwh, total, base_kwh), None
+    except InputError as exc:
+        return None, str(exc)
+
+
+def _troubleshoot(store: Store, rows: Sequence[DeviceHealth], device_id: str | None,
+                  symptom: str | None, now_s: int) -> list[Finding] | None:
+    if not device_id or symptom not in SYMPTOMS:
+        return None
+    by_id = {h.device_id: h for h in rows}
+    device = by_id.get(device_id)
+    if device is None:
+        return None
+    events = store.list_events(device_id=device.device_id, limit=50)
+    energy = None
+    if device.meter_id:
+        arr = store.get_intervals(device.meter_id, now_s - 86_400, now_s)
+        energy = float(arr.energy_wh.sum()) if len(arr) else None
+    parent = by_id.get(device.parent_id or "")
+    return diagnose(str(symptom), device, events, energy, parent)
+
+
+@router.get("/cit", response_class=HTMLResponse)
+def cit_page(request: Request, site: str | None = None, meter: str | None = None,
+             lcd_kwh: str | None = None, lcd_at_install_kwh: str | None = None,
+             device: str | None = None, symptom: str | None = None) -> Response:
+    gate = _gate(request)
+    if isinstance(gate, Response):
+        return gate
+    store = _store(request)
+    sites = visible_sites(store, gate)
+    chosen = _site_or_none(sites, site)
+    if chosen is None:
+        if site is not None:
+            return _error(gate, 404, "No such site", f"no site {site!r} is visible to you")
+        return _error(gate, 404, "No site", "no site is visible to this token")
+    now_s = _now_s(request)
+    rows = site_health(store, chosen.site_id, now_s)
+    statuses = {s.device_id: s for s in store.list_device_status(site_id=chosen.site_id)}
+    has_data = {h.device_id: (h.completeness_72h_ratio or 0) > 0
+                or (h.meter_id is not None and store.last_interval_s(h.meter_id) is not None)
+                for h in rows if h.role == "mdt"}
+    checklist = build_checklist(rows, statuses, has_data)
+    meter_ids = {h.meter_id for h in rows if h.meter_id}
+    reg, reg_error = _register_result(store, meter if meter in meter_ids else None,
+                                      lcd_kwh, lcd_at_install_kwh)
+    findings = _troubleshoot(store, rows, device, symptom, now_s)
+    states = sorted(Counter(h.join_state for h in rows).items())
+    return _html(render(
+        "cit.html", token=gate, nav="cit", site=chosen, sites=sites, rows=rows,
+        states=states, now_s=now_s, map_svg=network_map_svg(rows), checklist=checklist,
+        provisioning=_provisioning(chosen.site_id) if can(gate, "alarms.ack") else None,
+        reg=reg, reg_error=reg_error, reg_meter=meter, reg_lcd=lcd_kwh,
+        reg_base=lcd_at_install_kwh, symptoms=SYMPTOMS, ts_device=device, ts_symptom=symptom,
+        ts_findings=findings, ts_manual=MANUAL_CHECKS.get(symptom or "", ())))
