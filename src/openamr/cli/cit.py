@@ -149,7 +149,7 @@ def checklist(db: str, site_id: str | None, at: str | None, as_json: bool) -> No
         has_data = {h.device_id: h.meter_id is not None
                     and store.last_interval_s(h.meter_id) is not None
                     for h in rows if h.role == "mdt"}
-    result = build_checklist(rows, statuses, has_data)
+    result = build_checklist(rows, statuses, has_data, now_s)
     if as_json:
         click.echo(json.dumps(asdict(result), sort_keys=True))
         return

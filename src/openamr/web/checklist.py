@@ -7,8 +7,9 @@ Steps, in the manual's order:
    from the DCAP", each one's join confirmed before the next (a repeater counts as joined when
    the head-end has accepted its join: ``joined_s``);
 3. the MDTs, wired as in §5.1 (power: red to +12 VDC, black to counter; pulse input: green to
-   terminal 10, black to ISOL COM; tamper: white and black to the micro-switch), each joined and
-   delivering intervals.
+   terminal 10, black to ISOL COM; tamper: white and black to the micro-switch), each joined;
+   one that has not delivered an interval one report period after joining gets a warning
+   (check the pulse input and the load).
 
 A step is ``done``, ``current`` (the first not done: what the installer does next) or ``todo``.
 Warnings: a repeater that joined before its upstream (its parent, or a repeater nearer to the
@@ -24,9 +25,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from openamr.headend.store.base import DeviceStatus
-from openamr.web.health import DeviceHealth
+from openamr.web.health import DeviceHealth, HealthSettings
 
-__all__ = ["FLOOR_HEIGHT_M", "Checklist", "ChecklistStep", "build_checklist"]
+__all__ = ["FLOOR_HEIGHT_M", "MDT_WIRING", "Checklist", "ChecklistStep", "build_checklist"]
+
+MDT_WIRING = ("§5.1 MDT wiring: power, red wire to meter terminal +12 VDC and black to terminal "
+              "counter; meter pulse input, green wire to terminal 10 and black to ISOL COM; "
+              "tamper switch, white and black to the micro-switch.")
+"""The manual's §5.1 wiring, shown once above the MDT steps."""
 
 FLOOR_HEIGHT_M = 3.0
 """Assumed floor height for distances between floors [m] (site-file default)."""
@@ -77,12 +83,16 @@ def _metal(h: DeviceHealth) -> tuple[str, ...]:
 
 
 def build_checklist(devices: Sequence[DeviceHealth], statuses: dict[str, DeviceStatus],
-                    mdt_has_data: dict[str, bool]) -> Checklist:
+                    mdt_has_data: dict[str, bool], now_s: int,
+                    settings: HealthSettings | None = None) -> Checklist:
     """The §5.2 checklist for one site's device table.
 
     ``statuses``: the stored status by device id (for ``joined_s``); ``mdt_has_data``: whether
-    each MDT's meter has delivered at least one interval (by device id).
+    each MDT's meter has delivered at least one interval (by device id); ``now_s`` [UTC epoch
+    s]: an MDT joined longer than one report period and upload ago without any interval gets a
+    wiring warning.
     """
+    hs = settings or HealthSettings()
     dcaps = [d for d in devices if d.role == "dcap"]
     repeaters = [d for d in devices if d.role == "repeater"]
     mdts = [d for d in devices if d.role == "mdt"]
@@ -121,11 +131,12 @@ def build_checklist(devices: Sequence[DeviceHealth], statuses: dict[str, DeviceS
                   "confirm its join before the next.")
         steps.append((r, action, t is not None, tuple(warns), dist[r.device_id]))
     for m in sorted(mdts, key=lambda h: h.label):
-        action = (f"Wire MDT {m.label} as in §5.1 (red +12 VDC, black counter; green terminal "
-                  "10, black ISOL COM; tamper white/black), power it and watch it join.")
-        done = joined_s(m) is not None and mdt_has_data.get(m.device_id, False)
+        action = f"Wire MDT {m.label} as in §5.1, power it and watch it join."
+        t = joined_s(m)
+        done = t is not None
         mdt_warns = list(_metal(m))
-        if joined_s(m) is not None and not mdt_has_data.get(m.device_id, False):
+        if (t is not None and not mdt_has_data.get(m.device_id, False)
+                and now_s - t > hs.report_period_s + hs.upload_s):
             mdt_warns.append(f"{m.label} joined but no interval has arrived: check the pulse "
                              "input (green to terminal 10) and that the meter has load")
         steps.append((m, action, done, tuple(mdt_warns), None))

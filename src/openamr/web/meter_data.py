@@ -20,14 +20,17 @@ from typing import Any
 
 import numpy as np
 
+from openamr.frames import IntervalFlag
 from openamr.headend.rollup import rollup
 from openamr.headend.store.base import EventRow, Meter, Store
 from openamr.timeutil import site_zone, utc_offsets_s
 from openamr.units import INTERVAL_LENGTH_S
 
-__all__ = ["MeterView", "meter_view"]
+__all__ = ["FLAG_ROWS", "MeterView", "meter_view"]
 
 DAY_S = 86_400
+FLAG_ROWS = 200
+"""At most this many flagged intervals are listed one by one."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,10 @@ class MeterView:
     """``{"t_s": [...], "temperature_c": [...]}`` (temperature variants)."""
     events: list[EventRow]
     flags: list[dict[str, Any]] = field(default_factory=list)
-    """Intervals whose quality is not ``measured`` or that carry flags (VEE view)."""
+    """Intervals whose quality is not ``measured`` or that carry flags (the first
+    :data:`FLAG_ROWS`)."""
+    flag_counts: dict[str, int] = field(default_factory=dict)
+    """Intervals per non-measured quality and per flag name (``tou_stale`` ...)."""
 
 
 def _none_if_nan(values: np.ndarray) -> list[float | None]:
@@ -104,10 +110,32 @@ def meter_view(store: Store, meter: Meter, timezone: str, now_s: int, *, days: i
     tou_wh = _tou(reads)
     temperature = _temperature(arr)
     events = store.list_events(meter_id=meter.meter_id, limit=50)
+    marked = np.flatnonzero((arr.quality != "measured") | (arr.flags != 0))
     flags = [{"t_s": int(t[i]), "quality": str(arr.quality[i]), "flags": int(arr.flags[i])}
-             for i in np.flatnonzero((arr.quality != "measured") | (arr.flags != 0))[:200]]
-    return MeterView(meter, timezone, intervals, daily, monthly, heatmap, register_wh,
-                     register_t_s, tou_wh, temperature, events, flags)
+             for i in marked[:FLAG_ROWS]]
+    flag_counts = _flag_counts(arr.quality, arr.flags)
+    return MeterView(meter, timezone, intervals, _trim(daily), _trim(monthly), heatmap,
+                     register_wh, register_t_s, tou_wh, temperature, events, flags, flag_counts)
+
+
+def _trim(buckets: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """Buckets from the first one holding data (leading empty buckets dropped)."""
+    first = next((i for i, n in enumerate(buckets["present"]) if n), len(buckets["present"]))
+    return {k: v[first:] for k, v in buckets.items()}
+
+
+def _flag_counts(quality: np.ndarray, flags: np.ndarray) -> dict[str, int]:
+    """How many intervals carry each non-measured quality and each flag bit."""
+    out: dict[str, int] = {}
+    for q in np.unique(quality):
+        if q != "measured":
+            out[f"quality {q}"] = int((quality == q).sum())
+    for bit in IntervalFlag:
+        if bit and bit.name:
+            n = int(((flags & int(bit)) != 0).sum())
+            if n:
+                out[bit.name.lower()] = n
+    return out
 
 
 def _tou(reads: Any) -> dict[str, float] | None:

@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from openamr.errors import InputError
 from openamr.headend.auth import describe, verify_token
 from openamr.headend.store.base import AlarmRow, Meter, Site, Store, TokenRow
-from openamr.web.checklist import ChecklistStep, build_checklist
+from openamr.web.checklist import MDT_WIRING, ChecklistStep, build_checklist
 from openamr.web.health import DeviceHealth, site_health
 from openamr.web.meter_data import meter_view
 from openamr.web.register_check import RegisterCheck, check_register
@@ -328,7 +328,7 @@ def cit_page(request: Request, site: str | None = None, meter: str | None = None
     has_data = {h.device_id: (h.completeness_72h_ratio or 0) > 0
                 or (h.meter_id is not None and store.last_interval_s(h.meter_id) is not None)
                 for h in rows if h.role == "mdt"}
-    checklist = build_checklist(rows, statuses, has_data)
+    checklist = build_checklist(rows, statuses, has_data, now_s)
     meter_ids = {h.meter_id for h in rows if h.meter_id}
     reg, reg_error = _register_result(store, meter if meter in meter_ids else None,
                                       lcd_kwh, lcd_at_install_kwh)
@@ -337,6 +337,7 @@ def cit_page(request: Request, site: str | None = None, meter: str | None = None
     return _html(render(
         "cit.html", token=gate, nav="cit", site=chosen, sites=sites, rows=rows,
         states=states, now_s=now_s, map_svg=network_map_svg(rows), checklist=checklist,
+        mdt_wiring=MDT_WIRING,
         provisioning=_provisioning(chosen.site_id) if can(gate, "alarms.ack") else None,
         reg=reg, reg_error=reg_error, reg_meter=meter, reg_lcd=lcd_kwh,
         reg_base=lcd_at_install_kwh, symptoms=SYMPTOMS, ts_device=device, ts_symptom=symptom,

@@ -13,9 +13,12 @@
   function make(id, series, xy, opts) {
     var box = document.getElementById(id);
     if (!box || !xy[0].length) { return null; }
+    opts = opts || {};
+    var xseries = opts.series ? opts.series[0] : {};
+    delete opts.series;
     var o = Object.assign({ width: width(id), height: box.classList.contains("short") ? 200 : 260,
-      tzDate: tz, series: [{}].concat(series), scales: { x: { time: true } },
-      axes: [{}, { size: 60 }] }, opts || {});
+      tzDate: tz, series: [xseries].concat(series), scales: { x: { time: true } },
+      axes: [{}, { size: 60 }] }, opts);
     var u = new uPlot(o, xy, box);
     charts[id.replace("chart-", "")] = u;
     return u;
@@ -33,18 +36,42 @@
     });
   }
   function kwh(a) { return a.map(function (v) { return v === null ? null : v / 1000; }); }
-  make("chart-daily", [{ label: "Energy (kWh)", fill: "#0969da", stroke: "#0550ae", paths: bars(),
-    points: { show: false } }], [data.daily.start_s, kwh(data.daily.energy_wh)]);
-  make("chart-monthly", [{ label: "Energy (kWh)", fill: "#1a7f37", stroke: "#116329", paths: bars(),
-    points: { show: false } }], [data.monthly.start_s, kwh(data.monthly.energy_wh)]);
+  // bars: one category per local day or month, labelled in the site's zone
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function categories(id, starts, values, label, fill, stroke, fmt) {
+    var names = starts.map(function (t) { return fmt(tz(t)); });
+    var xs = starts.map(function (_, i) { return i; });
+    return make(id, [{ label: label, fill: fill, stroke: stroke, paths: bars(),
+      points: { show: false }, value: function (u, v, si, idx) {
+        return idx === null || idx === undefined ? "--" : (v === null ? "no data" : v.toFixed(3)); } }],
+      [xs, values], {
+        scales: { x: { time: false, range: function () { return [-0.5, xs.length - 0.5]; } },
+          y: { range: function (u, lo, hi) { return [0, hi > 0 ? hi * 1.1 : 1]; } } },
+        axes: [{ incrs: [1, 2, 5, 10, 20, 50], values: function (u, splits) {
+          return splits.map(function (i) { return names[i] === undefined ? "" : names[i]; }); } },
+          { size: 60 }],
+        series: [{ label: "Day", value: function (u, i) { return names[i] || "--"; } }]
+      });
+  }
+  var day = function (d) { return pad(d.getMonth() + 1) + "-" + pad(d.getDate()); };
+  var month = function (d) { return d.getFullYear() + "-" + pad(d.getMonth() + 1); };
+  categories("chart-daily", data.daily.start_s, kwh(data.daily.energy_wh), "Energy (kWh)",
+    "#0969da", "#0550ae", day);
+  categories("chart-monthly", data.monthly.start_s, kwh(data.monthly.energy_wh), "Energy (kWh)",
+    "#1a7f37", "#116329", month);
   if (data.temperature) {
     make("chart-temperature", [{ label: "Temperature (°C)", stroke: "#b35900", width: 1,
       points: { show: false } }], [data.temperature.t_s, data.temperature.temperature_c]);
   }
   var hm = data.heatmap, cv = document.getElementById("chart-heatmap");
   if (cv && hm.days.length) {
-    var cols = 96, rows = hm.days.length, cell = 4, max = 0;
+    var cols = 96, rows = hm.days.length, cell = 8, max = 0;
     cv.width = cols * cell; cv.height = rows * cell;
+    // one label per day row: the canvas is scaled to the box width, so rows follow that scale
+    var fit = function () {
+      var h = cv.getBoundingClientRect().height / rows;
+      document.querySelector(".heatwrap").style.setProperty("--row", h + "px");
+    };
     hm.energy_wh.forEach(function (r) { r.forEach(function (v) { if (v !== null && v > max) { max = v; } }); });
     var g = cv.getContext("2d");
     hm.energy_wh.forEach(function (r, y) {
@@ -55,6 +82,7 @@
         g.fillRect(x * cell, y * cell, cell, cell);
       });
     });
+    fit(); window.addEventListener("resize", fit);
     charts.heatmap = { rows: rows, cols: cols, max: max };
   }
 })();

@@ -1,0 +1,170 @@
+"""The dashboard's pages over a simulated site, through an in-process HTTP client."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+from web_seed import WebClient
+from web_seed import web_client
+
+from openamr.headend.store import Store
+from openamr.headend.store.base import AlarmRow
+from openamr.web.session import COOKIE
+
+
+@pytest.fixture
+def client(app: Any) -> Iterator[WebClient]:
+    yield from web_client(app)
+
+
+def _signed_in(client: WebClient, token: str) -> WebClient:
+    client.cookies.set(COOKIE, token)
+    return client
+
+
+def _site_id(store: Store) -> str:
+    return store.list_sites()[0].site_id
+
+
+def test_token_in_the_url_signs_in_and_leaves_the_url(client: WebClient,
+                                                      tokens: dict[str, str]) -> None:
+    r = client.get(f"/cit?token={tokens['installer']}&site=abc")
+    assert r.status_code == 303
+    assert r.headers["location"] == "/cit?site=abc"
+    cookie = r.headers["set-cookie"]
+    assert cookie.startswith(f"{COOKIE}={tokens['installer']};")
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
+    r = client.get("/?token=" + tokens["admin"])
+    assert r.status_code == 303 and r.headers["location"] == "/"
+
+
+def test_a_bad_token_or_none_gets_the_sign_in_page(client: WebClient,
+                                                   tokens: dict[str, str]) -> None:
+    r = client.get("/?token=oamr_not-a-real-token")
+    assert r.status_code == 401 and "unknown or revoked" in r.text
+    assert COOKIE not in r.headers.get("set-cookie", "")
+    r = client.get("/alarms?state=open")
+    assert r.status_code == 303
+    assert r.headers["location"] == "/signin?next=%2Falarms%3Fstate%3Dopen"
+    r = client.post("/signin", content=f"token={tokens['billing']}&next=/alarms",
+                    headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 303 and r.headers["location"] == "/alarms"
+    assert r.cookies.get(COOKIE) == tokens["billing"]
+    # no open redirect to another host
+    r = client.post("/signin", content=f"token={tokens['billing']}&next=//evil.example/",
+                    headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.headers["location"] == "/"
+
+
+def test_a_revoked_token_is_signed_out_at_once(client: WebClient, store: Store,
+                                               tokens: dict[str, str], now_s: int) -> None:
+    _signed_in(client, tokens["admin"])
+    assert client.get("/").status_code == 200
+    row = next(t for t in store.list_tokens() if t.role == "admin")
+    assert store.revoke_token(row.token_id, now_s)
+    assert client.get("/").status_code == 303
+
+
+def test_every_page_renders(client: WebClient, store: Store, tokens: dict[str, str]) -> None:
+    _signed_in(client, tokens["admin"])
+    site = _site_id(store)
+    for path in ("/", f"/sites/{site}", "/meters/M-01", "/alarms", "/alarms?state=all",
+                 "/cit", f"/cit?site={site}", "/signin"):
+        r = client.get(path)
+        assert r.status_code == 200, (path, r.text[:500])
+        assert r.headers["content-type"].startswith("text/html")
+        assert "<main" in r.text
+    assert client.get("/static/vendor/uPlot.iife.min.js").status_code == 200
+    assert client.get("/static/vendor/uPlot.LICENSE.txt").status_code == 200
+
+
+def test_unknown_site_and_meter_are_404(client: WebClient, tokens: dict[str, str]) -> None:
+    _signed_in(client, tokens["admin"])
+    assert client.get("/sites/nowhere").status_code == 404
+    assert client.get("/meters/NOPE").status_code == 404
+    assert client.get("/cit?site=nowhere").status_code == 404
+
+
+def test_meter_page_carries_the_stored_intervals(client: WebClient, store: Store,
+                                                 tokens: dict[str, str], now_s: int) -> None:
+    _signed_in(client, tokens["read-only"])
+    r = client.get("/meters/M-03")
+    assert r.status_code == 200
+    blob = re.search(r'<script type="application/json" id="meter-data">(.*?)</script>', r.text,
+                     re.S)
+    assert blob is not None
+    data = json.loads(blob.group(1))
+    stored = store.get_intervals("M-03")
+    assert data["intervals"]["t_s"] == stored.start_s.tolist()
+    assert np.allclose(data["intervals"]["energy_wh"], stored.energy_wh)
+    daily = [v for v in data["daily"]["energy_wh"] if v is not None]
+    assert sum(daily) == pytest.approx(float(stored.energy_wh.sum()))
+    monthly = [v for v in data["monthly"]["energy_wh"] if v is not None]
+    assert sum(monthly) == pytest.approx(float(stored.energy_wh.sum()))
+    heat = [v for row in data["heatmap"]["energy_wh"] for v in row if v is not None]
+    assert sum(heat) == pytest.approx(float(stored.energy_wh.sum()))
+    reads = store.get_register_reads("M-03")
+    assert f"{reads.register_wh[-1] / 1000:.3f} kWh" in r.text
+    # sections without data are left out, not shown as placeholders
+    assert "Temperature" not in r.text
+
+
+def test_installer_may_not_read_meter_data(client: WebClient, tokens: dict[str, str]) -> None:
+    _signed_in(client, tokens["installer"])
+    r = client.get("/meters/M-01")
+    assert r.status_code == 403 and "may not read meter data" in r.text
+
+
+def _raise(store: Store, now_s: int) -> int:
+    meter = store.get_meter("M-02")
+    assert meter is not None
+    return store.raise_alarm(AlarmRow("alarm.no_data", meter.device_id, "M-02", now_s - 60,
+                                      "no interval for 2 h"))
+
+
+def test_an_alarm_is_acknowledged_from_the_page(client: WebClient, store: Store,
+                                                tokens: dict[str, str], now_s: int) -> None:
+    alarm_id = _raise(store, now_s)
+    _signed_in(client, tokens["installer"])
+    page = client.get("/alarms")
+    assert f'data-alarm-id="{alarm_id}"' in page.text and "Acknowledge" in page.text
+    r = client.post(f"/alarms/{alarm_id}/ack")
+    assert r.status_code == 303 and r.headers["location"] == f"/alarms?done={alarm_id}"
+    acked = store.get_alarm(alarm_id)
+    assert acked is not None and acked.state == "acknowledged"
+    assert acked.acked_by is not None and "installer" in acked.acked_by
+    assert acked.acked_s == now_s
+    assert client.post(f"/alarms/{alarm_id}/ack").status_code == 409
+    assert client.post("/alarms/999999/ack").status_code == 404
+
+
+def test_read_only_cannot_acknowledge(client: WebClient, store: Store,
+                                      tokens: dict[str, str], now_s: int) -> None:
+    alarm_id = _raise(store, now_s)
+    _signed_in(client, tokens["read-only"])
+    assert "Acknowledge</button>" not in client.get("/alarms").text
+    assert client.post(f"/alarms/{alarm_id}/ack").status_code == 403
+    alarm = store.get_alarm(alarm_id)
+    assert alarm is not None and alarm.state == "open"
+
+
+def test_cit_page_register_check_and_troubleshooting(client: WebClient, store: Store,
+                                                     tokens: dict[str, str]) -> None:
+    _signed_in(client, tokens["installer"])
+    site = _site_id(store)
+    total_kwh = float(store.get_register_reads("M-04").register_wh[-1]) / 1000
+    r = client.get(f"/cit?site={site}&meter=M-04&lcd_kwh={total_kwh * 10:.3f}")
+    assert 'data-code="wiring.pulse_terminal_100"' in r.text
+    r = client.get(f"/cit?site={site}&meter=M-04&lcd_kwh={total_kwh:.3f}")
+    assert 'data-code="register.match"' in r.text
+    r = client.get(f"/cit?site={site}&meter=M-04&lcd_kwh=abc")
+    assert "must be numbers" in r.text
+    rep = next(d for d in store.list_devices(role="repeater"))
+    r = client.get(f"/cit?site={site}&device={rep.device_id}&symptom=wireless")
+    assert 'id="ts-result"' in r.text
+    assert "Verify wireless network commissioning per section 5.2." in r.text
