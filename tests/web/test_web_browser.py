@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
-from conftest import SCREENSHOTS, LiveServer, latest_heard_s, simulate
 from web_seed import replay_until, seed_statuses
 
+from conftest import SCREENSHOTS, LiveServer, latest_heard_s, simulate
 from openamr.headend.api import create_app
 from openamr.headend.store import Store, open_store
 from openamr.headend.store.base import AlarmRow
@@ -76,11 +76,13 @@ def test_charts_show_the_stored_data(browser: Any, live_server: LiveServer, stor
                 total: sum(c.intervals.data[1]), daily: sum(c.daily.data[1]),
                 monthly: sum(c.monthly.data[1]), heat: c.heatmap.rows,
                 canvas: document.querySelectorAll('.u-wrap canvas').length};""")
-    assert got["n"] == len(stored) and got["first"] == int(stored.start_s[0])
+    assert got["n"] == len(stored)
+    assert got["first"] == int(stored.start_s[0])
     assert got["total"] == pytest.approx(float(stored.energy_wh.sum()))
     assert got["daily"] == pytest.approx(float(stored.energy_wh.sum()) / 1000)
     assert got["monthly"] == pytest.approx(float(stored.energy_wh.sum()) / 1000)
-    assert got["heat"] >= 3 and got["canvas"] >= 3
+    assert got["heat"] >= 3
+    assert got["canvas"] >= 3
     # zoom by keyboard-reachable buttons: the last day
     browser.find_element("css selector", "button[data-range='86400']").click()
     span = browser.execute_script(
@@ -105,10 +107,11 @@ def test_an_alarm_is_acknowledged_by_clicking(browser: Any, live_server: LiveSer
     row.find_element("css selector", "button").click()
     # the form posts and the browser follows the redirect: wait for the new page's message
     status = WebDriverWait(browser, 20).until(
-        EC.presence_of_element_located(("css selector", "p.ok[role='status']")))
+        expected_conditions.presence_of_element_located(("css selector", "p.ok[role='status']")))
     assert f"Alarm {alarm_id} acknowledged" in status.text
     alarm = store.get_alarm(alarm_id)
-    assert alarm is not None and alarm.state == "acknowledged"
+    assert alarm is not None
+    assert alarm.state == "acknowledged"
     browser.get(f"{live_server.url}/alarms?state=acknowledged")
     cell = browser.find_element("css selector", f"tr[data-alarm-id='{alarm_id}'] .alarm-state")
     assert cell.text.startswith("acknowledged by token:")
@@ -129,7 +132,7 @@ def test_the_map_shows_every_device(browser: Any, live_server: LiveServer, store
     expected = {d: ("red" if m < 10 else "amber" if m < 20 else "green")
                 for d, m in margins.items()}
     assert {d: b for d, (b, _) in bands.items()} == expected
-    colours = {b: c for b, c in bands.values()}
+    colours = dict(bands.values())
     assert colours == {"red": "#c62828", "amber": "#b35900", "green": "#1a7f37"}
     rows = browser.find_elements("css selector", "table#devices tbody tr")
     assert len(rows) == len(shown)
@@ -198,13 +201,18 @@ def test_the_checklist_follows_a_simulated_commissioning(browser: Any, tmp_path:
 
     # the manual's order: DCAP, repeaters nearest first, then the MDTs
     texts = [t for t, _ in seen["start"]]
-    assert "DCAP" in texts[0] and "REP-001" in texts[1] and "REP-002" in texts[2]
-    assert all("MDT" in t for t in texts[3:]) and len(texts) == 9
+    assert "DCAP" in texts[0]
+    assert "REP-001" in texts[1]
+    assert "REP-002" in texts[2]
+    assert all("MDT" in t for t in texts[3:])
+    assert len(texts) == 9
     assert states("start") == ["current"] + ["todo"] * 8
-    assert states("rep1")[:3] == ["done", "done", "current"] and "REP-002" in current("rep1")
+    assert states("rep1")[:3] == ["done", "done", "current"]
+    assert "REP-002" in current("rep1")
     assert states("rep2")[:4] == ["done", "done", "done", "current"]
     assert "M-1" in current("rep2")
-    assert states("mdts")[:5] == ["done"] * 5 and "current" in states("mdts")
+    assert states("mdts")[:5] == ["done"] * 5
+    assert "current" in states("mdts")
     assert states("end") == ["done"] * 9
 
 

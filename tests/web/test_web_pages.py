@@ -9,8 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from web_seed import WebClient
-from web_seed import web_client
+from web_seed import WebClient, web_client
 
 from openamr.headend.store import Store
 from openamr.headend.store.base import AlarmRow
@@ -38,22 +37,27 @@ def test_token_in_the_url_signs_in_and_leaves_the_url(client: WebClient,
     assert r.headers["location"] == "/cit?site=abc"
     cookie = r.headers["set-cookie"]
     assert cookie.startswith(f"{COOKIE}={tokens['installer']};")
-    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=strict" in cookie
+    assert "Path=/" in cookie
     r = client.get("/?token=" + tokens["admin"])
-    assert r.status_code == 303 and r.headers["location"] == "/"
+    assert r.status_code == 303
+    assert r.headers["location"] == "/"
 
 
 def test_a_bad_token_or_none_gets_the_sign_in_page(client: WebClient,
                                                    tokens: dict[str, str]) -> None:
     r = client.get("/?token=oamr_not-a-real-token")
-    assert r.status_code == 401 and "unknown or revoked" in r.text
+    assert r.status_code == 401
+    assert "unknown or revoked" in r.text
     assert COOKIE not in r.headers.get("set-cookie", "")
     r = client.get("/alarms?state=open")
     assert r.status_code == 303
     assert r.headers["location"] == "/signin?next=%2Falarms%3Fstate%3Dopen"
     r = client.post("/signin", content=f"token={tokens['billing']}&next=/alarms",
                     headers={"content-type": "application/x-www-form-urlencoded"})
-    assert r.status_code == 303 and r.headers["location"] == "/alarms"
+    assert r.status_code == 303
+    assert r.headers["location"] == "/alarms"
     assert r.cookies.get(COOKIE) == tokens["billing"]
     # no open redirect to another host
     r = client.post("/signin", content=f"token={tokens['billing']}&next=//evil.example/",
@@ -117,7 +121,8 @@ def test_meter_page_carries_the_stored_intervals(client: WebClient, store: Store
 def test_installer_may_not_read_meter_data(client: WebClient, tokens: dict[str, str]) -> None:
     _signed_in(client, tokens["installer"])
     r = client.get("/meters/M-01")
-    assert r.status_code == 403 and "may not read meter data" in r.text
+    assert r.status_code == 403
+    assert "may not read meter data" in r.text
 
 
 def _raise(store: Store, now_s: int) -> int:
@@ -132,12 +137,16 @@ def test_an_alarm_is_acknowledged_from_the_page(client: WebClient, store: Store,
     alarm_id = _raise(store, now_s)
     _signed_in(client, tokens["installer"])
     page = client.get("/alarms")
-    assert f'data-alarm-id="{alarm_id}"' in page.text and "Acknowledge" in page.text
+    assert f'data-alarm-id="{alarm_id}"' in page.text
+    assert "Acknowledge" in page.text
     r = client.post(f"/alarms/{alarm_id}/ack")
-    assert r.status_code == 303 and r.headers["location"] == f"/alarms?done={alarm_id}"
+    assert r.status_code == 303
+    assert r.headers["location"] == f"/alarms?done={alarm_id}"
     acked = store.get_alarm(alarm_id)
-    assert acked is not None and acked.state == "acknowledged"
-    assert acked.acked_by is not None and "installer" in acked.acked_by
+    assert acked is not None
+    assert acked.state == "acknowledged"
+    assert acked.acked_by is not None
+    assert "installer" in acked.acked_by
     assert acked.acked_s == now_s
     assert client.post(f"/alarms/{alarm_id}/ack").status_code == 409
     assert client.post("/alarms/999999/ack").status_code == 404
@@ -150,7 +159,8 @@ def test_read_only_cannot_acknowledge(client: WebClient, store: Store,
     assert "Acknowledge</button>" not in client.get("/alarms").text
     assert client.post(f"/alarms/{alarm_id}/ack").status_code == 403
     alarm = store.get_alarm(alarm_id)
-    assert alarm is not None and alarm.state == "open"
+    assert alarm is not None
+    assert alarm.state == "open"
 
 
 def test_cit_page_register_check_and_troubleshooting(client: WebClient, store: Store,
