@@ -10,18 +10,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import tempfile
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
-from web_seed import SimSite, seed_statuses
+from web_seed import LiveServer, SimSite, latest_heard_s, seed_statuses, simulate
 
-from openamr.cli import main
 from openamr.headend.api import create_app
 from openamr.headend.auth import issue_token
 from openamr.headend.store import Store, open_store
@@ -29,24 +25,6 @@ from openamr.web import mount_web
 
 CHROMIUM = os.environ.get("OPENAMR_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("OPENAMR_TEST_CHROMEDRIVER", "/usr/bin/chromedriver")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
-
-def simulate(tmp: Path, *, meters: int, floors: int, days: float, seed: int = 7,
-             extra: tuple[str, ...] = ()) -> SimSite:
-    """Generate a site and simulate it into a fresh SQLite store (through the CLI)."""
-    runner = CliRunner()
-    tmp.mkdir(parents=True, exist_ok=True)
-    site_file = tmp / "site.toml"
-    result = runner.invoke(main, ["site", "generate", "--meters", str(meters), "--floors",
-                                  str(floors), "--seed", str(seed), "-o", str(site_file),
-                                  *extra])
-    assert result.exit_code == 0, result.output
-    db = tmp / "head.db"
-    result = runner.invoke(main, ["sim", "run", str(site_file), "--days", str(days), "--db",
-                                  str(db), "--json"])
-    assert result.exit_code == 0, result.output
-    return SimSite(site_file, db)
 
 
 @pytest.fixture(scope="session")
@@ -63,10 +41,6 @@ def store(sim_site: SimSite, tmp_path: Path) -> Iterator[Store]:
     with open_store(str(db)) as opened:
         seed_statuses(opened)
         yield opened
-
-
-def latest_heard_s(store: Store) -> int:
-    return max(s.last_heard_s for s in store.list_device_status())
 
 
 @pytest.fixture
@@ -86,30 +60,6 @@ def app(store: Store, now_s: int) -> Any:
     application = create_app(store, clock=lambda: now_s, freeze_gc=False)
     mount_web(application)
     return application
-
-
-class LiveServer:
-    """uvicorn serving ``app`` in a thread on a socket bound before the thread starts (so the
-    first request simply waits in the listen backlog: no polling)."""
-
-    def __init__(self, app: Any) -> None:
-        import uvicorn
-
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(128)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        config = uvicorn.Config(app, log_level="warning", lifespan="off")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run,
-                                       kwargs={"sockets": [self.sock]}, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=30)
-        self.sock.close()
 
 
 @pytest.fixture

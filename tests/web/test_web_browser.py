@@ -15,9 +15,15 @@ from typing import Any
 import pytest
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
-from web_seed import replay_until, seed_statuses
+from web_seed import (
+    SCREENSHOTS,
+    LiveServer,
+    latest_heard_s,
+    replay_until,
+    seed_statuses,
+    simulate,
+)
 
-from conftest import SCREENSHOTS, LiveServer, latest_heard_s, simulate
 from openamr.headend.api import create_app
 from openamr.headend.store import Store, open_store
 from openamr.headend.store.base import AlarmRow

@@ -3,6 +3,8 @@ store yet (parent links with RSSI and margin) written through the store's own AP
 
 from __future__ import annotations
 
+import socket
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -10,9 +12,13 @@ from typing import Any
 
 import httpx
 from anyio.from_thread import BlockingPortal, start_blocking_portal
+from click.testing import CliRunner
 
+from openamr.cli import main
 from openamr.headend.store import Store
 from openamr.headend.store.base import DeviceStatus
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 #: margins [dB] cycled over the MDTs so the map has every band
 MARGINS_DB = (35.0, 15.0, 6.0, 25.0)
@@ -111,3 +117,48 @@ def replay_until(src: Store, dst: Store, until_s: int) -> None:
 
             dst.put_intervals(IntervalBatch(meter.meter_id, arr.start_s[keep],
                                             arr.energy_wh[keep], received_s=until_s))
+
+
+def simulate(tmp: Path, *, meters: int, floors: int, days: float, seed: int = 7,
+             extra: tuple[str, ...] = ()) -> SimSite:
+    """Generate a site and simulate it into a fresh SQLite store (through the CLI)."""
+    runner = CliRunner()
+    tmp.mkdir(parents=True, exist_ok=True)
+    site_file = tmp / "site.toml"
+    result = runner.invoke(main, ["site", "generate", "--meters", str(meters), "--floors",
+                                  str(floors), "--seed", str(seed), "-o", str(site_file),
+                                  *extra])
+    assert result.exit_code == 0, result.output
+    db = tmp / "head.db"
+    result = runner.invoke(main, ["sim", "run", str(site_file), "--days", str(days), "--db",
+                                  str(db), "--json"])
+    assert result.exit_code == 0, result.output
+    return SimSite(site_file, db)
+
+
+def latest_heard_s(store: Store) -> int:
+    return max(s.last_heard_s for s in store.list_device_status())
+
+
+class LiveServer:
+    """uvicorn serving ``app`` in a thread on a socket bound before the thread starts (so the
+    first request simply waits in the listen backlog: no polling)."""
+
+    def __init__(self, app: Any) -> None:
+        import uvicorn
+
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(128)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        config = uvicorn.Config(app, log_level="warning", lifespan="off")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run,
+                                       kwargs={"sockets": [self.sock]}, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+        self.sock.close()

@@ -147,8 +147,9 @@ def _ratios(store: Store, meters: Sequence[tuple[str, int | None]], now_s: int,
             s: HealthSettings) -> dict[str, tuple[float | None, ...]]:
     """Per meter id: (delivery 24 h, delivery 7 d, completeness 24 h, completeness 72 h).
 
-    ``meters``: (meter id, installed_s or None); a window is cut at the installation (a device
-    is judged only on the time it has been there); an empty window gives None."""
+    ``meters``: (meter id, installed_s or None); a window's expected count is cut at the
+    installation (a device is judged only on the time it has been there; an interval stored
+    from before it still counts, so a ratio is capped at 1); an empty window gives None."""
     if not meters:
         return {}
     ids = [m for m, _ in meters]
@@ -157,22 +158,16 @@ def _ratios(store: Store, meters: Sequence[tuple[str, int | None]], now_s: int,
     end_s = now_s - now_s % INTERVAL_LENGTH_S  # intervals that have ended
     due_s = now_s - s.report_period_s - s.upload_s
     due_s -= due_s % INTERVAL_LENGTH_S
-    table = store.get_intervals_bulk(ids, min(end_s, due_s) - 7 * DAY_S, end_s)
-    index = {m: i for i, m in enumerate(ids)}
-    n = len(ids)
-    which = np.fromiter((index[m] for m in table.meter_id), dtype=np.int64,
-                        count=len(table.meter_id))
-    starts = table.start_s
+    windows = [(due_s - DAY_S, due_s), (due_s - 7 * DAY_S, due_s),
+               (end_s - DAY_S, end_s), (end_s - 3 * DAY_S, end_s)]
+    held = store.interval_counts(ids, windows)
     cols: list[npt.NDArray[np.float64]] = []
-    for lo_s, hi_s in ((due_s - DAY_S, due_s), (due_s - 7 * DAY_S, due_s),
-                       (end_s - DAY_S, end_s), (end_s - 3 * DAY_S, end_s)):
-        lo = np.maximum(lo_s, installed)
-        keep = (starts >= lo[which]) & (starts < hi_s)
-        held = np.bincount(which[keep], minlength=n)
-        want = np.maximum(hi_s - lo, 0) // INTERVAL_LENGTH_S
-        cols.append(np.where(want > 0, held / np.maximum(want, 1), np.nan))
+    for j, (lo_s, hi_s) in enumerate(windows):
+        want = np.maximum(hi_s - np.maximum(lo_s, installed), 0) // INTERVAL_LENGTH_S
+        cols.append(np.where(want > 0, np.minimum(held[:, j] / np.maximum(want, 1), 1.0),
+                             np.nan))
     return {m: tuple(None if not np.isfinite(c[i]) else round(float(c[i]), 4) for c in cols)
-            for m, i in index.items()}
+            for i, m in enumerate(ids)}
 
 
 def site_health(store: Store, site_id: str | None, now_s: int,

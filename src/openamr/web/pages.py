@@ -22,7 +22,7 @@ from openamr.errors import InputError
 from openamr.headend.auth import describe, verify_token
 from openamr.headend.store.base import AlarmRow, Meter, Site, Store, TokenRow
 from openamr.web.checklist import MDT_WIRING, ChecklistStep, build_checklist
-from openamr.web.health import DeviceHealth, site_health
+from openamr.web.health import LED_PATTERNS, DeviceHealth, site_health
 from openamr.web.meter_data import meter_view
 from openamr.web.register_check import RegisterCheck, check_register
 from openamr.web.render import render
@@ -296,9 +296,9 @@ def _troubleshoot(store: Store, rows: Sequence[DeviceHealth], device_id: str | N
     if not device_id or symptom not in SYMPTOMS:
         return None
     by_id = {h.device_id: h for h in rows}
-    device = by_id.get(device_id)
+    device = by_id.get(device_id) or next((h for h in rows if h.label == device_id), None)
     if device is None:
-        return None
+        return [Finding("ts.unknown_device", "info", f"no device {device_id!r} in this site")]
     events = store.list_events(device_id=device.device_id, limit=50)
     energy = None
     if device.meter_id:
@@ -330,14 +330,17 @@ def cit_page(request: Request, site: str | None = None, meter: str | None = None
                 for h in rows if h.role == "mdt"}
     checklist = build_checklist(rows, statuses, has_data, now_s)
     meter_ids = {h.meter_id for h in rows if h.meter_id}
-    reg, reg_error = _register_result(store, meter if meter in meter_ids else None,
-                                      lcd_kwh, lcd_at_install_kwh)
+    if meter and meter not in meter_ids:
+        reg, reg_error = None, f"no meter {meter!r} in this site"
+    else:
+        reg, reg_error = _register_result(store, meter, lcd_kwh, lcd_at_install_kwh)
     findings = _troubleshoot(store, rows, device, symptom, now_s)
     states = sorted(Counter(h.join_state for h in rows).items())
     return _html(render(
         "cit.html", token=gate, nav="cit", site=chosen, sites=sites, rows=rows,
         states=states, now_s=now_s, map_svg=network_map_svg(rows), checklist=checklist,
-        mdt_wiring=MDT_WIRING,
+        mdt_wiring=MDT_WIRING, led_patterns=LED_PATTERNS,
+        site_q=quote(chosen.site_id, safe=""),
         provisioning=_provisioning(chosen.site_id) if can(gate, "alarms.ack") else None,
         reg=reg, reg_error=reg_error, reg_meter=meter, reg_lcd=lcd_kwh,
         reg_base=lcd_at_install_kwh, symptoms=SYMPTOMS, ts_device=device, ts_symptom=symptom,

@@ -59,21 +59,21 @@ def _title(h: DeviceHealth) -> str:
 
 
 def _marker(h: DeviceHealth, x: float, y: float, r: float) -> str:
+    """One device: shape by role, fill by state (``fill`` attribute; the page's CSS may
+    override), a ``<title>`` for the tool-tip and screen readers."""
     fill = STATE_COLOURS.get(h.join_state, "#6e7781")
     if h.role == "dcap":
-        shape = (f'<rect x="{x - r * 1.4:.1f}" y="{y - r * 1.4:.1f}" width="{r * 2.8:.1f}" '
-                 f'height="{r * 2.8:.1f}" fill="{fill}" stroke="#111" stroke-width="1.5"/>')
+        k = r * 1.4
+        shape = (f'<rect x="{x - k:.0f}" y="{y - k:.0f}" width="{2 * k:.0f}" height="{2 * k:.0f}" '
+                 f'fill="{fill}" stroke="#111" stroke-width="1.5"/>')
     elif h.role == "repeater":
         k = r * 1.6
-        shape = (f'<polygon points="{x:.1f},{y - k:.1f} {x - k:.1f},{y + k * 0.8:.1f} '
-                 f'{x + k:.1f},{y + k * 0.8:.1f}" fill="{fill}" stroke="#111" '
-                 'stroke-width="1.2"/>')
+        shape = (f'<polygon points="{x:.0f},{y - k:.0f} {x - k:.0f},{y + k * 0.8:.0f} '
+                 f'{x + k:.0f},{y + k * 0.8:.0f}" fill="{fill}" stroke="#111"/>')
     else:
-        shape = (f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="{fill}" '
-                 'stroke="#fff" stroke-width="0.8"/>')
+        shape = f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:g}" fill="{fill}"/>'
     return (f'<g class="dev" data-device-id="{escape(h.device_id)}" data-role="{h.role}" '
-            f'data-state="{h.join_state}" data-label="{escape(h.label)}">'
-            f'<title>{_title(h)}</title>{shape}</g>')
+            f'data-state="{h.join_state}"><title>{_title(h)}</title>{shape}</g>')
 
 
 def network_map_svg(rows: Sequence[DeviceHealth]) -> str:
@@ -137,9 +137,9 @@ def network_map_svg(rows: Sequence[DeviceHealth]) -> str:
         if h.parent_id in placed and h not in orphans:
             px, py = xy(h.parent_id)
             band = margin_band(h.margin_db)
-            edges.append(f'<line class="edge band-{band}" data-child="{escape(h.device_id)}" '
-                         f'data-band="{band}" x1="{px:.1f}" y1="{py:.1f}" x2="{x:.1f}" '
-                         f'y2="{y:.1f}" stroke="{BAND_COLOURS[band]}" stroke-width="1.6"/>')
+            edges.append(f'<line class="edge" data-child="{escape(h.device_id)}" '
+                         f'data-band="{band}" x1="{px:.0f}" y1="{py:.0f}" x2="{x:.0f}" '
+                         f'y2="{y:.0f}" stroke="{BAND_COLOURS[band]}"/>')
         nodes.append(_marker(h, x, y, 7.0 if h.role != "mdt" else 4.0))
     if orphans:
         r_out = ring * orphan_depth
@@ -150,7 +150,8 @@ def network_map_svg(rows: Sequence[DeviceHealth]) -> str:
     size = 2 * extent
     return (f'<svg class="netmap" role="img" aria-label="Network map: {len(rows)} devices" '
             f'viewBox="0 0 {size:.0f} {size:.0f}" xmlns="http://www.w3.org/2000/svg">'
-            f'{"".join(edges)}{"".join(nodes)}</svg>')
+            f'<g stroke-width="1.6">{"".join(edges)}</g>'
+            f'<g stroke="#fff" stroke-width="0.8">{"".join(nodes)}</g></svg>')
 
 
 def floor_plan_svg(rows: Sequence[DeviceHealth], floor: int, *, meter_href: str = "",

@@ -679,6 +679,34 @@ class SqlStore(Store):
                           end_s: int | None = None) -> float:
         return float(self._interval_aggregate("sum(energy_wh)", meter_id, start_s, end_s) or 0.0)
 
+    _COUNTS_CHUNK = 500
+    """Meters per ``interval_counts`` query (bounds the number of bound parameters)."""
+
+    def interval_counts(self, meter_ids: Sequence[str],
+                        windows: Sequence[tuple[int, int]]) -> npt.NDArray[np.int64]:
+        out = np.zeros((len(meter_ids), len(windows)), dtype=np.int64)
+        if not windows or not meter_ids:
+            return out
+        rows_of: dict[int, list[int]] = {}
+        for i, mid in enumerate(meter_ids):
+            key = self._key_or_none(mid)
+            if key is not None:
+                rows_of.setdefault(key, []).append(i)
+        sums = ", ".join("sum(CASE WHEN start_s >= ? AND start_s < ? THEN 1 ELSE 0 END)"
+                         for _ in windows)
+        bounds = [int(v) for w in windows for v in w]
+        lo, hi = min(int(w[0]) for w in windows), max(int(w[1]) for w in windows)
+        keys = sorted(rows_of)
+        for c in range(0, len(keys), self._COUNTS_CHUNK):
+            chunk = keys[c:c + self._COUNTS_CHUNK]
+            marks = ", ".join("?" for _ in chunk)
+            for key, *counts in self._q(
+                    f"SELECT meter_key, {sums} FROM intervals WHERE meter_key IN ({marks}) "
+                    "AND start_s >= ? AND start_s < ? GROUP BY meter_key",
+                    [*bounds, *chunk, lo, hi]):
+                out[rows_of[int(key)]] = [int(n or 0) for n in counts]
+        return out
+
     def last_interval_s(self, meter_id: str) -> int | None:
         value = self._interval_aggregate("max(start_s)", meter_id, None, None)
         return None if value is None else int(value)

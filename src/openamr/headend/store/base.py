@@ -521,6 +521,13 @@ class Store(abc.ABC):
         """Sum of stored interval energy [Wh] (for one meter / a time range)."""
 
     @abc.abstractmethod
+    def interval_counts(self, meter_ids: Sequence[str],
+                        windows: Sequence[tuple[int, int]]) -> npt.NDArray[np.int64]:
+        """How many intervals each meter holds in each window ``[start_s, end_s)``: an array
+        of shape ``(len(meter_ids), len(windows))``; an unknown meter counts 0.  A few queries
+        for any number of meters (the commissioning tool's completeness of a 1,000-MDT site)."""
+
+    @abc.abstractmethod
     def last_interval_s(self, meter_id: str) -> int | None:
         """Start of the meter's latest stored interval [UTC epoch s], None when none."""
 
