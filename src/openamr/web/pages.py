@@ -330,8 +330,10 @@ def cit_page(request: Request, site: str | None = None, meter: str | None = None
                 for h in rows if h.role == "mdt"}
     checklist = build_checklist(rows, statuses, has_data, now_s)
     meter_ids = {h.meter_id for h in rows if h.meter_id}
+    reg: RegisterCheck | None = None
+    reg_error: str | None = None
     if meter and meter not in meter_ids:
-        reg, reg_error = None, f"no meter {meter!r} in this site"
+        reg_error = f"no meter {meter!r} in this site"
     else:
         reg, reg_error = _register_result(store, meter, lcd_kwh, lcd_at_install_kwh)
     findings = _troubleshoot(store, rows, device, symptom, now_s)
