@@ -156,7 +156,8 @@ def network_map_svg(rows: Sequence[DeviceHealth]) -> str:
 
 def floor_plan_svg(rows: Sequence[DeviceHealth], floor: int, *, meter_href: str = "",
                    meter_query: str = "") -> str:
-    """The devices of one floor at their positions [m] (1 m = 10 SVG units).
+    """The devices of one floor at their positions [m] (20–60 px per m, at most the page's
+    width).
 
     ``meter_href``: a URL prefix; an MDT's marker links to
     ``meter_href + meter_id + meter_query``.
@@ -165,21 +166,23 @@ def floor_plan_svg(rows: Sequence[DeviceHealth], floor: int, *, meter_href: str 
     every = [h for h in rows if h.x_m is not None and h.y_m is not None]
     xs = [float(h.x_m or 0) for h in every] or [0.0]
     ys = [float(h.y_m or 0) for h in every] or [0.0]
-    s = 10.0
+    span_m = max(max(xs) - min(xs), max(ys) - min(ys)) + 6.0
+    s = max(20.0, min(60.0, 600.0 / span_m))  # px per m: small plans drawn larger
     x0, y0 = (min(xs) - 3.0) * s, (min(ys) - 3.0) * s
     w, d = (max(xs) - min(xs) + 6.0) * s, (max(ys) - min(ys) + 6.0) * s
     parts = [f'<rect x="{x0:.0f}" y="{y0:.0f}" width="{w:.0f}" height="{d:.0f}" '
              'fill="#f6f8fa" stroke="#57606a" stroke-width="1"/>']
     for h in sorted(on_floor, key=lambda h: h.role == "mdt", reverse=True):
         x, y = float(h.x_m or 0) * s, float(h.y_m or 0) * s
-        marker = _marker(h, x, y, 5.0 if h.role != "mdt" else 3.5)
+        marker = _marker(h, x, y, 7.0 if h.role != "mdt" else 4.5)
         if h.role == "mdt" and h.meter_id and meter_href:
             href = meter_href + quote(h.meter_id, safe="") + meter_query
             marker = f'<a href="{escape(href)}">{marker}</a>'
         parts.append(marker)
         if h.role != "mdt":
-            parts.append(f'<text x="{x + 8:.1f}" y="{y - 7:.1f}" font-size="9" '
+            parts.append(f'<text x="{x + 11:.1f}" y="{y - 9:.1f}" font-size="13" '
                          f'fill="#111">{escape(h.label)}</text>')
     return (f'<svg class="floorplan" role="img" aria-label="Floor {floor}: {len(on_floor)} '
-            f'devices" viewBox="{x0 - 2:.0f} {y0 - 2:.0f} {w + 4:.0f} {d + 4:.0f}" '
+            f'devices" width="{w + 4:.0f}" height="{d + 4:.0f}" '
+            f'viewBox="{x0 - 2:.0f} {y0 - 2:.0f} {w + 4:.0f} {d + 4:.0f}" '
             f'xmlns="http://www.w3.org/2000/svg">{"".join(parts)}</svg>')
