@@ -178,3 +178,13 @@ def test_cit_page_register_check_and_troubleshooting(client: WebClient, store: S
     r = client.get(f"/cit?site={site}&device={rep.device_id}&symptom=wireless")
     assert 'id="ts-result"' in r.text
     assert "Verify wireless network commissioning per section 5.2." in r.text
+
+
+def test_watching_joins_reloads_the_cit_page(client: WebClient, store: Store,
+                                             tokens: dict[str, str]) -> None:
+    _signed_in(client, tokens["installer"])
+    site = _site_id(store)
+    assert 'http-equiv="refresh"' not in client.get(f"/cit?site={site}").text
+    watched = client.get(f"/cit?site={site}&watch=1").text
+    assert '<meta http-equiv="refresh" content="15">' in watched
+    assert "Stop watching" in watched

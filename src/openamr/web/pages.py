@@ -42,6 +42,8 @@ __all__ = ["router"]
 router = APIRouter(include_in_schema=False)
 
 _ALARM_STATES = ("open", "acknowledged", "cleared", "all")
+WATCH_REFRESH_S = 15
+"""How often the CIT page reloads while an installer watches devices join [s]."""
 
 
 def _store(request: Request) -> Store:
@@ -311,7 +313,8 @@ def _troubleshoot(store: Store, rows: Sequence[DeviceHealth], device_id: str | N
 @router.get("/cit", response_class=HTMLResponse)
 def cit_page(request: Request, site: str | None = None, meter: str | None = None,
              lcd_kwh: str | None = None, lcd_at_install_kwh: str | None = None,
-             device: str | None = None, symptom: str | None = None) -> Response:
+             device: str | None = None, symptom: str | None = None,
+             watch: int = 0) -> Response:
     gate = _gate(request)
     if isinstance(gate, Response):
         return gate
@@ -341,7 +344,8 @@ def cit_page(request: Request, site: str | None = None, meter: str | None = None
     return _html(render(
         "cit.html", token=gate, nav="cit", site=chosen, sites=sites, rows=rows,
         states=states, now_s=now_s, map_svg=network_map_svg(rows), checklist=checklist,
-        mdt_wiring=MDT_WIRING, led_patterns=LED_PATTERNS,
+        mdt_wiring=MDT_WIRING, led_patterns=LED_PATTERNS, watch=bool(watch),
+        watch_s=WATCH_REFRESH_S,
         site_q=quote(chosen.site_id, safe=""),
         provisioning=_provisioning(chosen.site_id) if can(gate, "alarms.ack") else None,
         reg=reg, reg_error=reg_error, reg_meter=meter, reg_lcd=lcd_kwh,
