@@ -283,3 +283,23 @@ def test_cit_page_of_a_1000_mdt_site_render_time(browser: Any, tmp_path: Path,
     with capsys.disabled():
         print(f"\nCIT page, 1,000-MDT site ({shown} devices): load event {best[2]:.2f} s "
               f"(server {best[1]:.2f} s, wall {best[0]:.2f} s); runs {runs}")
+
+
+def test_the_survey_page_draws_the_proposals(browser: Any, live_server: LiveServer,
+                                             tokens: dict[str, str]) -> None:
+    from openamr.field.site import site_to_toml
+    from openamr.field.site.generate import generate_site
+
+    text = site_to_toml(generate_site(120, 4, repeaters=1, seed=3, metal_box_ratio=0.2))
+    _sign_in(browser, live_server, tokens["installer"], "/cit/survey")
+    browser.execute_script("document.getElementById('sv-toml').value = arguments[0];", text)
+    browser.find_element("css selector", "form button[type=submit]").click()
+    outcome = WebDriverWait(browser, 60).until(
+        expected_conditions.presence_of_element_located(("css selector", "#sv-outcome")))
+    assert "Every device reaches the margin" in outcome.text
+    proposed = browser.find_elements("css selector", "svg.survey g.dev[data-proposed='1']")
+    assert len(proposed) >= 1
+    mdts = browser.find_elements("css selector", "svg.survey g.dev[data-role='mdt']")
+    assert len(mdts) == 120
+    assert _severe(browser) == []
+    _full_page(browser, "cit-survey")

@@ -188,3 +188,46 @@ def test_watching_joins_reloads_the_cit_page(client: WebClient, store: Store,
     watched = client.get(f"/cit?site={site}&watch=1").text
     assert '<meta http-equiv="refresh" content="15">' in watched
     assert "Stop watching" in watched
+
+
+def _boxed_site_text() -> str:
+    from openamr.field.site import site_to_toml
+    from openamr.field.site.generate import generate_site
+
+    return site_to_toml(generate_site(120, 4, repeaters=1, seed=3, metal_box_ratio=0.2))
+
+
+def test_the_survey_form_proposes_repeaters(client: WebClient, tokens: dict[str, str]) -> None:
+    from urllib.parse import urlencode
+
+    _signed_in(client, tokens["installer"])
+    assert client.get("/cit/survey").status_code == 200
+    body = urlencode({"site_toml": _boxed_site_text(), "min_margin_db": "20"})
+    r = client.post("/cit/survey", content=body,
+                    headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 200
+    below = re.search(r'id="sv-below"><strong>(\d+)</strong>', r.text)
+    assert below is not None
+    assert int(below.group(1)) > 0
+    assert "REP-P01" in r.text
+    assert "Every device reaches the margin with these repeaters" in r.text
+    assert 'download="site-with-repeaters.toml"' in r.text
+    assert r.text.count('data-proposed="1"') >= 1
+
+
+def test_the_survey_form_refuses_bad_files(client: WebClient, tokens: dict[str, str]) -> None:
+    from urllib.parse import urlencode
+
+    _signed_in(client, tokens["installer"])
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    r = client.post("/cit/survey", content=urlencode({"site_toml": "[site\nname="}),
+                    headers=form)
+    assert r.status_code == 400
+    assert "TOML syntax error" in r.text
+    text = _boxed_site_text().replace('load = "household"', 'load_csv = "/etc/passwd"', 1)
+    r = client.post("/cit/survey", content=urlencode({"site_toml": text}), headers=form)
+    assert r.status_code == 400
+    assert "CSV loads are not accepted" in r.text
+    r = client.post("/cit/survey", content=urlencode({"site_toml": "x", "min_margin_db": "a"}),
+                    headers=form)
+    assert r.status_code == 400

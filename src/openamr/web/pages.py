@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from openamr.errors import InputError
@@ -351,3 +352,48 @@ def cit_page(request: Request, site: str | None = None, meter: str | None = None
         reg=reg, reg_error=reg_error, reg_meter=meter, reg_lcd=lcd_kwh,
         reg_base=lcd_at_install_kwh, symptoms=SYMPTOMS, ts_device=device, ts_symptom=symptom,
         ts_findings=findings, ts_manual=MANUAL_CHECKS.get(symptom or "", ())))
+
+
+# -- site survey ------------------------------------------------------------------------------
+
+_SURVEY_DEFAULT_DB = 20.0
+
+
+@router.get("/cit/survey", response_class=HTMLResponse)
+def survey_form(request: Request) -> Response:
+    gate = _gate(request)
+    if isinstance(gate, Response):
+        return gate
+    return _html(render("survey.html", token=gate, nav="cit", site_toml="", view=None,
+                        error=None, min_margin_db=_SURVEY_DEFAULT_DB))
+
+
+@router.post("/cit/survey", response_class=HTMLResponse)
+async def survey_run(request: Request) -> Response:
+    from openamr.web.survey_page import MAX_SITE_BYTES, run_survey
+
+    gate = _gate(request)
+    if isinstance(gate, Response):
+        return gate
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > 4 * MAX_SITE_BYTES:  # url-encoding may triple the text
+            return _error(gate, 413, "Too large", "the site file is too large for the form; "
+                          "use openamr cit survey")
+    fields = form_fields(bytes(body))
+    text = fields.get("site_toml", "")
+    margin_text = fields.get("min_margin_db", "") or str(_SURVEY_DEFAULT_DB)
+    try:
+        margin = float(margin_text)
+    except ValueError:
+        return _html(render("survey.html", token=gate, nav="cit", site_toml=text, view=None,
+                            error="the margin must be a number of dB",
+                            min_margin_db=margin_text), 400)
+    try:
+        view = await run_in_threadpool(run_survey, text, margin)
+    except InputError as exc:
+        return _html(render("survey.html", token=gate, nav="cit", site_toml=text, view=None,
+                            error=str(exc), min_margin_db=margin_text), 400)
+    return _html(render("survey.html", token=gate, nav="cit", site_toml=text, view=view,
+                        error=None, min_margin_db=margin))
