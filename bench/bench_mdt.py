@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.timing import best_s
+from bench.timing import Result, best_s, rate_result, time_result
 from openamr.field.mdt import (
     IntervalRing,
     Mdt,
@@ -71,22 +71,23 @@ def _baseline_rate(counts: np.ndarray) -> float:
     return n * k / best_s(run)
 
 
-def main() -> None:
+def main(quick: bool = False) -> list[Result]:
     rng = np.random.default_rng(20261125)
-    month = rng.poisson(25, size=(1_000, 30 * 96)).astype(np.int64)
-    day10k = rng.poisson(25, size=(10_000, 96)).astype(np.int64)
+    fleet = 100 if quick else 1_000
+    month = rng.poisson(25, size=(fleet, 30 * 96)).astype(np.int64)
+    day10k = rng.poisson(25, size=(fleet * 10, 96)).astype(np.int64)
     base_rate = _baseline_rate(month[:50, :96])
 
     t_month = _fleet_days(month, 30)
     rate_month = month.size / t_month
-    print(f"1,000 MDTs x 30 days ({month.size / 1e6:.2f} M intervals, day blocks): "
+    print(f"{fleet:,} MDTs x 30 days ({month.size / 1e6:.2f} M intervals, day blocks): "
           f"{t_month:.3f} s = {rate_month / 1e6:.2f} M intervals/s; "
           f"baseline record-by-record {base_rate / 1e3:.0f} k intervals/s; "
           f"ratio {rate_month / base_rate:.0f}x faster")
 
     t_day = _fleet_days(day10k, 1)
     rate_day = day10k.size / t_day
-    print(f"10,000 MDTs x 1 day ({day10k.size / 1e6:.2f} M intervals, one block): "
+    print(f"{fleet * 10:,} MDTs x 1 day ({day10k.size / 1e6:.2f} M intervals, one block): "
           f"{t_day:.3f} s = {rate_day / 1e6:.2f} M intervals/s; "
           f"ratio {rate_day / base_rate:.0f}x the baseline")
 
@@ -130,6 +131,13 @@ def main() -> None:
     print(f"one MDT-month through Mdt ({edges.size:,} edges, 2,880 intervals): ingest_edges "
           f"{t_fast * 1e3:.1f} ms; baseline on_pulse per edge {t_slow * 1e3:.0f} ms "
           f"({t_slow / edges.size * 1e6:.1f} us/edge); ratio {t_slow / t_fast:.0f}x")
+    return [rate_result(f"mdt: close {fleet:,} MDTs x 30 d of intervals vs record-by-record",
+                        rate_month, base_rate, unit="intervals/s"),
+            rate_result(f"mdt: close {fleet * 10:,} MDTs x 1 d vs record-by-record", rate_day,
+                        base_rate, unit="intervals/s"),
+            time_result("mdt: debounce vectorised vs per edge", t_vec, t_loop, unit="ms"),
+            time_result("mdt: one MDT-month ingest_edges vs per edge", t_fast, t_slow,
+                        unit="ms")]
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.timing import Result, time_result
 from openamr.headend.push import PushConfig, PushService
 from openamr.headend.push.payloads import Message
 from openamr.headend.store import (
@@ -104,7 +105,7 @@ def _baseline_paho(payloads: list[tuple[str, bytes]]) -> float:
     return elapsed
 
 
-def _bench_alarms(store: Store) -> None:
+def _bench_alarms(store: Store) -> Result:
     from openamr.headend.alarms import AlarmRules
 
     for i in range(METERS):
@@ -122,9 +123,12 @@ def _bench_alarms(store: Store) -> None:
     raised = len(store.list_alarms(state="open"))
     print(f"alarms: {METERS} statuses -> {raised} alarms raised in {rules_s:.3f} s; baseline "
           f"put_device_statuses {baseline_s:.3f} s; ratio {rules_s / baseline_s:.1f}")
+    return time_result(f"push: alarm rules over {METERS} statuses vs storing them", rules_s,
+                       baseline_s)
 
 
-def main() -> None:
+def main(quick: bool = False) -> list[Result]:
+    # the workload is a few seconds: --quick runs the same
     batch = _batch()
     readings = len(batch.intervals)
     with tempfile.TemporaryDirectory() as tmp:
@@ -132,7 +136,7 @@ def main() -> None:
         store.upsert_site(Site("s1", "bench", "UTC"))
         for i in range(METERS):
             store.upsert_meter(Meter(f"m{i:04d}", "s1"))
-        _bench_alarms(store)
+        results = [_bench_alarms(store)]
         prefix = f"openamr-bench-{uuid.uuid4().hex[:8]}"
         broker = _broker_up()
         config = PushConfig(mqtt_enabled=True, topic_prefix=prefix, discovery_prefix="",
@@ -146,10 +150,12 @@ def main() -> None:
         print(f"queue: {readings:,} readings -> {depth} messages in {queue_s:.3f} s "
               f"({readings / queue_s:,.0f} readings/s); baseline json.dumps {baseline_s:.3f} s; "
               f"ratio {queue_s / baseline_s:.1f}")
+        results.append(time_result("push: outbox enqueue vs json.dumps of the batch", queue_s,
+                                   baseline_s))
         if not broker:
             print("deliver: skipped (no Mosquitto at 127.0.0.1:1883)")
             store.close()
-            return
+            return results
         payloads = [(m.topic, m.mqtt_payload()) for m in
                     (Message.from_envelope(i.payload)
                      for i in store.outbox_due("mqtt", 2**62, depth + 10))]
@@ -164,6 +170,9 @@ def main() -> None:
               f"{deliver_s:.3f} s ({depth / deliver_s:,.0f} msg/s, "
               f"{readings / deliver_s:,.0f} readings/s, complete={ok}); baseline bare paho "
               f"QoS 1 {paho_s:.3f} s; ratio {deliver_s / paho_s:.1f}")
+    results.append(time_result("push: MQTT QoS 1 delivery through the outbox vs bare paho",
+                               deliver_s, paho_s))
+    return results
 
 
 if __name__ == "__main__":

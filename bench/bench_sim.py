@@ -28,9 +28,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from bench.timing import Result, time_result
+
 NODES = 10_000
 PERIOD_S = 900.0
 DAY_S = 86_400.0
+GOAL_RATIO = 25.0
 
 
 def _timed(func: Callable[[], int]) -> tuple[float, int]:
@@ -149,7 +152,7 @@ def mesh_run(meters: int, repeaters: int, floors: int, days: float, *,
             "worker_cpu_s": worker_cpu_s}
 
 
-def _report_mesh(label: str, r: dict[str, Any], target_s: float) -> None:
+def _report_mesh(label: str, r: dict[str, Any], target_s: float) -> Result:
     s = r["summary"]
     events = s["events"]
     base_s = bare_heapq_events(events)
@@ -164,28 +167,34 @@ def _report_mesh(label: str, r: dict[str, Any], target_s: float) -> None:
     print(f"  frames delivered {s['frames_delivered']:,}; joined {s['joined']}; read success "
           f"24 h {s['read_success_24h_ratio']}, 72 h {s['read_success_72h_ratio']}; "
           f"rejected {r['rejected'] or 'none'}")
+    return time_result(f"sim: {label} vs a bare heapq loop with the same wake-ups",
+                       r["wall_s"], base_s, goal=GOAL_RATIO)
 
 
-def main() -> None:
-    quick = bool(os.environ.get("BENCH_SIM_QUICK"))
+def main(quick: bool = False) -> list[Result]:
+    quick = quick or bool(os.environ.get("BENCH_SIM_QUICK"))
     print(f"kernel choice: {NODES:,} nodes waking every 900 s for one simulated day")
-    results = {}
+    results_s = {}
     for name, func in (("simpy", simpy_wakeups), ("openamr Kernel", kernel_wakeups),
                        ("bare heapq", bare_heapq_wakeups)):
         best = min((_timed(func) for _ in range(3)), key=lambda x: x[0])
-        results[name] = best
+        results_s[name] = best
         print(f"  {name:15s} {best[1]:,} wake-ups in {best[0]:.2f} s -> "
               f"{best[1] / best[0]:,.0f}/s")
-    ratio = results["simpy"][0] / results["openamr Kernel"][0]
+    ratio = results_s["simpy"][0] / results_s["openamr Kernel"][0]
     print(f"  SimPy takes {ratio:.1f}x the time of the heapq kernel on this workload; "
-          f"the kernel is {results['openamr Kernel'][0] / results['bare heapq'][0]:.1f}x "
+          f"the kernel is {results_s['openamr Kernel'][0] / results_s['bare heapq'][0]:.1f}x "
           "a bare heapq loop")
     days_a, days_b = (3.0, 0.25) if quick else (30.0, 1.0)
-    _report_mesh(f"1,000 MDTs + 40 repeaters x {days_a:g} days",
-                 mesh_run(1000, 40, 10, days_a), 30.0 * days_a / 30.0)
+    results = [Result("sim: openamr Kernel vs bare heapq, same wake-ups",
+                      results_s["openamr Kernel"][0], "s", results_s["bare heapq"][0],
+                      results_s["openamr Kernel"][0] / results_s["bare heapq"][0])]
+    results.append(_report_mesh(f"1,000 MDTs + 40 repeaters x {days_a:g} days",
+                                mesh_run(1000, 40, 10, days_a), 30.0 * days_a / 30.0))
     # 25 floors: a single DCAP's backbone then needs up to ~16 hops (default limit 8)
-    _report_mesh(f"10,000 MDTs + 400 repeaters (25 floors) x {days_b:g} day",
-                 mesh_run(10_000, 400, 25, days_b, max_hops=24), 15.0 * days_b)
+    results.append(_report_mesh(f"10,000 MDTs + 400 repeaters (25 floors) x {days_b:g} day",
+                                mesh_run(10_000, 400, 25, days_b, max_hops=24), 15.0 * days_b))
+    return results
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ _COMMANDS: dict[str, str] = {
     "bill": "openamr.cli.bill:bill",
     "cit": "openamr.cli.cit:cit",
     "demo": "openamr.cli.demo:demo",
+    "bench": "openamr.cli.bench:bench",
 }
 
 
