@@ -76,3 +76,11 @@ def test_lcd_dark_and_load_led_and_low_consumption() -> None:
     reverse = EventRow("m1", "M-1", "meter.reverse_phase", 70)
     assert "ts.reverse_phase" in {f.code for f in diagnose("consumption_low", mdt, [reverse],
                                                             10.0)}
+
+
+def test_a_failed_join_and_lost_records_are_reported() -> None:
+    mdt = DEVICES[3]
+    events = [EventRow("m1", "M-1", "join.failed", 90), EventRow("m1", "M-1",
+                                                                 "buffer.records_lost", 80, 12)]
+    codes = [f.code for f in diagnose("wireless", mdt, events, None)]
+    assert codes[:2] == ["ts.join_failed", "ts.records_lost"]

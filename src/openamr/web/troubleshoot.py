@@ -104,6 +104,16 @@ def diagnose(symptom: str, device: DeviceHealth, events: Sequence[EventRow],
                            "run the register check: a pulse input on the 100 Wh terminal "
                            "records 1/10 of the LCD"))
     elif symptom == "wireless":
+        failed = _recent(events, "join.failed")
+        if failed is not None:
+            out.append(Finding("ts.join_failed", "problem",
+                               f"{device.label} reported a failed join: check that the install "
+                               "code registered for it matches its label"))
+        lost_records = _recent(events, "buffer.records_lost")
+        if lost_records is not None:
+            out.append(Finding("ts.records_lost", "problem",
+                               f"{device.label} lost {lost_records.value} buffered interval(s): "
+                               "it was out of touch longer than its 35-day buffer"))
         out.extend(_wireless(device, parent))
     return out
 
