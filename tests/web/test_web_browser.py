@@ -276,6 +276,12 @@ def test_cit_page_of_a_1000_mdt_site_render_time(browser: Any, tmp_path: Path,
             shown = browser.execute_script(
                 "return document.querySelectorAll('svg.netmap g.dev').length")
             assert shown == len(big.list_devices())
+            browser.set_window_size(1280, 1500)
+            try:
+                browser.find_element("css selector", "svg.netmap").screenshot(
+                    str(SCREENSHOTS / "cit-network-map-1000.png"))
+            finally:
+                browser.set_window_size(1280, 1000)
             assert _severe(browser) == []
         finally:
             server.close()
