@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlencode
 
 from fastapi import Request
@@ -28,7 +27,9 @@ __all__ = [
     "SESSION_MAX_AGE_S",
     "can",
     "current_token",
+    "form_fields",
     "redirect_without_token",
+    "set_session",
     "visible_site_ids",
     "visible_sites",
 ]
@@ -95,11 +96,3 @@ def can(token: TokenRow, permission: str) -> bool:
 def form_fields(body: bytes) -> dict[str, str]:
     """An ``application/x-www-form-urlencoded`` body as a dict (last value wins)."""
     return dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
-
-
-def choose(values: Iterable[str], wanted: str | None) -> str | None:
-    """``wanted`` if it is among ``values``, else the first value (None when empty)."""
-    items = list(values)
-    if wanted is not None and wanted in items:
-        return wanted
-    return items[0] if items else None
