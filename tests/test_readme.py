@@ -30,5 +30,5 @@ def test_readme_example_runs(command: str) -> None:
 
 def test_every_cli_group_in_the_readme_exists() -> None:
     runner = CliRunner()
-    for group in sorted(set(re.findall(r"^\| `openamr (\w+)", README, flags=re.M))):
+    for group in sorted(set(re.findall(r"^\| `openamr ([\w-]+)", README, flags=re.M))):
         assert runner.invoke(main, [group, "--help"]).exit_code == 0, group

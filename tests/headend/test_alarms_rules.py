@@ -20,6 +20,7 @@ from openamr.headend.alarms import (
     AlarmRules,
 )
 from openamr.headend.push import Message, PushConfig
+from openamr.headend.settings import AlarmsSettings, load_settings
 from openamr.headend.store import (
     Device,
     DeviceStatus,
@@ -198,12 +199,15 @@ def test_rules_survive_a_restart(store: Store, rules: AlarmRules) -> None:
 
 
 def test_thresholds_come_from_the_settings() -> None:
-    config = AlarmConfig.from_settings({"alarms": {"no_data_report_periods": 4,
-                                                   "low_battery_mv": 2700}})
+    settings = load_settings(env={}, overrides={"alarms": {"no_data_report_periods": 4,
+                                                           "low_battery_mv": 2700}})
+    assert AlarmRules(None, settings).config is settings.alarms  # one definition, passed down
+    config = settings.alarms
     assert config.no_data_after_s == 4 * 3600
     assert config.low_battery_mv == 2700
+    assert AlarmConfig is AlarmsSettings
     with pytest.raises(ValueError, match="no_data_report_periods"):
-        AlarmConfig.from_settings({"alarms": {"no_data_report_periods": 0}})
+        load_settings(env={}, overrides={"alarms": {"no_data_report_periods": 0}})
 
 
 def test_an_acknowledgement_made_through_the_store_is_pushed_once_by_the_sweep(

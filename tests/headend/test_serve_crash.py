@@ -47,6 +47,7 @@ class Server:
         self.log = log
         self.proc: subprocess.Popen[bytes] | None = None
         self.tcp_port = 0
+        self.ready_line = ""
 
     def start(self) -> None:
         self.tcp_port = _free_port()
@@ -70,6 +71,7 @@ class Server:
             line = self.proc.stdout.readline()
             if not line and self.proc.poll() is not None:
                 pytest.fail(f"openamr serve exited: {self.log.read_text()[-2000:]}")
+        self.ready_line = line.decode()
 
     def kill(self) -> None:
         assert self.proc is not None

@@ -70,3 +70,21 @@ def test_every_setting_is_documented() -> None:
         assert f"[{section}]" in text, section
         for name in items:
             assert f"`{name}`" in text, f"[{section}] {name} is not in docs/configuration.md"
+
+
+def test_durations_and_counts_must_be_positive() -> None:
+    """Regression: ``sweep_interval_s = 0`` was accepted and spun a core in ``openamr serve``."""
+    from openamr.headend.settings import Settings
+
+    for section, part in Settings().as_dict().items():
+        for name, value in part.items():
+            if not (name.endswith(("_s", "_ms")) or name in (
+                    "max_batch_frames", "seq_horizon_records", "batch_readings",
+                    "no_data_report_periods", "max_body_bytes")):
+                continue
+            bad = [-1, float("nan"), float("inf")] if isinstance(value, float) else [-1]
+            if (section, name) != ("ingest", "future_tolerance_s"):
+                bad.append(0)
+            for v in bad:
+                with pytest.raises(InputError, match=rf"\[{section}\] {name}"):
+                    load_settings(env={}, overrides={section: {name: v}})

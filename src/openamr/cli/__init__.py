@@ -1,8 +1,11 @@
 """The ``openamr`` command: composes the rooms of the house.
 
-Each command group lives in its own module of this package (``openamr.cli.meter`` ...) and is
-imported only when it is used, so ``openamr meter ...`` does not pay for the web server's
-imports.  The CLI is the only place where the field model and the head-end meet (``sim run``).
+Each command group lives in its own module of this package (``openamr.cli.meter`` ...), named in
+:data:`_COMMANDS` (one line per command).  A module is imported when its command is used (so
+``openamr meter ...`` does not pay for the web server's imports) or listed (``--help``); a
+registered module that is missing or fails to import is an error that names it, never a command
+that silently disappears (``tests/test_cli.py`` imports every one).  The CLI is the only place
+where the field model and the head-end meet (``sim run``).
 
 Exit status: 0 on success, 2 for bad input (usage errors and :class:`~openamr.errors.InputError`),
 1 for anything else.
@@ -18,22 +21,22 @@ import click
 from openamr import __version__
 from openamr.errors import InputError
 
-__all__ = ["main"]
+__all__ = ["COMMANDS", "load_command", "main"]
 
-#: command name -> "module:attribute" of a click command or group
+#: command name -> "module:attribute" of a click command or group (one line per command)
 _COMMANDS: dict[str, str] = {
-    "meter": "openamr.cli.meter:meter",
-    "site": "openamr.cli.site:site",
-    "sim": "openamr.cli.sim:sim",
-    "serve": "openamr.cli.serve:serve",
-    "import": "openamr.cli.importing:import_",
-    "export": "openamr.cli.export:export",
-    "token": "openamr.cli.token:token",
-    "bill": "openamr.cli.bill:bill",
-    "cit": "openamr.cli.cit:cit",
-    "demo": "openamr.cli.demo:demo",
+    "backup": "openamr.cli.backup:backup",
     "bench": "openamr.cli.bench:bench",
+    "export": "openamr.cli.export:export",
+    "import": "openamr.cli.importing:import_",
+    "ingest-worker": "openamr.cli.ingest_worker:ingest_worker",
+    "meter": "openamr.cli.meter:meter",
+    "serve": "openamr.cli.serve:serve",
+    "sim": "openamr.cli.sim:sim",
+    "site": "openamr.cli.site:site",
+    "token": "openamr.cli.token:token",
 }
+COMMANDS = _COMMANDS
 
 
 class InputErrorExit(click.ClickException):
@@ -46,28 +49,13 @@ class InputErrorExit(click.ClickException):
 
 
 class _LazyGroup(click.Group):
-    """A group whose sub-commands are imported on first use; missing modules are not listed."""
+    """A group whose sub-commands are imported on first use; a broken one fails loudly."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(name for name in _COMMANDS if self._load(name) is not None)
+        return sorted(_COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        return self._load(cmd_name)
-
-    @staticmethod
-    def _load(name: str) -> click.Command | None:
-        target = _COMMANDS.get(name)
-        if target is None:
-            return None
-        module_name, attr = target.split(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                return None
-            raise
-        command: click.Command = getattr(module, attr)
-        return command
+        return load_command(cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -84,3 +72,21 @@ def main() -> None:
     A digital twin of the field (meter, transceiver, wireless mesh) and the DCAP head-end
     (ingest, storage, API, push, exports).
     """
+
+
+def load_command(name: str) -> click.Command | None:
+    """The command registered as ``name`` (None if no such name).  A registered module that is
+    missing or fails to import raises, naming the module: the CLI never hides a command."""
+    target = _COMMANDS.get(name)
+    if target is None:
+        return None
+    module_name, attr = target.split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise RuntimeError(f"openamr {name}: its module {module_name} cannot be imported "
+                           f"({exc}); the installation is broken") from exc
+    command = getattr(module, attr, None)
+    if not isinstance(command, click.Command):
+        raise RuntimeError(f"openamr {name}: {target} is not a click command")
+    return command

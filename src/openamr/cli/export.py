@@ -35,11 +35,7 @@ def _date(text: str, option: str) -> date:
 
 
 def _open(db: str) -> Store:
-    if not db.startswith(("postgresql://", "postgres://")):
-        path = Path(db.removeprefix("sqlite:///"))
-        if not path.is_file():
-            raise InputError(f"no such store file: {path}", where="--db")
-    return open_store(db)
+    return open_store(db, create=False)  # an export never creates a store
 
 
 def _write(output: str, data: bytes) -> None:

@@ -17,13 +17,16 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 import numpy as np
 import numpy.typing as npt
 
 from openamr.errors import InputError
+from openamr.headend.ids import check_id, is_safe_id
 from openamr.headend.store import Meter, Site, Store, open_store
+from openamr.headend.store.base import DEFAULT_MAX_POWER_W
 from openamr.timeutil import epoch_s, format_utc, parse_utc, site_zone
 from openamr.units import INTERVAL_LENGTH_S
 
@@ -31,6 +34,8 @@ __all__ = ["ImportSummary", "import_", "import_intervals_csv", "read_intervals_c
 
 HEADER = ("meter_id", "start", "energy_wh")
 CHUNK_ROWS = 100_000
+MAX_START_S = 1 << 33
+"""Interval starts are stored as 0 <= start_s < 2**33 (the store's interval key)."""
 """Rows stored per transaction."""
 
 
@@ -71,54 +76,96 @@ def read_intervals_csv(path: Path, progress: Callable[[int], None] | None = None
         raw = path.open("rb")
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", where=str(path)) from exc
+    magic = raw.read(4)
+    raw.seek(0)
+    for prefix, kind in _COMPRESSED:
+        if magic.startswith(prefix):
+            raw.close()
+            raise InputError(f"a {kind} file, not CSV text: decompress it first",
+                             where=f"{path}:1")
     with raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle)
-        header = next(reader, None)
-        if header is None or tuple(h.strip() for h in header) != HEADER:
-            raise InputError(f"the header must be {','.join(HEADER)}, not "
-                             f"{','.join(header or [])!r}", where=f"{path}:1")
-        done = 0
-        for row in reader:
-            line = reader.line_num
-            where = f"{path}:{line}"
-            if len(row) != 3:
-                if not row or (len(row) == 1 and not row[0].strip()):
-                    continue  # a blank line
-                raise InputError(f"expected 3 fields, found {len(row)}", where=where)
-            mid, start_text, energy_text = row
-            mid = mid.strip()
-            if not mid:
-                raise InputError("empty meter_id", where=where)
-            t = starts.get(start_text)
-            if t is None:
-                t = epoch_s(parse_utc(start_text, where=where))
-                if t % INTERVAL_LENGTH_S:
-                    raise InputError(f"start {start_text.strip()} is not on the 15-minute grid "
-                                     "(:00, :15, :30, :45 UTC)", where=where)
-                starts[start_text] = t
-            try:
-                e = float(energy_text)
-            except ValueError:
-                raise InputError(f"energy_wh {energy_text!r} is not a number",
-                                 where=where) from None
-            if not math.isfinite(e) or e < 0:
-                raise InputError(f"energy_wh {energy_text!r} must be a finite number >= 0",
-                                 where=where)
-            code = codes.get(mid)
-            if code is None:
-                code = codes[mid] = len(codes)
-            meter_code.append(code)
-            start_s.append(t)
-            energy.append(e)
-            lines.append(line)
-            done += 1
-            if progress is not None and done % 50_000 == 0:
-                progress(raw.tell())  # the text layer cannot tell() mid-iteration
+        try:
+            _read_rows(path, reader, codes, starts, meter_code, start_s, energy, lines, raw,
+                       progress)
+        except UnicodeDecodeError as exc:
+            raise InputError(f"not UTF-8 text ({exc.reason} at byte {exc.start} of a line); "
+                             "save the file as UTF-8", where=f"{path}:{_bad_utf8_line(path)}"
+                             ) from None
+        except csv.Error as exc:
+            raise InputError(f"not readable as CSV: {exc}",
+                             where=f"{path}:{max(reader.line_num, 1)}") from None
     parsed = ParsedFile(list(codes), np.array(meter_code, dtype=np.int64),
                         np.array(start_s, dtype=np.int64), np.array(energy, dtype=np.float64),
                         np.array(lines, dtype=np.int64))
     _check_duplicates(path, parsed)
     return parsed
+
+
+_COMPRESSED = ((b"\x1f\x8b", "gzip"), (b"PK\x03\x04", "zip"), (b"BZh", "bzip2"),
+               (b"\xfd7zXZ", "xz"), (b"\x28\xb5\x2f\xfd", "zstd"))
+"""Magic numbers of compressed files (refused with a clear message, not decoded as text)."""
+
+
+def _bad_utf8_line(path: Path) -> int:
+    """The number of the first line of ``path`` that is not UTF-8."""
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                return number
+    return 1
+
+
+def _read_rows(path: Path, reader: Any, codes: dict[str, int], starts: dict[str, int],
+               meter_code: list[int], start_s: list[int], energy: list[float],
+               lines: list[int], raw: Any, progress: Callable[[int], None] | None) -> None:
+    """The row loop of :func:`read_intervals_csv` (fills the lists in place)."""
+    header = next(reader, None)
+    if header is None or tuple(h.strip() for h in header) != HEADER:
+        raise InputError(f"the header must be {','.join(HEADER)}, not "
+                         f"{','.join(header or [])!r}", where=f"{path}:1")
+    done = 0
+    for row in reader:
+        line = reader.line_num
+        where = f"{path}:{line}"
+        if len(row) != 3:
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue  # a blank line
+            raise InputError(f"expected 3 fields, found {len(row)}", where=where)
+        mid, start_text, energy_text = row
+        mid = mid.strip()
+        if not mid:
+            raise InputError("empty meter_id", where=where)
+        t = starts.get(start_text)
+        if t is None:
+            t = epoch_s(parse_utc(start_text, where=where))
+            if not 0 <= t < MAX_START_S:
+                raise InputError(f"start {start_text.strip()} is out of range (1970-01-01 "
+                                 "to 2242-03-16 UTC)", where=where)
+            if t % INTERVAL_LENGTH_S:
+                raise InputError(f"start {start_text.strip()} is not on the 15-minute grid "
+                                 "(:00, :15, :30, :45 UTC)", where=where)
+            starts[start_text] = t
+        try:
+            e = float(energy_text)
+        except ValueError:
+            raise InputError(f"energy_wh {energy_text!r} is not a number",
+                             where=where) from None
+        if not math.isfinite(e) or e < 0:
+            raise InputError(f"energy_wh {energy_text!r} must be a finite number >= 0",
+                             where=where)
+        code = codes.get(mid)
+        if code is None:
+            code = codes[mid] = len(codes)
+        meter_code.append(code)
+        start_s.append(t)
+        energy.append(e)
+        lines.append(line)
+        done += 1
+        if progress is not None and done % 50_000 == 0:
+            progress(raw.tell())  # the text layer cannot tell() mid-iteration
 
 
 def _check_duplicates(path: Path, parsed: ParsedFile) -> None:
@@ -139,6 +186,28 @@ def _check_duplicates(path: Path, parsed: ParsedFile) -> None:
                          where=f"{path}:{int(parsed.line[second])}")
 
 
+def _first_line(parsed: ParsedFile, meter_id: str) -> int:
+    code = parsed.meter_ids.index(meter_id)
+    return int(parsed.line[np.flatnonzero(parsed.meter_code == code)[0]])
+
+
+def _check_energy(store: Store, path: Path, parsed: ParsedFile) -> None:
+    """Refuse a row above its meter's physical maximum (``max_power_w`` over 15 minutes; the
+    default maximum for a meter the import creates), as the ingest does."""
+    if not len(parsed.energy_wh):
+        return
+    max_power = {m.meter_id: m.max_power_w for m in store.list_meters()}
+    limit = np.array([max_power.get(mid, DEFAULT_MAX_POWER_W) for mid in parsed.meter_ids],
+                     dtype=np.float64) * INTERVAL_LENGTH_S / 3600
+    over = parsed.energy_wh > limit[parsed.meter_code]
+    if over.any():
+        i = int(np.flatnonzero(over)[0])
+        mid = parsed.meter_ids[int(parsed.meter_code[i])]
+        raise InputError(f"energy_wh {parsed.energy_wh[i]:g} is above meter {mid}'s maximum of "
+                         f"{limit[parsed.meter_code[i]]:g} Wh per 15 minutes (max_power_w)",
+                         where=f"{path}:{int(parsed.line[i])}")
+
+
 def import_intervals_csv(store: Store, path: Path, *, site_tz: str = "UTC",
                          strict: bool = False, received_s: int | None = None,
                          progress: Callable[[int], None] | None = None) -> ImportSummary:
@@ -152,9 +221,13 @@ def import_intervals_csv(store: Store, path: Path, *, site_tz: str = "UTC",
         line = int(parsed.line[np.flatnonzero(parsed.meter_code == code)[0]])
         raise InputError(f"unknown meter {unknown[0]!r} ({len(unknown)} unknown in the file; "
                          "create them first or drop --strict)", where=f"{path}:{line}")
+    for mid in unknown:  # a new meter's id must be reachable (API paths, topics, CSV cells)
+        if not is_safe_id(mid):
+            check_id(mid, "meter_id", where=f"{path}:{_first_line(parsed, mid)}")
+    _check_energy(store, path, parsed)
     now = int(time.time()) if received_s is None else received_s
     if unknown:
-        site_id = f"imported:{site_tz}"
+        site_id = "imported-" + site_tz.replace("/", ".")
         with store.transaction():
             if store.get_site(site_id) is None:
                 store.upsert_site(Site(site_id, f"Meters created by import ({site_tz})",

@@ -49,11 +49,14 @@ class LiveBackhaul:
     """Frames to ``openamr serve`` over TCP; downlinks back."""
 
     def __init__(self, host: str, port: int, *, wait_s: float = 1.0, pace: str = "sim") -> None:
+        self.address = f"{host}:{port}"
         try:
             self._sock = socket.create_connection((host, port), timeout=10.0)
         except OSError as exc:
             raise InputError(f"cannot connect to {host}:{port}: {exc}", where="--live") from exc
         self._sock.setblocking(False)
+        self._eof = False
+        """The server closed the connection (idle timeout, restart): reconnect before sending."""
         self._buf = bytearray()
         self.wait_s = wait_s
         self.pace = pace
@@ -66,27 +69,55 @@ class LiveBackhaul:
             if delay > 0:
                 time.sleep(delay)
 
+    def _reconnect(self, why: object) -> None:
+        """A new connection after the server closed one; a clear error if it is gone."""
+        self._sock.close()
+        host, _, port = self.address.rpartition(":")
+        try:
+            self._sock = socket.create_connection((host, int(port)), timeout=10.0)
+        except OSError as exc:
+            raise click.ClickException(f"the head-end at {self.address} went away ({why}; "
+                                       f"reconnecting: {exc}); the simulation stopped after "
+                                       f"{self.frames_sent} frames") from None
+        self._sock.setblocking(False)
+        self._eof = False
+        self._buf.clear()
+
     def _send(self, frames: list[bytes]) -> None:
         data = b"".join(_LENGTH.pack(len(f)) + f for f in frames)
-        self._sock.setblocking(True)
-        try:
-            self._sock.sendall(data)
-        finally:
-            self._sock.setblocking(False)
+        if self._eof:
+            self._reconnect("it closed the connection")
+        for attempt in (0, 1):
+            self._sock.setblocking(True)
+            try:
+                self._sock.sendall(data)
+                break
+            except OSError as exc:
+                if attempt:
+                    raise click.ClickException(
+                        f"the head-end at {self.address} went away ({exc}); the simulation "
+                        f"stopped after {self.frames_sent} frames") from None
+                self._reconnect(exc)
+            finally:
+                self._sock.setblocking(False)
         self.frames_sent += len(frames)
 
     def _read(self, timeout_s: float) -> list[bytes]:
         """Frames that arrive within ``timeout_s`` (and until the line is quiet for 50 ms)."""
         out: list[bytes] = []
         deadline = time.monotonic() + timeout_s
-        while True:
+        while self._sock.fileno() >= 0:  # (closed after the server went away)
             left = deadline - time.monotonic()
             quiet = 0.05 if out else max(0.0, left)
             ready, _, _ = select.select([self._sock], [], [], min(max(left, 0.0), quiet))
             if not ready:
                 break
-            chunk = self._sock.recv(1 << 16)
+            try:
+                chunk = self._sock.recv(1 << 16)
+            except OSError:
+                chunk = b""
             if not chunk:
+                self._eof = True
                 break
             self._buf.extend(chunk)
             while len(self._buf) >= 2:
@@ -172,7 +203,7 @@ def _prepare_store(db: str, site: Any, scenario: Any, *, refuse_used: bool = Tru
     """Register the site in the store at ``db``; False when the head-end is not installed."""
     try:
         from openamr.headend.ingest import Ingest  # noqa: F401
-        from openamr.headend.store import open_store
+        from openamr.headend.store import open_store, redact
     except ImportError:
         return False
     store = open_store(db)
@@ -181,7 +212,7 @@ def _prepare_store(db: str, site: Any, scenario: Any, *, refuse_used: bool = Tru
             # the simulated devices start with fresh frame counters: against an old store
             # every frame would be a replay
             raise InputError("the store already holds data; simulate into a new --db",
-                             where=db)
+                             where=redact(db))
         _register(store, site, scenario)
     finally:
         store.close()

@@ -5,8 +5,9 @@
 * ``openamr token list --db PATH``: id, role, label, created, revoked (never secrets);
 * ``openamr token revoke ID --db PATH``.
 
-``--db`` is a store target (a SQLite path, ``sqlite:///path`` or ``postgresql://...``).  A bad
-role is a usage error (exit status 2); revoking an unknown token exits with status 1.
+``--db`` is a store target (a SQLite path, ``sqlite:///path`` or ``postgresql://...``); a store
+that does not exist is refused unless ``token create --create``.  A bad role or store is an
+error with exit status 2; revoking an unknown token exits with status 1.
 """
 
 from __future__ import annotations
@@ -14,13 +15,15 @@ from __future__ import annotations
 import click
 
 from openamr.headend.auth import ROLES, issue_token
-from openamr.headend.store import open_store
+from openamr.headend.store import open_store, redact
 from openamr.timeutil import epoch_s, format_utc, utc_now
 
 __all__ = ["token"]
 
 _DB = click.option("--db", "db", required=True, metavar="PATH",
                    help="the head-end store: a SQLite file, sqlite:///path or postgresql://...")
+_CREATE = click.option("--create", is_flag=True,
+                       help="create the store if it does not exist (default: refuse)")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -33,9 +36,10 @@ def token() -> None:
               help="what the token may do (see docs/api.md)")
 @click.option("--label", default="", help="who or what uses the token (shown in lists)")
 @_DB
-def create(role: str, label: str, db: str) -> None:
+@_CREATE
+def create(role: str, label: str, db: str, create: bool) -> None:
     """Create a token; the secret is printed once, as the last word of the output."""
-    with open_store(db) as store:
+    with open_store(db, create=create) as store:
         issued = issue_token(store, role, label, epoch_s(utc_now()))
     click.echo(f"created token {issued.row.token_id} role={role} (store it now: it is not "
                f"shown again)")
@@ -46,7 +50,7 @@ def create(role: str, label: str, db: str) -> None:
 @_DB
 def list_(db: str) -> None:
     """List tokens: id, role, created, revoked, label."""
-    with open_store(db) as store:
+    with open_store(db, create=False) as store:
         rows = store.list_tokens()
     click.echo(f"{'id':<14}{'role':<11}{'created':<22}{'revoked':<22}label")
     for row in rows:
@@ -60,8 +64,8 @@ def list_(db: str) -> None:
 @_DB
 def revoke(token_id: str, db: str) -> None:
     """Revoke the token TOKEN_ID (it stops working at once)."""
-    with open_store(db) as store:
+    with open_store(db, create=False) as store:
         done = store.revoke_token(token_id, epoch_s(utc_now()))
     if not done:
-        raise click.ClickException(f"no live token {token_id!r} in {db}")
+        raise click.ClickException(f"no live token {token_id!r} in {redact(db)}")
     click.echo(f"revoked token {token_id}")

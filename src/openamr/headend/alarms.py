@@ -35,15 +35,16 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from openamr.errors import InputError
-from openamr.headend.push.config import PushConfig, setting
+from openamr.headend.push.config import PushConfig
 from openamr.headend.push.publisher import Publisher
+from openamr.headend.settings import AlarmsSettings, Settings
 from openamr.headend.store.base import AlarmRow
+from openamr.headend.store.protocols import AlarmStore
+from openamr.timeutil import format_utc
 from openamr.units import INTERVAL_LENGTH_S
 
 __all__ = [
@@ -83,60 +84,18 @@ _EVENT_RULES: dict[str, tuple[str, bool]] = {
 _REVERSE_PHASE_EVENT = "meter.reverse_phase"
 
 
-@dataclass(frozen=True, slots=True)
-class AlarmConfig:
-    """Thresholds of the alarm rules (``[alarms]`` section)."""
-
-    no_data_report_periods: int = 3
-    """Silence longer than this many report periods raises ``alarm.no_data``."""
-    report_period_s: int = 3600
-    """How often an MDT reports [s] (the manual's MDTs report hourly; ToU MDTs 4 per hour)."""
-    low_battery_mv: int = 2500
-    """A battery below this voltage [mV] raises ``alarm.battery_low``."""
-    battery_hysteresis_mv: int = 100
-    """The battery must be this much above the threshold [mV] to clear."""
-    weak_link_margin_db: float = 10.0
-    """A parent link margin below this [dB] raises ``alarm.weak_link``."""
-    link_hysteresis_db: float = 3.0
-    """The margin must be this much above the threshold [dB] to clear."""
-
-    @classmethod
-    def from_settings(cls, settings: Any) -> AlarmConfig:
-        d = cls()
-        config = cls(
-            no_data_report_periods=int(setting(settings, "alarms", "no_data_report_periods",
-                                               d.no_data_report_periods)),
-            report_period_s=int(setting(settings, "alarms", "report_period_s",
-                                        d.report_period_s)),
-            low_battery_mv=int(setting(settings, "alarms", "low_battery_mv", d.low_battery_mv)),
-            battery_hysteresis_mv=int(setting(settings, "alarms", "battery_hysteresis_mv",
-                                              d.battery_hysteresis_mv)),
-            weak_link_margin_db=float(setting(settings, "alarms", "weak_link_margin_db",
-                                              d.weak_link_margin_db)),
-            link_hysteresis_db=float(setting(settings, "alarms", "link_hysteresis_db",
-                                             d.link_hysteresis_db)),
-        )
-        if config.no_data_report_periods < 1:
-            raise InputError("must be at least 1", where="[alarms] no_data_report_periods")
-        if config.report_period_s < INTERVAL_LENGTH_S:
-            raise InputError(f"must be at least {INTERVAL_LENGTH_S}",
-                             where="[alarms] report_period_s")
-        return config
-
-    @property
-    def no_data_after_s(self) -> int:
-        """Silence [s] after which ``alarm.no_data`` is raised."""
-        return self.no_data_report_periods * self.report_period_s
+AlarmConfig = AlarmsSettings
+"""The thresholds of the rules: the ``[alarms]`` section of the one ``Settings`` (same class)."""
 
 
 class AlarmRules:
     """Raise and clear alarms from what ingest stores; push each transition."""
 
-    def __init__(self, store: Any, settings: Any = None, *, config: AlarmConfig | None = None,
-                 push_config: PushConfig | None = None,
+    def __init__(self, store: AlarmStore, settings: Settings | None = None, *,
+                 config: AlarmsSettings | None = None, push_config: PushConfig | None = None,
                  clock: Callable[[], float] = time.time) -> None:
         self.store = store
-        self.config = config or AlarmConfig.from_settings(settings)
+        self.config = config or (settings or Settings()).alarms
         self.clock = clock
         self.publisher = Publisher(store, push_config or PushConfig.from_settings(settings))
         self._listeners: list[Callable[[AlarmRow, str, int], None]] = []
@@ -185,6 +144,9 @@ class AlarmRules:
             return False
         alarm_id = self.store.raise_alarm(AlarmRow(code, device_id, meter_id, int(t_s), detail))
         active[key] = alarm_id
+        log.warning("alarm raised: %s (id %d) device=%s meter=%s at %s%s", code, alarm_id,
+                    device_id or "-", meter_id or "-", format_utc(int(t_s)),
+                    f": {detail}" if detail else "")
         row = self.store.get_alarm(alarm_id) or AlarmRow(code, device_id, meter_id, int(t_s),
                                                          detail, alarm_id=alarm_id)
         self._notify(row, "raised", int(t_s))
@@ -203,6 +165,8 @@ class AlarmRules:
             return False
         if not self.store.clear_alarm(code, device_id, int(t_s), meter_id=meter_id):
             return False
+        log.info("alarm cleared: %s (id %d) device=%s meter=%s at %s", code, alarm_id,
+                 device_id or "-", meter_id or "-", format_utc(int(t_s)))
         row = self.store.get_alarm(alarm_id)
         if row is not None:
             self._notify(row, "cleared", int(t_s))

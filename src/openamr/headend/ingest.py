@@ -249,6 +249,8 @@ class _Work:
     rejections: list[tuple[str, str, str, bytes | None, int]] = field(default_factory=list)
     """Queued ``put_rejection`` calls: (reason, source, detail, raw, count)."""
     iv_arrays: tuple[npt.NDArray[np.int64], ...] = ()
+    iv_ok: npt.NDArray[np.bool_] | None = None
+    """Which of the batch's records were accepted (a refused record changes nothing)."""
     """Decoded records of the batch: meter_key, start_s, flags, seq, frame index, counts."""
     reg_keys: list[int] = field(default_factory=list)
     reg_t: list[int] = field(default_factory=list)
@@ -268,8 +270,16 @@ class Ingest:
     """
 
     def __init__(self, store: Store, *, settings: IngestSettings | None = None,
-                 clock: Callable[[], int] = _now_s, dcap_id: int | str | None = None) -> None:
+                 clock: Callable[[], int] = _now_s, dcap_id: int | str | None = None,
+                 shared_store: bool = False) -> None:
         self.store = store
+        self.shared_store = shared_store
+        """Other ingest processes write the same store (``openamr ingest-worker``): each batch
+        re-reads and locks the replay windows and sequence states of its senders, and takes
+        the DCAP's frame counters from the store under a lock, so no two processes ever seal
+        with the same counter (AES-CCM nonces never repeat) and counters rise in commit order."""
+        self._counter_claimed = False
+        """In a shared store: this batch holds the DCAP's counter row (until its commit)."""
         self.settings = settings or IngestSettings()
         self.clock = clock
         if dcap_id is None:
@@ -285,6 +295,7 @@ class Ingest:
 
     def _load(self) -> None:
         """(Re)load the cached state from the store."""
+        self._stale = True  # until every part below is loaded
         self.network_key = self.store.get_or_create_network_key()
         self._network_cipher = _cipher(self.network_key)
         self._registry = DeviceRegistry(self.store, self.settings.buffer_horizon_s)
@@ -299,6 +310,7 @@ class Ingest:
         """The reservation moved: persist it before the batch commits (in ``_save_state``)."""
         self._last_sync_s: dict[int, int] = {}
         self._last_register: dict[int, tuple[int, int]] = {}
+        self._stale = False
 
     def refresh(self) -> None:
         """Re-read devices and meters from the store (after they were changed elsewhere)."""
@@ -326,8 +338,12 @@ class Ingest:
         now = int(self.clock() if received_s is None else received_s)
         work = _Work(now, len(frames), [[] for _ in frames])
         with self._lock:
+            if self._stale:  # the reload after a failed batch failed too (store away)
+                self._load()
             try:
                 with self.store.transaction():
+                    if self.shared_store:
+                        self._lock_senders(frames)
                     # in chunks when the store overlaps writes: a chunk's intervals are being
                     # inserted while the next chunk is decrypted and this one is ACKed
                     step = max(len(frames), 1)
@@ -355,14 +371,47 @@ class Ingest:
                     self._store_others(work)
                     self._save_state(work)
             except BaseException:
-                self._load()  # the memory must not run ahead of the store
+                try:
+                    self._load()  # the memory must not run ahead of the store
+                except Exception:  # the store is away: reload before the next batch
+                    self._stale = True
                 raise
+            finally:
+                self._counter_claimed = False
             self.stats.frames += len(frames)
             self.stats.batches += 1
             for reason, n in work.rejects.items():
                 self.stats.rejected[reason] = self.stats.rejected.get(reason, 0) + n
         self._notify(work)
         return work.replies
+
+    def _lock_senders(self, frames: Sequence[bytes]) -> None:
+        """Shared store: take this batch's senders' replay windows and sequence states from
+        the store (locked until the commit) instead of from memory, which another process may
+        have overtaken."""
+        unpack, min_len = _HEADER.unpack_from, HEADER_LENGTH
+        senders = {unpack(f)[4] for f in frames if len(f) >= min_len}
+        windows, seqs = self.store.lock_device_state([f"{eui:016x}" for eui in senders])
+        for eui in senders:
+            key = f"{eui:016x}"
+            window = windows.get(key)
+            if window is None:
+                self._windows.pop(eui, None)
+            else:
+                self._windows[eui] = ReplayWindow(*window)
+            seq = seqs.get(key)
+            if seq is None:
+                self._seqs.pop(eui, None)
+            else:
+                self._seqs[eui] = _SeqTracker(seq.acked_seq, set(seq.above))
+
+    def _claim_counters(self) -> None:
+        """Shared store: continue the DCAP's counter from the store's reservation, holding its
+        row until the commit (``_save_state`` writes back exactly the next unused value)."""
+        start = self.store.lock_counter_reservation(self.dcap_id)
+        self._counter = FrameCounter(value=start, persist_every=self._counter.persist_every,
+                                     reserved_until=start)
+        self._counter_claimed = True
 
     # -- one frame -----------------------------------------------------------------------
 
@@ -526,6 +575,7 @@ class Ingest:
         ok = reason == 0
         all_ok = bool(ok.all())
         work.iv_arrays = (meter_key, start, flags, seq, counts)
+        work.iv_ok = ok
         if all_ok:
             pending = self.store.start_interval_rows(meter_key, start, energy,
                                                      quality_codes(flags), flags, "frame",
@@ -569,6 +619,13 @@ class Ingest:
             seq_hi[nonempty] = np.maximum.reduceat(seq, firsts)
             newest[nonempty] = np.maximum.reduceat(start, firsts)
             last_flags[nonempty] = flags[bounds[1:][nonempty] - 1]
+        # the frame's register reading belongs to its newest record: it moves the register
+        # watermark only if that record was accepted (a refused record changes nothing)
+        register_ok = np.zeros(len(counts), dtype=bool)
+        if len(firsts) and work.iv_ok is not None:
+            accepted_start = np.where(work.iv_ok, start, np.iinfo(np.int64).min)
+            register_ok[nonempty] = np.maximum.reduceat(accepted_start, firsts) == \
+                newest[nonempty]
         suspect = nonempty & (((last_flags & _CLOCK_BAD) != 0) | (
             newest + INTERVAL_LENGTH_S > work.received_s + s.clock_error_s))
         reg_keys, reg_t, reg_wh = work.reg_keys, work.reg_t, work.reg_wh
@@ -576,9 +633,9 @@ class Ingest:
         seqs_by_tracker = self._seqs
         last_register = self._last_register
         registers = work.iv_register
-        for f, (dev, n, lo, hi, top, odd) in enumerate(zip(
+        for f, (dev, n, lo, hi, top, odd, reg_ok) in enumerate(zip(
                 devs, counts.tolist(), seq_lo.tolist(), seq_hi.tolist(), newest.tolist(),
-                suspect.tolist(), strict=True)):
+                suspect.tolist(), register_ok.tolist(), strict=True)):
             if n == 0:
                 continue
             tracker = seqs_by_tracker.get(dev.eui)
@@ -593,7 +650,7 @@ class Ingest:
             if odd:
                 work.clock_suspect.add(dev.eui)
             key = dev.meter_key
-            if key >= 0:
+            if key >= 0 and reg_ok:
                 t_s = top + INTERVAL_LENGTH_S
                 register_wh = registers[f]
                 last = last_register.get(key)
@@ -677,6 +734,16 @@ class Ingest:
                     code = EventKind(payload.kind).code
                 except ValueError:
                     code = f"unknown.{int(payload.kind)}"
+                earliest = (now - self.settings.buffer_horizon_s if dev.lower_bound_s is None
+                            else dev.lower_bound_s)
+                if not earliest <= payload.t_s <= now + self.settings.future_tolerance_s:
+                    # a time no clock of a joined device can give (t = 0 after a reset ...):
+                    # refused, neither stored nor raised as an alarm dated 1970
+                    self._reject(work, "time_out_of_range", dev.device_id,
+                                 f"event {code} at {format_utc(int(payload.t_s))} is outside "
+                                 f"{format_utc(int(earliest))}..{format_utc(int(now))} + "
+                                 f"{self.settings.future_tolerance_s} s", None)
+                    continue
                 if payload.kind == EventKind.RECORDS_LOST and payload.value > 0:
                     tracker = self._seqs.get(dev.eui)
                     if tracker is None:
@@ -717,7 +784,10 @@ class Ingest:
             for eui in work.windows})
         touched = work.seq_touched
         self.store.save_seq_states({f"{eui:016x}": self._seqs[eui].state() for eui in touched})
-        if self._counter_dirty:  # the DCAP's counter reservation, in the same commit
+        if self._counter_claimed:  # shared store: exactly the next unused counter
+            self.store.set_counter_reservation(self.dcap_id, self._counter.value)
+            self._counter_dirty = False
+        elif self._counter_dirty:  # the DCAP's counter reservation, in the same commit
             self.store.set_counter_reservation(self.dcap_id, self._counter.reserved_until)
             self._counter_dirty = False
 
@@ -726,6 +796,8 @@ class Ingest:
     def _next_counter(self) -> int:
         """The DCAP's next frame counter; its reservation is persisted in the batch's commit
         (``_save_state``, after the downlinks are sealed)."""
+        if self.shared_store and not self._counter_claimed:
+            self._claim_counters()
         counter, persist = self._counter.next()
         if persist:
             self._counter_dirty = True
@@ -734,6 +806,8 @@ class Ingest:
     def _take_counters(self, n: int) -> int:
         """``n`` consecutive DCAP frame counters at once; returns the first (the reservation
         is persisted in the batch's commit when the block passes it, as ``_next_counter``)."""
+        if self.shared_store and not self._counter_claimed:
+            self._claim_counters()
         c = self._counter
         first = c.value
         if n <= 0:

@@ -2,7 +2,9 @@
 
 * **UDP**: one frame per datagram; downlinks go back to the sending address.
 * **TCP**: a stream of frames, each preceded by its length (u16, big-endian); downlinks go back
-  on the same connection, framed the same way.
+  on the same connection, framed the same way.  A connection that sends nothing for
+  ``idle_timeout_s`` (``[listener] idle_timeout_s``) is closed: a device reconnects when it
+  next has something to send, and abandoned sockets do not pile up.
 
 Frames are gathered into batches: a batch closes ``commit_interval_ms`` after its first frame
 (or at ``max_batch_frames``) and is handed to ``Ingest.handle_batch`` on one worker thread, so
@@ -18,13 +20,26 @@ import contextlib
 import logging
 import socket
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any, Protocol
 
-from openamr.headend.ingest import Ingest
+from openamr.headend.ingest import IngestStats
 
-__all__ = ["FrameListener"]
+__all__ = ["BatchHandler", "FrameListener"]
+
+
+class BatchHandler(Protocol):
+    """What the listener hands its batches to: :class:`~openamr.headend.ingest.Ingest`, or
+    a forwarder to remote ingest workers (:class:`~openamr.headend.bridge.MqttForwarder`)."""
+
+    stats: IngestStats
+    """Running totals (a forwarder counts frames and batches only: storing happens remotely)."""
+
+    def handle_batch(self, frames: Sequence[bytes], received_s: float | None = None, *,
+                     origins: Sequence[str] | None = None) -> list[list[bytes]]: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +73,21 @@ class _Udp(asyncio.DatagramProtocol):
         self.listener.submit(_Received(data, reply, f"udp:{addr[0]}:{addr[1]}"))
 
 
+def _log_batch(frames: int, before: tuple[int, int, dict[str, int]], stats: Any) -> None:
+    """One line per batch: DEBUG when all went in, WARNING with the rejections by reason."""
+    stored = stats.readings_stored - before[0]
+    duplicate = stats.readings_duplicate - before[1]
+    rejected = {reason: n - before[2].get(reason, 0) for reason, n in stats.rejected.items()
+                if n != before[2].get(reason, 0)}
+    if rejected:
+        log.warning("ingest batch: %d frames, %d readings stored, %d duplicate; rejected: %s",
+                    frames, stored, duplicate,
+                    ", ".join(f"{reason}={n}" for reason, n in sorted(rejected.items())))
+    else:
+        log.debug("ingest batch: %d frames, %d readings stored, %d duplicate", frames, stored,
+                  duplicate)
+
+
 class FrameListener:
     """UDP and TCP frame sockets in front of one :class:`Ingest`.
 
@@ -65,15 +95,21 @@ class FrameListener:
     bound ones from :attr:`udp_address` / :attr:`tcp_address` after :meth:`start`).
     """
 
-    def __init__(self, ingest: Ingest, *, host: str = "127.0.0.1", udp_port: int | None = None,
-                 tcp_port: int | None = None, commit_interval_ms: int = 200,
-                 max_batch_frames: int = 20_000) -> None:
+    def __init__(self, ingest: BatchHandler, *, host: str = "127.0.0.1",
+                 udp_port: int | None = None, tcp_port: int | None = None,
+                 commit_interval_ms: int = 200, max_batch_frames: int = 20_000,
+                 idle_timeout_s: float = 300.0,
+                 observe_batch: Callable[[float, int], None] | None = None) -> None:
         self.ingest = ingest
         self.host = host
         self.udp_port = udp_port
         self.tcp_port = tcp_port
         self.commit_interval_s = commit_interval_ms / 1000
         self.max_batch_frames = max_batch_frames
+        self.idle_timeout_s = idle_timeout_s
+        self.observe_batch = observe_batch
+        """Called with (seconds, frames) after each committed batch (metrics)."""
+        """A TCP connection that sends nothing for this long is closed [s]."""
         self.udp_address: tuple[str, int] | None = None
         self.tcp_address: tuple[str, int] | None = None
         self._pending: list[_Received] = []
@@ -128,9 +164,13 @@ class FrameListener:
 
         try:
             while not self._stopping:
-                head = await reader.readexactly(_LENGTH.size)
-                (length,) = _LENGTH.unpack(head)
-                self.submit(_Received(await reader.readexactly(length), reply, origin))
+                async with asyncio.timeout(self.idle_timeout_s):
+                    head = await reader.readexactly(_LENGTH.size)
+                    (length,) = _LENGTH.unpack(head)
+                    data = await reader.readexactly(length)
+                self.submit(_Received(data, reply, origin))
+        except TimeoutError:
+            log.info("closing %s: idle for %g s", origin, self.idle_timeout_s)
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
@@ -161,15 +201,22 @@ class FrameListener:
         if not batch:
             return
         loop = asyncio.get_running_loop()
+        stats = self.ingest.stats
+        before = (stats.readings_stored, stats.readings_duplicate, dict(stats.rejected))
+        started = loop.time()
         try:
             replies = await loop.run_in_executor(
                 self._executor, lambda: self.ingest.handle_batch(
                     [r.data for r in batch], None, origins=[r.origin for r in batch]))
-        except Exception:
-            log.exception("ingest of a batch of %d frames failed; nothing was acknowledged",
-                          len(batch))
+        except Exception as exc:
+            log.error("ingest of a batch of %d frames failed; nothing was acknowledged (the "
+                      "devices resend): %s: %s", len(batch), type(exc).__name__, exc,
+                      exc_info=log.isEnabledFor(logging.DEBUG))
             return
         self.batches += 1
+        if self.observe_batch is not None:
+            self.observe_batch(loop.time() - started, len(batch))
+        _log_batch(len(batch), before, stats)
         for item, frames in zip(batch, replies, strict=True):
             for frame in frames:
                 try:

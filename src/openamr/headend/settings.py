@@ -11,6 +11,7 @@ Access is by attribute: ``settings.ingest.commit_interval_ms``.
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -27,6 +28,7 @@ __all__ = [
     "ListenerSettings",
     "MqttSettings",
     "PushSettings",
+    "RetentionSettings",
     "Settings",
     "StoreSettings",
     "WebhookSettings",
@@ -40,14 +42,18 @@ ENV_PREFIX = "OPENAMR_"
 class StoreSettings:
     url: str = "openamr.db"
     """A SQLite path, ``sqlite:///path`` or ``postgresql://user@host/db``."""
-    sqlite_synchronous: str = "NORMAL"
-    """SQLite ``PRAGMA synchronous``: ``NORMAL`` (WAL default) or ``FULL`` (fsync per commit)."""
+    sqlite_synchronous: str = "FULL"
+    """SQLite ``PRAGMA synchronous``: ``FULL`` (fsync per commit: a commit, hence an ACK, survives
+    a power cut) or ``NORMAL`` (faster; the last commits may be lost in a power cut)."""
 
 
 @dataclass(frozen=True, slots=True)
 class ApiSettings:
     host: str = "127.0.0.1"
     port: int = 8080
+    max_body_bytes: int = 65_536
+    """Largest request body [bytes]; larger ones get 413, and a body is read only after its
+    bearer token was verified."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +63,8 @@ class ListenerSettings:
     """UDP port of the frame listener (0: no UDP listener)."""
     tcp_port: int = 48_100
     """TCP port of the frame listener, frames length-prefixed u16 (0: no TCP listener)."""
+    idle_timeout_s: float = 300.0
+    """A TCP connection silent for this long is closed [s] (devices reconnect to send)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +102,14 @@ class MqttSettings:
     qos: int = 1
     keepalive_s: int = 30
     discovery_prefix: str = "homeassistant"
+    username: str = ""
+    """Broker user name ('' connects anonymously)."""
+    password_env: str = "OPENAMR_MQTT_PASSWORD"
+    """Name of the environment variable holding the broker password (never the password)."""
+    tls: bool = False
+    """TLS to the broker (usually port 8883); its certificate and host name are verified."""
+    tls_ca_file: str = ""
+    """PEM file of the CA that signed the broker's certificate ('' : the system's CAs)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,13 +133,35 @@ class PushSettings:
 @dataclass(frozen=True, slots=True)
 class AlarmsSettings:
     no_data_report_periods: int = 3
+    """Silence longer than this many report periods raises ``alarm.no_data``."""
     report_period_s: int = 3600
+    """How often an MDT reports [s] (the manual's MDTs report hourly; ToU MDTs 4 per hour)."""
     low_battery_mv: int = 2500
+    """A battery below this voltage [mV] raises ``alarm.battery_low``."""
     battery_hysteresis_mv: int = 100
+    """The battery must be this much above the threshold [mV] to clear."""
     weak_link_margin_db: float = 10.0
+    """A parent link margin below this [dB] raises ``alarm.weak_link``."""
     link_hysteresis_db: float = 3.0
+    """The margin must be this much above the threshold [dB] to clear."""
     sweep_interval_s: int = 60
     """How often ``openamr serve`` runs the alarm sweep [s]."""
+
+    @property
+    def no_data_after_s(self) -> int:
+        """Silence [s] after which ``alarm.no_data`` is raised."""
+        return self.no_data_report_periods * self.report_period_s
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionSettings:
+    rejections_keep_days: int = 90
+    """Rejection rows (with their raw frames) older than this are deleted [days]; 0 keeps them."""
+    outbox_delivered_keep_days: int = 60
+    """Delivered outbox items (their idempotency keys) older than this are deleted [days];
+    0 keeps them.  Keep it above the MDT buffer (35 days) so no resend is pushed twice."""
+    prune_interval_s: int = 3600
+    """How often ``openamr serve`` applies the retention [s]."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +176,7 @@ class Settings:
     webhook: WebhookSettings = field(default_factory=WebhookSettings)
     push: PushSettings = field(default_factory=PushSettings)
     alarms: AlarmsSettings = field(default_factory=AlarmsSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
 
     def with_values(self, values: Mapping[str, Mapping[str, Any]], origin: str) -> Settings:
         """A copy with ``{section: {name: value}}`` applied (checked; ``origin`` names the
@@ -163,7 +202,8 @@ class Settings:
         return result
 
     def check(self) -> None:
-        """Refuse values that are well-typed but impossible."""
+        """Refuse values that are well-typed but impossible: every duration (``*_s``, ``*_ms``)
+        and count is finite and positive (``[ingest] future_tolerance_s`` may be 0)."""
         for section, name in (("api", "port"), ("listener", "udp_port"), ("listener", "tcp_port"),
                               ("mqtt", "port")):
             port = getattr(getattr(self, section), name)
@@ -173,6 +213,28 @@ class Settings:
         if self.store.sqlite_synchronous.upper() not in ("NORMAL", "FULL"):
             raise InputError(f"must be NORMAL or FULL, not {self.store.sqlite_synchronous!r}",
                              where="[store] sqlite_synchronous")
+        for section in _SECTIONS:
+            part = getattr(self, section)
+            for f in fields(part):
+                value = getattr(part, f.name)
+                if f.name.endswith(_DURATION_SUFFIXES) or f.name in _COUNTS:
+                    least = 0 if (section, f.name) in _MAY_BE_ZERO else None
+                    if isinstance(value, bool) or not _positive(value, least):
+                        need = ">= 0" if least == 0 else "> 0"
+                        raise InputError(f"must be a finite number {need}, not {value!r} (a zero "
+                                         "period would spin a core)", where=f"[{section}] "
+                                         f"{f.name}")
+        if self.alarms.report_period_s < 900:
+            raise InputError("must be at least 900 (one 15-minute interval)",
+                             where="[alarms] report_period_s")
+        if self.mqtt.qos not in (1, 2):
+            raise InputError("must be 1 or 2 (QoS 0 has no acknowledgement to delete on)",
+                             where="[mqtt] qos")
+        for name in ("rejections_keep_days", "outbox_delivered_keep_days"):
+            if getattr(self.retention, name) < 0:
+                raise InputError("must be >= 0 (0 keeps for ever)", where=f"[retention] {name}")
+        if self.api.max_body_bytes < 1:
+            raise InputError("must be at least 1 byte", where="[api] max_body_bytes")
         ingest = self.ingest
         if ingest.commit_interval_ms < 1:
             raise InputError("must be at least 1 ms", where="[ingest] commit_interval_ms")
@@ -199,6 +261,17 @@ class Settings:
 
 
 _SECTIONS = tuple(f.name for f in fields(Settings))
+_DURATION_SUFFIXES = ("_s", "_ms")
+_COUNTS = frozenset({"max_batch_frames", "seq_horizon_records", "batch_readings",
+                     "no_data_report_periods", "max_body_bytes"})
+_MAY_BE_ZERO = frozenset({("ingest", "future_tolerance_s")})
+"""Durations and counts that may be 0; every other one must be > 0."""
+
+
+def _positive(value: Any, least: int | None) -> bool:
+    if not isinstance(value, (int, float)) or not math.isfinite(value):
+        return False
+    return value >= 0 if least == 0 else value > 0
 
 
 def _coerce(value: Any, type_name: str, where: str) -> Any:
@@ -265,7 +338,7 @@ def load_settings(path: str | Path | None = None, *, env: Mapping[str, str] | No
             raise InputError(f"not valid TOML: {exc}", where=str(p)) from exc
         settings = settings.with_values(data, str(p))
     environ = os.environ if env is None else env
-    secrets = {settings.webhook.secret_env}
+    secrets = {settings.webhook.secret_env, settings.mqtt.password_env}
     env_values = _env_values(environ, secrets)
     if env_values:
         settings = settings.with_values(env_values, "environment")

@@ -64,5 +64,5 @@ def test_a_missing_store_is_refused(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["export", "csv", "--db", str(missing), "--date",
                                        "2026-09-21", "-o", str(tmp_path / "x.csv")])
     assert result.exit_code == 2
-    assert "no such store file" in result.output
+    assert "no such store" in result.output
     assert not missing.exists()

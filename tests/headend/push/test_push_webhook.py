@@ -19,6 +19,7 @@ from push_helpers import METERS, interval_batch, seed, status_batch, store_batch
 from openamr.errors import InputError
 from openamr.headend.push import PushConfig, PushService
 from openamr.headend.push.webhook import SIGNATURE_HEADER, verify_signature
+from openamr.headend.settings import load_settings
 from openamr.headend.store import Store, open_store
 
 SECRET = b"test-secret-\x01"
@@ -187,8 +188,9 @@ def test_the_outbox_survives_a_restart(db_path: Path, receiver: tuple[Receiver, 
 def test_settings_read_the_secret_from_the_named_environment_variable(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOOK_SECRET", "s3cret")
-    settings = {"webhook": {"enabled": True, "url": "https://example.invalid/h",
-                            "secret_env": "HOOK_SECRET"}, "push": {"retry_max_s": 60}}
+    settings = load_settings(env={}, overrides={
+        "webhook": {"enabled": True, "url": "https://example.invalid/h",
+                    "secret_env": "HOOK_SECRET"}, "push": {"retry_max_s": 60}})
     config = PushConfig.from_settings(settings)
     assert config.webhook_secret == b"s3cret"
     assert config.retry_max_s == 60.0
@@ -197,4 +199,4 @@ def test_settings_read_the_secret_from_the_named_environment_variable(
     with pytest.raises(InputError, match="secret_env"):
         PushConfig.from_settings(settings)
     with pytest.raises(InputError, match="qos"):
-        PushConfig.from_settings({"mqtt": {"qos": 0}})
+        load_settings(env={}, overrides={"mqtt": {"qos": 0}})

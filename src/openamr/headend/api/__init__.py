@@ -2,7 +2,8 @@
 
 ``create_app(store, settings=None)`` builds the FastAPI application; ``openamr serve`` runs it
 with uvicorn.  Routes live under ``/api/v1`` (see ``docs/api.md``); the OpenAPI document is
-served at ``/openapi.json`` and browsable at ``/docs``.  Every error answer is
+served at ``/openapi.json`` and browsable at ``/docs`` (Swagger UI) and ``/redoc`` (ReDoc), both
+from local files (:mod:`.docs_assets`).  Every error answer is
 ``{"error": {"code", "message"}}`` (:mod:`.errors`).
 """
 
@@ -12,11 +13,15 @@ import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 
 from openamr import __version__
 from openamr.headend.api import routes_admin, routes_config, routes_data, routes_events
+from openamr.headend.api.docs_assets import install_docs
 from openamr.headend.api.errors import install_error_handlers
+from openamr.headend.api.limits import BodyGuard
+from openamr.headend.metrics import CONTENT_TYPE, Metrics
+from openamr.headend.settings import Settings
 from openamr.headend.store.base import Store
 from openamr.timeutil import epoch_s, utc_now
 
@@ -41,14 +46,17 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
 
 
-def create_app(store: Store, settings: object | None = None, *,
-               clock: Callable[[], int] = _now_s, freeze_gc: bool = True) -> FastAPI:
+def create_app(store: Store, settings: Settings | None = None, *,
+               clock: Callable[[], int] = _now_s, freeze_gc: bool = True,
+               metrics: Metrics | None = None) -> FastAPI:
     """The API application over ``store``.
 
-    ``settings`` (an ``openamr.headend.settings.Settings``) is accepted for symmetry with the
-    other services; the API reads nothing from it yet (host and port are the server's).
+    ``settings`` (an ``openamr.headend.settings.Settings``): the API reads ``[api]
+    max_body_bytes`` (request bodies are authenticated, then bounded: :mod:`.limits`).
     ``clock`` gives "now" [UTC epoch s] for acknowledgements and token creation.
     ``freeze_gc``: at server start-up (ASGI lifespan) call :func:`gc.freeze` (process-wide).
+    ``metrics``: what ``GET /metrics`` exposes (``openamr serve`` passes the one its ingest and
+    listener feed); by default the store's gauges only.
     """
     app = FastAPI(
         title="openamr DCAP head-end API",
@@ -57,7 +65,7 @@ def create_app(store: Store, settings: object | None = None, *,
                     "intervals, local-time roll-ups, register reads, events, alarms and "
                     "ingest status.  Authenticate with 'Authorization: Bearer <token>'.",
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served from local files (docs_assets), never a CDN
         redoc_url=None,
         lifespan=_lifespan,
     )
@@ -66,6 +74,16 @@ def create_app(store: Store, settings: object | None = None, *,
     app.state.settings = settings
     app.state.clock = clock
     install_error_handlers(app)
+    install_docs(app, title=app.title)
+    exposed = metrics if metrics is not None else Metrics(store)
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus_metrics() -> Response:
+        """Prometheus exposition (no token: counts only, no readings; see docs/api.md)."""
+        return Response(exposed.render(), media_type=CONTENT_TYPE)
+
     for module in (routes_config, routes_data, routes_events, routes_admin):
         app.include_router(module.router, prefix=API_PREFIX)
+    app.add_middleware(BodyGuard, store=store, prefix=API_PREFIX,
+                       max_body_bytes=(settings or Settings()).api.max_body_bytes)
     return app

@@ -32,7 +32,8 @@ log = logging.getLogger("openamr.headend.api")
 
 _CODES = {400: "request.bad_input", 401: "auth.missing", 403: "auth.forbidden",
           404: "not_found.path", 405: "request.method_not_allowed", 406: "request.not_acceptable",
-          409: "conflict", 422: "request.invalid", 503: "server.unavailable"}
+          409: "conflict", 413: "request.too_large", 422: "request.invalid",
+          503: "server.unavailable"}
 
 
 class ApiError(Exception):

@@ -19,6 +19,8 @@ per offset (100 columns).  A missing interval is an empty cell.  Instants (``reg
 ``last_heard``) are ISO 8601 UTC.  Health columns are the device's latest status (the store
 keeps one status row per device), not its state at the end of that day.
 ``link_quality_pct`` is ``100 / etx`` (the expected delivery ratio of the parent link).
+Text cells (ids, zone) that start like a spreadsheet formula (``= + - @``, tab, CR) get a
+leading ``'`` so that opening the report never runs one.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from openamr.errors import InputError
+from openamr.headend.store.protocols import DailyReportStore
 from openamr.timeutil import format_utc, local_day_bounds_s, site_zone, utc_offsets_s
 from openamr.units import INTERVAL_LENGTH_S, WH_PER_KWH
 
@@ -105,7 +108,18 @@ def _num(value: float | int | None, places: int = 3) -> str:
     return f"{as_float:.{places}f}".rstrip("0").rstrip(".")
 
 
-def _site(store: Any, site_id: str | None) -> Any:
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection":
+https://owasp.org/www-community/attacks/CSV_Injection)."""
+
+
+def _text(value: str) -> str:
+    """A text cell (an id, a zone) made inert for spreadsheets: a leading ``'`` before a
+    formula's first character.  Numeric cells are never passed here (``-85`` stays a number)."""
+    return f"'{value}" if value.startswith(_FORMULA_START) else value
+
+
+def _site(store: DailyReportStore, site_id: str | None) -> Any:
     if site_id is not None:
         site = store.get_site(site_id)
         if site is None:
@@ -120,7 +134,7 @@ def _site(store: Any, site_id: str | None) -> Any:
     return sites[0]
 
 
-def _register(store: Any, meter_id: str, day_end_s: int) -> tuple[str, str]:
+def _register(store: DailyReportStore, meter_id: str, day_end_s: int) -> tuple[str, str]:
     reads = store.get_register_reads(meter_id, day_end_s - _REGISTER_LOOKBACK_S, day_end_s + 1)
     if not len(reads):
         return "", ""
@@ -128,7 +142,7 @@ def _register(store: Any, meter_id: str, day_end_s: int) -> tuple[str, str]:
             format_utc(int(reads.t_s[-1])))
 
 
-def daily_report(store: Any, day: date, site_id: str | None = None) -> DailyReport:
+def daily_report(store: DailyReportStore, day: date, site_id: str | None = None) -> DailyReport:
     """The daily report of ``site_id`` (the only site when ``None``) for local ``day``."""
     site = _site(store, site_id)
     zone = site_zone(site.timezone)
@@ -152,7 +166,8 @@ def daily_report(store: Any, day: date, site_id: str | None = None) -> DailyRepo
         etx = getattr(status, "etx", None)
         register_kwh, register_read = _register(store, meter.meter_id, hi_s)
         fixed = (
-            site.site_id, meter.meter_id, meter.device_id or "", day.isoformat(), site.timezone,
+            _text(site.site_id), _text(meter.meter_id), _text(meter.device_id or ""),
+            day.isoformat(), _text(site.timezone),
             register_kwh, register_read,
             f"{float(energy.sum()) / WH_PER_KWH:.3f}" if len(energy) else "",
             str(n), str(len(energy)), str(int(np.sum(quality != "measured"))),
@@ -162,7 +177,7 @@ def daily_report(store: Any, day: date, site_id: str | None = None) -> DailyRepo
             _num(etx, 2), _num(getattr(status, "hops", None)),
             _num(getattr(status, "battery_mv", None)),
             _num(getattr(status, "battery_remaining_mah", None)),
-            getattr(status, "parent_id", None) or "",
+            _text(getattr(status, "parent_id", None) or ""),
             format_utc(int(status.last_heard_s)) if status is not None else "",
         )
         rows.append(fixed + tuple(cells))
@@ -170,7 +185,7 @@ def daily_report(store: Any, day: date, site_id: str | None = None) -> DailyRepo
                        tuple(rows))
 
 
-def export_daily_csv(store: Any, day: date, site_id: str | None = None) -> str:
+def export_daily_csv(store: DailyReportStore, day: date, site_id: str | None = None) -> str:
     """The daily report as CSV text."""
     return daily_report(store, day, site_id).to_csv()
 

@@ -25,6 +25,8 @@ from openamr.headend.push.payloads import Message
 from openamr.headend.push.publisher import MQTT, WEBHOOK, Publisher
 from openamr.headend.push.topics import availability_topic
 from openamr.headend.push.webhook import WebhookTransport
+from openamr.headend.settings import Settings
+from openamr.headend.store.protocols import PushStore
 
 __all__ = [
     "DeliveryWorker",
@@ -44,7 +46,7 @@ log = logging.getLogger(__name__)
 class PushService:
     """The push of one head-end: outboxes, delivery threads, Home Assistant discovery."""
 
-    def __init__(self, store: Any, settings: Any = None, *,
+    def __init__(self, store: PushStore, settings: Settings | None = None, *,
                  config: PushConfig | None = None, clock: Callable[[], float] = time.time,
                  rng: random.Random | None = None,
                  transports: dict[str, Transport] | None = None) -> None:
@@ -64,7 +66,10 @@ class PushService:
             return MqttTransport(cfg.mqtt_host, cfg.mqtt_port, qos=cfg.mqtt_qos,
                                  keepalive_s=cfg.keepalive_s, ack_timeout_s=cfg.ack_timeout_s,
                                  reconnect_max_s=max(1, int(cfg.retry_max_s)),
-                                 availability_topic=availability_topic(cfg.topic_prefix))
+                                 availability_topic=availability_topic(cfg.topic_prefix),
+                                 username=cfg.mqtt_username or None,
+                                 password=cfg.mqtt_password or None, tls=cfg.mqtt_tls,
+                                 tls_ca_file=cfg.mqtt_tls_ca_file or None)
         if channel == WEBHOOK:
             return WebhookTransport(cfg.webhook_url, cfg.webhook_secret,
                                     timeout_s=cfg.webhook_timeout_s)

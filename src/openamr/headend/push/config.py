@@ -1,95 +1,95 @@
-"""What the push reads from the head-end's ``Settings`` (sections ``[mqtt]``, ``[webhook]``,
-``[push]``), as one frozen object with defaults, so the push can also run without a config file.
+"""What the push reads from the head-end's one :class:`~openamr.headend.settings.Settings`
+(sections ``[mqtt]``, ``[webhook]``, ``[push]``), flattened into one frozen object with the
+secrets resolved from the environment.
+
+The settings are defined once, in :mod:`openamr.headend.settings`: every default here is taken
+from there, and :meth:`PushConfig.from_settings` is the only way from a ``Settings`` to a
+``PushConfig`` (tests may build one directly).  Secrets never live in a settings file: the MQTT
+password and the webhook HMAC key are read from the environment variables the settings name.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any
 
 from openamr.errors import InputError
-from openamr.headend.push.topics import DEFAULT_DISCOVERY_PREFIX, DEFAULT_TOPIC_PREFIX
+from openamr.headend.settings import Settings
 
-__all__ = ["PushConfig", "setting"]
+__all__ = ["PushConfig"]
 
-
-def setting(settings: Any, section: str, name: str, default: Any) -> Any:
-    """``settings.<section>.<name>`` (attribute or mapping access), ``default`` when absent."""
-    if settings is None:
-        return default
-    part = (settings.get(section) if isinstance(settings, dict)
-            else getattr(settings, section, None))
-    if part is None:
-        return default
-    value = part.get(name, default) if isinstance(part, dict) else getattr(part, name, default)
-    return default if value is None else value
+_D = Settings()
+"""The defaults, from the one definition."""
 
 
 @dataclass(frozen=True, slots=True)
 class PushConfig:
     """Push settings; names as in the config file (section noted per field)."""
 
-    mqtt_enabled: bool = False
+    mqtt_enabled: bool = _D.mqtt.enabled
     """``[mqtt] enabled``."""
-    mqtt_host: str = "127.0.0.1"
+    mqtt_host: str = _D.mqtt.host
     """``[mqtt] host``."""
-    mqtt_port: int = 1883
+    mqtt_port: int = _D.mqtt.port
     """``[mqtt] port``."""
-    mqtt_qos: int = 1
+    mqtt_qos: int = _D.mqtt.qos
     """``[mqtt] qos`` (1 or 2; an item is deleted only after the broker's acknowledgement)."""
-    keepalive_s: int = 30
+    mqtt_username: str = _D.mqtt.username
+    """``[mqtt] username`` ('' connects without credentials)."""
+    mqtt_password: str = field(default="", repr=False)
+    """The broker password, read from the environment variable named by ``[mqtt]
+    password_env``."""
+    mqtt_tls: bool = _D.mqtt.tls
+    """``[mqtt] tls``: TLS to the broker (certificate and host name verified)."""
+    mqtt_tls_ca_file: str = _D.mqtt.tls_ca_file
+    """``[mqtt] tls_ca_file``: CA certificates (PEM) to verify the broker ('' : the system's)."""
+    keepalive_s: int = _D.mqtt.keepalive_s
     """``[mqtt] keepalive_s``."""
-    topic_prefix: str = DEFAULT_TOPIC_PREFIX
+    topic_prefix: str = _D.mqtt.topic_prefix
     """``[mqtt] topic_prefix``: first topic level."""
-    discovery_prefix: str = DEFAULT_DISCOVERY_PREFIX
+    discovery_prefix: str = _D.mqtt.discovery_prefix
     """``[mqtt] discovery_prefix``: Home Assistant's discovery prefix ('' disables discovery)."""
-    webhook_enabled: bool = False
+    webhook_enabled: bool = _D.webhook.enabled
     """``[webhook] enabled``."""
-    webhook_url: str = ""
+    webhook_url: str = _D.webhook.url
     """``[webhook] url`` (https:// in production)."""
     webhook_secret: bytes = field(default=b"", repr=False)
     """The HMAC key, read from the environment variable named by ``[webhook] secret_env``."""
-    webhook_timeout_s: float = 10.0
+    webhook_timeout_s: float = _D.webhook.timeout_s
     """``[webhook] timeout_s``: connect/read/write timeout of one POST."""
-    retry_initial_s: float = 1.0
+    retry_initial_s: float = _D.push.retry_initial_s
     """``[push] retry_initial_s``: back-off before the first retry."""
-    retry_max_s: float = 300.0
+    retry_max_s: float = _D.push.retry_max_s
     """``[push] retry_max_s``: cap of the back-off."""
-    batch_readings: int = 96
+    batch_readings: int = _D.push.batch_readings
     """``[push] batch_readings``: readings per interval message (one meter, consecutive)."""
-    poll_s: float = 1.0
+    poll_s: float = _D.push.poll_s
     """How often an idle channel looks for due items [s] (new items wake it at once)."""
-    ack_timeout_s: float = 10.0
+    ack_timeout_s: float = _D.push.ack_timeout_s
     """How long a delivery pass waits for the broker's PUBACKs [s]."""
 
     @classmethod
-    def from_settings(cls, settings: Any) -> PushConfig:
-        """Read the sections of a ``Settings`` object (or nested dicts); absent keys default."""
-        d = cls()
-        secret_env = str(setting(settings, "webhook", "secret_env", "OPENAMR_WEBHOOK_SECRET"))
+    def from_settings(cls, settings: Settings | None) -> PushConfig:
+        """The push's view of ``settings`` (defaults when None), secrets from the
+        environment."""
+        s = settings if settings is not None else _D
+        mqtt, webhook, push = s.mqtt, s.webhook, s.push
         config = cls(
-            mqtt_enabled=bool(setting(settings, "mqtt", "enabled", d.mqtt_enabled)),
-            mqtt_host=str(setting(settings, "mqtt", "host", d.mqtt_host)),
-            mqtt_port=int(setting(settings, "mqtt", "port", d.mqtt_port)),
-            mqtt_qos=int(setting(settings, "mqtt", "qos", d.mqtt_qos)),
-            keepalive_s=int(setting(settings, "mqtt", "keepalive_s", d.keepalive_s)),
-            topic_prefix=str(setting(settings, "mqtt", "topic_prefix", d.topic_prefix)),
-            discovery_prefix=str(setting(settings, "mqtt", "discovery_prefix",
-                                         d.discovery_prefix)),
-            webhook_enabled=bool(setting(settings, "webhook", "enabled", d.webhook_enabled)),
-            webhook_url=str(setting(settings, "webhook", "url", d.webhook_url)),
-            webhook_secret=os.environ.get(secret_env, "").encode("utf-8"),
-            webhook_timeout_s=float(setting(settings, "webhook", "timeout_s",
-                                            d.webhook_timeout_s)),
-            retry_initial_s=float(setting(settings, "push", "retry_initial_s",
-                                          d.retry_initial_s)),
-            retry_max_s=float(setting(settings, "push", "retry_max_s", d.retry_max_s)),
-            batch_readings=int(setting(settings, "push", "batch_readings", d.batch_readings)),
-            poll_s=float(setting(settings, "push", "poll_s", d.poll_s)),
-            ack_timeout_s=float(setting(settings, "push", "ack_timeout_s", d.ack_timeout_s)),
-        )
+            mqtt_enabled=mqtt.enabled, mqtt_host=mqtt.host, mqtt_port=mqtt.port,
+            mqtt_qos=mqtt.qos, mqtt_username=mqtt.username,
+            mqtt_password=os.environ.get(mqtt.password_env, "") if mqtt.password_env else "",
+            mqtt_tls=mqtt.tls, mqtt_tls_ca_file=mqtt.tls_ca_file, keepalive_s=mqtt.keepalive_s,
+            topic_prefix=mqtt.topic_prefix, discovery_prefix=mqtt.discovery_prefix,
+            webhook_enabled=webhook.enabled, webhook_url=webhook.url,
+            webhook_secret=os.environ.get(webhook.secret_env, "").encode("utf-8"),
+            webhook_timeout_s=webhook.timeout_s, retry_initial_s=push.retry_initial_s,
+            retry_max_s=push.retry_max_s, batch_readings=push.batch_readings,
+            poll_s=push.poll_s, ack_timeout_s=push.ack_timeout_s)
         config.check()
+        if config.mqtt_enabled and config.mqtt_username and not config.mqtt_password:
+            raise InputError(f"the environment variable {mqtt.password_env} (named by "
+                             "password_env) is empty, but username is set",
+                             where="[mqtt] password_env")
         return config
 
     def check(self) -> None:
@@ -112,3 +112,6 @@ class PushConfig:
                              where="[push] retry_initial_s")
         if self.batch_readings < 1:
             raise InputError("must be at least 1", where="[push] batch_readings")
+        if self.mqtt_tls_ca_file and not os.path.isfile(self.mqtt_tls_ca_file):
+            raise InputError(f"no such file: {self.mqtt_tls_ca_file}",
+                             where="[mqtt] tls_ca_file")

@@ -41,7 +41,8 @@ class MqttTransport:
                  ack_timeout_s: float = 10.0, window: int = 100, client_id: str | None = None,
                  username: str | None = None, password: str | None = None,
                  reconnect_max_s: int = 30, availability_topic: str | None = None,
-                 on_connected: Callable[[], None] | None = None) -> None:
+                 on_connected: Callable[[], None] | None = None, tls: bool = False,
+                 tls_ca_file: str | None = None) -> None:
         if qos not in (1, 2):
             raise ValueError("push needs QoS 1 or 2: only an acknowledgement deletes an item")
         self.host = host
@@ -56,8 +57,10 @@ class MqttTransport:
         self._client = paho.Client(CallbackAPIVersion.VERSION2,
                                    client_id=client_id or f"openamr-push-{uuid.uuid4().hex[:12]}",
                                    protocol=paho.MQTTv311, clean_session=True)
-        if username is not None:
-            self._client.username_pw_set(username, password)
+        if username:
+            self._client.username_pw_set(username, password or None)
+        if tls:  # verifies the broker's certificate and host name (ssl defaults)
+            self._client.tls_set(ca_certs=tls_ca_file or None)
         self._client.max_inflight_messages_set(window)
         self._client.reconnect_delay_set(min_delay=1, max_delay=max(1, reconnect_max_s))
         self.availability_topic = availability_topic

@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 from openamr.errors import InputError
 from openamr.headend.push.payloads import Message
+from openamr.headend.store.protocols import OutboxStore
 
 __all__ = ["DeliveryWorker", "Outbox", "RetryPolicy", "Transport"]
 
@@ -60,7 +61,7 @@ class RetryPolicy:
 class Outbox:
     """One channel's queue over the store's ``outbox_*`` methods."""
 
-    def __init__(self, store: Any, channel: str, policy: RetryPolicy | None = None, *,
+    def __init__(self, store: OutboxStore, channel: str, policy: RetryPolicy | None = None, *,
                  rng: random.Random | None = None) -> None:
         self.store = store
         self.channel = channel
@@ -193,6 +194,10 @@ class DeliveryWorker:
         acked = [item.item_id for (item, _), err in zip(good, results, strict=True) if err is None]
         self.outbox.acknowledged(acked)
         self.delivered += len(acked)
+        errors = [err for err in results if err is not None]
+        if errors:
+            log.warning("push %s: %d of %d deliveries failed, retried with back-off (first: %s)",
+                        self.outbox.channel, len(errors), len(good), errors[0])
         for (item, _), err in zip(good, results, strict=True):
             if err is not None:
                 self.failures += 1

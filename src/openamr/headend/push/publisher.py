@@ -35,6 +35,7 @@ from openamr.headend.push.payloads import (
     interval_messages,
     meter_state_message,
 )
+from openamr.headend.store.protocols import PublisherStore
 
 __all__ = ["MQTT", "UNKNOWN_SITE", "WEBHOOK", "Publisher"]
 
@@ -47,7 +48,7 @@ UNKNOWN_SITE = "_"
 class Publisher:
     """Builds the messages of each enabled channel and puts them in its outbox."""
 
-    def __init__(self, store: Any, config: PushConfig, *, session_s: int = 0,
+    def __init__(self, store: PublisherStore, config: PushConfig, *, session_s: int = 0,
                  rng: random.Random | None = None) -> None:
         self.store = store
         self.config = config

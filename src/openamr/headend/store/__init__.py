@@ -1,7 +1,8 @@
 """The head-end store: one interface (:class:`Store`), two backends (SQLite, PostgreSQL).
 
 ``open_store(target)``: a path or ``sqlite:///path`` opens (and migrates) a SQLite file;
-``postgresql://...`` opens PostgreSQL.  See ``docs/headend-store.md``.
+``postgresql://...`` opens PostgreSQL; ``create=False`` refuses a store that does not exist.
+See ``docs/headend-store.md``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from openamr.headend.store.base import (
     StoredBatch,
     TokenRow,
 )
+from openamr.headend.store.target import open_target, redact
 
 __all__ = [
     "ALARM_STATES",
@@ -53,22 +55,21 @@ __all__ = [
     "StoredBatch",
     "TokenRow",
     "open_store",
+    "redact",
 ]
 
 
-def open_store(target: str, *, options: str | None = None,
-               sqlite_synchronous: str = "NORMAL") -> Store:
+def open_store(target: str, *, options: str | None = None, sqlite_synchronous: str = "FULL",
+               create: bool = True, busy_timeout_s: float | None = None) -> Store:
     """Open the store at ``target``: a file path, ``sqlite:///path`` or ``postgresql://...``.
 
+    ``create=False`` refuses a store that does not exist yet (commands that serve or read a
+    store); an unknown scheme, or any failure to open, is an ``InputError`` naming the target
+    with its password redacted (see :mod:`openamr.headend.store.target`, the one rule).
     ``options`` (PostgreSQL only) is passed as the libpq ``options`` parameter, e.g.
-    ``-c search_path=myschema``.  ``sqlite_synchronous`` (SQLite only): ``NORMAL`` or ``FULL``
-    (see docs/headend-store.md).  The schema is created or migrated to the latest version.
+    ``-c search_path=myschema``.  ``sqlite_synchronous`` (SQLite only): ``FULL`` (the default,
+    durable) or ``NORMAL`` (see docs/headend-store.md).  The schema is created or migrated to
+    the latest version.
     """
-    if target.startswith(("postgresql://", "postgres://")):
-        from openamr.headend.store.postgres import PostgresStore
-
-        return PostgresStore(target, options=options)
-    from openamr.headend.store.sqlite import SqliteStore
-
-    path = target.removeprefix("sqlite:///") if target.startswith("sqlite:///") else target
-    return SqliteStore(path, synchronous=sqlite_synchronous)
+    return open_target(target, create=create, options=options,
+                       sqlite_synchronous=sqlite_synchronous, busy_timeout_s=busy_timeout_s)

@@ -9,9 +9,11 @@ indexes, savepoints.
 from __future__ import annotations
 
 import abc
+import logging
 import operator
 import os
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import replace
@@ -21,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from openamr.errors import StoreError
+from openamr.headend.ids import check_id
 from openamr.headend.store.base import (
     ALARM_STATES,
     DEVICE_ROLES,
@@ -48,6 +51,8 @@ from openamr.headend.store.migrate import migrations, split_statements
 from openamr.timeutil import format_utc
 
 __all__ = ["SqlStore", "signed64", "unsigned64"]
+
+log = logging.getLogger("openamr.store")
 
 Row = tuple[Any, ...]
 
@@ -92,7 +97,9 @@ class SqlStore(Store):
 
     dialect: str
 
-    def __init__(self) -> None:
+    def __init__(self, *, create: bool = True) -> None:
+        self._create = create
+        """False: refuse a database without the openamr schema instead of creating it."""
         self._lock = threading.RLock()
         self._depth = 0
         self._owner: int | None = None
@@ -106,7 +113,12 @@ class SqlStore(Store):
         """Set when a put met stored rows (a resend, a re-import): the next one probes first."""
         self._closed = False
         self._w: Any = self._connect(write=True)
-        self._migrate()
+        try:
+            self._migrate()
+        except BaseException:
+            with suppress(Exception):
+                self._w.close()
+            raise
 
     # -- backend hooks ---------------------------------------------------------------------
 
@@ -124,6 +136,37 @@ class SqlStore(Store):
     def _lock_schema(self) -> None:
         """Keep other processes from migrating at the same time (inside the transaction)."""
 
+    def _alive(self, conn: Any) -> bool:
+        """False when ``conn`` is known to be lost (the server closed it)."""
+        return True
+
+    def _after_reconnect(self) -> None:
+        """Re-create per-session state on a new write connection (temporary tables ...)."""
+
+    reconnect_delays_s: tuple[float, ...] = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 2.0, 2.0, 5.0, 5.0)
+    """Back-off between attempts to replace a lost write connection (~18 s in all)."""
+
+    def _reconnect_writer(self) -> None:
+        """Replace a lost write connection, with back-off; StoreError when the server stays
+        away (the next transaction tries again)."""
+        with suppress(Exception):
+            self._w.close()
+        self._forget_caches()
+        last: Exception | None = None
+        for delay_s in (0.0, *self.reconnect_delays_s):
+            if delay_s:
+                time.sleep(delay_s)  # back-off between connection attempts, not a sync
+            try:
+                self._w = self._connect(write=True)
+                self._after_reconnect()
+            except Exception as exc:  # the server is still away: try again
+                last = exc
+                continue
+            log.warning("%sthe write connection was lost; reconnected", self._where())
+            return
+        raise StoreError(f"{self._where()}the connection was lost and could not be "
+                         f"re-established: {last}")
+
     def _where(self) -> str:
         """A prefix naming the store in error messages."""
         return ""
@@ -137,6 +180,9 @@ class SqlStore(Store):
             self._w.execute(self._SCHEMA_VERSION_DDL)
             row = self._w.execute("SELECT max(version) FROM schema_version").fetchone()
             current = int(row[0] or 0)
+            if current == 0 and not self._create:
+                raise StoreError(f"{self._where()}no openamr store here (a mistyped --db? pass "
+                                 "--create to make a new one)")
             if current > latest:
                 raise StoreError(f"{self._where()}schema version {current} is newer than this "
                                  f"openamr knows ({latest}); upgrade openamr")
@@ -186,12 +232,23 @@ class SqlStore(Store):
 
     def _reader(self) -> Any:
         conn = getattr(self._local, "conn", None)
+        if conn is not None and not self._alive(conn):  # lost (server restart ...): replace
+            self._drop_reader(conn)
+            conn = None
         if conn is None:
             conn = self._connect(write=False)
             self._local.conn = conn
             with self._readers_lock:
                 self._readers.append(conn)
         return conn
+
+    def _drop_reader(self, conn: Any) -> None:
+        with suppress(Exception):
+            conn.close()
+        with self._readers_lock:
+            if conn in self._readers:
+                self._readers.remove(conn)
+        self._local.conn = None
 
     def _shared_reads(self) -> bool:
         """True when reads must use the write connection (an in-memory database)."""
@@ -209,9 +266,16 @@ class SqlStore(Store):
             yield self._reader()
 
     def _q(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        with self._read_conn() as conn:
-            rows: list[Row] = conn.execute(self._sql(sql), params).fetchall()
-            return rows
+        for attempt in (0, 1):
+            with self._read_conn() as conn:
+                try:
+                    rows: list[Row] = conn.execute(self._sql(sql), params).fetchall()
+                except Exception:
+                    if attempt or conn is self._w or self._alive(conn):
+                        raise
+                    continue  # the read connection was lost: once more on a new one
+                return rows
+        raise AssertionError("unreachable")
 
     def _q1(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         rows = self._q(sql, params)
@@ -225,7 +289,15 @@ class SqlStore(Store):
             self._settle_pending()
             depth = self._depth
             if depth == 0:
-                self._w.execute(self._begin_sql())
+                if not self._alive(self._w):
+                    self._reconnect_writer()
+                try:
+                    self._w.execute(self._begin_sql())
+                except Exception:
+                    if self._alive(self._w):
+                        raise
+                    self._reconnect_writer()  # lost while idle: nothing was written yet
+                    self._w.execute(self._begin_sql())
                 self._owner = threading.get_ident()
             else:
                 self._w.execute(f"SAVEPOINT sp{depth}")
@@ -266,9 +338,11 @@ class SqlStore(Store):
         self._depth = depth
         if depth == 0:
             self._owner = None
-            self._w.execute("ROLLBACK")
             self._forget_caches()
-        else:
+            if not self._alive(self._w):
+                return  # the server ended the transaction with the connection
+            self._w.execute("ROLLBACK")
+        elif self._alive(self._w):
             self._w.execute(f"ROLLBACK TO SAVEPOINT sp{depth}")
             self._w.execute(f"RELEASE SAVEPOINT sp{depth}")
 
@@ -295,6 +369,7 @@ class SqlStore(Store):
     # -- sites, meters, devices ------------------------------------------------------------
 
     def upsert_site(self, site: Site) -> None:
+        check_id(site.site_id, "site id")
         with self.transaction():
             self._wx("INSERT INTO sites (site_id, name, timezone) VALUES (?, ?, ?) "
                      "ON CONFLICT (site_id) DO UPDATE SET name = excluded.name, "
@@ -313,6 +388,7 @@ class SqlStore(Store):
             raise StoreError(f"unknown site {site_id!r}: create it first (upsert_site)")
 
     def upsert_meter(self, meter: Meter) -> None:
+        check_id(meter.meter_id, "meter id")
         with self.transaction():
             self._require_site(meter.site_id)
             row = self._wx(
@@ -537,6 +613,10 @@ class SqlStore(Store):
         n = len(start)
         if n == 0:
             return PutResult(0, 0, 0)
+        if start.min() < 0 or start.max() >= (1 << _KEY_SHIFT):  # the packed key's range
+            raise StoreError("start_s out of range (0 <= start_s < 2**33: 1970 to 2242)")
+        if not np.isfinite(energy).all():
+            raise StoreError("energy_wh: NaN or infinite values cannot be stored")
         code = _SOURCE_CODE[source]
         with self.transaction():
             if self._expect_duplicates:  # the last put met stored rows: look before inserting
@@ -882,6 +962,45 @@ class SqlStore(Store):
                               [(d, int(s.acked_seq), ",".join(str(x) for x in s.above))
                                for d, s in states.items()])
 
+    _ROW_LOCK = ""
+    """Appended to a SELECT whose rows the transaction holds until the commit (PostgreSQL:
+    `` FOR UPDATE``; SQLite's single writer needs none)."""
+
+    _LOCK_CHUNK = 1000
+    """Device ids per locking SELECT (well under both dialects' parameter limits)."""
+
+    def lock_device_state(self, device_ids: Sequence[str]
+                          ) -> tuple[dict[str, tuple[int, int]], dict[str, SeqState]]:
+        if not self._depth:
+            raise StoreError("lock_device_state needs a transaction")
+        ids = sorted({d.lower() for d in device_ids})
+        windows: dict[str, tuple[int, int]] = {}
+        seqs: dict[str, SeqState] = {}
+        for lo in range(0, len(ids), self._LOCK_CHUNK):
+            part = ids[lo:lo + self._LOCK_CHUNK]
+            marks = ", ".join("?" * len(part))
+            for d, h, s in self._q("SELECT device_id, highest, seen FROM replay_windows WHERE "
+                                   f"device_id IN ({marks}) ORDER BY device_id{self._ROW_LOCK}",
+                                   part):
+                windows[str(d)] = (int(h), unsigned64(int(s)))
+            for d, a, above in self._q("SELECT device_id, acked_seq, above FROM seq_states "
+                                       f"WHERE device_id IN ({marks}) ORDER BY device_id"
+                                       f"{self._ROW_LOCK}", part):
+                seqs[str(d)] = SeqState(int(a), tuple(int(x) for x in above.split(",") if x))
+        return windows, seqs
+
+    def lock_counter_reservation(self, device_id: str) -> int:
+        if not self._depth:
+            raise StoreError("lock_counter_reservation needs a transaction")
+        d = device_id.lower()
+        with self._lock:
+            self._settle_pending()  # no statement may run beside an unfinished COPY
+        self._wx("INSERT INTO counter_reservations (device_id, reserved_until) VALUES (?, 0) "
+                 "ON CONFLICT (device_id) DO NOTHING", (d,))
+        row = self._q1("SELECT reserved_until FROM counter_reservations WHERE device_id = ?"
+                       f"{self._ROW_LOCK}", (d,))
+        return int(row[0]) if row else 0
+
     def get_counter_reservation(self, device_id: str) -> int:
         row = self._q1("SELECT reserved_until FROM counter_reservations WHERE device_id = ?",
                        (device_id.lower(),))
@@ -961,6 +1080,18 @@ class SqlStore(Store):
                 self._sql("UPDATE outbox SET done_s = next_attempt_s, payload = ? "
                           "WHERE item_id = ? AND done_s IS NULL"),
                 [(b"", int(i)) for i in item_ids])
+
+    def prune(self, rejections_before_s: int | None,
+              delivered_before_s: int | None) -> tuple[int, int]:
+        with self.transaction():
+            rejections = outbox = 0
+            if rejections_before_s is not None:
+                rejections = max(int(self._wx("DELETE FROM rejections WHERE received_s < ?",
+                                              (int(rejections_before_s),)).rowcount), 0)
+            if delivered_before_s is not None:
+                outbox = max(int(self._wx("DELETE FROM outbox WHERE done_s IS NOT NULL AND "
+                                          "done_s < ?", (int(delivered_before_s),)).rowcount), 0)
+            return rejections, outbox
 
     def outbox_retry(self, item_id: int, next_attempt_s: int, last_error: str) -> None:
         with self.transaction():

@@ -623,6 +623,21 @@ class Store(abc.ABC):
         """Upsert sequence states (only those given)."""
 
     @abc.abstractmethod
+    def lock_device_state(self, device_ids: Sequence[str]
+                          ) -> tuple[dict[str, tuple[int, int]], dict[str, SeqState]]:
+        """Inside a transaction: the replay windows and sequence states of ``device_ids``
+        (``device_id -> (highest, seen)``, ``device_id -> SeqState``; devices never heard are
+        absent), held until the commit so that ingest processes sharing the store
+        (``openamr ingest-worker``) take turns per device.  PostgreSQL locks the rows
+        (``FOR UPDATE``, in device order, so concurrent batches never deadlock); SQLite's single
+        writer already serialises transactions."""
+
+    @abc.abstractmethod
+    def lock_counter_reservation(self, device_id: str) -> int:
+        """Inside a transaction: the persisted frame counter reservation of our own sender
+        ``device_id`` (0: none), locked until the commit (see :meth:`lock_device_state`)."""
+
+    @abc.abstractmethod
     def get_counter_reservation(self, device_id: str) -> int:
         """The persisted ``FrameCounter.reserved_until`` of our own sender (0: none)."""
 
@@ -673,3 +688,17 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def outbox_depth(self, channel: str | None = None) -> int:
         """Undelivered items (of one channel)."""
+
+    # -- retention and backup -------------------------------------------------------------
+
+    @abc.abstractmethod
+    def prune(self, rejections_before_s: int | None,
+              delivered_before_s: int | None) -> tuple[int, int]:
+        """Delete rejection rows received before ``rejections_before_s`` (the counts by reason
+        stay) and delivered outbox items (their idempotency keys) done before
+        ``delivered_before_s``; None keeps that kind.  Returns how many of each were deleted."""
+
+    @abc.abstractmethod
+    def backup(self, destination: str) -> None:
+        """A consistent copy of the whole store in the file ``destination`` (SQLite: the
+        online backup API, while the store is in use; PostgreSQL: ``pg_dump`` custom format)."""

@@ -13,6 +13,10 @@ then length + value per column), so no Python loop runs per row.
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import subprocess
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,10 +25,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from openamr.errors import StoreError
 from openamr.headend.store._sql import Row, SqlStore
 from openamr.headend.store.base import QUALITIES, SOURCES, IntervalArrays, PutResult
+from openamr.headend.store.target import redact
 
 __all__ = ["PostgresStore", "copy_binary"]
 
@@ -45,6 +51,8 @@ _DIRECT_TYPES = {
 """SQL types of the columns COPied straight into a table (binary COPY needs the exact type)."""
 _BINARY = {"int8": ">i8", "int2": ">i2", "float8": ">f8"}
 _MIGRATION_LOCK = 0x6F70656E616D72  # pg_advisory_xact_lock key ("openamr")
+_CONNECT_TIMEOUT_S = 10
+"""libpq ``connect_timeout`` unless the DSN sets one: an unreachable host fails, not hangs."""
 
 
 def copy_binary(arrays: Sequence[npt.NDArray[Any]]) -> tuple[bytes, list[str]]:
@@ -104,9 +112,11 @@ class PostgresStore(SqlStore):
 
     dialect = "postgres"
     overlaps_writes = True
+    _ROW_LOCK = " FOR UPDATE"
 
-    def __init__(self, dsn: str, *, options: str | None = None) -> None:
-        self.url = dsn
+    def __init__(self, dsn: str, *, options: str | None = None, create: bool = True) -> None:
+        self.url = redact(dsn)
+        """The DSN as shown (password redacted); the real one stays private."""
         self._dsn = dsn
         self._options = options
         self._staged_tables: set[str] = set()
@@ -116,7 +126,7 @@ class PostgresStore(SqlStore):
         """Counts top-level transactions (the temp stages are ``ON COMMIT DELETE ROWS``)."""
         self._stage_filled: dict[str, int] = {}
         """The transaction that last filled an upsert stage (it is empty in any other)."""
-        super().__init__()
+        super().__init__(create=create)
         self._create_stages()
 
     def _create_stages(self) -> None:
@@ -133,10 +143,43 @@ class PostgresStore(SqlStore):
         kwargs: dict[str, Any] = {"autocommit": True}
         if self._options:
             kwargs["options"] = self._options
+        kwargs.setdefault("connect_timeout", _CONNECT_TIMEOUT_S)
         try:
             return psycopg.connect(self._dsn, **kwargs)
         except psycopg.Error as exc:
-            raise StoreError(f"cannot connect to PostgreSQL: {exc}") from exc
+            raise StoreError(f"cannot connect to PostgreSQL: {redact(str(exc))}") from None
+
+    def backup(self, destination: str) -> None:
+        """``pg_dump --format=custom`` of the store's schema (the ``search_path`` of
+        ``options``, else the whole database) into ``destination``; the password goes through
+        ``PGPASSWORD``, never the command line.  ``StoreError`` when ``pg_dump`` is absent or
+        fails."""
+        pg_dump = shutil.which("pg_dump")
+        if pg_dump is None:
+            raise StoreError("pg_dump is not installed: install the PostgreSQL client tools "
+                             "(e.g. apt-get install postgresql-client) to back up PostgreSQL")
+        info = conninfo_to_dict(self._dsn)
+        password = info.pop("password", None)
+        options = str(info.pop("options", "") or "") + " " + (self._options or "")
+        schema = re.search(r"search_path\s*=\s*([A-Za-z0-9_]+)", options)
+        args = [pg_dump, "--format=custom", f"--file={destination}", "--no-password"]
+        if schema is not None:
+            args.append(f"--schema={schema.group(1)}")
+        args.append(make_conninfo(**{k: str(v) for k, v in info.items()}))
+        env = {**os.environ, **({"PGPASSWORD": str(password)} if password else {})}
+        done = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
+        if done.returncode != 0:
+            raise StoreError(f"pg_dump failed (exit {done.returncode}): "
+                             f"{redact(done.stderr.strip())}")
+
+    def _alive(self, conn: Any) -> bool:
+        return not (conn.closed or conn.broken)
+
+    def _after_reconnect(self) -> None:
+        self._pending = None
+        self._staged_tables.clear()
+        self._stage_filled.clear()
+        self._create_stages()
 
     def _sql(self, sql: str) -> str:
         out = self._sql_cache.get(sql)
@@ -322,7 +365,17 @@ class PostgresStore(SqlStore):
                             f"ON CONFLICT ({key}) DO UPDATE SET {sets}")
 
     def _fetch_intervals(self, sql: str, params: Sequence[Any]) -> IntervalArrays:
-        """The read path by binary ``COPY ... TO STDOUT`` parsed with numpy (no row tuples)."""
+        """The read path by binary ``COPY ... TO STDOUT`` parsed with numpy (no row tuples);
+        once more on a new connection when this thread's read connection was lost."""
+        try:
+            return self._copy_intervals(sql, params)
+        except psycopg.OperationalError:
+            reader = getattr(self._local, "conn", None)
+            if reader is None or self._alive(reader):
+                raise
+            return self._copy_intervals(sql, params)
+
+    def _copy_intervals(self, sql: str, params: Sequence[Any]) -> IntervalArrays:
         statement = f"COPY ({self._sql(sql)}) TO STDOUT (FORMAT BINARY)"
         with self._read_conn() as conn, conn.cursor() as cur, cur.copy(statement,
                                                                       params) as copy:
