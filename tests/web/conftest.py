@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from web_seed import LiveServer, SimSite, latest_heard_s, seed_statuses, simulate
+from web_seed import (
+    SCREENSHOTS,
+    LiveServer,
+    SimSite,
+    latest_heard_s,
+    seed_statuses,
+    simulate,
+)
 
 from openamr.headend.api import create_app
 from openamr.headend.auth import issue_token
@@ -100,6 +107,7 @@ def browser() -> Iterator[Any]:
                  f"--user-data-dir={profile}", "--window-size=1280,1000"):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     try:
         yield driver

@@ -3,7 +3,9 @@ store yet (parent links with RSSI and margin) written through the store's own AP
 
 from __future__ import annotations
 
+import os
 import socket
+import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -18,7 +20,11 @@ from openamr.cli import main
 from openamr.headend.store import Store
 from openamr.headend.store.base import DeviceStatus
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+#: where the browser tests keep their screenshots: docs/screenshots/ when
+#: OPENAMR_SCREENSHOTS is set (to refresh the ones the docs show), else a temporary folder
+SCREENSHOTS = (Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+               if os.environ.get("OPENAMR_SCREENSHOTS")
+               else Path(tempfile.gettempdir()) / "openamr-screenshots")
 
 #: margins [dB] cycled over the MDTs so the map has every band
 MARGINS_DB = (35.0, 15.0, 6.0, 25.0)
