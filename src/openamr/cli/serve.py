@@ -77,7 +77,7 @@ async def run_server(settings: Settings, *, create: bool = False) -> None:
 
     from openamr.web import mount_web
 
-    app = create_app(store, settings, metrics=metrics)
+    app = create_app(store, settings, metrics=metrics, on_devices_changed=ingest.refresh)
     mount_web(app)  # the dashboard and commissioning tool at /
     config = uvicorn.Config(app, host=settings.api.host, port=settings.api.port,
                             log_level="warning", lifespan="on")

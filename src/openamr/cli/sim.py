@@ -159,22 +159,30 @@ def sim() -> None:
 
 def _register(store: Any, site: Any, scenario: Any) -> None:
     """Put the site, its meters and devices (with install codes and positions) into the store."""
+    from openamr.errors import StoreError
     from openamr.headend.store.base import Device, DevicePosition, Meter, Site
 
-    store.upsert_site(Site(site.site_id, site.name, site.time_zone))
-    positions = []
-    for spec in scenario.nodes:
-        placed = site.device(spec.id)
-        positions.append(DevicePosition(f"{spec.eui:016x}", site.site_id, spec.id, placed.floor,
-                                        placed.x_m, placed.y_m, str(placed.placement)))
-        dev_id = f"{spec.eui:016x}"
-        role = spec.role.name.lower()
-        meter_id = spec.id if role == "mdt" else None
-        if meter_id is not None:
-            store.upsert_meter(Meter(meter_id, site.site_id, dev_id, spec.model, 10.0))
-        store.upsert_device(Device(dev_id, role, site.site_id, meter_id, spec.model,
-                                   spec.install_code.hex(), scenario.epoch_s))
-    store.put_device_positions(positions)  # the dashboard's floor plans
+    units = {m.id: m.unit for m in site.meters}
+    try:
+        with store.transaction():  # all or nothing: a clash leaves the store as it was
+            store.upsert_site(Site(site.site_id, site.name, site.time_zone))
+            positions = []
+            for spec in scenario.nodes:
+                dev_id = f"{spec.eui:016x}"
+                role = spec.role.name.lower()
+                meter_id = spec.id if role == "mdt" else None
+                if meter_id is not None:
+                    store.upsert_meter(Meter(meter_id, site.site_id, dev_id, spec.model, 10.0,
+                                             unit=units.get(spec.id)))
+                store.upsert_device(Device(dev_id, role, site.site_id, meter_id, spec.model,
+                                           spec.install_code.hex(), scenario.epoch_s,
+                                           local_id=spec.id))
+                placed = site.device(spec.id)
+                positions.append(DevicePosition(dev_id, site.site_id, spec.id, placed.floor,
+                                                placed.x_m, placed.y_m, str(placed.placement)))
+            store.put_device_positions(positions)  # the dashboard's floor plans
+    except StoreError as exc:
+        raise InputError(str(exc), where=f"site {site.site_id!r}") from None
     _register_units(store, site)
 
 
@@ -236,24 +244,27 @@ def _prepare_store(db: str, site: Any, scenario: Any, *, refuse_used: bool = Tru
         return False
     store = open_store(db)
     try:
-        if refuse_used and (store.interval_count() > 0 or store.rejection_counts()):
-            # the simulated devices start with fresh frame counters: against an old store
-            # every frame would be a replay
-            raise InputError("the store already holds data; simulate into a new --db",
-                             where=redact(db))
+        heard = store.load_replay_windows() if refuse_used else {}
+        if refuse_used and (store.interval_count(site_id=site.site_id) > 0 or any(
+                f"{n.eui:016x}" in heard for n in scenario.nodes)):
+            # the simulated devices start with fresh frame counters: against a store that
+            # heard this site before every frame would be a replay (other sites do not matter)
+            raise InputError(f"the store already holds data of site {site.site_id!r}; "
+                             "simulate into a new --db", where=redact(db))
         _register(store, site, scenario)
     finally:
         store.close()
     return True
 
 
-def _store_counts(db: str, summary: dict[str, Any], end_s: int) -> None:
+def _store_counts(db: str, summary: dict[str, Any], end_s: int, site_id: str) -> None:
     from openamr.headend.store import open_store
 
     store = open_store(db)
     try:
         summary["frames_rejected"] = dict(store.rejection_counts())
-        summary["intervals_stored"] = int(store.interval_count(start_s=None, end_s=end_s))
+        summary["intervals_stored"] = int(store.interval_count(start_s=None, end_s=end_s,
+                                                               site_id=site_id))
     finally:
         store.close()
 
@@ -305,7 +316,7 @@ def run(site_file: Path, days: float, db: str | None, seed: int | None, trace_pa
     if live is not None:
         host, port = parse_host_port(live)
         db_path = db or ""
-        wired = bool(db) and _prepare_store(db_path, site, scenario, refuse_used=False)
+        wired = bool(db) and _prepare_store(db_path, site, scenario)
     else:
         db_path = db or str(site_file.with_name("openamr.db"))
         wired = _prepare_store(db_path, site, scenario)
@@ -347,7 +358,7 @@ def run(site_file: Path, days: float, db: str | None, seed: int | None, trace_pa
             out_file.close()
     end_s = int(scenario.epoch_s + days * 86400)
     if wired:
-        _store_counts(db_path, summary, end_s)
+        _store_counts(db_path, summary, end_s, site.site_id)
     elif live is not None:
         summary["frames_rejected"] = None  # known to the server (GET /rejections)
         summary["intervals_stored"] = None

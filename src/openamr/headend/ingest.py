@@ -313,9 +313,16 @@ class Ingest:
         self._stale = False
 
     def refresh(self) -> None:
-        """Re-read devices and meters from the store (after they were changed elsewhere)."""
+        """Re-read devices and meters from the store (after they were changed elsewhere), and
+        forget the replay window and sequence state of a device removed since (a device
+        registered again starts afresh)."""
         with self._lock:
             self._registry.refresh()
+            known = self._devices
+            for eui in [e for e in self._windows if e not in known]:
+                del self._windows[eui]
+            for eui in [e for e in self._seqs if e not in known]:
+                del self._seqs[eui]
 
     # -- public API ----------------------------------------------------------------------
 
@@ -680,15 +687,23 @@ class Ingest:
             keys = meter_key[idx]
             uniq, inv = np.unique(keys, return_inverse=True)
             ids = np.array([self.store.meter_id_of_key(int(k)) for k in uniq], dtype=object)
+            sites = np.array([self.store.site_id_of_key(int(k)) for k in uniq], dtype=object)
             part = IntervalTable(ids[inv], start[idx], energy[idx],
-                                 quality_names(quality_codes(flags[idx])), flags[idx])
+                                 quality_names(quality_codes(flags[idx])), flags[idx],
+                                 sites[inv])
             before = work.stored
-            work.stored = part if before is None else IntervalTable(*(
-                np.concatenate((a, b)) for a, b in zip(
-                    (before.meter_id, before.start_s, before.energy_wh, before.quality,
-                     before.flags),
-                    (part.meter_id, part.start_s, part.energy_wh, part.quality, part.flags),
-                    strict=True)))
+            if before is None:
+                work.stored = part
+            else:
+                assert before.site_id is not None
+                assert part.site_id is not None
+                work.stored = IntervalTable(
+                    np.concatenate((before.meter_id, part.meter_id)),
+                    np.concatenate((before.start_s, part.start_s)),
+                    np.concatenate((before.energy_wh, part.energy_wh)),
+                    np.concatenate((before.quality, part.quality)),
+                    np.concatenate((before.flags, part.flags)),
+                    np.concatenate((before.site_id, part.site_id)))
 
     def _store_registers(self, work: _Work) -> None:
         if work.reg_keys:

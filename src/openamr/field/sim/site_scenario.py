@@ -2,8 +2,8 @@
 
 Radio: the site's own :class:`openamr.field.radio.Medium` (link table with frozen shadowing,
 walls, floors and placement losses), seen by the mesh through
-:meth:`openamr.field.mesh.medium.Medium.from_radio`.  Identity: each device's EUI-64 is the
-radio room's stable key of its id; its install code is derived from the id and the site seed.
+:meth:`openamr.field.mesh.medium.Medium.from_radio`.  Identity: each device's EUI-64 and install
+code are derived from (site id, device id) (:func:`openamr.field.site.identity.device_identity`).
 Energy: each meter's load (:func:`openamr.field.loads.site_leg_power_w`: synthetic household
 and commercial loads, CSV profiles, single-element meters), both legs summed and turned into
 completed Kh = 10 Wh pulses per 15-minute interval by
@@ -21,7 +21,7 @@ import numpy as np
 
 from openamr.field.mesh.medium import Medium
 from openamr.field.meter.outputs import pulse_counts_per_interval
-from openamr.field.sim.scenario import NodeSpec, Scenario, install_code_for
+from openamr.field.sim.scenario import NodeSpec, Scenario
 from openamr.frames import DeviceRole
 from openamr.units import INTERVAL_LENGTH_S
 
@@ -43,7 +43,7 @@ def scenario_from_site(site: Any, days: float, *, seed: int | None = None,
     ``epoch_s`` [UTC epoch s] overrides the site's ``start_s`` as simulation time 0.
     """
     from openamr.field.loads import site_leg_power_w
-    from openamr.field.radio.hashing import device_keys
+    from openamr.field.site.identity import device_identity
 
     seed = site.seed if seed is None else seed
     if epoch_s is None:
@@ -52,7 +52,7 @@ def scenario_from_site(site: Any, days: float, *, seed: int | None = None,
     radio = site.medium()
     medium = Medium.from_radio(radio, seed=seed)
     devices = site.devices
-    euis = device_keys([d.id for d in devices])
+    identity = [device_identity(site.site_id, d.id) for d in devices]
     outages: dict[str, list[tuple[float, float]]] = {}
     for o in site.outages:
         outages.setdefault(o.device, []).append((o.start_s, o.duration_s))
@@ -61,7 +61,7 @@ def scenario_from_site(site: Any, days: float, *, seed: int | None = None,
         tampers.setdefault(t.meter, []).append((t.start_s, t.duration_s))
     roles = {"dcap": DeviceRole.DCAP, "repeater": DeviceRole.REPEATER, "meter": DeviceRole.MDT}
     nodes = tuple(
-        NodeSpec(d.id, roles[d.role], int(euis[i]), install_code_for(d.id, seed), d.power_on_s,
+        NodeSpec(d.id, roles[d.role], identity[i][0], identity[i][1], d.power_on_s,
                  tuple(outages.get(d.id, ())),
                  getattr(d, "model", "TW-222" if d.role == "dcap" else "TW-223"),
                  tuple(tampers.get(d.id, ())))

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "AlarmOut",
     "AlarmsPage",
+    "DeviceCreate",
     "DeviceOut",
     "DevicesPage",
     "ErrorBody",
@@ -31,6 +32,7 @@ __all__ = [
     "RejectionsOut",
     "RollupBucketOut",
     "RollupOut",
+    "SiteCreate",
     "SiteOut",
     "SitesPage",
     "TokenCreate",
@@ -54,6 +56,8 @@ class _Out(BaseModel):
 class ErrorDetail(_Out):
     code: str = Field(description="stable dotted code, e.g. 'auth.missing', 'not_found.meter'")
     message: str = Field(description="what is wrong, naming the parameter at fault")
+    candidates: list[str] | None = Field(
+        default=None, description="409 conflict.ambiguous_id: the sites that have the id")
 
 
 class ErrorBody(_Out):
@@ -81,6 +85,8 @@ class DeviceOut(_Out):
     site_id: str
     meter_id: str | None
     model: str
+    local_id: str | None = Field(default=None, description="the device's id within its site "
+                                 "(an MDT's is its meter id)")
     installed: str | None = _t("when it was installed")
     last_heard: str | None = _t("receive time of its last verified frame")
     parent_id: str | None = None
@@ -106,6 +112,7 @@ class MeterOut(_Out):
     model: str
     kh_wh: float = Field(description="meter constant [Wh per pulse]")
     max_power_w: float = Field(description="physical maximum power [W]")
+    unit: str | None = Field(default=None, description="the unit (apartment, suite) it bills")
 
 
 class MetersPage(_Out):
@@ -184,6 +191,7 @@ class AlarmOut(_Out):
     acked_by: str | None
     acked: str | None = _t("when it was acknowledged")
     cleared: str | None = _t("when it was cleared")
+    site_id: str | None = None
 
 
 class AlarmsPage(_Out):
@@ -216,6 +224,8 @@ class TokenOut(_Out):
     label: str
     created: UtcTime = _t("when it was created")
     revoked: str | None = _t("when it was revoked")
+    sites: list[str] | None = Field(default=None,
+                                    description="the sites it may see (null: every site)")
 
 
 class TokensPage(_Out):
@@ -227,6 +237,9 @@ class TokenCreate(BaseModel):
 
     role: Literal["admin", "installer", "billing", "read-only"]
     label: str = Field(default="", max_length=200)
+    sites: list[str] | None = Field(default=None, max_length=1000,
+                                    description="scope the token to these sites (default: "
+                                    "every site the creating token sees)")
 
 
 class TokenCreated(_Out):
@@ -234,3 +247,30 @@ class TokenCreated(_Out):
     token_id: str
     role: str
     label: str
+    sites: list[str] | None = None
+
+
+class SiteCreate(BaseModel):
+    """A site to register (``openamr site add``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    site_id: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    timezone: str = Field(min_length=1, max_length=64, description="IANA time zone")
+
+
+class DeviceCreate(BaseModel):
+    """A device to register at a site (``openamr device add``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, max_length=64,
+                    description="the device's id within its site (an MDT's is its meter id)")
+    role: Literal["dcap", "repeater", "mdt"]
+    eui: str = Field(description="EUI-64 from the label: 16 hex digits")
+    install_code: str = Field(description="install code from the label: 32 hex digits")
+    meter_model: str | None = Field(default=None, max_length=64,
+                                    description="the meter's catalogue number (MDTs)")
+    unit: str | None = Field(default=None, max_length=200,
+                             description="the unit the meter bills (MDTs)")

@@ -1,4 +1,10 @@
-"""Sites, meters and devices (with their radio and battery status)."""
+"""Sites, meters and devices (with their radio and battery status).
+
+Every meter and device has a site-qualified route (``/sites/{site_id}/meters/{meter_id}``,
+``/sites/{site_id}/devices/{device_id}``); the unqualified ones serve an id that names one
+object among the sites the token sees, and answer 409 with the candidate sites otherwise
+(:mod:`.scope`).
+"""
 
 from __future__ import annotations
 
@@ -24,6 +30,7 @@ from openamr.headend.api.pagination import (
     offset_page,
 )
 from openamr.headend.api.responses import CSV_OR_JSON, ERRORS
+from openamr.headend.api.scope import check_site, resolve_device, resolve_meter, sites_in_scope
 from openamr.headend.store.base import Device, DeviceStatus, Meter, Site, Store, TokenRow
 from openamr.timeutil import format_utc
 
@@ -45,7 +52,8 @@ def site_out(site: Site) -> SiteOut:
 
 def meter_out(meter: Meter) -> MeterOut:
     return MeterOut(meter_id=meter.meter_id, site_id=meter.site_id, device_id=meter.device_id,
-                    model=meter.model, kh_wh=meter.kh_wh, max_power_w=meter.max_power_w)
+                    model=meter.model, kh_wh=meter.kh_wh, max_power_w=meter.max_power_w,
+                    unit=meter.unit)
 
 
 def device_out(device: Device, status: DeviceStatus | None) -> DeviceOut:
@@ -54,7 +62,7 @@ def device_out(device: Device, status: DeviceStatus | None) -> DeviceOut:
     return DeviceOut(
         device_id=device.device_id, role=device.role,  # type: ignore[arg-type]
         site_id=device.site_id, meter_id=device.meter_id, model=device.model,
-        installed=_iso(device.installed_s),
+        local_id=device.local_id, installed=_iso(device.installed_s),
         last_heard=_iso(s.last_heard_s) if s else None,
         parent_id=s.parent_id if s else None,
         rssi_dbm=s.rssi_dbm if s else None,
@@ -81,7 +89,9 @@ def list_sites(request: Request, store: StoreDep,
                token: Annotated[TokenRow, Depends(require("sites.read"))],
                limit: LimitQuery = LIST_LIMIT_DEFAULT, offset: OffsetQuery = 0,
                fmt: FormatQuery = None) -> SitesPage | Response:
-    rows, nxt = offset_page(request, store.list_sites()[offset:offset + limit + 1], limit, offset)
+    visible = [s for s in store.list_sites()
+               if token.site_ids is None or s.site_id in token.site_ids]
+    rows, nxt = offset_page(request, visible[offset:offset + limit + 1], limit, offset)
     sites = [site_out(s) for s in rows]
     if wants_csv(request, fmt):
         return _csv(request, token, sites, ["site_id", "name", "timezone"])
@@ -92,8 +102,9 @@ def list_sites(request: Request, store: StoreDep,
             summary="One site")
 def get_site(site_id: str, store: StoreDep,
              token: Annotated[TokenRow, Depends(require("sites.read"))]) -> SiteOut:
+    check_site(store, token, site_id)
     site = store.get_site(site_id)
-    if site is None:
+    if site is None:  # pragma: no cover - removed between the two reads
         raise ApiError(404, "not_found.site", f"no site {site_id!r}")
     return site_out(site)
 
@@ -107,7 +118,8 @@ def list_meters(request: Request, store: StoreDep,
                 token: Annotated[TokenRow, Depends(require("meters.read"))],
                 site_id: SiteFilter = None, limit: LimitQuery = LIST_LIMIT_DEFAULT,
                 offset: OffsetQuery = 0, fmt: FormatQuery = None) -> MetersPage | Response:
-    found = store.list_meters(site_id)[offset:offset + limit + 1]
+    scope = sites_in_scope(store, token, site_id)
+    found = store.list_meters(scope)[offset:offset + limit + 1]
     rows, nxt = offset_page(request, found, limit, offset)
     meters = [meter_out(m) for m in rows]
     if wants_csv(request, fmt):
@@ -116,13 +128,11 @@ def list_meters(request: Request, store: StoreDep,
 
 
 @router.get("/meters/{meter_id}", response_model=MeterOut, responses=ERRORS, tags=["meters"],
-            summary="One meter")
+            summary="One meter (409 with the candidate sites when several have the id)")
 def get_meter(meter_id: str, store: StoreDep,
-              token: Annotated[TokenRow, Depends(require("meters.read"))]) -> MeterOut:
-    meter = store.get_meter(meter_id)
-    if meter is None:
-        raise ApiError(404, "not_found.meter", f"no meter {meter_id!r}")
-    return meter_out(meter)
+              token: Annotated[TokenRow, Depends(require("meters.read"))],
+              site_id: SiteFilter = None) -> MeterOut:
+    return meter_out(resolve_meter(store, token, meter_id, site_id))
 
 
 _DEVICE_COLUMNS = list(DeviceOut.model_fields)
@@ -137,9 +147,10 @@ def list_devices(request: Request, store: StoreDep,
                  site_id: SiteFilter = None, role: RoleFilter = None,
                  limit: LimitQuery = LIST_LIMIT_DEFAULT, offset: OffsetQuery = 0,
                  fmt: FormatQuery = None) -> DevicesPage | Response:
-    found = store.list_devices(site_id, role)[offset:offset + limit + 1]
+    scope = sites_in_scope(store, token, site_id)
+    found = store.list_devices(scope, role)[offset:offset + limit + 1]
     rows, nxt = offset_page(request, found, limit, offset)
-    status = {s.device_id: s for s in store.list_device_status(site_id)} if rows else {}
+    status = {s.device_id: s for s in store.list_device_status(scope)} if rows else {}
     devices = [device_out(d, status.get(d.device_id)) for d in rows]
     if wants_csv(request, fmt):
         return _csv(request, token, devices, _DEVICE_COLUMNS)
@@ -147,10 +158,45 @@ def list_devices(request: Request, store: StoreDep,
 
 
 @router.get("/devices/{device_id}", response_model=DeviceOut, responses=ERRORS,
-            tags=["devices"], summary="One device with status")
+            tags=["devices"], summary="One device with status (by EUI-64 or site-scoped id)")
 def get_device(device_id: str, store: StoreDep,
-               token: Annotated[TokenRow, Depends(require("devices.read"))]) -> DeviceOut:
-    device = store.get_device(device_id)
-    if device is None:
-        raise ApiError(404, "not_found.device", f"no device {device_id!r}")
-    return device_out(device, store.get_device_status(device_id))
+               token: Annotated[TokenRow, Depends(require("devices.read"))],
+               site_id: SiteFilter = None) -> DeviceOut:
+    device = resolve_device(store, token, device_id, site_id)
+    return device_out(device, store.get_device_status(device.device_id))
+
+
+# -- the site-qualified forms ---------------------------------------------------------------
+
+
+@router.get("/sites/{site_id}/meters", response_model=MetersPage,
+            responses={**ERRORS, **CSV_OR_JSON}, tags=["meters"], summary="A site's meters")
+def list_site_meters(request: Request, site_id: str, store: StoreDep,
+                     token: Annotated[TokenRow, Depends(require("meters.read"))],
+                     limit: LimitQuery = LIST_LIMIT_DEFAULT, offset: OffsetQuery = 0,
+                     fmt: FormatQuery = None) -> MetersPage | Response:
+    return list_meters(request, store, token, site_id, limit, offset, fmt)
+
+
+@router.get("/sites/{site_id}/meters/{meter_id}", response_model=MeterOut, responses=ERRORS,
+            tags=["meters"], summary="One meter of a site")
+def get_site_meter(site_id: str, meter_id: str, store: StoreDep,
+                   token: Annotated[TokenRow, Depends(require("meters.read"))]) -> MeterOut:
+    return get_meter(meter_id, store, token, site_id)
+
+
+@router.get("/sites/{site_id}/devices", response_model=DevicesPage,
+            responses={**ERRORS, **CSV_OR_JSON}, tags=["devices"],
+            summary="A site's devices with status")
+def list_site_devices(request: Request, site_id: str, store: StoreDep,
+                      token: Annotated[TokenRow, Depends(require("devices.read"))],
+                      role: RoleFilter = None, limit: LimitQuery = LIST_LIMIT_DEFAULT,
+                      offset: OffsetQuery = 0, fmt: FormatQuery = None) -> DevicesPage | Response:
+    return list_devices(request, store, token, site_id, role, limit, offset, fmt)
+
+
+@router.get("/sites/{site_id}/devices/{device_id}", response_model=DeviceOut, responses=ERRORS,
+            tags=["devices"], summary="One device of a site with status")
+def get_site_device(site_id: str, device_id: str, store: StoreDep,
+                    token: Annotated[TokenRow, Depends(require("devices.read"))]) -> DeviceOut:
+    return get_device(device_id, store, token, site_id)

@@ -39,6 +39,7 @@ from openamr.headend.api.pagination import (
     next_url,
 )
 from openamr.headend.api.responses import CSV_OR_JSON, ERRORS
+from openamr.headend.api.scope import resolve_meter
 from openamr.headend.rollup import rollup
 from openamr.headend.store.base import IntervalArrays, Meter, Store, TokenRow
 from openamr.headend.vee.view import interval_series
@@ -63,10 +64,13 @@ _EPOCH_FLOOR_S = 86_400  # roll-ups start after 1970-01-02 (local calendars need
 _YEAR_9000_S = 221_845_392_000
 
 
-def _meter_and_zone(store: Store, meter_id: str) -> tuple[Meter, str]:
-    meter = store.get_meter(meter_id)
-    if meter is None:
-        raise ApiError(404, "not_found.meter", f"no meter {meter_id!r}")
+SiteQuery = Annotated[str | None, Query(description="the meter's site (needed when several "
+                                        "sites have the meter id)")]
+
+
+def _meter_and_zone(store: Store, token: TokenRow, meter_id: str,
+                    site_id: str | None) -> tuple[Meter, str]:
+    meter = resolve_meter(store, token, meter_id, site_id)
     site = store.get_site(meter.site_id)
     return meter, site.timezone if site is not None else "UTC"
 
@@ -83,19 +87,21 @@ def _range(start: str | None, end: str | None) -> tuple[int | None, int | None]:
 def get_intervals(request: Request, meter_id: str, store: StoreDep, token: DataToken,
                   start: StartQuery = None, end: EndQuery = None,
                   limit: SeriesLimitQuery = INTERVALS_LIMIT_DEFAULT,
-                  fmt: FormatQuery = None, view: ViewQuery = "raw") -> Response:
+                  fmt: FormatQuery = None, view: ViewQuery = "raw",
+                  site_id: SiteQuery = None) -> Response:
     """Intervals with ``start <= interval start < end``, oldest first, at most ``limit``;
     ``next`` continues from the first interval not returned.  ``view=validated`` serves VEE's
     values (estimates fill gaps; raw data is never changed)."""
-    _, zone = _meter_and_zone(store, meter_id)
+    meter, zone = _meter_and_zone(store, token, meter_id, site_id)
     start_s, end_s = _range(start, end)
     csv = wants_csv(request, fmt)
     if csv:
         check_export(request, token)
     if view == "raw":
-        arrays = _first_intervals(store, meter_id, start_s, end_s, limit + 1)
+        arrays = _first_intervals(store, meter, start_s, end_s, limit + 1)
     else:
-        arrays = interval_series(store, meter_id, start_s, end_s, view=view)
+        arrays = interval_series(store, meter_id, start_s, end_s, view=view,
+                                 site_id=meter.site_id)
     starts, energy, quality = arrays.start_s, arrays.energy_wh, arrays.quality
     nxt = None
     if starts.size > limit:
@@ -113,7 +119,7 @@ def get_intervals(request: Request, meter_id: str, store: StoreDep, token: DataT
     return Response(body, media_type=JSON)
 
 
-def _first_intervals(store: Store, meter_id: str, start_s: int | None, end_s: int | None,
+def _first_intervals(store: Store, meter: Meter, start_s: int | None, end_s: int | None,
                      rows: int) -> IntervalArrays:
     """At least the first ``rows`` intervals of ``[start_s, end_s)`` (all of them if fewer).
 
@@ -124,10 +130,11 @@ def _first_intervals(store: Store, meter_id: str, start_s: int | None, end_s: in
     if start_s is not None:
         window_end_s = start_s + rows * INTERVAL_LENGTH_S
         if end_s is None or window_end_s < end_s:
-            window = store.get_intervals(meter_id, start_s, window_end_s)
+            window = store.get_intervals(meter.meter_id, start_s, window_end_s,
+                                         site_id=meter.site_id)
             if len(window) >= rows:
                 return window
-    return store.get_intervals(meter_id, start_s, end_s)
+    return store.get_intervals(meter.meter_id, start_s, end_s, site_id=meter.site_id)
 
 
 def _offset_text(offset_s: int) -> str:
@@ -151,13 +158,14 @@ RequiredEnd = Annotated[str, Query(description="exclusive end, ISO 8601 with off
             summary="A meter's energy per local hour, day or month")
 def get_rollup(request: Request, meter_id: str, store: StoreDep, token: DataToken,
                period: PeriodQuery, start: RequiredStart, end: RequiredEnd,
-               fmt: FormatQuery = None, view: ViewQuery = "raw") -> Response:
+               fmt: FormatQuery = None, view: ViewQuery = "raw",
+               site_id: SiteQuery = None) -> Response:
     """Buckets are the site's civil periods: a spring-forward day expects 92 quarter-hours, a
     fall-back day 100, the repeated hour appears twice (two UTC starts, two offsets).  Each
     bucket gives ``energy_wh`` of the intervals present and ``intervals_expected`` /
     ``intervals_present``, so gaps show; a bucket with no interval has ``energy_wh`` null.
     ``view=validated`` rolls up VEE's validated values."""
-    _, zone_name = _meter_and_zone(store, meter_id)
+    meter, zone_name = _meter_and_zone(store, token, meter_id, site_id)
     start_s, end_s = _range(start, end)
     if start_s is None or end_s is None:  # pragma: no cover - both are required parameters
         raise ApiError(422, "request.invalid", "start and end are required")
@@ -174,7 +182,8 @@ def get_rollup(request: Request, meter_id: str, store: StoreDep, token: DataToke
     if csv:
         check_export(request, token)
     margin_s = {"hourly": 3600, "daily": 2 * 86_400, "monthly": 32 * 86_400}[period]
-    arrays = interval_series(store, meter_id, start_s - margin_s, end_s + margin_s, view=view)
+    arrays = interval_series(store, meter_id, start_s - margin_s, end_s + margin_s, view=view,
+                             site_id=meter.site_id)
     result = rollup(arrays.start_s, arrays.energy_wh, start_s=start_s, end_s=end_s,
                     period=period, timezone=zone_name)
     offsets = utc_offsets_s(result.start_s, site_zone(zone_name))
@@ -208,14 +217,14 @@ def get_rollup(request: Request, meter_id: str, store: StoreDep, token: DataToke
 def get_registers(request: Request, meter_id: str, store: StoreDep, token: DataToken,
                   start: StartQuery = None, end: EndQuery = None,
                   limit: SeriesLimitQuery = INTERVALS_LIMIT_DEFAULT,
-                  fmt: FormatQuery = None) -> Response:
+                  fmt: FormatQuery = None, site_id: SiteQuery = None) -> Response:
     """Cumulative register totals [Wh] read with ``start <= t < end``, oldest first."""
-    _meter_and_zone(store, meter_id)
+    meter, _ = _meter_and_zone(store, token, meter_id, site_id)
     start_s, end_s = _range(start, end)
     csv = wants_csv(request, fmt)
     if csv:
         check_export(request, token)
-    reads = store.get_register_reads(meter_id, start_s, end_s)
+    reads = store.get_register_reads(meter_id, start_s, end_s, site_id=meter.site_id)
     t_s, register_wh = reads.t_s, reads.register_wh
     nxt = None
     if t_s.size > limit:
@@ -231,3 +240,38 @@ def get_registers(request: Request, meter_id: str, store: StoreDep, token: DataT
                        [("t", iso_utc_column(t_s, quote=True)),
                         ("register_wh", float_column(register, align="right"))])
     return Response(body, media_type=JSON)
+
+
+# -- the site-qualified forms ---------------------------------------------------------------
+
+
+@router.get("/sites/{site_id}/meters/{meter_id}/intervals", response_model=IntervalsPage,
+            responses={**ERRORS, **CSV_OR_JSON}, summary="A site's meter's 15-minute intervals")
+def get_site_intervals(request: Request, site_id: str, meter_id: str, store: StoreDep,
+                       token: DataToken, start: StartQuery = None, end: EndQuery = None,
+                       limit: SeriesLimitQuery = INTERVALS_LIMIT_DEFAULT,
+                       fmt: FormatQuery = None, view: ViewQuery = "raw") -> Response:
+    """As ``/meters/{meter_id}/intervals``, for the meter of that id at ``site_id``."""
+    return get_intervals(request, meter_id, store, token, start, end, limit, fmt, view,
+                         site_id)
+
+
+@router.get("/sites/{site_id}/meters/{meter_id}/rollup", response_model=RollupOut,
+            responses={**ERRORS, **CSV_OR_JSON},
+            summary="A site's meter's energy per local hour, day or month")
+def get_site_rollup(request: Request, site_id: str, meter_id: str, store: StoreDep,
+                    token: DataToken, period: PeriodQuery, start: RequiredStart,
+                    end: RequiredEnd, fmt: FormatQuery = None,
+                    view: ViewQuery = "raw") -> Response:
+    """As ``/meters/{meter_id}/rollup``, for the meter of that id at ``site_id``."""
+    return get_rollup(request, meter_id, store, token, period, start, end, fmt, view, site_id)
+
+
+@router.get("/sites/{site_id}/meters/{meter_id}/registers", response_model=RegistersPage,
+            responses={**ERRORS, **CSV_OR_JSON}, summary="A site's meter's register reads")
+def get_site_registers(request: Request, site_id: str, meter_id: str, store: StoreDep,
+                       token: DataToken, start: StartQuery = None, end: EndQuery = None,
+                       limit: SeriesLimitQuery = INTERVALS_LIMIT_DEFAULT,
+                       fmt: FormatQuery = None) -> Response:
+    """As ``/meters/{meter_id}/registers``, for the meter of that id at ``site_id``."""
+    return get_registers(request, meter_id, store, token, start, end, limit, fmt, site_id)

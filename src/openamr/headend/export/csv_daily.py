@@ -134,8 +134,10 @@ def _site(store: DailyReportStore, site_id: str | None) -> Any:
     return sites[0]
 
 
-def _register(store: DailyReportStore, meter_id: str, day_end_s: int) -> tuple[str, str]:
-    reads = store.get_register_reads(meter_id, day_end_s - _REGISTER_LOOKBACK_S, day_end_s + 1)
+def _register(store: DailyReportStore, meter_id: str, day_end_s: int,
+              site_id: str) -> tuple[str, str]:
+    reads = store.get_register_reads(meter_id, day_end_s - _REGISTER_LOOKBACK_S, day_end_s + 1,
+                                     site_id=site_id)
     if not len(reads):
         return "", ""
     return (f"{float(reads.register_wh[-1]) / WH_PER_KWH:.3f}",
@@ -150,7 +152,8 @@ def daily_report(store: DailyReportStore, day: date, site_id: str | None = None)
     labels = interval_labels(day, site.timezone)
     n = len(labels)
     meters = store.list_meters(site.site_id)
-    table = store.get_intervals_bulk([m.meter_id for m in meters], lo_s, hi_s)
+    table = store.get_intervals_bulk([m.meter_id for m in meters], lo_s, hi_s,
+                                     site_id=site.site_id)
     table_ids = np.asarray(table.meter_id, dtype=object)
     rows: list[tuple[str, ...]] = []
     for meter in meters:
@@ -164,7 +167,7 @@ def daily_report(store: DailyReportStore, day: date, site_id: str | None = None)
         status = (store.get_device_status(meter.device_id)
                   if meter.device_id is not None else None)
         etx = getattr(status, "etx", None)
-        register_kwh, register_read = _register(store, meter.meter_id, hi_s)
+        register_kwh, register_read = _register(store, meter.meter_id, hi_s, site.site_id)
         fixed = (
             _text(site.site_id), _text(meter.meter_id), _text(meter.device_id or ""),
             day.isoformat(), _text(site.timezone),

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from openamr.errors import StoreError
 from openamr.headend.store.units import UnitsStore
 from openamr.headend.store.vee_rows import VeeEdit, VeeFinding, VeeRows
 
@@ -39,6 +40,7 @@ __all__ = [
     "QUALITIES",
     "SOURCES",
     "AlarmRow",
+    "AmbiguousIdError",
     "Device",
     "DevicePosition",
     "DeviceStatus",
@@ -53,6 +55,7 @@ __all__ = [
     "RejectionRow",
     "SeqState",
     "Site",
+    "SiteScope",
     "Store",
     "StoredBatch",
     "TokenRow",
@@ -78,6 +81,23 @@ SOURCES: tuple[str, ...] = ("frame", "import", "api", "manual")
 
 DEVICE_ROLES: tuple[str, ...] = ("dcap", "repeater", "mdt")
 ALARM_STATES: tuple[str, ...] = ("open", "acknowledged", "cleared")
+
+SiteScope = str | Sequence[str] | None
+"""A site filter: one site id, several (a token's scope), or None for every site."""
+
+
+class AmbiguousIdError(StoreError):
+    """A meter or device id given without its site names objects at several sites.
+
+    ``candidates`` are the site ids that have it (the API answers 409 with them)."""
+
+    def __init__(self, kind: str, ident: str, candidates: Sequence[str]) -> None:
+        self.kind = kind
+        self.ident = ident
+        self.candidates = tuple(candidates)
+        super().__init__(f"{kind} id {ident!r} exists at several sites "
+                         f"({', '.join(self.candidates)}): name the site")
+
 
 DEFAULT_MAX_POWER_W = 60_720.0
 """Catalogue maximum power of a meter [W]: 220 A x 2 elements x 138 V."""
@@ -112,6 +132,9 @@ class Meter:
     """Meter constant [Wh per pulse]."""
     max_power_w: float = DEFAULT_MAX_POWER_W
     """Physical maximum power [W]; an interval above ``max_power_w * 900 / 3600`` Wh is refused."""
+    unit: str | None = None
+    """The apartment, office or suite the meter bills (a label from the site file or
+    ``device add --unit``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +153,9 @@ class Device:
     """Install code from the label (hex); its HKDF key protects the join."""
     installed_s: int | None = None
     """When the device was installed [UTC epoch s]; bounds the oldest plausible interval."""
+    local_id: str | None = None
+    """The device's id within its site (``DCAP-1``, ``REP-001``; an MDT's is its meter id);
+    unique per site, while ``device_id`` (the EUI-64) is unique across the head-end."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +227,8 @@ class IntervalBatch:
     """When the head-end received the data [UTC epoch s]."""
     quality: str | Sequence[str] | npt.NDArray[np.integer] = "measured"
     flags: int | npt.NDArray[np.integer] = 0
+    site_id: str | None = None
+    """The site of every ``meter_id`` (None: each id must name one meter head-end-wide)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +267,8 @@ class IntervalTable:
     energy_wh: npt.NDArray[np.float64]
     quality: npt.NDArray[np.str_]
     flags: npt.NDArray[np.int64]
+    site_id: npt.NDArray[np.object_] | None = None
+    """The site of each row's meter (None when the reader did not say)."""
 
     def __len__(self) -> int:
         return len(self.start_s)
@@ -299,6 +329,8 @@ class AlarmRow:
     acked_by: str | None = None
     acked_s: int | None = None
     cleared_s: int | None = None
+    site_id: str | None = None
+    """The site the alarm belongs to (filled from the device, or the meter, when None)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,6 +357,8 @@ class TokenRow:
     label: str
     created_s: int
     revoked_s: int | None = None
+    site_ids: tuple[str, ...] | None = None
+    """The sites the token may see (None: every site)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -422,30 +456,52 @@ class Store(UnitsStore):
         """Insert or replace a meter (its site must exist: ``StoreError`` otherwise)."""
 
     @abc.abstractmethod
-    def get_meter(self, meter_id: str) -> Meter | None: ...
+    def get_meter(self, meter_id: str, *, site_id: str | None = None) -> Meter | None:
+        """The meter ``meter_id`` of ``site_id``; without a site, the one meter of that id
+        (:class:`AmbiguousIdError` when several sites have it)."""
 
     @abc.abstractmethod
-    def list_meters(self, site_id: str | None = None) -> list[Meter]:
-        """Meters (of one site), by ``meter_id``."""
+    def find_meters(self, meter_id: str, site_id: SiteScope = None) -> list[Meter]:
+        """Every meter of that id (at the sites in scope), by ``site_id``."""
+
+    @abc.abstractmethod
+    def list_meters(self, site_id: SiteScope = None) -> list[Meter]:
+        """Meters (of the sites in scope), by ``meter_id`` then ``site_id``."""
 
     @abc.abstractmethod
     def upsert_device(self, device: Device) -> None:
-        """Insert or replace a device (its site must exist)."""
+        """Insert or replace a device (its site must exist; a ``local_id`` of None keeps the
+        stored one).  An EUI-64 registered at another
+        site, or a ``local_id`` its site gives another device, raise ``StoreError``: nothing
+        of one site changes when another is registered."""
 
     @abc.abstractmethod
-    def get_device(self, device_id: str) -> Device | None: ...
+    def get_device(self, device_id: str, *, site_id: str | None = None) -> Device | None:
+        """The device of that EUI-64, or of that site-scoped id (``local_id``) at ``site_id``
+        (without a site: :class:`AmbiguousIdError` when several sites have it)."""
 
     @abc.abstractmethod
-    def list_devices(self, site_id: str | None = None, role: str | None = None) -> list[Device]:
-        """Devices (of one site, of one role), by ``device_id``."""
+    def find_devices(self, ident: str, site_id: SiteScope = None) -> list[Device]:
+        """Devices whose EUI-64 or site-scoped id is ``ident`` (at the sites in scope)."""
+
+    @abc.abstractmethod
+    def remove_device(self, device_id: str) -> bool:
+        """Forget a device (by EUI-64), its status, replay window and sequence state; False if
+        unknown.  Its meter and every stored reading stay.  Registered again, it starts afresh
+        (frame counters and record seqs from 0, as a replaced or reset MDT): a replayed old
+        frame can then only repeat readings already stored (ingest is idempotent)."""
+
+    @abc.abstractmethod
+    def list_devices(self, site_id: SiteScope = None, role: str | None = None) -> list[Device]:
+        """Devices (of the sites in scope, of one role), by ``device_id``."""
 
     @abc.abstractmethod
     def put_device_positions(self, positions: Sequence[DevicePosition]) -> None:
         """Insert or replace where devices are mounted (one row per device)."""
 
     @abc.abstractmethod
-    def list_device_positions(self, site_id: str | None = None) -> list[DevicePosition]:
-        """Positions (of one site's devices), by ``device_id``."""
+    def list_device_positions(self, site_id: SiteScope = None) -> list[DevicePosition]:
+        """Positions (of the sites in scope), by ``device_id``."""
 
     @abc.abstractmethod
     def put_device_status(self, status: DeviceStatus) -> None:
@@ -460,7 +516,7 @@ class Store(UnitsStore):
     def get_device_status(self, device_id: str) -> DeviceStatus | None: ...
 
     @abc.abstractmethod
-    def list_device_status(self, site_id: str | None = None) -> list[DeviceStatus]:
+    def list_device_status(self, site_id: SiteScope = None) -> list[DeviceStatus]:
         """Status rows (of one site's devices), by ``device_id``."""
 
     # -- intervals ------------------------------------------------------------------------
@@ -476,15 +532,25 @@ class Store(UnitsStore):
         """
 
     @abc.abstractmethod
-    def meter_keys(self, meter_ids: Sequence[str]) -> npt.NDArray[np.int64]:
-        """The store's integer keys of meters (``StoreError`` naming the first unknown one).
+    def meter_keys(self, meter_ids: Sequence[str], *,
+                   site_id: str | None = None) -> npt.NDArray[np.int64]:
+        """The store's integer keys of meters (``StoreError`` naming the first unknown one;
+        without ``site_id``, :class:`AmbiguousIdError` for an id several sites have).
 
         For bulk callers (ingest, import) that map ids once and then use
         :meth:`put_interval_rows`."""
 
+    def meter_key(self, meter_id: str, *, site_id: str | None = None) -> int:
+        """The key of one meter (see :meth:`meter_keys`)."""
+        return int(self.meter_keys([meter_id], site_id=site_id)[0])
+
     @abc.abstractmethod
     def meter_id_of_key(self, key: int) -> str:
-        """Inverse of :meth:`meter_keys`."""
+        """Inverse of :meth:`meter_keys` (the meter id; its site: :meth:`site_id_of_key`)."""
+
+    @abc.abstractmethod
+    def site_id_of_key(self, key: int) -> str:
+        """The site of the meter with that key."""
 
     @abc.abstractmethod
     def put_interval_rows(self, keys: npt.NDArray[np.int64], start: npt.NDArray[np.int64],
@@ -511,43 +577,47 @@ class Store(UnitsStore):
 
     @abc.abstractmethod
     def get_intervals(self, meter_id: str, start_s: int | None = None,
-                      end_s: int | None = None) -> IntervalArrays:
+                      end_s: int | None = None, *, site_id: str | None = None
+                      ) -> IntervalArrays:
         """One meter's intervals with ``start_s <= start < end_s``, sorted by start."""
 
     @abc.abstractmethod
     def get_intervals_bulk(self, meter_ids: Sequence[str] | None, start_s: int | None = None,
-                           end_s: int | None = None) -> IntervalTable:
-        """Many meters' intervals (all meters when ``meter_ids`` is None), by meter then start.
+                           end_s: int | None = None, *,
+                           site_id: SiteScope = None) -> IntervalTable:
+        """Many meters' intervals (all meters, of the sites in scope, when ``meter_ids`` is
+        None), by meter then start; the table carries each row's ``site_id``.
 
         For exports and bill runs: one query, not one per meter.
         """
 
     @abc.abstractmethod
     def interval_count(self, meter_id: str | None = None, start_s: int | None = None,
-                       end_s: int | None = None) -> int:
-        """How many interval rows are stored (for one meter / a time range)."""
+                       end_s: int | None = None, *, site_id: str | None = None) -> int:
+        """How many interval rows are stored (for one meter, one site / a time range)."""
 
     @abc.abstractmethod
     def interval_total_wh(self, meter_id: str | None = None, start_s: int | None = None,
-                          end_s: int | None = None) -> float:
-        """Sum of stored interval energy [Wh] (for one meter / a time range)."""
+                          end_s: int | None = None, *, site_id: str | None = None) -> float:
+        """Sum of stored interval energy [Wh] (for one meter, one site / a time range)."""
 
     @abc.abstractmethod
-    def interval_counts(self, meter_ids: Sequence[str],
-                        windows: Sequence[tuple[int, int]]) -> npt.NDArray[np.int64]:
-        """How many intervals each meter holds in each window ``[start_s, end_s)``: an array
-        of shape ``(len(meter_ids), len(windows))``; an unknown meter counts 0.  A few queries
-        for any number of meters (the commissioning tool's completeness of a 1,000-MDT site)."""
+    def interval_counts(self, meter_ids: Sequence[str], windows: Sequence[tuple[int, int]],
+                        *, site_id: str | None = None) -> npt.NDArray[np.int64]:
+        """How many intervals each meter (of ``site_id``) holds in each window
+        ``[start_s, end_s)``: an array of shape ``(len(meter_ids), len(windows))``; an unknown
+        meter counts 0.  A few queries for any number of meters (the commissioning tool's
+        completeness of a 1,000-MDT site)."""
 
     @abc.abstractmethod
-    def last_interval_s(self, meter_id: str) -> int | None:
+    def last_interval_s(self, meter_id: str, *, site_id: str | None = None) -> int | None:
         """Start of the meter's latest stored interval [UTC epoch s], None when none."""
 
     # -- register reads -------------------------------------------------------------------
 
     @abc.abstractmethod
     def put_register_reads(self, meter_id: str, t_s: npt.ArrayLike, register_wh: npt.ArrayLike,
-                           source: str = "frame") -> int:
+                           source: str = "frame", *, site_id: str | None = None) -> int:
         """Store cumulative register totals idempotently on ``(meter_id, t_s)``; returns how
         many were new (a later different value for the same instant is ignored)."""
 
@@ -558,7 +628,8 @@ class Store(UnitsStore):
 
     @abc.abstractmethod
     def get_register_reads(self, meter_id: str, start_s: int | None = None,
-                           end_s: int | None = None) -> RegisterArrays: ...
+                           end_s: int | None = None, *,
+                           site_id: str | None = None) -> RegisterArrays: ...
 
     # -- events ---------------------------------------------------------------------------
 
@@ -567,7 +638,7 @@ class Store(UnitsStore):
         """Store events idempotently on ``(device_id, code, t_s)``; returns how many were new."""
 
     @abc.abstractmethod
-    def list_events(self, site_id: str | None = None, device_id: str | None = None,
+    def list_events(self, site_id: SiteScope = None, device_id: str | None = None,
                     start_s: int | None = None, end_s: int | None = None, limit: int = 100,
                     offset: int = 0, code: str | None = None,
                     meter_id: str | None = None) -> list[EventRow]:
@@ -582,8 +653,9 @@ class Store(UnitsStore):
 
     @abc.abstractmethod
     def clear_alarm(self, code: str, device_id: str | None, cleared_s: int,
-                    meter_id: str | None = None) -> bool:
-        """Clear the active alarm of ``code`` for the device (and meter); False if none."""
+                    meter_id: str | None = None, *, site_id: str | None = None) -> bool:
+        """Clear the active alarm of ``code`` for the device (and meter, and site); False if
+        none."""
 
     @abc.abstractmethod
     def ack_alarm(self, alarm_id: int, user: str, t_s: int) -> bool:
@@ -594,7 +666,7 @@ class Store(UnitsStore):
 
     @abc.abstractmethod
     def list_alarms(self, state: str | None = None, limit: int = 1000,
-                    site_id: str | None = None) -> list[AlarmRow]:
+                    site_id: SiteScope = None) -> list[AlarmRow]:
         """Alarms in ``state`` (``open`` | ``acknowledged`` | ``cleared`` | None for all),
         newest first."""
 
