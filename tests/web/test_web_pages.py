@@ -118,11 +118,14 @@ def test_meter_page_carries_the_stored_intervals(client: WebClient, store: Store
     assert "Temperature" not in r.text
 
 
-def test_installer_may_not_read_meter_data(client: WebClient, tokens: dict[str, str]) -> None:
-    _signed_in(client, tokens["installer"])
+@pytest.mark.parametrize("role", ["admin", "installer", "billing", "read-only"])
+def test_the_meter_page_follows_the_data_permission(client: WebClient, tokens: dict[str, str],
+                                                    role: str) -> None:
+    from openamr.headend.auth import allowed
+
+    _signed_in(client, tokens[role])
     r = client.get("/meters/M-01")
-    assert r.status_code == 403
-    assert "may not read meter data" in r.text
+    assert r.status_code == (200 if allowed(role, "data.read") else 403)
 
 
 def _raise(store: Store, now_s: int) -> int:
@@ -231,3 +234,27 @@ def test_the_survey_form_refuses_bad_files(client: WebClient, tokens: dict[str, 
     r = client.post("/cit/survey", content=urlencode({"site_toml": "x", "min_margin_db": "a"}),
                     headers=form)
     assert r.status_code == 400
+
+
+def test_a_site_scoped_token_sees_only_its_site(client: WebClient, store: Store,
+                                                now_s: int) -> None:
+    from openamr.headend.auth import issue_token
+    from openamr.headend.store.base import Device, Meter, Site
+
+    store.upsert_site(Site("other", "Other building", "UTC"))
+    store.upsert_meter(Meter("M-01", "other", "00000000000000e1"))
+    store.upsert_device(Device("00000000000000e1", "mdt", "other", "M-01", local_id="M-01"))
+    mine = _site_id(store)
+    scoped = issue_token(store, "installer", "scoped", now_s, [mine]).secret
+    admin = issue_token(store, "admin", "all", now_s).secret
+    _signed_in(client, scoped)
+    overview = client.get("/").text
+    assert mine in overview
+    assert "Other building" not in overview
+    assert client.get("/sites/other").status_code == 404
+    assert client.get("/cit?site=other").status_code == 404
+    assert client.get("/meters/M-01?site=other").status_code == 404
+    assert client.get("/meters/M-01").status_code == 200  # its own M-01
+    _signed_in(client, admin)
+    assert client.get("/meters/M-01").status_code == 409  # two sites have M-01
+    assert client.get(f"/meters/M-01?site={mine}").status_code == 200

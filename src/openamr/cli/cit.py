@@ -5,8 +5,8 @@
   and days left, last heard against the expected report time, completeness);
 * ``openamr cit checklist --db PATH [--site ID] [--at …] [--json]``: the manual's §5.2
   commissioning checklist, with warnings;
-* ``openamr cit register --db PATH --meter ID --lcd-kwh KWH [--lcd-at-install-kwh KWH]``: the
-  register check (exit 1 when it does not match);
+* ``openamr cit register --db PATH [--site ID] --meter ID --lcd-kwh KWH
+  [--lcd-at-install-kwh KWH]``: the register check (exit 1 when it does not match);
 * ``openamr cit troubleshoot --db PATH --device ID --symptom KEY [--site ID] [--at …]``: the
   manual's §7 problems answered from the stored data;
 * ``openamr cit survey SITE.toml [--min-margin-db M] [--max-repeaters N] [--json]
@@ -147,7 +147,7 @@ def checklist(db: str, site_id: str | None, at: str | None, as_json: bool) -> No
         rows = site_health(store, sites[0], now_s)
         statuses = {s.device_id: s for s in store.list_device_status(site_id=sites[0])}
         has_data = {h.device_id: h.meter_id is not None
-                    and store.last_interval_s(h.meter_id) is not None
+                    and store.last_interval_s(h.meter_id, site_id=h.site_id) is not None
                     for h in rows if h.role == "mdt"}
     result = build_checklist(rows, statuses, has_data, now_s)
     if as_json:
@@ -163,20 +163,27 @@ def checklist(db: str, site_id: str | None, at: str | None, as_json: bool) -> No
 
 @cit.command("register")
 @_DB
+@_SITE
 @click.option("--meter", "meter_id", required=True, help="the meter whose LCD you read")
 @click.option("--lcd-kwh", type=float, required=True, help="the LCD's reading now [kWh]")
 @click.option("--lcd-at-install-kwh", type=float, default=0.0, show_default=True,
               help="the LCD's reading when the MDT was installed [kWh]")
 @_JSON
-def register(db: str, meter_id: str, lcd_kwh: float, lcd_at_install_kwh: float,
-             as_json: bool) -> None:
+def register(db: str, site_id: str | None, meter_id: str, lcd_kwh: float,
+             lcd_at_install_kwh: float, as_json: bool) -> None:
     """Compare the LCD's kWh with the MDT's total (flags a pulse input on the 100 Wh terminal)."""
     from openamr.web.register_check import check_register
 
     with _open(db) as store:
-        if store.get_meter(meter_id) is None:
+        _check_site(store, site_id)
+        found = store.find_meters(meter_id, site_id)
+        if not found:
             raise InputError(f"no meter {meter_id!r} in the store", where="--meter")
-        reads = store.get_register_reads(meter_id)
+        if len(found) > 1:
+            raise InputError(f"meter {meter_id!r} exists at several sites "
+                             f"({', '.join(m.site_id for m in found)}): give --site",
+                             where="--meter")
+        reads = store.get_register_reads(meter_id, site_id=found[0].site_id)
     total = float(reads.register_wh[-1]) if len(reads) else None
     result = check_register(lcd_kwh, total, lcd_at_install_kwh)
     if as_json:
@@ -215,7 +222,7 @@ def troubleshoot(db: str, site_id: str | None, at: str | None, device: str, symp
         events = store.list_events(device_id=h.device_id, limit=50)
         energy = None
         if h.meter_id:
-            arr = store.get_intervals(h.meter_id, now_s - 86_400, now_s)
+            arr = store.get_intervals(h.meter_id, now_s - 86_400, now_s, site_id=h.site_id)
             energy = float(arr.energy_wh.sum()) if len(arr) else None
         parent = next((p for p in rows if p.device_id == h.parent_id), None)
     findings = diagnose(symptom, h, events, energy, parent)

@@ -111,10 +111,10 @@ class DeviceHealth:
 
 
 def device_label(device: Device, position: DevicePosition | None) -> str:
-    """A device's name for people: the site's own id where known, else the meter id or EUI."""
-    site_scoped = getattr(device, "local_id", None) or getattr(device, "name", None)
-    if isinstance(site_scoped, str) and site_scoped:
-        return site_scoped
+    """A device's name for people: its site-scoped id where known, else the name the site file
+    gave it, else its meter id or EUI-64."""
+    if device.local_id:
+        return device.local_id
     if position is not None and position.label:
         return position.label
     return device.meter_id or device.device_id
@@ -143,7 +143,7 @@ def _battery_days_left(device: Device, status: DeviceStatus | None,
     return round(float(status.battery_remaining_mah) / (used_mah / elapsed_days), 1)
 
 
-def _ratios(store: Store, meters: Sequence[tuple[str, int | None]], now_s: int,
+def _ratios(store: Store, site_id: str, meters: Sequence[tuple[str, int | None]], now_s: int,
             s: HealthSettings) -> dict[str, tuple[float | None, ...]]:
     """Per meter id: (delivery 24 h, delivery 7 d, completeness 24 h, completeness 72 h).
 
@@ -160,7 +160,7 @@ def _ratios(store: Store, meters: Sequence[tuple[str, int | None]], now_s: int,
     due_s -= due_s % INTERVAL_LENGTH_S
     windows = [(due_s - DAY_S, due_s), (due_s - 7 * DAY_S, due_s),
                (end_s - DAY_S, end_s), (end_s - 3 * DAY_S, end_s)]
-    held = store.interval_counts(ids, windows)
+    held = store.interval_counts(ids, windows, site_id=site_id)
     cols: list[npt.NDArray[np.float64]] = []
     for j, (lo_s, hi_s) in enumerate(windows):
         want = np.maximum(hi_s - np.maximum(lo_s, installed), 0) // INTERVAL_LENGTH_S
@@ -172,15 +172,19 @@ def _ratios(store: Store, meters: Sequence[tuple[str, int | None]], now_s: int,
 
 def site_health(store: Store, site_id: str | None, now_s: int,
                 settings: HealthSettings | None = None) -> list[DeviceHealth]:
-    """The device table of ``site_id`` (every site when None): DCAP, repeaters, then MDTs,
-    each group by label.  ``now_s`` [UTC epoch s] is "now" for late/silent and the windows."""
+    """The device table of ``site_id`` (every site, one after the other, when None): DCAP,
+    repeaters, then MDTs, each group by label.  ``now_s`` [UTC epoch s] is "now" for
+    late/silent and the windows."""
+    if site_id is None:
+        return [row for site in store.list_sites()
+                for row in site_health(store, site.site_id, now_s, settings)]
     s = settings or HealthSettings()
     devices = store.list_devices(site_id=site_id)
     statuses = {st.device_id: st for st in store.list_device_status(site_id=site_id)}
     positions = {p.device_id: p for p in store.list_device_positions(site_id=site_id)}
     labels = {d.device_id: device_label(d, positions.get(d.device_id)) for d in devices}
-    ratios = _ratios(store, [(d.meter_id, d.installed_s) for d in devices
-                             if d.role == "mdt" and d.meter_id], now_s, s)
+    ratios = _ratios(store, site_id, [(d.meter_id, d.installed_s) for d in devices
+                                      if d.role == "mdt" and d.meter_id], now_s, s)
     heard = [st.last_heard_s for st in statuses.values() if st.last_heard_s is not None]
     rows: list[DeviceHealth] = []
     for d in devices:

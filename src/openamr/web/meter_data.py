@@ -69,7 +69,8 @@ def meter_view(store: Store, meter: Meter, timezone: str, now_s: int, *, days: i
     """Read and shape one meter's page (see the module docstring)."""
     end_s = now_s - now_s % INTERVAL_LENGTH_S + INTERVAL_LENGTH_S
     start_s = end_s - days * DAY_S
-    arr = store.get_intervals(meter.meter_id, start_s, end_s)
+    site = meter.site_id
+    arr = store.get_intervals(meter.meter_id, start_s, end_s, site_id=site)
     t = arr.start_s.astype(np.int64)
     e = arr.energy_wh.astype(np.float64)
     intervals = {"t_s": t.tolist(), "energy_wh": [round(float(v), 3) for v in e.tolist()]}
@@ -79,7 +80,8 @@ def meter_view(store: Store, meter: Meter, timezone: str, now_s: int, *, days: i
     daily = {"start_s": d.start_s.tolist(),
              "energy_wh": _none_if_nan(np.where(d.intervals_present > 0, d.energy_wh, np.nan)),
              "present": d.intervals_present.tolist(), "expected": d.intervals_expected.tolist()}
-    long = store.get_intervals(meter.meter_id, year_s, end_s) if days < 400 else arr
+    long = (store.get_intervals(meter.meter_id, year_s, end_s, site_id=site) if days < 400
+            else arr)
     m = rollup(long.start_s, long.energy_wh, start_s=max(year_s, int(long.start_s[0])
                                                          if len(long) else end_s - DAY_S),
                end_s=end_s, period="monthly", timezone=timezone)
@@ -104,12 +106,12 @@ def meter_view(store: Store, meter: Meter, timezone: str, now_s: int, *, days: i
         heatmap = {"days": [str(np.datetime64(int(first + i), "D")) for i in range(n_days)],
                    "energy_wh": [_none_if_nan(r) for r in grid]}
 
-    reads = store.get_register_reads(meter.meter_id)
+    reads = store.get_register_reads(meter.meter_id, site_id=site)
     register_wh = float(reads.register_wh[-1]) if len(reads) else None
     register_t_s = int(reads.t_s[-1]) if len(reads) else None
     tou_wh = _tou(reads)
     temperature = _temperature(arr)
-    events = store.list_events(meter_id=meter.meter_id, limit=50)
+    events = store.list_events(site_id=site, meter_id=meter.meter_id, limit=50)
     marked = np.flatnonzero((arr.quality != "measured") | (arr.flags != 0))
     flags = [{"t_s": int(t[i]), "quality": str(arr.quality[i]), "flags": int(arr.flags[i])}
              for i in marked[:FLAG_ROWS]]

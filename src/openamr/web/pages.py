@@ -166,14 +166,17 @@ def site_page(request: Request, site_id: str) -> Response:
 
 
 def _find_meter(store: Store, sites: Sequence[Site], meter_id: str,
-                site_id: str | None) -> tuple[Meter, Site] | None:
-    meter = store.get_meter(meter_id)
-    if meter is None:
+                site_id: str | None) -> tuple[Meter, Site] | list[Meter] | None:
+    """The meter among the visible sites (of ``site_id`` if given); the candidates when the id
+    names meters at several visible sites; None when there is none."""
+    visible = {s.site_id: s for s in sites}
+    scope = [site_id] if site_id is not None else list(visible)
+    found = [m for m in store.find_meters(meter_id, scope) if m.site_id in visible]
+    if len(found) > 1:
+        return found
+    if not found:
         return None
-    site = next((s for s in sites if s.site_id == meter.site_id), None)
-    if site is None or (site_id is not None and site.site_id != site_id):
-        return None
-    return meter, site
+    return found[0], visible[found[0].site_id]
 
 
 @router.get("/meters/{meter_id}", response_class=HTMLResponse)
@@ -186,6 +189,9 @@ def meter_page(request: Request, meter_id: str, site: str | None = None,
     found = _find_meter(store, visible_sites(store, gate), meter_id, site)
     if found is None:
         return _error(gate, 404, "No such meter", f"no meter {meter_id!r} is visible to you")
+    if isinstance(found, list):
+        return _html(render("ambiguous.html", token=gate, nav="sites", meter_id=meter_id,
+                            candidates=found), 409)
     meter, where = found
     if not can(gate, "data.read"):
         return _error(gate, 403, "Not allowed",
@@ -237,10 +243,12 @@ def alarms_page(request: Request, state: str = "open", done: str | None = None) 
 
 def _alarm_visible(store: Store, sites: Sequence[Site], alarm: AlarmRow) -> bool:
     ids = {s.site_id for s in sites}
+    if alarm.site_id is not None:
+        return alarm.site_id in ids
     if alarm.meter_id:
-        meter = store.get_meter(alarm.meter_id)
-        if meter is not None:
-            return meter.site_id in ids
+        meters = store.find_meters(alarm.meter_id)
+        if len(meters) == 1:
+            return meters[0].site_id in ids
     if alarm.device_id:
         device = store.get_device(alarm.device_id)
         if device is not None:
@@ -277,8 +285,8 @@ def _provisioning(site_id: str) -> Any:
     return command
 
 
-def _register_result(store: Store, meter_id: str | None, lcd: str | None, base: str | None
-                     ) -> tuple[RegisterCheck | None, str | None]:
+def _register_result(store: Store, site_id: str, meter_id: str | None, lcd: str | None,
+                     base: str | None) -> tuple[RegisterCheck | None, str | None]:
     if not meter_id or lcd is None or lcd == "":
         return None, None
     try:
@@ -286,7 +294,7 @@ def _register_result(store: Store, meter_id: str | None, lcd: str | None, base: 
         base_kwh = float(base) if base else 0.0
     except ValueError:
         return None, "LCD readings must be numbers of kWh"
-    reads = store.get_register_reads(meter_id)
+    reads = store.get_register_reads(meter_id, site_id=site_id)
     total = float(reads.register_wh[-1]) if len(reads) else None
     try:
         return check_register(lcd_kwh, total, base_kwh), None
@@ -305,7 +313,8 @@ def _troubleshoot(store: Store, rows: Sequence[DeviceHealth], device_id: str | N
     events = store.list_events(device_id=device.device_id, limit=50)
     energy = None
     if device.meter_id:
-        arr = store.get_intervals(device.meter_id, now_s - 86_400, now_s)
+        arr = store.get_intervals(device.meter_id, now_s - 86_400, now_s,
+                                  site_id=device.site_id)
         energy = float(arr.energy_wh.sum()) if len(arr) else None
     parent = by_id.get(device.parent_id or "")
     return diagnose(str(symptom), device, events, energy, parent)
@@ -330,7 +339,8 @@ def cit_page(request: Request, site: str | None = None, meter: str | None = None
     rows = site_health(store, chosen.site_id, now_s)
     statuses = {s.device_id: s for s in store.list_device_status(site_id=chosen.site_id)}
     has_data = {h.device_id: (h.completeness_72h_ratio or 0) > 0
-                or (h.meter_id is not None and store.last_interval_s(h.meter_id) is not None)
+                or (h.meter_id is not None
+                    and store.last_interval_s(h.meter_id, site_id=h.site_id) is not None)
                 for h in rows if h.role == "mdt"}
     checklist = build_checklist(rows, statuses, has_data, now_s)
     meter_ids = {h.meter_id for h in rows if h.meter_id}
@@ -339,7 +349,8 @@ def cit_page(request: Request, site: str | None = None, meter: str | None = None
     if meter and meter not in meter_ids:
         reg_error = f"no meter {meter!r} in this site"
     else:
-        reg, reg_error = _register_result(store, meter, lcd_kwh, lcd_at_install_kwh)
+        reg, reg_error = _register_result(store, chosen.site_id, meter, lcd_kwh,
+                                          lcd_at_install_kwh)
     findings = _troubleshoot(store, rows, device, symptom, now_s)
     states = sorted(Counter(h.join_state for h in rows).items())
     return _html(render(

@@ -63,18 +63,8 @@ def redirect_without_token(request: Request) -> RedirectResponse:
 
 
 def _token_site_ids(token: TokenRow) -> frozenset[str] | None:
-    """The sites a token is scoped to, or None for every site.
-
-    The multi-site head-end keeps a token's sites on its row (``site_ids``); a row without that
-    attribute (or with none listed) sees every site."""
-    raw = getattr(token, "site_ids", None)
-    if raw is None:
-        raw = getattr(token, "sites", None)
-    if not raw:
-        return None
-    if isinstance(raw, str):
-        raw = [s for s in raw.split(",") if s]
-    return frozenset(str(s) for s in raw)
+    """The sites a token is scoped to (``TokenRow.site_ids``), or None for every site."""
+    return None if token.site_ids is None else frozenset(token.site_ids)
 
 
 def visible_site_ids(store: Store, token: TokenRow) -> list[str]:
@@ -89,8 +79,9 @@ def visible_sites(store: Store, token: TokenRow) -> list[Site]:
 
 
 def can(token: TokenRow, permission: str) -> bool:
-    """Whether the token's role holds ``permission`` (``headend.auth.PERMISSIONS``)."""
-    return allowed(token.role, permission)
+    """Whether the token holds ``permission`` (``headend.auth.PERMISSIONS``; a token scoped
+    to sites holds no head-end-wide permission)."""
+    return allowed(token.role, permission, token.site_ids)
 
 
 def form_fields(body: bytes) -> dict[str, str]:
