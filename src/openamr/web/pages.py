@@ -408,3 +408,72 @@ async def survey_run(request: Request) -> Response:
                             error=str(exc), min_margin_db=margin_text), 400)
     return _html(render("survey.html", token=gate, nav="cit", site_toml=text, view=view,
                         error=None, min_margin_db=margin))
+
+
+# -- bills ------------------------------------------------------------------------------------
+
+
+def _default_period(now_s: int) -> str:
+    """The last full month before now, ``YYYY-MM`` (UTC calendar, a form default only)."""
+    from datetime import timedelta
+
+    from openamr.timeutil import from_epoch_s
+
+    first = from_epoch_s(now_s).replace(day=1) - timedelta(days=1)
+    return f"{first.year:04d}-{first.month:02d}"
+
+
+def _bills_gate(request: Request) -> TokenRow | Response:
+    gate = _gate(request)
+    if isinstance(gate, Response):
+        return gate
+    if not can(gate, "data.export"):
+        return _error(gate, 403, "Not allowed", f"role {gate.role!r} may not make bills")
+    return gate
+
+
+@router.get("/bills", response_class=HTMLResponse)
+def bills_form(request: Request) -> Response:
+    gate = _bills_gate(request)
+    if isinstance(gate, Response):
+        return gate
+    store = _store(request)
+    return _html(render("bills.html", token=gate, nav="bills", sites=visible_sites(store, gate),
+                        form=None, run=None, error=None,
+                        default_period=_default_period(_now_s(request))))
+
+
+@router.post("/bills", response_class=HTMLResponse)
+async def bills_run(request: Request) -> Response:
+    from openamr.web.bills_page import bill_file, bill_run, parse_bill_form
+
+    gate = _bills_gate(request)
+    if isinstance(gate, Response):
+        return gate
+    store = _store(request)
+    sites = visible_sites(store, gate)
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > 1_000_000:
+            return _error(gate, 413, "Too large", "the form is too large")
+    fields = form_fields(bytes(body))
+    form = None
+    try:
+        form = parse_bill_form(fields)
+        if not any(s.site_id == form.site_id for s in sites):
+            raise InputError(f"no site {form.site_id!r} is visible to you", where="site")
+        run = await run_in_threadpool(bill_run, store, form)
+        if form.fmt != "view":
+            content, media, name = await run_in_threadpool(bill_file, store, run, form.fmt)
+            disposition = "inline" if form.fmt == "html" else "attachment"
+            safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+            return Response(content, media_type=media, headers={
+                "Content-Disposition": f'{disposition}; filename="{safe}"',
+                "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+    except InputError as exc:
+        return _html(render("bills.html", token=gate, nav="bills", sites=sites, form=form,
+                            run=None, error=str(exc),
+                            default_period=_default_period(_now_s(request))), 400)
+    return _html(render("bills.html", token=gate, nav="bills", sites=sites, form=form, run=run,
+                        error=None, default_period=form.period))

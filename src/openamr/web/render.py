@@ -9,6 +9,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from openamr.frames import IntervalFlag
 from openamr.timeutil import format_utc
+from openamr.web.session import can
 from openamr.web.svg import margin_band
 
 __all__ = ["render"]
@@ -49,6 +50,7 @@ def _env() -> Environment:
                       lstrip_blocks=True)
     env.filters.update(utc=_utc, dash=_dash, num=_num, pct=_pct, band=margin_band,
                        flagnames=_flagnames)
+    env.globals["can"] = can
     return env
 
 
