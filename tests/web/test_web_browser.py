@@ -309,3 +309,26 @@ def test_the_survey_page_draws_the_proposals(browser: Any, live_server: LiveServ
     assert len(mdts) == 120
     assert _severe(browser) == []
     _full_page(browser, "cit-survey")
+
+
+def test_energy_and_bills_pages(browser: Any, live_server: LiveServer, store: Store,
+                                tokens: dict[str, str]) -> None:
+    tariff = (Path(__file__).resolve().parents[2] / "examples" / "tariffs" /
+              "residential-tou.toml").read_text(encoding="utf-8")
+    site = store.list_sites()[0].site_id
+    _sign_in(browser, live_server, tokens["admin"],
+             f"/energy?site={site}&kind=site&from=2026-01-01&to=2026-01-03")
+    days = browser.execute_script("return window.openamrCharts.daily.data[0].length")
+    assert days == 3
+    assert _severe(browser) == []
+    _full_page(browser, "energy")
+    browser.get(f"{live_server.url}/bills")
+    browser.execute_script("document.getElementById('b-tariff').value = arguments[0];"
+                           "document.getElementById('b-period').value = '2026-01';", tariff)
+    browser.find_element("css selector", "button[value='view']").click()
+    WebDriverWait(browser, 60).until(
+        expected_conditions.presence_of_element_located(("css selector", "#bills-result")))
+    rows = browser.find_elements("css selector", "table#bills tbody tr")
+    assert len(rows) == len(store.list_meters(site))
+    assert _severe(browser) == []
+    _full_page(browser, "bills")

@@ -12,6 +12,7 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict
+from datetime import date
 from typing import Any
 from urllib.parse import quote
 
@@ -19,7 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from openamr.errors import InputError
+from openamr.errors import InputError, StoreError
 from openamr.headend.auth import describe, verify_token
 from openamr.headend.store.base import AlarmRow, Meter, Site, Store, TokenRow
 from openamr.web.checklist import MDT_WIRING, ChecklistStep, build_checklist
@@ -477,3 +478,101 @@ async def bills_run(request: Request) -> Response:
                             default_period=_default_period(_now_s(request))), 400)
     return _html(render("bills.html", token=gate, nav="bills", sites=sites, form=form, run=run,
                         error=None, default_period=form.period))
+
+
+# -- energy reports ---------------------------------------------------------------------------
+
+
+def _energy_query(request: Request) -> dict[str, str]:
+    q = request.query_params
+    return {k: q.get(k, "") for k in ("site", "kind", "id", "from", "to")}
+
+
+def _energy_report(store: Store, sites: Sequence[Site], q: dict[str, str]) -> Any:
+    """The report the query asks for (``InputError`` naming the field otherwise)."""
+    from openamr.headend.energy import energy_report
+
+    if not any(s.site_id == q["site"] for s in sites):
+        raise InputError(f"no site {q['site']!r} is visible to you", where="site")
+    kind = q["kind"] or "site"
+    if kind not in ("site", "meter", "unit"):
+        raise InputError(f"unknown subject {kind!r}", where="kind")
+    if kind != "site" and not q["id"]:
+        raise InputError(f"give the {kind} id", where="id")
+    first, last = _civil_date(q["from"], "from"), _civil_date(q["to"], "to")
+    subject = {"site_id": q["site"]}
+    if kind != "site":
+        subject[f"{kind}_id"] = q["id"]
+    try:
+        report = energy_report(store, first, last, **subject)
+    except StoreError as exc:  # e.g. an id several sites use
+        raise InputError(str(exc), where="id") from None
+    if report.subject.site_id != q["site"]:
+        raise InputError(f"that {kind} is not in site {q['site']!r}", where="id")
+    return report
+
+
+@router.get("/energy", response_class=HTMLResponse)
+def energy_page(request: Request) -> Response:
+    from urllib.parse import urlencode
+
+    from openamr.headend.energy import report_json
+
+    gate = _gate(request)
+    if isinstance(gate, Response):
+        return gate
+    if not can(gate, "data.read"):
+        return _error(gate, 403, "Not allowed", f"role {gate.role!r} may not read meter data")
+    store = _store(request)
+    sites = visible_sites(store, gate)
+    q = _energy_query(request)
+    if not q["site"] and sites:
+        q["site"] = sites[0].site_id
+    report = error = None
+    if q["from"] and q["to"]:
+        try:
+            report = report_json(_energy_report(store, sites, q))
+        except InputError as exc:
+            error = str(exc)
+    chart_json = json.dumps({k: report[k] for k in ("daily", "load_profile")}
+                            if report else {}, separators=(",", ":")).replace("</", "<\\\\/")
+    return _html(render("energy.html", token=gate, nav="energy", sites=sites, q=q,
+                        report=report, error=error, chart_json=chart_json, kwh=_kwh,
+                        query=urlencode(q)), 400 if error else 200)
+
+
+def _civil_date(text: str, where: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"expected a date YYYY-MM-DD, got {text!r}", where=where) from None
+
+
+def _kwh(energy_wh: float | None) -> str:
+    return "–" if energy_wh is None else f"{energy_wh / 1000:.3f}"
+
+
+@router.get("/energy.{fmt}")
+def energy_download(request: Request, fmt: str) -> Response:
+    from openamr.headend.energy import report_csv, report_json
+
+    gate = _gate(request)
+    if isinstance(gate, Response):
+        return gate
+    if fmt not in ("csv", "json") or not can(gate, "data.read"):
+        return _error(gate, 404 if fmt not in ("csv", "json") else 403, "Not found",
+                      "no such download")
+    store = _store(request)
+    q = _energy_query(request)
+    try:
+        report = _energy_report(store, visible_sites(store, gate), q)
+    except InputError as exc:
+        return _error(gate, 400, "Bad request", str(exc))
+    name = f"energy-{q['site']}-{q['from']}-{q['to']}.{fmt}"
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+    if fmt == "csv":
+        body, media = report_csv(report).encode("utf-8"), "text/csv; charset=utf-8"
+    else:
+        body, media = json.dumps(report_json(report)).encode("utf-8"), "application/json"
+    return Response(body, media_type=media, headers={
+        "Content-Disposition": f'attachment; filename="{safe}"', "Cache-Control": "no-store"})
