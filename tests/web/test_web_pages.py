@@ -258,3 +258,35 @@ def test_a_site_scoped_token_sees_only_its_site(client: WebClient, store: Store,
     _signed_in(client, admin)
     assert client.get("/meters/M-01").status_code == 409  # two sites have M-01
     assert client.get(f"/meters/M-01?site={mine}").status_code == 200
+
+
+def test_an_installer_adds_a_device_and_the_checklist_shows_it(
+        client: WebClient, store: Store, tokens: dict[str, str]) -> None:
+    from urllib.parse import urlencode
+
+    site = _site_id(store)
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    fields = {"site": site, "id": "REP-NEW", "role": "repeater", "eui": "00:11:22:33:44:55:66:77",
+              "install_code": "00112233445566778899aabbccddeeff", "floor": "1", "x_m": "12.5",
+              "y_m": "4", "placement": "near_metal"}
+    _signed_in(client, tokens["read-only"])
+    assert client.post("/cit/devices", content=urlencode(fields), headers=form).status_code == 403
+    _signed_in(client, tokens["installer"])
+    r = client.post("/cit/devices", content=urlencode(fields), headers=form)
+    assert r.status_code == 303
+    assert r.headers["location"].startswith(f"/cit?site={site}&added=REP-NEW")
+    device = store.get_device("0011223344556677")
+    assert device is not None
+    assert device.local_id == "REP-NEW"
+    assert device.role == "repeater"
+    (pos,) = [p for p in store.list_device_positions(site) if p.device_id == "0011223344556677"]
+    assert (pos.floor, pos.x_m, pos.y_m, pos.placement) == (1, 12.5, 4.0, "near_metal")
+    page = client.get(r.headers["location"]).text
+    assert "Added REP-NEW" in page
+    assert 'data-device-id="0011223344556677" data-state="todo"' in page \
+        or 'data-device-id="0011223344556677" data-state="current"' in page
+    bad = dict(fields, id="REP-BAD", eui="xyz")
+    r = client.post("/cit/devices", content=urlencode(bad), headers=form)
+    assert r.status_code == 400
+    assert "EUI" in r.text
+    assert store.get_device("REP-BAD", site_id=site) is None

@@ -22,7 +22,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from openamr.errors import InputError, StoreError
 from openamr.headend.auth import describe, verify_token
-from openamr.headend.store.base import AlarmRow, Meter, Site, Store, TokenRow
+from openamr.headend.store.base import AlarmRow, DevicePosition, Meter, Site, Store, TokenRow
 from openamr.web.checklist import MDT_WIRING, ChecklistStep, build_checklist
 from openamr.web.health import LED_PATTERNS, DeviceHealth, site_health
 from openamr.web.meter_data import meter_view
@@ -325,7 +325,7 @@ def _troubleshoot(store: Store, rows: Sequence[DeviceHealth], device_id: str | N
 def cit_page(request: Request, site: str | None = None, meter: str | None = None,
              lcd_kwh: str | None = None, lcd_at_install_kwh: str | None = None,
              device: str | None = None, symptom: str | None = None,
-             watch: int = 0) -> Response:
+             watch: int = 0, added: str | None = None) -> Response:
     gate = _gate(request)
     if isinstance(gate, Response):
         return gate
@@ -357,7 +357,7 @@ def cit_page(request: Request, site: str | None = None, meter: str | None = None
     return _html(render(
         "cit.html", token=gate, nav="cit", site=chosen, sites=sites, rows=rows,
         states=states, now_s=now_s, map_svg=network_map_svg(rows), checklist=checklist,
-        mdt_wiring=MDT_WIRING, led_patterns=LED_PATTERNS, watch=bool(watch),
+        mdt_wiring=MDT_WIRING, led_patterns=LED_PATTERNS, watch=bool(watch), added=added,
         watch_s=WATCH_REFRESH_S,
         site_q=quote(chosen.site_id, safe=""),
         provisioning=_provisioning(chosen.site_id) if can(gate, "alarms.ack") else None,
@@ -576,3 +576,54 @@ def energy_download(request: Request, fmt: str) -> Response:
         body, media = json.dumps(report_json(report)).encode("utf-8"), "application/json"
     return Response(body, media_type=media, headers={
         "Content-Disposition": f'attachment; filename="{safe}"', "Cache-Control": "no-store"})
+
+
+# -- provisioning from the CIT page -----------------------------------------------------------
+
+
+@router.post("/cit/devices", response_class=HTMLResponse)
+async def cit_add_device(request: Request) -> Response:
+    """Register a device at the site (``openamr device add``'s checks), with its position."""
+    from openamr.headend.provision import DeviceSpec, add_devices
+
+    gate = _gate(request)
+    if isinstance(gate, Response):
+        return gate
+    if not can(gate, "devices.manage"):
+        return _error(gate, 403, "Not allowed", f"role {gate.role!r} may not add devices")
+    store = _store(request)
+    body = await request.body()
+    if len(body) > 20_000:
+        return _error(gate, 413, "Too large", "the form is too large")
+    f = form_fields(body)
+    site_id = f.get("site", "")
+    if not any(s.site_id == site_id for s in visible_sites(store, gate)):
+        return _error(gate, 404, "No such site", f"no site {site_id!r} is visible to you")
+    try:
+        floor = int(f.get("floor") or 0)
+        x_m = float(f.get("x_m") or "nan")
+        y_m = float(f.get("y_m") or "nan")
+    except ValueError:
+        return _add_device_error(request, gate, site_id, "floor, x and y must be numbers")
+    placement = f.get("placement", "open")
+    if placement not in ("open", "near_metal", "metal_box_window", "metal_box"):
+        return _add_device_error(request, gate, site_id, f"unknown placement {placement!r}")
+    spec = DeviceSpec(f.get("id", "").strip(), f.get("role", ""), f.get("eui", ""),
+                      f.get("install_code", ""), f.get("meter_model") or None,
+                      installed_s=_now_s(request))
+    try:
+        with store.transaction():
+            (device,) = add_devices(store, site_id, [spec])
+            if x_m == x_m and y_m == y_m:  # both given (not NaN)
+                store.put_device_positions([DevicePosition(device.device_id, site_id,
+                                                           spec.local_id, floor, x_m, y_m,
+                                                           placement)])
+    except InputError as exc:
+        return _add_device_error(request, gate, site_id, str(exc))
+    return RedirectResponse(f"/cit?site={quote(site_id, safe='')}&added="
+                            f"{quote(spec.local_id, safe='')}#check-h", status_code=303)
+
+
+def _add_device_error(request: Request, gate: TokenRow, site_id: str, message: str) -> Response:
+    del request, site_id
+    return _error(gate, 400, "Cannot add the device", message)
