@@ -290,3 +290,34 @@ def test_an_installer_adds_a_device_and_the_checklist_shows_it(
     assert r.status_code == 400
     assert "EUI" in r.text
     assert store.get_device("REP-BAD", site_id=site) is None
+
+
+def test_the_meter_page_offers_the_validated_view_and_vee_findings(
+        client: WebClient, store: Store, tokens: dict[str, str], now_s: int) -> None:
+    import numpy as np
+
+    from openamr.headend.store.base import IntervalBatch, Meter
+    from openamr.headend.vee import run_vee
+
+    site = _site_id(store)
+    store.upsert_meter(Meter("GAPPY", site))
+    grid = np.arange(now_s - now_s % 900 - 2 * 86_400, now_s - now_s % 900, 900,
+                     dtype=np.int64)
+    keep = np.ones(grid.size, dtype=bool)
+    keep[40:44] = False  # an hour's gap: straight-line estimates
+    store.put_intervals(IntervalBatch("GAPPY", grid[keep], np.full(int(keep.sum()), 25.0),
+                                      site_id=site))
+    _signed_in(client, tokens["read-only"])
+    assert "Validated (VEE)" not in client.get(f"/meters/GAPPY?site={site}").text
+    run_vee(store, site_id=site, meter_ids=["GAPPY"], now_s=now_s)
+    raw = client.get(f"/meters/GAPPY?site={site}").text
+    assert "Validated (VEE)" in raw
+    assert "vee.gap" in raw
+    validated = client.get(f"/meters/GAPPY?site={site}&view=validated").text
+    blob = re.search(r'id="meter-data">(.*?)</script>', validated, re.S)
+    assert blob is not None
+    data = json.loads(blob.group(1))
+    assert len(data["intervals"]["t_s"]) == grid.size  # the gap is filled by estimates
+    raw_blob = re.search(r'id="meter-data">(.*?)</script>', raw, re.S)
+    assert raw_blob is not None
+    assert len(json.loads(raw_blob.group(1))["intervals"]["t_s"]) == int(keep.sum())

@@ -23,6 +23,8 @@ import numpy as np
 from openamr.frames import IntervalFlag
 from openamr.headend.rollup import rollup
 from openamr.headend.store.base import EventRow, Meter, Store
+from openamr.headend.store.vee_rows import VeeFinding
+from openamr.headend.vee import interval_series
 from openamr.timeutil import site_zone, utc_offsets_s
 from openamr.units import INTERVAL_LENGTH_S
 
@@ -58,19 +60,26 @@ class MeterView:
     :data:`FLAG_ROWS`)."""
     flag_counts: dict[str, int] = field(default_factory=dict)
     """Intervals per non-measured quality and per flag name (``tou_stale`` ...)."""
+    view: str = "raw"
+    """``raw`` or ``validated``: which intervals the charts show."""
+    validated: bool = False
+    """VEE has validated some of this meter's intervals (the page offers the validated view)."""
+    vee_findings: list[VeeFinding] = field(default_factory=list)
+    """VEE's findings over the page's range (``vee.gap``, ``vee.spike`` ...)."""
 
 
 def _none_if_nan(values: np.ndarray) -> list[float | None]:
     return [None if v != v else round(float(v), 3) for v in values.tolist()]
 
 
-def meter_view(store: Store, meter: Meter, timezone: str, now_s: int, *, days: int = 35
-               ) -> MeterView:
-    """Read and shape one meter's page (see the module docstring)."""
+def meter_view(store: Store, meter: Meter, timezone: str, now_s: int, *, days: int = 35,
+               view: str = "raw") -> MeterView:
+    """Read and shape one meter's page (see the module docstring); ``view`` is ``raw`` (as
+    measured) or ``validated`` (VEE's estimates and edits in place, ``openamr.headend.vee``)."""
     end_s = now_s - now_s % INTERVAL_LENGTH_S + INTERVAL_LENGTH_S
     start_s = end_s - days * DAY_S
     site = meter.site_id
-    arr = store.get_intervals(meter.meter_id, start_s, end_s, site_id=site)
+    arr = interval_series(store, meter.meter_id, start_s, end_s, view=view, site_id=site)
     t = arr.start_s.astype(np.int64)
     e = arr.energy_wh.astype(np.float64)
     intervals = {"t_s": t.tolist(), "energy_wh": [round(float(v), 3) for v in e.tolist()]}
@@ -80,8 +89,8 @@ def meter_view(store: Store, meter: Meter, timezone: str, now_s: int, *, days: i
     daily = {"start_s": d.start_s.tolist(),
              "energy_wh": _none_if_nan(np.where(d.intervals_present > 0, d.energy_wh, np.nan)),
              "present": d.intervals_present.tolist(), "expected": d.intervals_expected.tolist()}
-    long = (store.get_intervals(meter.meter_id, year_s, end_s, site_id=site) if days < 400
-            else arr)
+    long = (interval_series(store, meter.meter_id, year_s, end_s, view=view, site_id=site)
+            if days < 400 else arr)
     m = rollup(long.start_s, long.energy_wh, start_s=max(year_s, int(long.start_s[0])
                                                          if len(long) else end_s - DAY_S),
                end_s=end_s, period="monthly", timezone=timezone)
@@ -116,8 +125,12 @@ def meter_view(store: Store, meter: Meter, timezone: str, now_s: int, *, days: i
     flags = [{"t_s": int(t[i]), "quality": str(arr.quality[i]), "flags": int(arr.flags[i])}
              for i in marked[:FLAG_ROWS]]
     flag_counts = _flag_counts(arr.quality, arr.flags)
+    findings = store.list_vee_findings(site_id=site, meter_id=meter.meter_id, start_s=start_s,
+                                       end_s=end_s, limit=FLAG_ROWS)
+    validated = bool(store.get_vee_coverage(store.meter_key(meter.meter_id, site_id=site)))
     return MeterView(meter, timezone, intervals, _trim(daily), _trim(monthly), heatmap,
-                     register_wh, register_t_s, tou_wh, temperature, events, flags, flag_counts)
+                     register_wh, register_t_s, tou_wh, temperature, events, flags, flag_counts,
+                     view, validated, findings)
 
 
 def _trim(buckets: dict[str, list[Any]]) -> dict[str, list[Any]]:

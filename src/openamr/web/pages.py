@@ -182,7 +182,7 @@ def _find_meter(store: Store, sites: Sequence[Site], meter_id: str,
 
 @router.get("/meters/{meter_id}", response_class=HTMLResponse)
 def meter_page(request: Request, meter_id: str, site: str | None = None,
-               days: int = 35) -> Response:
+               days: int = 35, view: str = "raw") -> Response:
     gate = _gate(request)
     if isinstance(gate, Response):
         return gate
@@ -199,13 +199,14 @@ def meter_page(request: Request, meter_id: str, site: str | None = None,
                       f"role {gate.role!r} may not read meter data")
     days = min(max(days, 1), 400)
     now_s = _now_s(request)
-    view = meter_view(store, meter, where.timezone, now_s, days=days)
+    shown = meter_view(store, meter, where.timezone, now_s, days=days,
+                       view="validated" if view == "validated" else "raw")
     health = next((h for h in site_health(store, where.site_id, now_s)
                    if h.meter_id == meter.meter_id), None)
-    chart = {"timezone": where.timezone, "intervals": view.intervals, "daily": view.daily,
-             "monthly": view.monthly, "heatmap": view.heatmap, "temperature": view.temperature}
+    chart = {"timezone": where.timezone, "intervals": shown.intervals, "daily": shown.daily,
+             "monthly": shown.monthly, "heatmap": shown.heatmap, "temperature": shown.temperature}
     chart_json = json.dumps(chart, separators=(",", ":")).replace("</", "<\\/")
-    return _html(render("meter.html", token=gate, nav="sites", site=where, view=view,
+    return _html(render("meter.html", token=gate, nav="sites", site=where, view=shown,
                         label=health.label if health else meter.meter_id, health=health,
                         chart_json=chart_json, days=days))
 
