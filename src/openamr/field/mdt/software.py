@@ -8,8 +8,10 @@ power state table); this adds what a device around it needs, sans-IO like the co
   join sealed under the install-code key, then frames under the network key the head-end sends
   back, with frame counters reserved in flash (:class:`openamr.field.mesh.security.
   DeviceSecurity`, the simulated devices' implementation);
-* **what to send** (:meth:`SoftwareMdt.uplinks`): its pending events, the records the head-end
-  asked for again (``Ack.gaps``), then every record not acknowledged, oldest first, at most
+* **what to send** (:meth:`SoftwareMdt.uplinks`): its pending events, then, as every simulated
+  MDT picks them (the core's :class:`~openamr.field.mdt.delivery.DeliveryLog`), the records the
+  head-end asked for again (``Ack.gaps``), the records never sent, and what an earlier report
+  sent that is still unacknowledged (its ACK timed out), at most
   :data:`~openamr.frames.MAX_RECORDS_PER_FRAME` per ``INTERVALS`` frame; and a ``STATUS`` after
   joining;
 * **what comes back** (:meth:`SoftwareMdt.downlink`): the join response, ACKs (records and
@@ -28,7 +30,6 @@ import base64
 import json
 import math
 import os
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +104,6 @@ class SoftwareMdt:
         """UTC time of the last pulse taken [epoch s]: later runs skip pulses up to it."""
         self.report_period_s = 3600
         self.joined = False
-        self._gaps: list[tuple[int, int]] = []
         self._event_frames: dict[int, int] = {}
         """Counter of an EVENT frame sent -> the event's seq (its ACK acknowledges it)."""
         self._status_due = False
@@ -238,24 +238,27 @@ class SoftwareMdt:
         for lo, hi in self._ranges():
             payload = intervals_payload(self.mdt, self.mdt.records_in(lo, hi))
             out.append(self.security.seal(_HEADEND, payload)[0])
-        self._gaps.clear()
         self.frames_sent += len(out)
         return out
 
-    def _ranges(self) -> Iterable[tuple[int, int]]:
-        """Inclusive seq ranges of at most MAX_RECORDS_PER_FRAME: the gaps asked for, then every
-        unacknowledged record (what a gap request names comes first)."""
-        per = frames.MAX_RECORDS_PER_FRAME
-        first, last = self.acked_seq + 1, int(self.mdt.buffer.next_seq[0]) - 1
-        first = max(first, self.mdt.buffer.oldest_seq(0))
-        spans = [(max(a, first), min(b, last)) for a, b in self._gaps]
-        spans.append((first, last))
-        sent: set[int] = set()
-        for a, b in spans:
-            for lo in range(a, b + 1, per):
-                if lo not in sent:
-                    sent.add(lo)
-                    yield lo, min(lo + per - 1, b)
+    def _ranges(self) -> list[tuple[int, int]]:
+        """Inclusive seq ranges of at most MAX_RECORDS_PER_FRAME, as every simulated MDT picks
+        them (the core's :class:`~openamr.field.mdt.delivery.DeliveryLog`): the gaps the
+        head-end asked for, then the records never sent; and what went out at an earlier report
+        and is still not acknowledged (its ACK timed out: a lost last frame leaves the head-end
+        no gap to ask for) again."""
+        log, per = self.mdt.delivery, frames.MAX_RECORDS_PER_FRAME
+        closed_end = int(self.mdt.buffer.next_seq[0])
+        if log.acked_end[0] < log.sent_end[0]:
+            log.on_timeout(0)
+        out: list[tuple[int, int]] = []
+        while (span := log.next_gap(0, closed_end, per)) is not None:
+            out.append((span[0], span[1] - 1))
+            log.gap_sent(0, span[1])
+        while (span := log.next_new(0, closed_end, per)) is not None:
+            out.append((span[0], span[1] - 1))
+            log.mark_sent(0, span[1])
+        return out
 
     def downlink(self, data: bytes, t_s: float) -> str | None:
         """A frame from the head-end; returns its kind (``join``, ``ack``, ``time_sync`` ...)
@@ -288,8 +291,7 @@ class SoftwareMdt:
             if payload.acked_seq != frames.NO_SEQ and \
                     payload.acked_seq >= int(self.mdt.buffer.next_seq[0]):
                 return None  # acknowledges records this MDT never made: ignored
-            gaps = apply_ack(self.mdt, payload)
-            self._gaps = [(int(g.seq[0]), int(g.seq[-1])) for g in gaps if len(g)]
+            apply_ack(self.mdt, payload)  # the core's DeliveryLog keeps the gaps asked for
             return "ack"
         if isinstance(payload, frames.TimeSync):
             if self.follow_headend_clock:
