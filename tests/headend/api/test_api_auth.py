@@ -37,6 +37,7 @@ ROUTES = [
     ("DELETE", "/api/v1/occupancies/999", "units.write"),  # allowed: 404 (no such occupancy)
     ("DELETE", "/api/v1/sites/s-1/devices/nope", "devices.manage"),  # allowed: 404
     ("POST", "/api/v1/sites", "sites.manage"),  # allowed: 422 (no body)
+    ("DELETE", "/api/v1/sites/s-1/tou", "sites.configure"),
 ]
 ALLOWED_STATUS = {("POST", "/api/v1/alarms/999/ack"): 404,
                   ("POST", "/api/v1/meters/m-1/intervals/edits"): 422,

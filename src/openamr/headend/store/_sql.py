@@ -35,6 +35,7 @@ from openamr.headend.store.base import (
     AlarmRow,
     AmbiguousIdError,
     Device,
+    DevicePosition,
     DeviceStatus,
     EventRow,
     IntervalArrays,
@@ -48,8 +49,12 @@ from openamr.headend.store.base import (
     SeqState,
     Site,
     SiteScope,
+    SiteTou,
+    StatusReport,
     Store,
+    TemperatureArrays,
     TokenRow,
+    TouRegisterArrays,
 )
 from openamr.headend.store.migrate import migrations, split_statements
 from openamr.timeutil import format_utc
@@ -65,12 +70,18 @@ _SOURCE_CODE = {name: i for i, name in enumerate(SOURCES)}
 _QUALITY_NAMES = np.array(QUALITIES)
 _INTERVAL_ROW = np.dtype([("start_s", np.int64), ("energy_wh", np.float64),
                           ("quality", np.int64), ("flags", np.int64)])
+_TEMPERATURE_ROW = np.dtype([("start_s", np.int64), ("temperature_c", np.float64)])
 _KEY_SHIFT = 33
 """meter_key << 33 | start_s packs an interval key into one int64 (start_s < 2**33)."""
 
 _STATUS_FIELDS = ("device_id", "last_heard_s", "parent_id", "rssi_dbm", "link_margin_db", "etx",
                   "hops", "battery_mv", "battery_remaining_mah", "on_battery", "joined_s",
-                  "tx_frames", "retries", "queue_frames", "parent_changes", "firmware")
+                  "tx_frames", "retries", "queue_frames", "parent_changes", "firmware", "drops",
+                  "uptime_s", "clock_offset_ms", "status_received_s")
+_REPORT_FIELDS = ("device_id", "frame_counter", "received_s", "parent_id", "rssi_dbm",
+                  "link_margin_db", "etx", "hops", "battery_mv", "battery_remaining_mah",
+                  "on_battery", "tx_frames", "retries", "drops", "queue_frames", "parent_changes",
+                  "uptime_s", "clock_offset_ms")
 _ALARM_COLS = ("code, device_id, meter_id, raised_s, detail, alarm_id, state, acked_by, "
                "acked_s, cleared_s, site_id")
 _OUTBOX_COLS = ("item_id, channel, idempotency_key, payload, created_s, attempts, "
@@ -507,6 +518,26 @@ class SqlStore(VeeSqlMixin, UnitsSql, Store):
                        "ORDER BY device_id", params)
         return [Device(*r) for r in rows]
 
+    _POSITION_COLS = "device_id, site_id, label, floor, x_m, y_m, placement"
+
+    def put_device_positions(self, positions: Sequence[DevicePosition]) -> None:
+        rows = [(p.device_id.lower(), p.site_id, p.label, int(p.floor), float(p.x_m),
+                 float(p.y_m), p.placement) for p in positions]
+        if not rows:
+            return
+        with self.transaction():
+            self._upsert_many("device_positions", self._POSITION_COLS.split(", "), "device_id",
+                              "site_id = excluded.site_id, label = excluded.label, "
+                              "floor = excluded.floor, x_m = excluded.x_m, y_m = excluded.y_m, "
+                              "placement = excluded.placement", rows)
+
+    def list_device_positions(self, site_id: SiteScope = None) -> list[DevicePosition]:
+        clause, params = _scope(site_id)
+        rows = self._q(f"SELECT {self._POSITION_COLS} FROM device_positions WHERE 1 = 1{clause} "
+                       "ORDER BY device_id", params)
+        return [DevicePosition(r[0], r[1], r[2], int(r[3]), float(r[4]), float(r[5]), r[6])
+                for r in rows]
+
     _status_values = operator.attrgetter(*_STATUS_FIELDS)
     _ON_BATTERY = _STATUS_FIELDS.index("on_battery")
 
@@ -561,6 +592,99 @@ class SqlStore(VeeSqlMixin, UnitsSql, Store):
                            f"ON d.device_id = s.device_id WHERE 1 = 1{clause} "
                            "ORDER BY s.device_id", params)
         return [self._status(r) for r in rows]
+
+    _REPORT_ON_BATTERY = _REPORT_FIELDS.index("on_battery")
+
+    def put_status_reports(self, reports: Sequence[StatusReport]) -> int:
+        if not reports:
+            return 0
+        rows = []
+        for r in reports:
+            values = list(operator.attrgetter(*_REPORT_FIELDS)(r))
+            values[0] = r.device_id.lower()
+            values[self._REPORT_ON_BATTERY] = int(bool(r.on_battery))
+            rows.append(tuple(values))
+        marks = ", ".join("?" for _ in _REPORT_FIELDS)
+        with self.transaction():
+            return self._executemany_count(
+                self._sql(f"INSERT INTO status_reports ({', '.join(_REPORT_FIELDS)}) "
+                          f"VALUES ({marks}) ON CONFLICT (device_id, frame_counter) DO NOTHING"),
+                rows)
+
+    def list_status_reports(self, device_id: str, start_s: int | None = None,
+                            end_s: int | None = None, limit: int = 1000) -> list[StatusReport]:
+        clause, params = self._range(start_s, end_s, "received_s")
+        rows = self._q(f"SELECT {', '.join(_REPORT_FIELDS)} FROM status_reports "
+                       f"WHERE device_id = ?{clause} ORDER BY received_s, frame_counter LIMIT ?",
+                       [device_id.lower(), *params, int(limit)])
+        out = []
+        for row in rows:
+            values = list(row)
+            values[self._REPORT_ON_BATTERY] = bool(values[self._REPORT_ON_BATTERY])
+            out.append(StatusReport(*values))
+        return out
+
+    # -- time-of-use and temperature ---------------------------------------------------------
+
+    def put_site_tou(self, site_id: str, config_json: str | None, updated_s: int) -> None:
+        with self.transaction():
+            self._require_site(site_id)
+            if config_json is None:
+                self._wx("DELETE FROM site_tou WHERE site_id = ?", (site_id,))
+                return
+            self._wx("INSERT INTO site_tou (site_id, config, updated_s) VALUES (?, ?, ?) "
+                     "ON CONFLICT (site_id) DO UPDATE SET config = excluded.config, "
+                     "updated_s = excluded.updated_s", (site_id, config_json, int(updated_s)))
+
+    def get_site_tou(self, site_id: str) -> SiteTou | None:
+        row = self._q1("SELECT site_id, config, updated_s FROM site_tou WHERE site_id = ?",
+                       (site_id,))
+        return SiteTou(str(row[0]), str(row[1]), int(row[2])) if row else None
+
+    def put_tou_register_rows(self, keys: npt.NDArray[np.int64], t_s: npt.NDArray[np.int64],
+                              register_index: npt.NDArray[np.int64],
+                              register_wh: npt.NDArray[np.float64]) -> int:
+        if len(t_s) == 0:
+            return 0
+        with self.transaction():
+            return self._insert_ignore_many(
+                "tou_register_reads", ("meter_key", "t_s", "register_index", "register_wh"),
+                (np.asarray(keys, dtype=np.int64), np.asarray(t_s, dtype=np.int64),
+                 np.asarray(register_index, dtype=np.int64),
+                 np.asarray(register_wh, dtype=np.float64)))
+
+    def get_tou_register_reads(self, meter_id: str, start_s: int | None = None,
+                               end_s: int | None = None, *,
+                               site_id: str | None = None) -> TouRegisterArrays:
+        key = self._key_or_none(meter_id, site_id)
+        clause, params = self._range(start_s, end_s, "t_s")
+        rows = [] if key is None else self._q(
+            "SELECT t_s, register_index, register_wh FROM tou_register_reads "
+            f"WHERE meter_key = ?{clause} ORDER BY t_s, register_index", [key, *params])
+        return TouRegisterArrays(np.array([r[0] for r in rows], dtype=np.int64),
+                                 np.array([r[1] for r in rows], dtype=np.int64),
+                                 np.array([r[2] for r in rows], dtype=np.float64))
+
+    def put_temperature_rows(self, keys: npt.NDArray[np.int64], start_s: npt.NDArray[np.int64],
+                             temperature_c: npt.NDArray[np.float64]) -> int:
+        if len(start_s) == 0:
+            return 0
+        with self.transaction():
+            return self._insert_ignore_many(
+                "interval_temperatures", ("meter_key", "start_s", "temperature_c"),
+                (np.asarray(keys, dtype=np.int64), np.asarray(start_s, dtype=np.int64),
+                 np.asarray(temperature_c, dtype=np.float64)))
+
+    def get_temperatures(self, meter_id: str, start_s: int | None = None,
+                         end_s: int | None = None, *,
+                         site_id: str | None = None) -> TemperatureArrays:
+        key = self._key_or_none(meter_id, site_id)
+        clause, params = self._range(start_s, end_s, "start_s")
+        rows = [] if key is None else self._q(
+            "SELECT start_s, temperature_c FROM interval_temperatures "
+            f"WHERE meter_key = ?{clause} ORDER BY start_s", [key, *params])
+        table = np.array(rows, dtype=_TEMPERATURE_ROW)  # one pass over the row tuples
+        return TemperatureArrays(table["start_s"].copy(), table["temperature_c"].copy())
 
     # -- meter keys ------------------------------------------------------------------------
 
@@ -842,6 +966,34 @@ class SqlStore(VeeSqlMixin, UnitsSql, Store):
                           end_s: int | None = None, *, site_id: str | None = None) -> float:
         return float(self._interval_aggregate("sum(energy_wh)", meter_id, start_s, end_s,
                                               site_id) or 0.0)
+
+    _COUNTS_CHUNK = 500
+    """Meters per ``interval_counts`` query (bounds the number of bound parameters)."""
+
+    def interval_counts(self, meter_ids: Sequence[str], windows: Sequence[tuple[int, int]],
+                        *, site_id: str | None = None) -> npt.NDArray[np.int64]:
+        out = np.zeros((len(meter_ids), len(windows)), dtype=np.int64)
+        if not windows or not meter_ids:
+            return out
+        rows_of: dict[int, list[int]] = {}
+        for i, mid in enumerate(meter_ids):
+            key = self._key_or_none(mid, site_id)
+            if key is not None:
+                rows_of.setdefault(key, []).append(i)
+        sums = ", ".join("sum(CASE WHEN start_s >= ? AND start_s < ? THEN 1 ELSE 0 END)"
+                         for _ in windows)
+        bounds = [int(v) for w in windows for v in w]
+        lo, hi = min(int(w[0]) for w in windows), max(int(w[1]) for w in windows)
+        keys = sorted(rows_of)
+        for c in range(0, len(keys), self._COUNTS_CHUNK):
+            chunk = keys[c:c + self._COUNTS_CHUNK]
+            marks = ", ".join("?" for _ in chunk)
+            for key, *counts in self._q(
+                    f"SELECT meter_key, {sums} FROM intervals WHERE meter_key IN ({marks}) "
+                    "AND start_s >= ? AND start_s < ? GROUP BY meter_key",
+                    [*bounds, *chunk, lo, hi]):
+                out[rows_of[int(key)]] = [int(n or 0) for n in counts]
+        return out
 
     def last_interval_s(self, meter_id: str, *, site_id: str | None = None) -> int | None:
         value = self._interval_aggregate("max(start_s)", meter_id, None, None, site_id)
