@@ -24,6 +24,8 @@ from openamr.headend.api.models_vee import (
 )
 from openamr.headend.api.pagination import LIST_LIMIT_DEFAULT, LimitQuery, OffsetQuery, offset_page
 from openamr.headend.api.responses import ERRORS
+from openamr.headend.api.routes_data import SiteQuery
+from openamr.headend.api.scope import check_site, resolve_meter, sites_in_scope
 from openamr.headend.auth import describe
 from openamr.headend.store.base import Store, TokenRow
 from openamr.headend.store.vee_rows import VeeEdit
@@ -51,6 +53,18 @@ def post_run(request: Request, store: StoreDep,
     (default: all stored data) and store the result beside the raw data; running it again
     changes nothing more (``rows_written`` 0)."""
     spec = body or VeeRunIn()
+    site_id = spec.site_id
+    if site_id is not None:
+        check_site(store, token, site_id)
+    elif token.site_ids is not None:  # a token scoped to sites runs VEE inside them only
+        if spec.meter_ids:
+            sites = {resolve_meter(store, token, mid).site_id for mid in spec.meter_ids}
+        else:
+            sites = set(token.site_ids)
+        if len(sites) != 1:
+            raise ApiError(400, "request.bad_input", "this token sees several sites: name "
+                           f"site_id (one of {', '.join(sorted(sites))})")
+        site_id = sites.pop()
     start_s, end_s = parse_time(spec.start, "start"), parse_time(spec.end, "end")
     if start_s is not None and end_s is not None and start_s >= end_s:
         raise ApiError(400, "request.bad_input", "start must be before end ([start, end))")
@@ -60,12 +74,14 @@ def post_run(request: Request, store: StoreDep,
                            like_day_weeks=spec.like_day_weeks,
                            zero_run_intervals=spec.zero_run_intervals,
                            scale_to_registers=spec.scale_to_registers)
-        summary = run_vee(store, site_id=spec.site_id, meter_ids=spec.meter_ids,
+        summary = run_vee(store, site_id=site_id, meter_ids=spec.meter_ids,
                           start_s=start_s, end_s=end_s, now_s=now_s, params=params,
                           vacant={m: [(0, 1 << 40)] for m in spec.vacant_meter_ids})
     except InputError as exc:
         if exc.message.startswith("unknown") and exc.where in ("--meter", "--site"):
             raise ApiError(404, f"not_found.{exc.where[2:]}", exc.message) from exc
+        if "exists at sites" in exc.message:
+            raise ApiError(409, "conflict.ambiguous_id", exc.message) from exc
         raise ApiError(400, "request.bad_input", exc.message) from exc
     log.info("%s ran VEE: %d meters, %d rows written", describe(token), summary.meters,
              summary.rows_written)
@@ -93,7 +109,8 @@ def get_findings(request: Request, store: StoreDep,
                  ) -> VeeFindingsPage:
     """Findings overlapping ``[start, end)``, by meter, start and code."""
     start_s, end_s = parse_time(start, "start"), parse_time(end, "end")
-    rows = store.list_vee_findings(site_id=site_id, meter_id=meter_id, code=code,
+    scope = sites_in_scope(store, token, site_id)
+    rows = store.list_vee_findings(site_id=scope, meter_id=meter_id, code=code,
                                    start_s=start_s, end_s=end_s, limit=limit + 1, offset=offset)
     page, nxt = offset_page(request, rows, limit, offset)
     return VeeFindingsPage(findings=[
@@ -112,16 +129,17 @@ def _edit_out(edit: VeeEdit) -> VeeEditOut:
 @router.post("/meters/{meter_id}/intervals/edits", response_model=VeeEditOut, status_code=201,
              responses=ERRORS, summary="Edit an interval's validated value (audited)")
 def post_edit(request: Request, meter_id: str, body: VeeEditIn, store: StoreDep,
-              token: Annotated[TokenRow, Depends(require("vee.edit"))]) -> VeeEditOut:
+              token: Annotated[TokenRow, Depends(require("vee.edit"))],
+              site_id: SiteQuery = None) -> VeeEditOut:
     """Set the validated value of one interval; the raw interval is kept.  The audit trail
     records who (the token), when, why, the value before and the value after."""
-    if store.get_meter(meter_id) is None:
-        raise ApiError(404, "not_found.meter", f"no meter {meter_id!r}")
+    meter = resolve_meter(store, token, meter_id, site_id)
     start_s = parse_time(body.start, "start")
     if start_s is None:  # pragma: no cover - a required field
         raise ApiError(422, "request.invalid", "start is required")
     edit = edit_interval(store, meter_id, start_s, body.energy_wh, user=describe(token),
-                         reason=body.reason, now_s=int(request.app.state.clock()))
+                         reason=body.reason, now_s=int(request.app.state.clock()),
+                         site_id=meter.site_id)
     log.info("%s edited meter %s interval %s", describe(token), meter_id, format_utc(start_s))
     return _edit_out(edit)
 
@@ -131,10 +149,10 @@ def post_edit(request: Request, meter_id: str, body: VeeEditIn, store: StoreDep,
 def get_edits(meter_id: str, store: StoreDep,
               token: Annotated[TokenRow, Depends(require("data.read"))],
               start: StartQuery = None, end: EndQuery = None,
-              limit: LimitQuery = LIST_LIMIT_DEFAULT) -> VeeEditsPage:
+              limit: LimitQuery = LIST_LIMIT_DEFAULT,
+              site_id: SiteQuery = None) -> VeeEditsPage:
     """Edits of intervals starting in ``[start, end)``, newest edit first."""
-    if store.get_meter(meter_id) is None:
-        raise ApiError(404, "not_found.meter", f"no meter {meter_id!r}")
+    meter = resolve_meter(store, token, meter_id, site_id)
     edits = store.list_vee_edits(meter_id, parse_time(start, "start"), parse_time(end, "end"),
-                                 limit=limit)
+                                 limit=limit, site_id=meter.site_id)
     return VeeEditsPage(edits=[_edit_out(e) for e in edits])

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from openamr.errors import StoreError
-from openamr.headend.store.base import QUALITIES
+from openamr.headend.store.base import QUALITIES, SiteScope
 from openamr.headend.store.vee_rows import VEE_METHODS, VeeEdit, VeeFinding, VeeRows
 from openamr.units import INTERVAL_LENGTH_S
 
@@ -40,8 +40,9 @@ class VeeSqlMixin:
                    column: str = "start_s") -> tuple[str, list[Any]]: ...
         def _read_conn(self) -> AbstractContextManager[Any]: ...
         def transaction(self) -> AbstractContextManager[None]: ...
-        def meter_keys(self, meter_ids: Sequence[str]) -> npt.NDArray[np.int64]: ...
-        def _key_or_none(self, meter_id: str) -> int | None: ...
+        def meter_keys(self, meter_ids: Sequence[str], *,
+                       site_id: str | None = None) -> npt.NDArray[np.int64]: ...
+        def _key_or_none(self, meter_id: str, site_id: str | None = None) -> int | None: ...
 
     def get_vee_rows(self, meter_keys: Sequence[int] | npt.NDArray[np.int64],
                      start_s: int | None = None, end_s: int | None = None) -> VeeRows:
@@ -109,7 +110,7 @@ class VeeSqlMixin:
                          strict=True)))
 
     def put_vee_edit(self, edit: VeeEdit) -> int:
-        key = int(self.meter_keys([edit.meter_id])[0])
+        key = int(self.meter_keys([edit.meter_id], site_id=edit.site_id)[0])
         with self.transaction():
             row = self._wx("INSERT INTO vee_edits (meter_key, start_s, before_wh, after_wh, "
                            "user_name, reason, edited_s) VALUES (?, ?, ?, ?, ?, ?, ?) "
@@ -124,20 +125,23 @@ class VeeSqlMixin:
             return int(row[0])
 
     def list_vee_edits(self, meter_id: str | None = None, start_s: int | None = None,
-                       end_s: int | None = None, limit: int = 1000) -> list[VeeEdit]:
+                       end_s: int | None = None, limit: int = 1000, *,
+                       site_id: str | None = None) -> list[VeeEdit]:
         clause, params = self._range(start_s, end_s, "e.start_s")
         if meter_id is not None:
-            key = self._key_or_none(meter_id)
+            key = self._key_or_none(meter_id, site_id)
             if key is None:
                 return []
             clause += " AND e.meter_key = ?"
             params.append(key)
         rows = self._q("SELECT m.meter_id, e.start_s, e.after_wh, e.user_name, e.reason, "
-                       "e.edited_s, e.before_wh, e.edit_id FROM vee_edits e JOIN meters m "
+                       "e.edited_s, e.before_wh, e.edit_id, m.site_id FROM vee_edits e "
+                       "JOIN meters m "
                        f"ON m.meter_key = e.meter_key WHERE 1 = 1{clause} "
                        "ORDER BY e.edit_id DESC LIMIT ?", [*params, int(limit)])
         return [VeeEdit(str(r[0]), int(r[1]), float(r[2]), str(r[3]), str(r[4]), int(r[5]),
-                        None if r[6] is None else float(r[6]), int(r[7])) for r in rows]
+                        None if r[6] is None else float(r[6]), int(r[7]), str(r[8]))
+                for r in rows]
 
     def replace_vee_findings(self, meter_key: int, start_s: int, end_s: int,
                              findings: Sequence[VeeFinding]) -> tuple[int, int]:
@@ -185,7 +189,7 @@ class VeeSqlMixin:
             "SELECT start_s, end_s FROM vee_coverage WHERE meter_key = ? ORDER BY start_s",
             (int(meter_key),))]
 
-    def list_vee_findings(self, site_id: str | None = None, meter_id: str | None = None,
+    def list_vee_findings(self, site_id: SiteScope = None, meter_id: str | None = None,
                           code: str | None = None, start_s: int | None = None,
                           end_s: int | None = None, limit: int = 1000,
                           offset: int = 0) -> list[VeeFinding]:
@@ -196,8 +200,12 @@ class VeeSqlMixin:
         if end_s is not None:
             clause += " AND f.start_s < ?"
             params.append(int(end_s))
-        for column, value in (("m.site_id", site_id), ("m.meter_id", meter_id),
-                              ("f.code", code)):
+        if site_id is not None:
+            ids = [site_id] if isinstance(site_id, str) else list(dict.fromkeys(site_id))
+            clause += (f" AND m.site_id IN ({', '.join('?' for _ in ids)})" if ids
+                       else " AND 1 = 0")
+            params.extend(ids)
+        for column, value in (("m.meter_id", meter_id), ("f.code", code)):
             if value is not None:
                 clause += f" AND {column} = ?"
                 params.append(value)

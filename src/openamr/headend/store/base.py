@@ -932,7 +932,8 @@ class Store(UnitsStore):
 
     @abc.abstractmethod
     def list_vee_edits(self, meter_id: str | None = None, start_s: int | None = None,
-                       end_s: int | None = None, limit: int = 1000) -> list[VeeEdit]:
+                       end_s: int | None = None, limit: int = 1000, *,
+                       site_id: str | None = None) -> list[VeeEdit]:
         """The audit trail (of one meter; edited intervals in ``[start_s, end_s)``), newest
         edit first."""
 
@@ -943,7 +944,7 @@ class Store(UnitsStore):
         returns ``(added, removed)`` (0, 0 when they were already the stored ones)."""
 
     @abc.abstractmethod
-    def list_vee_findings(self, site_id: str | None = None, meter_id: str | None = None,
+    def list_vee_findings(self, site_id: SiteScope = None, meter_id: str | None = None,
                           code: str | None = None, start_s: int | None = None,
                           end_s: int | None = None, limit: int = 1000,
                           offset: int = 0) -> list[VeeFinding]:

@@ -74,6 +74,8 @@ class VeeEdit:
     """The validated value before the edit [Wh] (None: the interval was missing)."""
     edit_id: int | None = None
     """Assigned by the store."""
+    site_id: str | None = None
+    """The meter's site (needed when several sites have the meter id)."""
 
 
 @dataclass(frozen=True, slots=True)

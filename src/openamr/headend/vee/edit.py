@@ -12,29 +12,35 @@ import math
 import numpy as np
 
 from openamr.errors import InputError
-from openamr.headend.store.base import Store
+from openamr.headend.store.base import AmbiguousIdError, Store
 from openamr.headend.store.vee_rows import VeeEdit
 from openamr.units import INTERVAL_LENGTH_S
 
 __all__ = ["current_value_wh", "edit_interval"]
 
 
-def current_value_wh(store: Store, meter_id: str, start_s: int) -> float | None:
+def current_value_wh(store: Store, meter_id: str, start_s: int, *,
+                     site_id: str | None = None) -> float | None:
     """The validated value of one interval [Wh] (None: missing)."""
-    key = store.meter_keys([meter_id])
+    key = store.meter_keys([meter_id], site_id=site_id)
     rows = store.get_vee_rows(key, start_s, start_s + 1)
     if len(rows):
         return float(rows.energy_wh[0])
-    raw = store.get_intervals(meter_id, start_s, start_s + 1)
+    raw = store.get_intervals(meter_id, start_s, start_s + 1, site_id=site_id)
     return float(raw.energy_wh[0]) if len(raw) else None
 
 
 def edit_interval(store: Store, meter_id: str, start_s: int, energy_wh: float, *, user: str,
-                  reason: str, now_s: int) -> VeeEdit:
+                  reason: str, now_s: int, site_id: str | None = None) -> VeeEdit:
     """Set the validated value of ``meter_id``'s interval starting at ``start_s`` [UTC epoch s]
     to ``energy_wh`` [Wh]; returns the audit row.  ``InputError`` for an unknown meter, a start
     off the 900-s grid, a value that is not a finite number >= 0, or an empty reason."""
-    if store.get_meter(meter_id) is None:
+    try:
+        meter = store.get_meter(meter_id, site_id=site_id)
+    except AmbiguousIdError as exc:
+        raise InputError(f"meter {meter_id!r} exists at sites {', '.join(exc.candidates)}: "
+                         "name its site", where="meter_id") from None
+    if meter is None:
         raise InputError(f"unknown meter {meter_id!r}", where="meter_id")
     if int(start_s) % INTERVAL_LENGTH_S:
         raise InputError("start is not on the 15-minute grid (:00, :15, :30, :45 UTC)",
@@ -49,9 +55,9 @@ def edit_interval(store: Store, meter_id: str, start_s: int, energy_wh: float, *
     if not user.strip():
         raise InputError("an edit needs a user", where="user")
     with store.transaction():
-        before = current_value_wh(store, meter_id, int(start_s))
+        before = current_value_wh(store, meter_id, int(start_s), site_id=meter.site_id)
         edit = VeeEdit(meter_id, int(start_s), float(energy_wh), user.strip(), reason.strip(),
-                       int(now_s), before)
+                       int(now_s), before, None, meter.site_id)
         edit_id = store.put_vee_edit(edit)
     return VeeEdit(edit.meter_id, edit.start_s, edit.after_wh, edit.user, edit.reason,
-                   edit.edited_s, edit.before_wh, edit_id)
+                   edit.edited_s, edit.before_wh, edit_id, meter.site_id)

@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from openamr.errors import InputError
-from openamr.headend.store.base import QUALITIES, Meter, Store
+from openamr.headend.store.base import QUALITIES, AmbiguousIdError, Meter, Store
 from openamr.headend.store.vee_rows import VEE_METHODS, VeeFinding, VeeRows
 from openamr.headend.vee.duplicates import conflicting_intervals
 from openamr.headend.vee.estimate import WEEK_S, like_day_columns, like_day_fill, linear_fill
@@ -101,7 +101,11 @@ def _select_meters(store: Store, site_id: str | None,
     if meter_ids:
         meters = []
         for mid in meter_ids:
-            meter = store.get_meter(mid)
+            try:
+                meter = store.get_meter(mid, site_id=site_id)
+            except AmbiguousIdError as exc:
+                raise InputError(f"meter {mid!r} exists at sites {', '.join(exc.candidates)}: "
+                                 "name one with --site", where="--meter") from None
             if meter is None:
                 raise InputError(f"unknown meter {mid!r}", where="--meter")
             if site_id is not None and meter.site_id != site_id:
@@ -131,9 +135,11 @@ def run_vee(store: Store, *, site_id: str | None = None, meter_ids: Sequence[str
     if start_s is not None and end_s is not None and end_s <= start_s:
         raise InputError("the range is empty: --to must be after --from", where="--to")
     meters = _select_meters(store, site_id, meter_ids)
+    known = {m.meter_id for m in meters}
     for mid in vacant or {}:
-        if store.get_meter(mid) is None:
-            raise InputError(f"unknown meter {mid!r}", where="--vacant")
+        if mid not in known:
+            raise InputError(f"unknown meter {mid!r} (not among the meters validated)",
+                             where="--vacant")
     tally = _Tally()
     conflicts = conflicting_intervals(store)
     first_s: int | None = None
@@ -150,7 +156,8 @@ def run_vee(store: Store, *, site_id: str | None = None, meter_ids: Sequence[str
             chunk = group[i:i + METERS_PER_CHUNK]
             lo, hi = start_s, end_s
             if lo is None or hi is None:
-                span = store.interval_span_s(store.meter_keys([m.meter_id for m in chunk]))
+                span = store.interval_span_s(store.meter_keys([m.meter_id for m in chunk],
+                                                              site_id=sid))
                 if span is None:
                     continue
                 lo = span[0] if lo is None else lo
@@ -175,7 +182,8 @@ def _run_chunk(store: Store, meters: list[Meter], timezone: str, lo_s: int, hi_s
     ids = [m.meter_id for m in meters]
     history_s = p.like_day_weeks * WEEK_S + 86_400
     margin_s = (p.max_linear_gap_intervals + 1) * INTERVAL_LENGTH_S
-    grid = load_raw_grid(store, ids, lo_s - history_s, hi_s + margin_s)
+    grid = load_raw_grid(store, ids, lo_s - history_s, hi_s + margin_s,
+                         site_id=meters[0].site_id)
     starts = grid.start_s
     t0 = int(starts[0])
     a = (lo_s - t0) // INTERVAL_LENGTH_S
@@ -227,7 +235,7 @@ def _run_chunk(store: Store, meters: list[Meter], timezone: str, lo_s: int, hi_s
     scaled = np.zeros(raw.shape, dtype=bool)
     for r, meter in enumerate(meters):
         reads = store.get_register_reads(meter.meter_id, t0, int(starts[-1]) + 2 *
-                                         INTERVAL_LENGTH_S)
+                                         INTERVAL_LENGTH_S, site_id=meter.site_id)
         windows = register_windows(reads.t_s, reads.register_wh, t0, starts.size)
         measured = np.where(good[r], energy[r], np.nan)
         if p.scale_to_registers:

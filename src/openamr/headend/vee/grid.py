@@ -55,9 +55,7 @@ class RawGrid:
 def meter_keys_of(store: Store, meter_ids: Sequence[str],
                   site_id: str | None = None) -> npt.NDArray[np.int64]:
     """The store's keys of ``meter_ids`` (of ``site_id`` when given)."""
-    if site_id is None:
-        return store.meter_keys(list(meter_ids))
-    return store.meter_keys(list(meter_ids), site_id=site_id)  # type: ignore[call-arg,unused-ignore]
+    return store.meter_keys(list(meter_ids), site_id=site_id)
 
 
 def load_raw_grid(store: Store, meter_ids: Sequence[str], start_s: int, end_s: int, *,
@@ -72,11 +70,7 @@ def load_raw_grid(store: Store, meter_ids: Sequence[str], start_s: int, end_s: i
     quality = np.full((len(ids), n), MISSING, dtype=np.int8)
     flags = np.zeros((len(ids), n), dtype=np.int64)
     for m, mid in enumerate(ids):
-        if site_id is None:
-            raw = store.get_intervals(mid, lo, lo + n * INTERVAL_LENGTH_S)
-        else:
-            raw = store.get_intervals(mid, lo, lo + n * INTERVAL_LENGTH_S,  # type: ignore[call-arg,unused-ignore]
-                                      site_id=site_id)
+        raw = store.get_intervals(mid, lo, lo + n * INTERVAL_LENGTH_S, site_id=site_id)
         offset = raw.start_s - lo
         ok = offset % INTERVAL_LENGTH_S == 0
         col = offset[ok] // INTERVAL_LENGTH_S
