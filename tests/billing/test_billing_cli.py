@@ -143,6 +143,7 @@ def test_tariff_check_summarises_and_refuses(tmp_path: Path) -> None:
     (["--period", "2026-13", "--meter", "M-01"], "--period"),
     (["--period", "2026-07", "--meter", "NOPE"], "no meter 'NOPE'"),
     (["--period", "2026-07"], "exactly one of"),
+    (["--period", "2026-07", "--meter", "M-01", "--tenant", "T"], "exactly one of"),
     (["--from", "2026-07-05", "--to", "2026-07-01", "--meter", "M-01"], "--to"),
     (["--period", "2026-07", "--start-day", "31", "--meter", "M-01"], "--start-day"),
     (["--period", "2026-07", "--meter", "M-01", "--policy", "rounding=sometimes"],
