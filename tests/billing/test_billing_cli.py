@@ -121,6 +121,7 @@ def test_statements_carry_reads_lines_and_the_plot(db: str, tmp_path: Path, fmt:
     assert "Opening" in html
     assert "summer peak" in html
     assert "Estimated data" in html  # two hours are missing in August
+    assert "Days with estimated or missing data: 2026-08-10" in html
     assert "Example Billing Co, 1 Main St, 555-0100" in html
 
 
