@@ -19,8 +19,9 @@ code                    raised when                                  cleared whe
                                                                      + hysteresis
 ``alarm.power_lost``    event ``power.lost``, or a repeater/DCAP     event ``power.restored``,
                         status with ``on_battery``                   or a status off battery
-``alarm.weak_link``     a status with ``link_margin_db`` below       a status with margin >=
-                        ``weak_link_margin_db``                      threshold + hysteresis
+``alarm.weak_link``     a status with ``link_margin_db`` (as the     a status with margin >=
+                        device reports it) below                     threshold + hysteresis
+                        ``weak_link_margin_db``
 ``alarm.join_failed``   event ``join.failed``                        a status whose
                                                                      ``joined_s`` is later
 ======================  ===========================================  ==========================

@@ -13,7 +13,7 @@ Roles and permissions (the matrix is :data:`PERMISSIONS`; ``docs/api.md`` draws 
 * ``billing``: as read-only, plus exports (CSV) and units, tenants and occupancies;
 * ``installer``: sites, meters, devices, events and alarms, acknowledges alarms, ingest status,
   meter data as JSON (to check a meter counts), and provisioning (sites, devices);
-* ``admin``: everything, including token management.
+* ``admin``: everything, including token management and site configuration (TOU periods).
 
 VEE (``vee.run``: run validation and estimation; ``vee.edit``: edit an interval's validated
 value) is for ``billing`` and ``admin``; VEE findings and edits are read with ``data.read``.
@@ -64,6 +64,7 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "data.read": frozenset({"admin", "installer", "billing", "read-only"}),
     "data.export": frozenset({"admin", "billing"}),
     "alarms.ack": frozenset({"admin", "installer"}),
+    "sites.configure": frozenset({"admin"}),
     "ingest.read": frozenset({"admin", "installer"}),
     "devices.manage": frozenset({"admin", "installer"}),
     "sites.manage": frozenset({"admin", "installer"}),

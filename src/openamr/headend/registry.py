@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from openamr.frames import install_code_key
 from openamr.headend.store import Device, DeviceStatus, Meter, Store
+from openamr.headend.variants import has_tou
 from openamr.units import INTERVAL_LENGTH_S, S_PER_H
 
 __all__ = ["FORGET_UNKNOWN_S", "DeviceRegistry", "KnownDevice"]
@@ -42,6 +43,8 @@ class KnownDevice:
     install_key: bytes | None = None
     lower_bound_s: int | None = None
     """Oldest plausible record start [UTC epoch s] (install or join minus the buffer)."""
+    tou: bool = False
+    """An MDT of a TOU variant (manual Table 1): it gets TOU schedules."""
 
 
 class DeviceRegistry:
@@ -111,6 +114,8 @@ class DeviceRegistry:
             info.meter_id = meter.meter_id
             info.meter_key = self.store.meter_key(meter.meter_id, site_id=meter.site_id)
             info.max_energy_wh = meter.max_power_w * INTERVAL_LENGTH_S / S_PER_H
+        info.tou = dev.role == "mdt" and (has_tou(dev.model)
+                                          or (meter is not None and has_tou(meter.model)))
         anchors = [t for t in (dev.installed_s, status.joined_s if status else None)
                    if t is not None]
         if anchors:

@@ -34,11 +34,15 @@ __all__ = [
     "RollupOut",
     "SiteCreate",
     "SiteOut",
+    "SiteTouOut",
     "SitesPage",
+    "StatusReportOut",
+    "StatusReportsPage",
     "TokenCreate",
     "TokenCreated",
     "TokenOut",
     "TokensPage",
+    "TouPeriodOut",
 ]
 
 UtcTime = str  # ISO 8601 UTC with Z: documented per field
@@ -98,6 +102,64 @@ class DeviceOut(_Out):
     battery_remaining_mah: int | None = None
     on_battery: bool | None = None
     joined: str | None = _t("its last accepted join")
+    last_status: str | None = _t("receive time of its latest STATUS frame")
+    tx_frames: int | None = Field(default=None, description="frames sent in the window of the "
+                                  "latest status (since the status before)")
+    retries: int | None = Field(default=None, description="retransmissions in that window")
+    drops: int | None = Field(default=None, description="frames given up in that window")
+    queue_frames: int | None = Field(default=None, description="transmit queue at the status")
+    parent_changes: int | None = Field(default=None, description="since its last restart")
+    uptime_s: int | None = Field(default=None, description="time since its last restart [s]")
+    clock_offset_ms: int | None = Field(default=None, description="device clock minus network "
+                                        "time at its last TIME_SYNC [ms]")
+
+
+class StatusReportOut(_Out):
+    """One STATUS frame of a device's history."""
+
+    received: UtcTime = _t("when the head-end received it")
+    frame_counter: int
+    parent_id: str | None
+    rssi_dbm: int
+    link_margin_db: float = Field(description="margin of the parent link [dB]")
+    etx: float
+    hops: int
+    battery_mv: int | None = Field(description="null: mains powered")
+    battery_remaining_mah: int
+    on_battery: bool
+    tx_frames: int = Field(description="since the previous status")
+    retries: int = Field(description="since the previous status")
+    drops: int = Field(description="since the previous status")
+    queue_frames: int
+    parent_changes: int = Field(description="since the device's last restart")
+    uptime_s: int
+    clock_offset_ms: int
+
+
+class StatusReportsPage(_Out):
+    device_id: str
+    reports: list[StatusReportOut]
+    next: str | None = None
+
+
+class TouPeriodOut(_Out):
+    name: str = Field(description="the register this window accrues to")
+    start: str = Field(description="local wall time HH:MM (quarter-hour)")
+    end: str = Field(description="local wall time HH:MM, exclusive; at or before start: wraps")
+    days: list[str] = Field(description="weekdays it starts on: mon..sun")
+
+
+class SiteTouOut(_Out):
+    """A site's time-of-use configuration (local time) and its registers."""
+
+    site_id: str
+    timezone: str
+    configured: bool
+    default: str | None = Field(default=None, description="register of time no period claims")
+    periods: list[TouPeriodOut] = Field(default_factory=list)
+    registers: list[str] = Field(default_factory=list,
+                                 description="register names by index (0 = default)")
+    updated: str | None = _t("when it was last set")
 
 
 class DevicesPage(_Out):
@@ -126,6 +188,9 @@ class IntervalOut(_Out):
     quality: str = Field(description="measured | partial | clock_unsynced | estimated | "
                          "estimated_linear | estimated_like_day | edited | failed_validation | "
                          "derived (docs/vee.md)")
+    temperature_c: float | None = Field(default=None, description="temperature the MDT "
+                                        "recorded for the interval [degC]; only on meters of "
+                                        "the temperature variants (MMSMT-D02, MMSMT-E02)")
 
 
 class IntervalsPage(_Out):
@@ -157,6 +222,9 @@ class RollupOut(_Out):
 class RegisterReadOut(_Out):
     t: UtcTime = _t("when the total was read")
     register_wh: float = Field(description="cumulative energy register [Wh]")
+    tou_wh: dict[str, float] | None = Field(
+        default=None, description="TOU register totals [Wh] by period name, read with the "
+        "total; only on meters of the TOU variants (null when the read carried none)")
 
 
 class RegistersPage(_Out):

@@ -10,8 +10,11 @@ import math
 from typing import Annotated, Literal
 
 import numpy as np
+import numpy.typing as npt
+import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from openamr.errors import InputError
 from openamr.headend.api.bytecols import (
     float_column,
     int_column,
@@ -42,6 +45,8 @@ from openamr.headend.api.responses import CSV_OR_JSON, ERRORS
 from openamr.headend.api.scope import resolve_meter
 from openamr.headend.rollup import rollup
 from openamr.headend.store.base import IntervalArrays, Meter, Store, TokenRow
+from openamr.headend.tou import TouPlan, register_names
+from openamr.headend.variants import has_temperature, has_tou
 from openamr.headend.vee.view import interval_series
 from openamr.timeutil import format_utc, site_zone, utc_offsets_s
 from openamr.units import INTERVAL_LENGTH_S
@@ -75,6 +80,27 @@ def _meter_and_zone(store: Store, token: TokenRow, meter_id: str,
     return meter, site.timezone if site is not None else "UTC"
 
 
+def _models(store: Store, meter: Meter) -> tuple[str, ...]:
+    """The kit model of the meter and of the MDT that reads it (either names the variant)."""
+    device = store.get_device(meter.device_id) if meter.device_id else None
+    return (meter.model, device.model if device is not None else "")
+
+
+def _temperatures(store: Store, meter: Meter,
+                  starts: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+    """The stored temperature of each interval start [degC] (NaN where none)."""
+    out = np.full(starts.size, np.nan)
+    if not starts.size:
+        return out
+    temps = store.get_temperatures(meter.meter_id, int(starts[0]), int(starts[-1]) + 1,
+                                   site_id=meter.site_id)
+    if len(temps):
+        idx = np.minimum(np.searchsorted(temps.start_s, starts), len(temps) - 1)
+        hit = temps.start_s[idx] == starts
+        out[hit] = temps.temperature_c[idx[hit]]
+    return out
+
+
 def _range(start: str | None, end: str | None) -> tuple[int | None, int | None]:
     start_s, end_s = parse_time(start, "start"), parse_time(end, "end")
     if start_s is not None and end_s is not None and start_s >= end_s:
@@ -91,7 +117,8 @@ def get_intervals(request: Request, meter_id: str, store: StoreDep, token: DataT
                   site_id: SiteQuery = None) -> Response:
     """Intervals with ``start <= interval start < end``, oldest first, at most ``limit``;
     ``next`` continues from the first interval not returned.  ``view=validated`` serves VEE's
-    values (estimates fill gaps; raw data is never changed)."""
+    values (estimates fill gaps; raw data is never changed).  Intervals of a temperature
+    variant (MMSMT-D02/E02) carry ``temperature_c`` (null when the MDT sent none)."""
     meter, zone = _meter_and_zone(store, token, meter_id, site_id)
     start_s, end_s = _range(start, end)
     csv = wants_csv(request, fmt)
@@ -107,15 +134,19 @@ def get_intervals(request: Request, meter_id: str, store: StoreDep, token: DataT
     if starts.size > limit:
         nxt = next_url(request, start=format_utc(int(starts[limit])))
         starts, energy, quality = starts[:limit], energy[:limit], quality[:limit]
+    temperature = (_temperatures(store, meter, starts)
+                   if any(has_temperature(m) for m in _models(store, meter)) else None)
     if csv:
         headers = {"Link": f'<{nxt}>; rel="next"'} if nxt else None
-        return Response(intervals_csv(meter_id, starts, energy, quality),
+        return Response(intervals_csv(meter_id, starts, energy, quality, temperature),
                         media_type=CSV_MEDIA_TYPE, headers=headers)
-    body = series_json(
-        {"meter_id": meter_id, "site_timezone": zone, "next": nxt}, "intervals", int(starts.size),
-        [("start", iso_utc_column(starts, quote=True)),
-         ("energy_wh", float_column(energy, align="right")),
-         ("quality", text_column(quality, quote=True))])
+    columns = [("start", iso_utc_column(starts, quote=True)),
+               ("energy_wh", float_column(energy, align="right")),
+               ("quality", text_column(quality, quote=True))]
+    if temperature is not None:
+        columns.append(("temperature_c", float_column(temperature, align="right")))
+    body = series_json({"meter_id": meter_id, "site_timezone": zone, "next": nxt}, "intervals",
+                       int(starts.size), columns)
     return Response(body, media_type=JSON)
 
 
@@ -218,7 +249,8 @@ def get_registers(request: Request, meter_id: str, store: StoreDep, token: DataT
                   start: StartQuery = None, end: EndQuery = None,
                   limit: SeriesLimitQuery = INTERVALS_LIMIT_DEFAULT,
                   fmt: FormatQuery = None, site_id: SiteQuery = None) -> Response:
-    """Cumulative register totals [Wh] read with ``start <= t < end``, oldest first."""
+    """Cumulative register totals [Wh] read with ``start <= t < end``, oldest first.  Reads of
+    a TOU variant carry ``tou_wh``: each TOU register [Wh] by the site's period name."""
     meter, _ = _meter_and_zone(store, token, meter_id, site_id)
     start_s, end_s = _range(start, end)
     csv = wants_csv(request, fmt)
@@ -230,16 +262,48 @@ def get_registers(request: Request, meter_id: str, store: StoreDep, token: DataT
     if t_s.size > limit:
         nxt = next_url(request, start=format_utc(int(t_s[limit])))
         t_s, register_wh = t_s[:limit], register_wh[:limit]
+    tou = (_tou_by_read(store, meter, t_s)
+           if any(has_tou(m) for m in _models(store, meter)) else None)
     if csv:
-        rows = zip([meter_id] * int(t_s.size), [format_utc(int(t)) for t in t_s.tolist()],
-                   register_wh.tolist(), strict=True)
-        return Response(rows_csv(["meter_id", "t", "register_wh"], rows),
-                        media_type=CSV_MEDIA_TYPE)
+        names = sorted({name for row in tou or [] if row for name in row},
+                       key=lambda n: (not n.startswith("register_"), n))
+        header = ["meter_id", "t", "register_wh", *(f"tou_{n}_wh" for n in names)]
+        rows = [[meter_id, format_utc(int(t)), wh,
+                 *(((tou[i] or {}).get(n) if tou is not None else None) for n in names)]
+                for i, (t, wh) in enumerate(zip(t_s.tolist(), register_wh.tolist(),
+                                                strict=True))]
+        return Response(rows_csv(header, rows), media_type=CSV_MEDIA_TYPE)
     register = np.where(np.isfinite(register_wh), register_wh, 0.0)
-    body = series_json({"meter_id": meter_id, "next": nxt}, "reads", int(t_s.size),
-                       [("t", iso_utc_column(t_s, quote=True)),
-                        ("register_wh", float_column(register, align="right"))])
+    columns = [("t", iso_utc_column(t_s, quote=True)),
+               ("register_wh", float_column(register, align="right"))]
+    if tou is not None:
+        columns.append(("tou_wh", text_column([orjson.dumps(row).decode() for row in tou])))
+    body = series_json({"meter_id": meter_id, "next": nxt}, "reads", int(t_s.size), columns)
     return Response(body, media_type=JSON)
+
+
+def _tou_by_read(store: Store, meter: Meter,
+                 t_s: npt.NDArray[np.int64]) -> list[dict[str, float] | None]:
+    """``{period name: Wh}`` of each read at ``t_s`` (None where it carried no TOU registers);
+    register indices are named by the site's current TOU configuration."""
+    if not t_s.size:
+        return []
+    reads = store.get_tou_register_reads(meter.meter_id, int(t_s[0]), int(t_s[-1]) + 1,
+                                         site_id=meter.site_id)
+    plan = None
+    stored = store.get_site_tou(meter.site_id)
+    if stored is not None:
+        try:
+            plan = TouPlan.from_json(stored.config_json)
+        except InputError:
+            plan = None
+    names = register_names(plan, int(reads.register_index.max()) + 1 if len(reads) else 0)
+    by_t: dict[int, dict[str, float]] = {}
+    for t, index, wh in zip(reads.t_s.tolist(), reads.register_index.tolist(),
+                            reads.register_wh.tolist(), strict=True):
+        value = float(wh)
+        by_t.setdefault(t, {})[names[index]] = int(value) if value.is_integer() else value
+    return [by_t.get(t) for t in t_s.tolist()]
 
 
 # -- the site-qualified forms ---------------------------------------------------------------

@@ -48,8 +48,12 @@ from openamr.headend.store.base import (
     SeqState,
     Site,
     SiteScope,
+    SiteTou,
+    StatusReport,
     Store,
+    TemperatureArrays,
     TokenRow,
+    TouRegisterArrays,
 )
 from openamr.headend.store.migrate import migrations, split_statements
 from openamr.timeutil import format_utc
@@ -65,12 +69,18 @@ _SOURCE_CODE = {name: i for i, name in enumerate(SOURCES)}
 _QUALITY_NAMES = np.array(QUALITIES)
 _INTERVAL_ROW = np.dtype([("start_s", np.int64), ("energy_wh", np.float64),
                           ("quality", np.int64), ("flags", np.int64)])
+_TEMPERATURE_ROW = np.dtype([("start_s", np.int64), ("temperature_c", np.float64)])
 _KEY_SHIFT = 33
 """meter_key << 33 | start_s packs an interval key into one int64 (start_s < 2**33)."""
 
 _STATUS_FIELDS = ("device_id", "last_heard_s", "parent_id", "rssi_dbm", "link_margin_db", "etx",
                   "hops", "battery_mv", "battery_remaining_mah", "on_battery", "joined_s",
-                  "tx_frames", "retries", "queue_frames", "parent_changes", "firmware")
+                  "tx_frames", "retries", "queue_frames", "parent_changes", "firmware", "drops",
+                  "uptime_s", "clock_offset_ms", "status_received_s")
+_REPORT_FIELDS = ("device_id", "frame_counter", "received_s", "parent_id", "rssi_dbm",
+                  "link_margin_db", "etx", "hops", "battery_mv", "battery_remaining_mah",
+                  "on_battery", "tx_frames", "retries", "drops", "queue_frames", "parent_changes",
+                  "uptime_s", "clock_offset_ms")
 _ALARM_COLS = ("code, device_id, meter_id, raised_s, detail, alarm_id, state, acked_by, "
                "acked_s, cleared_s, site_id")
 _OUTBOX_COLS = ("item_id, channel, idempotency_key, payload, created_s, attempts, "
@@ -561,6 +571,99 @@ class SqlStore(VeeSqlMixin, UnitsSql, Store):
                            f"ON d.device_id = s.device_id WHERE 1 = 1{clause} "
                            "ORDER BY s.device_id", params)
         return [self._status(r) for r in rows]
+
+    _REPORT_ON_BATTERY = _REPORT_FIELDS.index("on_battery")
+
+    def put_status_reports(self, reports: Sequence[StatusReport]) -> int:
+        if not reports:
+            return 0
+        rows = []
+        for r in reports:
+            values = list(operator.attrgetter(*_REPORT_FIELDS)(r))
+            values[0] = r.device_id.lower()
+            values[self._REPORT_ON_BATTERY] = int(bool(r.on_battery))
+            rows.append(tuple(values))
+        marks = ", ".join("?" for _ in _REPORT_FIELDS)
+        with self.transaction():
+            return self._executemany_count(
+                self._sql(f"INSERT INTO status_reports ({', '.join(_REPORT_FIELDS)}) "
+                          f"VALUES ({marks}) ON CONFLICT (device_id, frame_counter) DO NOTHING"),
+                rows)
+
+    def list_status_reports(self, device_id: str, start_s: int | None = None,
+                            end_s: int | None = None, limit: int = 1000) -> list[StatusReport]:
+        clause, params = self._range(start_s, end_s, "received_s")
+        rows = self._q(f"SELECT {', '.join(_REPORT_FIELDS)} FROM status_reports "
+                       f"WHERE device_id = ?{clause} ORDER BY received_s, frame_counter LIMIT ?",
+                       [device_id.lower(), *params, int(limit)])
+        out = []
+        for row in rows:
+            values = list(row)
+            values[self._REPORT_ON_BATTERY] = bool(values[self._REPORT_ON_BATTERY])
+            out.append(StatusReport(*values))
+        return out
+
+    # -- time-of-use and temperature ---------------------------------------------------------
+
+    def put_site_tou(self, site_id: str, config_json: str | None, updated_s: int) -> None:
+        with self.transaction():
+            self._require_site(site_id)
+            if config_json is None:
+                self._wx("DELETE FROM site_tou WHERE site_id = ?", (site_id,))
+                return
+            self._wx("INSERT INTO site_tou (site_id, config, updated_s) VALUES (?, ?, ?) "
+                     "ON CONFLICT (site_id) DO UPDATE SET config = excluded.config, "
+                     "updated_s = excluded.updated_s", (site_id, config_json, int(updated_s)))
+
+    def get_site_tou(self, site_id: str) -> SiteTou | None:
+        row = self._q1("SELECT site_id, config, updated_s FROM site_tou WHERE site_id = ?",
+                       (site_id,))
+        return SiteTou(str(row[0]), str(row[1]), int(row[2])) if row else None
+
+    def put_tou_register_rows(self, keys: npt.NDArray[np.int64], t_s: npt.NDArray[np.int64],
+                              register_index: npt.NDArray[np.int64],
+                              register_wh: npt.NDArray[np.float64]) -> int:
+        if len(t_s) == 0:
+            return 0
+        with self.transaction():
+            return self._insert_ignore_many(
+                "tou_register_reads", ("meter_key", "t_s", "register_index", "register_wh"),
+                (np.asarray(keys, dtype=np.int64), np.asarray(t_s, dtype=np.int64),
+                 np.asarray(register_index, dtype=np.int64),
+                 np.asarray(register_wh, dtype=np.float64)))
+
+    def get_tou_register_reads(self, meter_id: str, start_s: int | None = None,
+                               end_s: int | None = None, *,
+                               site_id: str | None = None) -> TouRegisterArrays:
+        key = self._key_or_none(meter_id, site_id)
+        clause, params = self._range(start_s, end_s, "t_s")
+        rows = [] if key is None else self._q(
+            "SELECT t_s, register_index, register_wh FROM tou_register_reads "
+            f"WHERE meter_key = ?{clause} ORDER BY t_s, register_index", [key, *params])
+        return TouRegisterArrays(np.array([r[0] for r in rows], dtype=np.int64),
+                                 np.array([r[1] for r in rows], dtype=np.int64),
+                                 np.array([r[2] for r in rows], dtype=np.float64))
+
+    def put_temperature_rows(self, keys: npt.NDArray[np.int64], start_s: npt.NDArray[np.int64],
+                             temperature_c: npt.NDArray[np.float64]) -> int:
+        if len(start_s) == 0:
+            return 0
+        with self.transaction():
+            return self._insert_ignore_many(
+                "interval_temperatures", ("meter_key", "start_s", "temperature_c"),
+                (np.asarray(keys, dtype=np.int64), np.asarray(start_s, dtype=np.int64),
+                 np.asarray(temperature_c, dtype=np.float64)))
+
+    def get_temperatures(self, meter_id: str, start_s: int | None = None,
+                         end_s: int | None = None, *,
+                         site_id: str | None = None) -> TemperatureArrays:
+        key = self._key_or_none(meter_id, site_id)
+        clause, params = self._range(start_s, end_s, "start_s")
+        rows = [] if key is None else self._q(
+            "SELECT start_s, temperature_c FROM interval_temperatures "
+            f"WHERE meter_key = ?{clause} ORDER BY start_s", [key, *params])
+        table = np.array(rows, dtype=_TEMPERATURE_ROW)  # one pass over the row tuples
+        return TemperatureArrays(table["start_s"].copy(), table["temperature_c"].copy())
 
     # -- meter keys ------------------------------------------------------------------------
 

@@ -55,9 +55,13 @@ __all__ = [
     "SeqState",
     "Site",
     "SiteScope",
+    "SiteTou",
+    "StatusReport",
     "Store",
     "StoredBatch",
+    "TemperatureArrays",
     "TokenRow",
+    "TouRegisterArrays",
 ]
 
 QUALITIES: tuple[str, ...] = ("measured", "partial", "clock_unsynced", "estimated",
@@ -159,7 +163,11 @@ class Device:
 
 @dataclass(frozen=True, slots=True)
 class DeviceStatus:
-    """The latest health of a device (one row per device, replaced by each report)."""
+    """The latest health of a device (one row per device, replaced by each report).
+
+    The radio and battery fields come from the device's latest STATUS frame (``battery_mv``
+    also from its join request); ``None`` until one arrived.  Every STATUS frame is also kept
+    as a :class:`StatusReport` (the history)."""
 
     device_id: str
     last_heard_s: int
@@ -167,8 +175,9 @@ class DeviceStatus:
     parent_id: str | None = None
     rssi_dbm: int | None = None
     link_margin_db: float | None = None
+    """Margin of the parent link above the receiver sensitivity [dB], as the device reports."""
     etx: float | None = None
-    """Expected transmissions on the parent link."""
+    """Expected transmissions on the path to the DCAP (STATUS ``etx``)."""
     hops: int | None = None
     battery_mv: int | None = None
     battery_remaining_mah: int | None = None
@@ -176,10 +185,50 @@ class DeviceStatus:
     joined_s: int | None = None
     """Last accepted join [UTC epoch s]."""
     tx_frames: int | None = None
+    """Frames sent in the window of the latest status (since the one before)."""
     retries: int | None = None
+    """Retransmissions in the window of the latest status."""
     queue_frames: int | None = None
     parent_changes: int | None = None
     firmware: int | None = None
+    drops: int | None = None
+    """Frames given up in the window of the latest status."""
+    uptime_s: int | None = None
+    """Time since the device last restarted, at its latest status [s]."""
+    clock_offset_ms: int | None = None
+    """Device clock minus network time at its last TIME_SYNC [ms] (latest status)."""
+    status_received_s: int | None = None
+    """Receive time of the latest STATUS frame [UTC epoch s]."""
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReport:
+    """One STATUS frame as received: a row of a device's status history (``status_reports``).
+
+    Idempotent on ``(device_id, frame_counter)``; ``tx_frames``, ``retries`` and ``drops``
+    count since the device's previous STATUS, so the rows of a period add up."""
+
+    device_id: str
+    frame_counter: int
+    """The frame counter of the STATUS frame (unique per device)."""
+    received_s: int
+    """When the head-end received it [UTC epoch s]."""
+    parent_id: str | None
+    rssi_dbm: int
+    link_margin_db: float
+    etx: float
+    hops: int
+    battery_mv: int | None
+    """Battery voltage [mV]; ``None`` for a mains-powered device (0 on the wire)."""
+    battery_remaining_mah: int
+    on_battery: bool
+    tx_frames: int
+    retries: int
+    drops: int
+    queue_frames: int
+    parent_changes: int
+    uptime_s: int
+    clock_offset_ms: int
 
 
 # ------------------------------------------------------------------------------------------
@@ -258,6 +307,44 @@ class IntervalTable:
         return cls(np.empty(0, dtype=object), np.empty(0, dtype=np.int64),
                    np.empty(0, dtype=np.float64), np.empty(0, dtype="<U18"),
                    np.empty(0, dtype=np.int64))
+
+
+@dataclass(frozen=True, slots=True)
+class TouRegisterArrays:
+    """One meter's TOU register reads (long format, sorted by time then register index)."""
+
+    t_s: npt.NDArray[np.int64]
+    """When the totals were read [UTC epoch s] (the same instants as the total register)."""
+    register_index: npt.NDArray[np.int64]
+    """TOU register index (0 = the site's default period; see ``openamr.headend.tou``)."""
+    register_wh: npt.NDArray[np.float64]
+    """Cumulative energy of that register [Wh]."""
+
+    def __len__(self) -> int:
+        return len(self.t_s)
+
+
+@dataclass(frozen=True, slots=True)
+class TemperatureArrays:
+    """One meter's interval temperatures (temperature variants), sorted by interval start."""
+
+    start_s: npt.NDArray[np.int64]
+    temperature_c: npt.NDArray[np.float64]
+    """Temperature the MDT recorded for the interval [degC], 0.01 degC resolution."""
+
+    def __len__(self) -> int:
+        return len(self.start_s)
+
+
+@dataclass(frozen=True, slots=True)
+class SiteTou:
+    """A site's time-of-use configuration as stored (validated by ``openamr.headend.tou``)."""
+
+    site_id: str
+    config_json: str
+    """``{"default": name, "periods": [{"name", "start", "end", "days"}, ...]}`` (local time)."""
+    updated_s: int
+    """When it was last set [UTC epoch s]."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,6 +465,7 @@ class StoredBatch:
     intervals: IntervalTable
     events: tuple[EventRow, ...] = ()
     statuses: tuple[DeviceStatus, ...] = ()
+    """Statuses reported in this commit (STATUS frames and joins), not mere ``last_heard_s``."""
     received_s: int = 0
     rejections: Mapping[str, int] = field(default_factory=dict)
     """Rejections of this batch counted by reason."""
@@ -490,6 +578,53 @@ class Store(UnitsStore):
     @abc.abstractmethod
     def list_device_status(self, site_id: SiteScope = None) -> list[DeviceStatus]:
         """Status rows (of one site's devices), by ``device_id``."""
+
+    @abc.abstractmethod
+    def put_status_reports(self, reports: Sequence[StatusReport]) -> int:
+        """Keep STATUS frames in the history, idempotently on ``(device_id, frame_counter)``;
+        returns how many were new."""
+
+    @abc.abstractmethod
+    def list_status_reports(self, device_id: str, start_s: int | None = None,
+                            end_s: int | None = None, limit: int = 1000) -> list[StatusReport]:
+        """A device's status history with ``start_s <= received_s < end_s``, oldest first, at
+        most ``limit`` rows."""
+
+    # -- time-of-use and temperature ---------------------------------------------------------
+
+    @abc.abstractmethod
+    def put_site_tou(self, site_id: str, config_json: str | None, updated_s: int) -> None:
+        """Set (``None``: remove) a site's TOU configuration (the site must exist)."""
+
+    @abc.abstractmethod
+    def get_site_tou(self, site_id: str) -> SiteTou | None: ...
+
+    @abc.abstractmethod
+    def put_tou_register_rows(self, keys: npt.NDArray[np.int64], t_s: npt.NDArray[np.int64],
+                              register_index: npt.NDArray[np.int64],
+                              register_wh: npt.NDArray[np.float64]) -> int:
+        """TOU register reads by meter key, idempotent on ``(meter, t_s, register_index)``;
+        returns how many were new."""
+
+    @abc.abstractmethod
+    def get_tou_register_reads(self, meter_id: str, start_s: int | None = None,
+                               end_s: int | None = None, *,
+                               site_id: str | None = None) -> TouRegisterArrays:
+        """One meter's TOU register reads with ``start_s <= t_s < end_s`` (``site_id``: the
+        meter's site; empty when the meter is not there)."""
+
+    @abc.abstractmethod
+    def put_temperature_rows(self, keys: npt.NDArray[np.int64], start_s: npt.NDArray[np.int64],
+                             temperature_c: npt.NDArray[np.float64]) -> int:
+        """Interval temperatures by meter key, idempotent on ``(meter, start_s)`` (the first
+        value stays); returns how many were new."""
+
+    @abc.abstractmethod
+    def get_temperatures(self, meter_id: str, start_s: int | None = None,
+                         end_s: int | None = None, *,
+                         site_id: str | None = None) -> TemperatureArrays:
+        """One meter's interval temperatures with ``start_s <= start < end_s`` (``site_id``:
+        the meter's site; empty when the meter is not there)."""
 
     # -- intervals ------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from openamr.headend.store.base import (
     RegisterArrays,
     Site,
     SiteScope,
+    StatusReport,
 )
 
 __all__ = ["AlarmStore", "DailyReportStore", "MetricsStore", "OutboxStore", "PublisherStore",
@@ -104,6 +105,9 @@ class DailyReportStore(Protocol):
                            site_id: str | None = None) -> RegisterArrays: ...
 
     def get_device_status(self, device_id: str) -> DeviceStatus | None: ...
+
+    def list_status_reports(self, device_id: str, start_s: int | None = None,
+                            end_s: int | None = None, limit: int = 1000) -> list[StatusReport]: ...
 
 
 class MetricsStore(Protocol):
