@@ -121,6 +121,7 @@ def test_statements_carry_reads_lines_and_the_plot(db: str, tmp_path: Path, fmt:
     assert "Opening" in html
     assert "summer peak" in html
     assert "Estimated data" in html  # two hours are missing in August
+    assert "Days with estimated or missing data: 2026-08-10" in html
     assert "Example Billing Co, 1 Main St, 555-0100" in html
 
 
@@ -143,6 +144,7 @@ def test_tariff_check_summarises_and_refuses(tmp_path: Path) -> None:
     (["--period", "2026-13", "--meter", "M-01"], "--period"),
     (["--period", "2026-07", "--meter", "NOPE"], "no meter 'NOPE'"),
     (["--period", "2026-07"], "exactly one of"),
+    (["--period", "2026-07", "--meter", "M-01", "--tenant", "T"], "exactly one of"),
     (["--from", "2026-07-05", "--to", "2026-07-01", "--meter", "M-01"], "--to"),
     (["--period", "2026-07", "--start-day", "31", "--meter", "M-01"], "--start-day"),
     (["--period", "2026-07", "--meter", "M-01", "--policy", "rounding=sometimes"],

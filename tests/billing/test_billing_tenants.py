@@ -13,9 +13,7 @@ from billing_seed import EXAMPLES, MASTER, SITE, seed_store
 from click.testing import CliRunner
 
 from openamr.cli import main
-
-units = pytest.importorskip("openamr.headend.store.units",
-                            reason="units and tenants are the store's units room")
+from openamr.headend.store import units
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +23,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> str:
     store.upsert_unit(units.Unit("U1", SITE, ("M-01",), floor_area_m2=50.0))
     store.upsert_unit(units.Unit("U2", SITE, ("M-02", "M-03"), floor_area_m2=150.0))
     store.upsert_unit(units.Unit("U3", SITE, (), floor_area_m2=10.0, kind="common"))
+    store.upsert_unit(units.Unit("U-MASTER", SITE, (MASTER,), kind="master"))
     for tenant_id in ("T1", "T2", "T3"):
         store.upsert_tenant(units.Tenant(tenant_id, f"tenant {tenant_id}"))
     # T1 moves into U2 on 12 July; T2 lives in U1 until 16 July, then moves nowhere
@@ -97,3 +96,15 @@ def test_a_move_between_units_is_one_document_of_two_bills(db: str) -> None:
     assert Decimal(doc["total"]) == Decimal(first["total"]) + Decimal(second["total"])
     assert sum(Decimal(x["amount"]) for x in doc["lines"]) == Decimal(doc["total"])
     assert doc["fixed_charge"] == "10.80"  # 0.40/day × (11 + 16) days
+
+
+def test_a_site_run_leaves_out_the_master_meters_unit(db: str) -> None:
+    doc = _bill(db, "commercial-demand.toml", "--period", "2026-07", "--site", SITE)
+    assert [b["account_id"] for b in doc["bills"]] == ["M-01", "M-02", "M-03"]
+
+
+def test_a_meter_id_qualified_by_its_site(db: str) -> None:
+    doc = _bill(db, "commercial-demand.toml", "--period", "2026-07", "--meter", "M-01",
+                "--site", SITE)
+    assert doc["account_id"] == "M-01"
+    assert doc["site_id"] == SITE

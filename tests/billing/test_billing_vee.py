@@ -8,14 +8,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pytest
 from billing_seed import EXAMPLES, SITE, seed_store
 from click.testing import CliRunner
 
 from openamr.cli import main
 from openamr.headend.store import open_store
-
-pytest.importorskip("openamr.headend.vee.view", reason="the head-end's VEE room")
 
 
 def _bill(db: str) -> dict[str, Any]:

@@ -162,11 +162,12 @@ def bill_from_batch(batch: BillBatch, row: int, *, account_id: str, account_kind
     An energy line is flagged estimated when its period holds estimated energy; a demand line
     when the bill holds any."""
     amounts = batch.row_amounts(row)
-    any_estimated = bool(batch.estimated_wh[row] > 0)
+    values = batch.as_lists
+    any_estimated = values["estimated_wh"][row] > 0
     period_of = batch.energy_period_of_line
-    estimated_periods = batch.estimated_period_wh[row] > 0
+    estimated_periods = values["estimated_periods"][row]
     lines = []
-    for i, (spec, qty, amount) in enumerate(zip(batch.lines, batch.quantity_micro[row].tolist(),
+    for i, (spec, qty, amount) in enumerate(zip(batch.lines, values["quantity"][row],
                                                 amounts, strict=True)):
         if qty == 0 and not amount and spec.kind != "fixed":
             continue
@@ -183,13 +184,13 @@ def bill_from_batch(batch: BillBatch, row: int, *, account_id: str, account_kind
         timezone=period.timezone, first_day=period.first_day,
         end_day=period.end_day, start_s=period.start_s, end_s=period.end_s,
         billed_first_day=billed_first_day, billed_end_day=billed_end_day,
-        billable_days=int(batch.billable_days[row]), lines=tuple(lines),
+        billable_days=values["days"][row], lines=tuple(lines),
         total=batch.total(row),
-        energy_kwh=_kwh_of_wh(batch.energy_wh[row]),
-        estimated_kwh=_kwh_of_wh(batch.estimated_wh[row]),
-        intervals_expected=int(batch.intervals_expected[row]),
-        intervals_present=int(batch.intervals_present[row]),
-        peak_demand_kw=_kwh_of_wh(batch.peak_demand_w[row]),
+        energy_kwh=_kwh_of_wh(values["energy_wh"][row]),
+        estimated_kwh=_kwh_of_wh(values["estimated_wh"][row]),
+        intervals_expected=values["expected"][row],
+        intervals_present=values["present"][row],
+        peak_demand_kw=_kwh_of_wh(values["peak_demand_w"][row]),
         register_reads=register_reads,
         policy=batch.policy_pairs,
     )

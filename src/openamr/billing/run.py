@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any, Protocol, cast
+from typing import Any
 
 import numpy as np
 
@@ -24,7 +24,8 @@ from openamr.billing.periods import BillingPeriod
 from openamr.billing.source import read_usage, register_reads
 from openamr.billing.tariff import Tariff
 from openamr.errors import InputError
-from openamr.headend.store.base import Store
+from openamr.headend.energy.report import NOT_CONSUMPTION_KINDS
+from openamr.headend.store.base import AmbiguousIdError, Store
 from openamr.timeutil import local_day_bounds_s, site_zone
 
 __all__ = ["Account", "bill_accounts", "meter_account", "site_accounts", "site_timezone",
@@ -54,52 +55,48 @@ def site_timezone(store: Store, site_id: str) -> str:
     return site.timezone
 
 
-def meter_account(store: Store, meter_id: str, period: BillingPeriod) -> Account:
-    """The whole period of one meter."""
-    meter = store.get_meter(meter_id)
+def meter_account(store: Store, meter_id: str, period: BillingPeriod | None, *,
+                  site_id: str | None = None) -> Account:
+    """The whole period of one meter (``site_id`` qualifies an id several sites use; without a
+    period, the account's days are left empty: for looking the meter up)."""
+    try:
+        meter = store.get_meter(meter_id, site_id=site_id)
+    except AmbiguousIdError as exc:
+        raise InputError(f"meter {meter_id!r} exists at several sites; give --site",
+                         where="--meter") from exc
     if meter is None:
-        raise InputError(f"no meter {meter_id!r} in the store", where="--meter")
-    return Account(meter_id, "meter", meter.site_id, (meter_id,), period.first_day,
-                   period.end_day)
+        where = f" in site {site_id!r}" if site_id else " in the store"
+        raise InputError(f"no meter {meter_id!r}{where}", where="--meter")
+    first = period.first_day if period else date.min
+    end = period.end_day if period else date.min
+    return Account(meter_id, "meter", meter.site_id, (meter_id,), first, end)
 
 
 def site_accounts(store: Store, site_id: str, period: BillingPeriod,
                   exclude: Sequence[str] = ()) -> list[Account]:
-    """Every meter of a site (but ``exclude``), each for the whole period."""
+    """Every consuming meter of a site (but ``exclude``), each for the whole period: meters of
+    a production or supply unit (``NOT_CONSUMPTION_KINDS``: a PV array, the master meter)
+    are not billed as consumption."""
     site_timezone(store, site_id)
+    skip = set(exclude) | {m for u in store.list_units(site_id)
+                           if u.kind in NOT_CONSUMPTION_KINDS for m in u.meter_ids}
     return [Account(m.meter_id, "meter", site_id, (m.meter_id,), period.first_day,
                     period.end_day)
-            for m in store.list_meters(site_id) if m.meter_id not in exclude]
-
-
-class _Occupancy(Protocol):
-    site_id: str
-    unit_id: str
-    tenant_id: str
-
-    def overlap(self, start: date, end: date) -> tuple[date, date] | None: ...
-
-
-class _Unit(Protocol):
-    meter_ids: tuple[str, ...]
+            for m in store.list_meters(site_id) if m.meter_id not in skip]
 
 
 def tenant_accounts(store: Store, tenant_id: str, period: BillingPeriod) -> list[Account]:
     """One account per occupancy of ``tenant_id`` that overlaps the period (units and tenants
     are kept by the store's units room: ``docs/units-tenants.md``)."""
-    units: Any = store
-    if not hasattr(units, "list_occupancies"):
-        raise InputError("this store keeps no tenants (no units and tenants room)",
-                         where="--tenant")
-    if units.get_tenant(tenant_id) is None:
+    if store.get_tenant(tenant_id) is None:
         raise InputError(f"no tenant {tenant_id!r} in the store", where="--tenant")
     accounts = []
-    for occ in cast(list[_Occupancy], units.list_occupancies(
-            tenant_id=tenant_id, start=period.first_day, end=period.end_day)):
+    for occ in store.list_occupancies(tenant_id=tenant_id, start=period.first_day,
+                                      end=period.end_day):
         shared = occ.overlap(period.first_day, period.end_day)
         if shared is None:
             continue
-        unit = cast(_Unit | None, units.get_unit(occ.unit_id, site_id=occ.site_id))
+        unit = store.get_unit(occ.unit_id, site_id=occ.site_id)
         if unit is None or not unit.meter_ids:
             raise InputError(f"unit {occ.unit_id!r} of tenant {tenant_id!r} has no meters",
                              where="--tenant")
@@ -114,7 +111,9 @@ def tenant_accounts(store: Store, tenant_id: str, period: BillingPeriod) -> list
 def _usage(store: Store, period: BillingPeriod, accounts: Sequence[Account],
            grid_start_s: Any) -> UsageBatch:
     meters = list(dict.fromkeys(m for a in accounts for m in a.meter_ids))
-    usage = read_usage(store, meters, period.start_s, period.end_s)
+    sites = {a.site_id for a in accounts}
+    usage = read_usage(store, meters, period.start_s, period.end_s,
+                       site_id=sites.pop() if len(sites) == 1 else None)
     row_of = {m: i for i, m in enumerate(meters)}
     zone = site_zone(period.timezone)
     simple = all(len(a.meter_ids) == 1 and a.first_day == period.first_day
@@ -158,7 +157,8 @@ def bill_accounts(store: Store, tariff: Tariff, period: BillingPeriod,
         batch = compute_bills(tariff, period, grid, usage)
     bills = []
     for r, account in enumerate(accounts):
-        reads = tuple(register_reads(store, m, *_bounds(account, period))
+        reads = tuple(register_reads(store, m, *_bounds(account, period),
+                                     site_id=account.site_id)
                       for m in account.meter_ids) if with_reads else ()
         common: dict[str, Any] = {"account_id": account.account_id, "site_id": account.site_id,
                   "meter_ids": account.meter_ids, "billed_first_day": account.first_day,

@@ -8,7 +8,6 @@ result as JSON, a CSV ledger, or an HTML/PDF statement.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from openamr.billing.allocation import allocate_common_area
 from openamr.billing.bill import Bill
@@ -47,15 +46,12 @@ def period_for(timezone: str, month: str | None, first: str | None, last: str | 
     return date_range(parse_date(first, "--from"), parse_date(last, "--to"), timezone)
 
 
-def floor_areas(store: Store, accounts: list[Account]) -> dict[str, float] | None:
-    """Floor area [m²] of each account, when the store keeps units: a tenant's unit area, or
-    for a meter its unit's area shared equally among the unit's meters."""
-    units: Any = store
-    if not hasattr(units, "unit_of_meter"):
-        return None
+def floor_areas(store: Store, accounts: list[Account]) -> dict[str, float]:
+    """Floor area [m²] of each account: a tenant's unit area, or for a meter its unit's area
+    shared equally among the unit's meters (accounts without a unit area are left out)."""
     areas: dict[str, float] = {}
     for account in accounts:
-        unit = units.unit_of_meter(account.meter_ids[0], site_id=account.site_id)
+        unit = store.unit_of_meter(account.meter_ids[0], site_id=account.site_id)
         if unit is None or unit.floor_area_m2 is None:
             continue
         share = 1.0 if account.account_kind == "tenant" else 1.0 / max(len(unit.meter_ids), 1)
@@ -70,17 +66,17 @@ def run_bills(store: Store, tariff: Tariff, *, month: str | None, first: str | N
     """Bills of the chosen scope: ``(bills, scope, common-area summary or None)``."""
     chosen = [name for name, v in (("--tenant", tenant), ("--meter", meter), ("--site", site))
               if v is not None]
-    if len(chosen) != 1:
-        raise InputError("give exactly one of --tenant, --meter, --site", where="--tenant")
-    if common_area is not None and site is None:
-        raise InputError("--common-area needs --site", where="--common-area")
+    if len(chosen) != 1 and chosen != ["--meter", "--site"]:
+        raise InputError("give exactly one of --tenant, --meter, --site (--site may qualify "
+                         "--meter)", where="--tenant")
+    if common_area is not None and (site is None or meter is not None):
+        raise InputError("--common-area needs --site (and no --meter)", where="--common-area")
     if meter is not None:
-        found = store.get_meter(meter)
-        if found is None:
-            raise InputError(f"no meter {meter!r} in the store", where="--meter")
-        period = period_for(site_timezone(store, found.site_id), month, first, last, start_day)
-        return bill_accounts(store, tariff, period, [meter_account(store, meter, period)]), \
-            "meter", None
+        account = meter_account(store, meter, None, site_id=site)
+        period = period_for(site_timezone(store, account.site_id), month, first, last,
+                            start_day)
+        return bill_accounts(store, tariff, period,
+                             [meter_account(store, meter, period, site_id=site)]), "meter", None
     if site is not None:
         period = period_for(site_timezone(store, site), month, first, last, start_day)
         exclude = (common_area,) if common_area else ()
@@ -88,11 +84,10 @@ def run_bills(store: Store, tariff: Tariff, *, month: str | None, first: str | N
         bills = bill_accounts(store, tariff, period, accounts)
         if common_area is None:
             return bills, "site", None
-        master_meter = store.get_meter(common_area)
-        if master_meter is None or master_meter.site_id != site:
+        if store.get_meter(common_area, site_id=site) is None:
             raise InputError(f"no meter {common_area!r} in site {site!r}", where="--common-area")
         master = bill_accounts(store, tariff, period,
-                               [meter_account(store, common_area, period)])[0]
+                               [meter_account(store, common_area, period, site_id=site)])[0]
         areas = floor_areas(store, accounts) if allocate == "area" else None
         bills, info = allocate_common_area(master, bills, allocate, areas_m2=areas)
         return bills, "site", info.to_json()
@@ -104,10 +99,9 @@ def run_bills(store: Store, tariff: Tariff, *, month: str | None, first: str | N
 
 
 def _tenant_zone(store: Store, tenant: str) -> str:
-    units: Any = store
-    if not hasattr(units, "list_occupancies"):
-        raise InputError("this store keeps no tenants", where="--tenant")
-    occupancies = units.list_occupancies(tenant_id=tenant)
+    if store.get_tenant(tenant) is None:
+        raise InputError(f"no tenant {tenant!r} in the store", where="--tenant")
+    occupancies = store.list_occupancies(tenant_id=tenant)
     if not occupancies:
         raise InputError(f"tenant {tenant!r} occupies no unit", where="--tenant")
     return site_timezone(store, str(occupancies[-1].site_id))

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from openamr.billing.bill import Bill
-from openamr.billing.plot import usage_plot_png
+from openamr.headend.energy.plots import plot_usage
+from openamr.headend.energy.report import energy_report
 from openamr.headend.rollup import rollup
 from openamr.headend.store.base import Store
 from openamr.timeutil import format_utc, from_epoch_s, local_day_bounds_s, site_zone
@@ -34,6 +35,13 @@ class DailyUsage:
     energy_kwh: tuple[float, ...]
     flagged: tuple[bool, ...]
     """The day has estimated or missing intervals."""
+    plot_png: bytes = b""
+    """The usage plot (PNG): the energy room's daily bars of the billed days."""
+
+    @property
+    def flagged_days(self) -> tuple[date, ...]:
+        """Days with estimated or missing intervals (listed under the plot)."""
+        return tuple(d for d, f in zip(self.days, self.flagged, strict=True) if f)
 
 
 def daily_usage(store: Store, bill: Bill) -> DailyUsage:
@@ -59,13 +67,21 @@ def daily_usage(store: Store, bill: Bill) -> DailyUsage:
     energy = np.zeros(count) if total is None else total[:count]
     flags = np.zeros(count, dtype=bool) if flagged is None else flagged[:count]
     return DailyUsage(days, tuple(float(e) / 1000 for e in energy),
-                      tuple(bool(f) for f in flags))
+                      tuple(bool(f) for f in flags), _plot(store, bill))
 
 
-def _plot(bill: Bill, usage: DailyUsage) -> bytes:
-    return usage_plot_png(usage.days, usage.energy_kwh, usage.flagged,
-                          title=f"Daily use, {bill.billed_first_day} to "
-                                f"{bill.billed_end_day - timedelta(days=1)}")
+def _plot(store: Store, bill: Bill) -> bytes:
+    """Daily kWh of the billed days, drawn by the energy-management room's plot module
+    (:func:`openamr.headend.energy.plots.plot_usage`: days without data are gaps)."""
+    last = bill.billed_end_day - timedelta(days=1)
+    if bill.unit_id is not None:
+        report = energy_report(store, bill.billed_first_day, last, unit_id=bill.unit_id,
+                               site_id=bill.site_id)
+    else:
+        report = energy_report(store, bill.billed_first_day, last, meter_id=bill.meter_ids[0],
+                               site_id=bill.site_id)
+    return plot_usage(report, period="daily", fmt="png", width_px=720, height_px=260, dpi=96,
+                      title=f"Daily use, {bill.billed_first_day} to {last}")
 
 
 def render_html(bill: Bill, usage: DailyUsage, *, issuer: str = "") -> str:
@@ -76,8 +92,9 @@ def render_html(bill: Bill, usage: DailyUsage, *, issuer: str = "") -> str:
                              autoescape=jinja2.select_autoescape(["html", "j2"]),
                              trim_blocks=True, lstrip_blocks=True)
     template = env.get_template("statement.html.j2")
-    plot = base64.b64encode(_plot(bill, usage)).decode("ascii")
+    plot = base64.b64encode(usage.plot_png).decode("ascii")
     return template.render(bill=bill, doc=bill.to_json(), plot_png_b64=plot, issuer=issuer,
+                           flagged_days=[d.isoformat() for d in usage.flagged_days],
                            format_utc=format_utc)
 
 
@@ -142,7 +159,11 @@ def render_pdf(bill: Bill, usage: DailyUsage, *, issuer: str = "") -> bytes:
             f"{bill.intervals_present} of {bill.intervals_expected} 15-minute intervals "
             "measured."), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
-    pdf.image(io.BytesIO(_plot(bill, usage)), w=180)
+    pdf.image(io.BytesIO(usage.plot_png), w=180)
+    if usage.flagged_days:
+        pdf.set_font("Helvetica", "", 8)
+        pdf.multi_cell(0, 4, "Days with estimated or missing data: " + ", ".join(
+            d.isoformat() for d in usage.flagged_days), new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
 
 
