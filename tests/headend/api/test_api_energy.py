@@ -79,3 +79,11 @@ def test_refusals(client: ApiClient, headers: Headers) -> None:
     assert r.status_code == 400
     assert client.get("/api/v1/meters/m-1/energy?from=2026-03-10", headers=h).status_code == 422
     assert client.get(URL, headers=headers["installer"]).status_code == 403
+
+
+def test_view_parameter(client: ApiClient, headers: Headers) -> None:
+    raw = client.get(URL + "&view=raw", headers=headers["read-only"]).json()
+    validated = client.get(URL + "&view=validated", headers=headers["read-only"]).json()
+    # no VEE rows yet: the validated view is the raw data
+    assert validated["total"] == raw["total"]
+    assert client.get(URL + "&view=cooked", headers=headers["admin"]).status_code == 422
