@@ -173,8 +173,8 @@ def _subject(store: Store, meter_id: str | None, unit_id: str | None, site_id: s
     if len(chosen) > 1:
         raise InputError("give one of meter or unit (and optionally its site)", where=chosen[1])
     if meter_id:
-        meter = store.get_meter(meter_id)
-        if meter is None or (site_id is not None and meter.site_id != site_id):
+        meter = store.get_meter(meter_id, site_id=site_id)
+        if meter is None:
             raise InputError(f"unknown meter {meter_id!r}", where="meter")
         site = store.get_site(meter.site_id)
         unit = store.unit_of_meter(meter_id, site_id=meter.site_id)
@@ -207,7 +207,7 @@ def _subject(store: Store, meter_id: str | None, unit_id: str | None, site_id: s
 
 
 def _rows(store: Store, meter_ids: tuple[str, ...] | list[str], lo_s: int, hi_s: int,
-          view: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+          view: str, site_id: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(meter index in meter_ids, start_s, energy_wh)`` rows of the meters in
     ``[lo_s, hi_s)``, grouped by meter: the raw intervals, or VEE's validated view."""
     ids = list(meter_ids)
@@ -216,9 +216,7 @@ def _rows(store: Store, meter_ids: tuple[str, ...] | list[str], lo_s: int, hi_s:
     if view == "validated":
         from openamr.headend.vee.view import validated_intervals
 
-        # meter ids are unique across sites in this store; with per-site ids (multisite) the
-        # subject's site_id is to go here and to get_intervals_bulk
-        grid = validated_intervals(store, ids, lo_s, hi_s)
+        grid = validated_intervals(store, ids, lo_s, hi_s, site_id=site_id)
         index = {m: i for i, m in enumerate(ids)}
         rows = np.asarray([index[m] for m in grid.meter_ids], dtype=np.int64)
         n = grid.start_s.size
@@ -227,7 +225,7 @@ def _rows(store: Store, meter_ids: tuple[str, ...] | list[str], lo_s: int, hi_s:
         energy = grid.energy_wh.ravel()
         keep = np.isfinite(energy)
         return which[keep], start[keep], energy[keep]
-    table = store.get_intervals_bulk(ids, lo_s, hi_s)
+    table = store.get_intervals_bulk(ids, lo_s, hi_s, site_id=site_id)
     return _row_index(table.meter_id, ids), table.start_s, table.energy_wh
 
 
@@ -283,7 +281,7 @@ def _similar(store: Store, unit: Unit | None, lo_s: int, hi_s: int, view: str
              and (band is None or floor_area_band(u.floor_area_m2) == band)]
     group = [unit, *peers]
     meter_ids = [m for u in group for m in u.meter_ids]
-    rows, _, energy = _rows(store, meter_ids, lo_s, hi_s, view)
+    rows, _, energy = _rows(store, meter_ids, lo_s, hi_s, view, unit.site_id)
     unit_of_meter = np.asarray([i for i, u in enumerate(group) for _ in u.meter_ids] + [-1],
                                dtype=np.int64)
     which = unit_of_meter[rows]
@@ -331,7 +329,7 @@ def energy_report(store: Store, first_day: date, last_day: date, *,
     zone = site_zone(subject.timezone)
     lo_s, hi_s = local_day_bounds_s(first_day, zone)[0], local_day_bounds_s(end_day, zone)[0]
     listed_ids = [m for m, _, _ in listed]
-    which, start_s, energy = _rows(store, listed_ids, lo_s, hi_s, view)
+    which, start_s, energy = _rows(store, listed_ids, lo_s, hi_s, view, subject.site_id)
     included = np.asarray([inc for _, _, inc in listed] + [False], dtype=bool)[which]
     grid = local_grid(subject.timezone, first_day, end_day, interval_start_s=start_s[included],
                       energy_wh=energy[included], meters=len(subject.meter_ids))
@@ -339,7 +337,7 @@ def energy_report(store: Store, first_day: date, last_day: date, *,
     monthly = usage(grid, "monthly")
     prev_first, prev_end = previous_range(first_day, end_day)
     p_lo = local_day_bounds_s(prev_first, zone)[0]
-    _, _, prev_energy = _rows(store, subject.meter_ids, p_lo, lo_s, view)
+    _, _, prev_energy = _rows(store, subject.meter_ids, p_lo, lo_s, view, subject.site_id)
     total = _total(grid.energy_wh)
     previous = PreviousPeriod(prev_first, prev_end - timedelta(days=1),
                               change(total, _total(prev_energy)))
