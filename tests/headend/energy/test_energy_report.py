@@ -198,3 +198,22 @@ def test_validated_view_fills_the_gap_with_vees_estimates(store: Store) -> None:
                      "--view", "validated")
     assert code == 0, out
     assert json.loads(out)["total"]["intervals_present"] == 96
+
+
+def test_the_same_meter_id_at_two_sites(store: Store) -> None:
+    """Meter ids are per site: the report reads the meter of the site asked for."""
+    from openamr.headend.store import IntervalBatch, Meter, Site
+
+    store.upsert_site(Site("s-2", "Annex", "America/Los_Angeles"))
+    store.upsert_meter(Meter("m-102", "s-2"))
+    lo = energy_report(store, date(2026, 3, 9), date(2026, 3, 9), meter_id="m-102",
+                       site_id="s-1").grid.day_edges_s[0]
+    store.put_intervals(IntervalBatch("m-102", np.arange(lo, lo + 96 * 900, 900), np.ones(96),
+                                      site_id="s-2"))
+    annex = energy_report(store, date(2026, 3, 9), date(2026, 3, 9), meter_id="m-102",
+                          site_id="s-2")
+    main = energy_report(store, date(2026, 3, 9), date(2026, 3, 9), meter_id="m-102",
+                         site_id="s-1")
+    assert annex.total_energy_wh == 96.0
+    assert main.total_energy_wh == sum(4 * (30 + h) for h in range(24))
+    assert annex.subject.site_id == "s-2"
