@@ -1,7 +1,8 @@
 """``openamr report``: energy-management reports from the store.
 
 * ``openamr report energy --db PATH (--meter ID | --unit ID | --site ID) --from YYYY-MM-DD
-  --to YYYY-MM-DD [--format table|json|csv] [-o FILE] [--plot FILE.png|FILE.svg
+  --to YYYY-MM-DD [--format table|json|csv] [-o FILE] [--view raw|validated]
+  [--plot FILE.png|FILE.svg
   [--plot-kind usage|monthly|profile|heatmap]]``
 
 Dates are civil days of the site's time zone; ``--to`` is inclusive (as ``openamr export``).
@@ -46,13 +47,16 @@ def report() -> None:
               "and monthly rows.")
 @click.option("-o", "--output", "output", default="-", metavar="FILE",
               help="Output file ('-', the default, for standard output).")
+@click.option("--view", "view", type=click.Choice(["raw", "validated"]), default="raw",
+              show_default=True, help="raw: the intervals as measured; validated: with VEE's "
+              "estimates and edits (docs/vee.md).")
 @click.option("--plot", "plot", default=None, metavar="FILE",
               help="Also draw a plot to FILE (.png or .svg).")
 @click.option("--plot-kind", "plot_kind", type=click.Choice(_PLOT_KINDS), default="usage",
               show_default=True, help="usage: kWh per day; monthly: kWh per month; profile: "
               "the average day; heatmap: day x quarter-hour.")
 def energy(db: str, meter_id: str | None, unit_id: str | None, site_id: str | None,
-           first: str, last: str, fmt: str, output: str, plot: str | None,
+           first: str, last: str, fmt: str, output: str, view: str, plot: str | None,
            plot_kind: str) -> None:
     """Daily and monthly usage, load profile, peak demand, and comparisons with the previous
     period and with similar units."""
@@ -70,7 +74,7 @@ def energy(db: str, meter_id: str | None, unit_id: str | None, site_id: str | No
             raise InputError("the plot file must end in .png or .svg", where="--plot")
     with _open(db) as store:
         result = energy_report(store, first_day, last_day, meter_id=meter_id,
-                               unit_id=unit_id, site_id=site_id)
+                               unit_id=unit_id, site_id=site_id, view=view)
     if fmt == "json":
         data = orjson.dumps(report_json(result), option=orjson.OPT_INDENT_2) + b"\n"
     elif fmt == "csv":

@@ -81,3 +81,11 @@ def test_refusals(client: ApiClient, headers: Headers) -> None:
     # the installer reads meter data as JSON (to check a meter counts), exports nothing
     assert client.get(URL, headers=headers["installer"]).status_code == 200
     assert client.get(URL + "&format=csv", headers=headers["installer"]).status_code == 403
+
+
+def test_view_parameter(client: ApiClient, headers: Headers) -> None:
+    raw = client.get(URL + "&view=raw", headers=headers["read-only"]).json()
+    validated = client.get(URL + "&view=validated", headers=headers["read-only"]).json()
+    # no VEE rows yet: the validated view is the raw data
+    assert validated["total"] == raw["total"]
+    assert client.get(URL + "&view=cooked", headers=headers["admin"]).status_code == 422

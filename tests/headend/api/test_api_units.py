@@ -113,3 +113,27 @@ def test_roles(client: ApiClient, headers: Headers) -> None:
     assert _unit(client, headers, role="admin") == 200
     assert client.get("/api/v1/tenants", headers=headers["installer"]).status_code == 403
     assert client.get("/api/v1/sites/s-1/units", headers=headers["read-only"]).status_code == 200
+
+
+def test_a_site_scoped_token_sees_only_its_sites(client: ApiClient, headers: Headers,
+                                                 store: Store) -> None:
+    from api_seed import NOW_S, bearer
+
+    from openamr.headend.auth import issue_token
+
+    assert _unit(client, headers) == 200  # unit 101 of s-1
+    client.request("PUT", "/api/v1/tenants/t-1", headers=headers["billing"], json={})
+    client.request("POST", "/api/v1/units/101/tenants", headers=headers["billing"],
+                   json={"tenant_id": "t-1", "move_in": "2026-03-01"})
+    other = bearer(issue_token(store, "billing", "annex only", NOW_S, ["s-2"]).secret)
+    assert client.get("/api/v1/sites/s-1/units", headers=other).status_code == 404
+    assert client.get("/api/v1/units/101/tenants", headers=other).status_code == 404
+    assert client.get("/api/v1/tenants", headers=other).json() == {"tenants": []}
+    assert client.get("/api/v1/tenants/t-1", headers=other).status_code == 404
+    assert client.get("/api/v1/units/101/energy?from=2026-03-08&to=2026-03-10",
+                      headers=other).status_code == 404
+    assert client.get("/api/v1/sites/s-1/energy?from=2026-03-08&to=2026-03-10",
+                      headers=other).status_code == 404
+    assert client.get("/api/v1/meters/m-1/energy?from=2026-03-08&to=2026-03-10",
+                      headers=other).status_code == 404
+    assert client.get("/api/v1/sites/s-2/units", headers=other).status_code == 200

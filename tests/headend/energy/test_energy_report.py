@@ -168,3 +168,52 @@ def test_site_meter_totals_equal_each_meters_own_report(store: Store) -> None:
         assert total.intervals_present == own.intervals_present
         assert own.peak is not None
         assert total.peak_demand_w == own.peak.demand_w
+
+
+def test_validated_view_fills_the_gap_with_vees_estimates(store: Store) -> None:
+    """m-102 misses 12 intervals on 10 March; VEE rows filling them show in the validated view
+    only, and the raw report is unchanged."""
+    from energy_seed import GAP_S
+
+    from openamr.headend.store.base import QUALITIES
+    from openamr.headend.store.vee_rows import VEE_METHODS, VeeRows
+
+    key = int(store.meter_keys(["m-102"])[0])
+    starts = GAP_S + 900 * np.arange(12)
+    store.put_vee_rows(VeeRows(np.full(12, key), starts, np.full(12, 7.0),
+                               np.full(12, QUALITIES.index("estimated_linear")),
+                               np.full(12, VEE_METHODS.index("linear")),
+                               np.ones(12, dtype=np.int64)))
+    raw = energy_report(store, date(2026, 3, 10), date(2026, 3, 10), meter_id="m-102")
+    validated = energy_report(store, date(2026, 3, 10), date(2026, 3, 10), meter_id="m-102",
+                              view="validated")
+    assert raw.intervals_present == 84
+    assert validated.intervals_present == 96
+    assert validated.total_energy_wh == raw.total_energy_wh + 12 * 7.0
+    with pytest.raises(InputError, match="unknown view"):
+        energy_report(store, date(2026, 3, 10), date(2026, 3, 10), meter_id="m-102",
+                      view="cooked")
+    code, out = _run("--db", str(store.url.removeprefix("sqlite:///")), "--meter", "m-102",
+                     "--from", "2026-03-10", "--to", "2026-03-10", "--format", "json",
+                     "--view", "validated")
+    assert code == 0, out
+    assert json.loads(out)["total"]["intervals_present"] == 96
+
+
+def test_the_same_meter_id_at_two_sites(store: Store) -> None:
+    """Meter ids are per site: the report reads the meter of the site asked for."""
+    from openamr.headend.store import IntervalBatch, Meter, Site
+
+    store.upsert_site(Site("s-2", "Annex", "America/Los_Angeles"))
+    store.upsert_meter(Meter("m-102", "s-2"))
+    lo = energy_report(store, date(2026, 3, 9), date(2026, 3, 9), meter_id="m-102",
+                       site_id="s-1").grid.day_edges_s[0]
+    store.put_intervals(IntervalBatch("m-102", np.arange(lo, lo + 96 * 900, 900), np.ones(96),
+                                      site_id="s-2"))
+    annex = energy_report(store, date(2026, 3, 9), date(2026, 3, 9), meter_id="m-102",
+                          site_id="s-2")
+    main = energy_report(store, date(2026, 3, 9), date(2026, 3, 9), meter_id="m-102",
+                         site_id="s-1")
+    assert annex.total_energy_wh == 96.0
+    assert main.total_energy_wh == sum(4 * (30 + h) for h in range(24))
+    assert annex.subject.site_id == "s-2"

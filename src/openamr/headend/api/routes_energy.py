@@ -18,6 +18,7 @@ from openamr.headend.api.csv_render import CSV_MEDIA_TYPE
 from openamr.headend.api.deps import check_export, get_store, require
 from openamr.headend.api.errors import ApiError
 from openamr.headend.api.responses import ERRORS
+from openamr.headend.api.scope import check_site, resolve_meter
 from openamr.headend.energy import energy_report, report_csv, report_json
 from openamr.headend.energy.report import EnergyReport
 from openamr.headend.store.base import Store, TokenRow
@@ -39,8 +40,11 @@ EnergyFormat = Annotated[Literal["json", "csv", "png", "svg"], Query(
 PlotQuery = Annotated[Literal["usage", "monthly", "profile", "heatmap"], Query(
     description="with format=png|svg: kWh per day (usage), per month (monthly), the "
                 "average day (profile) or the day x quarter-hour heatmap")]
-SiteQuery = Annotated[str | None, Query(max_length=64, description="the unit's site, when "
-                                        "the id exists in several")]
+SiteQuery = Annotated[str | None, Query(max_length=64, description="the meter's or unit's "
+                                        "site, when the id exists in several")]
+ViewQuery = Annotated[Literal["raw", "validated"], Query(
+    description="raw: the intervals as measured (default); validated: VEE's validated view "
+                "(estimates and edits laid over them, docs/vee.md)")]
 
 _RESPONSES: dict[int | str, dict[str, object]] = {
     **ERRORS,
@@ -192,34 +196,36 @@ def _dates(first: date, last: date) -> None:
             summary="A meter's energy report: usage, load profile, heatmap, peak, comparisons")
 def meter_energy(request: Request, meter_id: IdPath, store: StoreDep, token: DataToken,
                  first: FromQuery, last: ToQuery, fmt: EnergyFormat = "json",
-                 plot: PlotQuery = "usage") -> Response:
+                 plot: PlotQuery = "usage", view: ViewQuery = "raw",
+                 site_id: SiteQuery = None) -> Response:
     _dates(first, last)
-    if store.get_meter(meter_id) is None:
-        raise ApiError(404, "not_found.meter", f"no meter {meter_id!r}")
-    return _answer(request, token, energy_report(store, first, last, meter_id=meter_id),
-                   fmt, plot)
+    meter = resolve_meter(store, token, meter_id, site_id)
+    return _answer(request, token, energy_report(store, first, last, meter_id=meter_id,
+                                                 site_id=meter.site_id, view=view), fmt, plot)
 
 
 @router.get("/units/{unit_id}/energy", response_model=EnergyOut, responses=_RESPONSES,
             summary="A unit's energy report (the sum of its meters)")
 def unit_energy(request: Request, unit_id: IdPath, store: StoreDep, token: DataToken,
                 first: FromQuery, last: ToQuery, fmt: EnergyFormat = "json",
-                plot: PlotQuery = "usage", site_id: SiteQuery = None) -> Response:
+                plot: PlotQuery = "usage", site_id: SiteQuery = None,
+                view: ViewQuery = "raw") -> Response:
     _dates(first, last)
+    if site_id is not None:
+        check_site(store, token, site_id)
     unit = store.get_unit(unit_id, site_id=site_id)
-    if unit is None:
+    if unit is None or (token.site_ids is not None and unit.site_id not in token.site_ids):
         raise ApiError(404, "not_found.unit", f"no unit {unit_id!r}")
     return _answer(request, token, energy_report(store, first, last, unit_id=unit_id,
-                                                 site_id=unit.site_id), fmt, plot)
+                                                 site_id=unit.site_id, view=view), fmt, plot)
 
 
 @router.get("/sites/{site_id}/energy", response_model=EnergyOut, responses=_RESPONSES,
             summary="A site's energy report (its consumption meters) with each meter's total")
 def site_energy(request: Request, site_id: IdPath, store: StoreDep, token: DataToken,
                 first: FromQuery, last: ToQuery, fmt: EnergyFormat = "json",
-                plot: PlotQuery = "usage") -> Response:
+                plot: PlotQuery = "usage", view: ViewQuery = "raw") -> Response:
     _dates(first, last)
-    if store.get_site(site_id) is None:
-        raise ApiError(404, "not_found.site", f"no site {site_id!r}")
-    return _answer(request, token, energy_report(store, first, last, site_id=site_id),
-                   fmt, plot)
+    check_site(store, token, site_id)
+    return _answer(request, token, energy_report(store, first, last, site_id=site_id,
+                                                 view=view), fmt, plot)

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from openamr.headend.api.deps import get_store, require
 from openamr.headend.api.errors import ApiError
 from openamr.headend.api.responses import ERRORS
+from openamr.headend.api.scope import check_site
 from openamr.headend.store.base import Store, TokenRow
 from openamr.headend.store.units import (
     Occupancy,
@@ -131,14 +132,16 @@ def _occ_out(o: Occupancy) -> OccupancyOut:
                         move_out=None if o.move_out is None else o.move_out.isoformat())
 
 
-def _site(store: Store, site_id: str) -> None:
-    if store.get_site(site_id) is None:
-        raise ApiError(404, "not_found.site", f"no site {site_id!r}")
+def _sees(token: TokenRow, site_id: str) -> bool:
+    """Whether a (possibly site-scoped) token sees the site (``TokenRow.site_ids``)."""
+    return token.site_ids is None or site_id in token.site_ids
 
 
-def _unit(store: Store, unit_id: str, site_id: str | None) -> Unit:
+def _unit(store: Store, token: TokenRow, unit_id: str, site_id: str | None) -> Unit:
+    if site_id is not None:
+        check_site(store, token, site_id)
     unit = store.get_unit(unit_id, site_id=site_id)
-    if unit is None:
+    if unit is None or not _sees(token, unit.site_id):
         raise ApiError(404, "not_found.unit", f"no unit {unit_id!r}"
                        + (f" in site {site_id!r}" if site_id else ""))
     return unit
@@ -150,33 +153,32 @@ def _unit(store: Store, unit_id: str, site_id: str | None) -> Unit:
 @router.get("/sites/{site_id}/units", response_model=UnitsPage, responses=ERRORS,
             summary="A site's units")
 def list_units(site_id: IdPath, store: StoreDep, token: ReadToken) -> UnitsPage:
-    _site(store, site_id)
+    check_site(store, token, site_id)
     return UnitsPage(units=[_unit_out(u) for u in store.list_units(site_id)])
 
 
 @router.get("/sites/{site_id}/units/{unit_id}", response_model=UnitOut, responses=ERRORS,
             summary="One unit")
 def get_unit(site_id: IdPath, unit_id: IdPath, store: StoreDep, token: ReadToken) -> UnitOut:
-    _site(store, site_id)
-    return _unit_out(_unit(store, unit_id, site_id))
+    return _unit_out(_unit(store, token, unit_id, site_id))
 
 
 @router.put("/sites/{site_id}/units/{unit_id}", response_model=UnitOut, responses=ERRORS,
             summary="Create or replace a unit (its meters, floor area, kind)")
 def put_unit(site_id: IdPath, unit_id: IdPath, body: Annotated[UnitIn, Body()],
              store: StoreDep, token: WriteToken) -> UnitOut:
-    _site(store, site_id)
+    check_site(store, token, site_id)
     unit = Unit(unit_id, site_id, tuple(body.meter_ids), body.name, body.kind,
                 body.floor_area_m2)
     store.upsert_unit(unit)
-    return _unit_out(_unit(store, unit_id, site_id))
+    return _unit_out(_unit(store, token, unit_id, site_id))
 
 
 @router.delete("/sites/{site_id}/units/{unit_id}", status_code=204, responses=ERRORS,
                summary="Delete a unit that never had an occupancy")
 def delete_unit(site_id: IdPath, unit_id: IdPath, store: StoreDep,
                 token: WriteToken) -> Response:
-    _site(store, site_id)
+    check_site(store, token, site_id)
     if not store.delete_unit(unit_id, site_id=site_id):
         raise ApiError(404, "not_found.unit", f"no unit {unit_id!r} in site {site_id!r}")
     return Response(status_code=204)
@@ -187,14 +189,22 @@ def delete_unit(site_id: IdPath, unit_id: IdPath, store: StoreDep,
 
 @router.get("/tenants", response_model=TenantsPage, responses=ERRORS, summary="Every tenant")
 def list_tenants(store: StoreDep, token: ReadToken) -> TenantsPage:
-    return TenantsPage(tenants=[_tenant_out(t) for t in store.list_tenants()])
+    return TenantsPage(tenants=[_tenant_out(t) for t in store.list_tenants()
+                                if _tenant_seen(store, token, t.tenant_id)])
+
+
+def _tenant_seen(store: Store, token: TokenRow, tenant_id: str) -> bool:
+    """A site-scoped token sees the tenants with an occupancy at one of its sites."""
+    if token.site_ids is None:
+        return True
+    return any(_sees(token, o.site_id) for o in store.list_occupancies(tenant_id=tenant_id))
 
 
 @router.get("/tenants/{tenant_id}", response_model=TenantOut, responses=ERRORS,
             summary="One tenant")
 def get_tenant(tenant_id: IdPath, store: StoreDep, token: ReadToken) -> TenantOut:
     tenant = store.get_tenant(tenant_id)
-    if tenant is None:
+    if tenant is None or not _tenant_seen(store, token, tenant_id):
         raise ApiError(404, "not_found.tenant", f"no tenant {tenant_id!r}")
     return _tenant_out(tenant)
 
@@ -210,10 +220,11 @@ def put_tenant(tenant_id: IdPath, body: Annotated[TenantIn, Body()], store: Stor
 @router.get("/tenants/{tenant_id}/occupancies", response_model=OccupanciesPage,
             responses=ERRORS, summary="The units a tenant occupies or occupied")
 def tenant_occupancies(tenant_id: IdPath, store: StoreDep, token: ReadToken) -> OccupanciesPage:
-    if store.get_tenant(tenant_id) is None:
+    if store.get_tenant(tenant_id) is None or not _tenant_seen(store, token, tenant_id):
         raise ApiError(404, "not_found.tenant", f"no tenant {tenant_id!r}")
     return OccupanciesPage(occupancies=[_occ_out(o)
-                                        for o in store.list_occupancies(tenant_id=tenant_id)])
+                                        for o in store.list_occupancies(tenant_id=tenant_id)
+                                        if _sees(token, o.site_id)])
 
 
 # -- occupancies ----------------------------------------------------------------------------
@@ -223,7 +234,7 @@ def tenant_occupancies(tenant_id: IdPath, store: StoreDep, token: ReadToken) -> 
             summary="Who occupies or occupied a unit, by move-in")
 def unit_tenants(unit_id: IdPath, store: StoreDep, token: ReadToken,
                  site_id: SiteQuery = None) -> OccupanciesPage:
-    unit = _unit(store, unit_id, site_id)
+    unit = _unit(store, token, unit_id, site_id)
     return OccupanciesPage(occupancies=[_occ_out(o) for o in store.list_occupancies(
         site_id=unit.site_id, unit_id=unit.unit_id)])
 
@@ -232,7 +243,7 @@ def unit_tenants(unit_id: IdPath, store: StoreDep, token: ReadToken,
              responses=ERRORS_409, summary="A tenant moves in (dates half-open, local)")
 def add_occupancy(unit_id: IdPath, body: Annotated[OccupancyIn, Body()], store: StoreDep,
                   token: WriteToken, site_id: SiteQuery = None) -> OccupancyOut:
-    unit = _unit(store, unit_id, site_id)
+    unit = _unit(store, token, unit_id, site_id)
     if store.get_tenant(body.tenant_id) is None:
         raise ApiError(404, "not_found.tenant", f"no tenant {body.tenant_id!r}")
     try:
@@ -248,7 +259,8 @@ def add_occupancy(unit_id: IdPath, body: Annotated[OccupancyIn, Body()], store: 
 def move_out(occupancy_id: Annotated[int, Path(ge=1, le=2**62)],
              body: Annotated[MoveOutIn, Body()], store: StoreDep,
              token: WriteToken) -> OccupancyOut:
-    if store.get_occupancy(occupancy_id) is None:
+    found = store.get_occupancy(occupancy_id)
+    if found is None or not _sees(token, found.site_id):
         raise ApiError(404, "not_found.occupancy", f"no occupancy {occupancy_id}")
     try:
         return _occ_out(store.set_move_out(occupancy_id, body.move_out))
@@ -260,6 +272,8 @@ def move_out(occupancy_id: Annotated[int, Path(ge=1, le=2**62)],
                summary="Delete an occupancy entered by mistake")
 def delete_occupancy(occupancy_id: Annotated[int, Path(ge=1, le=2**62)], store: StoreDep,
                      token: WriteToken) -> Response:
-    if not store.delete_occupancy(occupancy_id):
+    found = store.get_occupancy(occupancy_id)
+    if found is None or not _sees(token, found.site_id) \
+            or not store.delete_occupancy(occupancy_id):
         raise ApiError(404, "not_found.occupancy", f"no occupancy {occupancy_id}")
     return Response(status_code=204)

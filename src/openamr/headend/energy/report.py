@@ -47,6 +47,7 @@ from openamr.timeutil import local_day_bounds_s, site_zone
 
 __all__ = [
     "NOT_CONSUMPTION_KINDS",
+    "VIEWS",
     "EnergyReport",
     "MeterTotal",
     "PreviousPeriod",
@@ -59,6 +60,9 @@ __all__ = [
 FIRST_DAY = date(1971, 1, 1)
 LAST_DAY = date(8999, 12, 31)
 """The civil dates a report may cover (calendars need a past and a future)."""
+
+VIEWS: tuple[str, ...] = ("raw", "validated")
+"""Which intervals a report reads: as measured, or VEE's validated view (``docs/vee.md``)."""
 
 NOT_CONSUMPTION_KINDS: frozenset[str] = frozenset({"pv", "master"})
 """Unit kinds left out of a site's total: production (``pv``) and the utility's supply meter
@@ -169,8 +173,8 @@ def _subject(store: Store, meter_id: str | None, unit_id: str | None, site_id: s
     if len(chosen) > 1:
         raise InputError("give one of meter or unit (and optionally its site)", where=chosen[1])
     if meter_id:
-        meter = store.get_meter(meter_id)
-        if meter is None or (site_id is not None and meter.site_id != site_id):
+        meter = store.get_meter(meter_id, site_id=site_id)
+        if meter is None:
             raise InputError(f"unknown meter {meter_id!r}", where="meter")
         site = store.get_site(meter.site_id)
         unit = store.unit_of_meter(meter_id, site_id=meter.site_id)
@@ -202,13 +206,27 @@ def _subject(store: Store, meter_id: str | None, unit_id: str | None, site_id: s
     return Subject("site", site_id, site_id, site.timezone, included), listed
 
 
-def _rows(store: Store, meter_ids: tuple[str, ...] | list[str], lo_s: int, hi_s: int
-          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(meter_id, start_s, energy_wh)`` rows of the meters in ``[lo_s, hi_s)``."""
-    if not meter_ids:
-        return np.empty(0, dtype=object), np.empty(0, dtype=np.int64), np.empty(0)
-    table = store.get_intervals_bulk(list(meter_ids), lo_s, hi_s)
-    return table.meter_id, table.start_s, table.energy_wh
+def _rows(store: Store, meter_ids: tuple[str, ...] | list[str], lo_s: int, hi_s: int,
+          view: str, site_id: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(meter index in meter_ids, start_s, energy_wh)`` rows of the meters in
+    ``[lo_s, hi_s)``, grouped by meter: the raw intervals, or VEE's validated view."""
+    ids = list(meter_ids)
+    if not ids or hi_s <= lo_s:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0)
+    if view == "validated":
+        from openamr.headend.vee.view import validated_intervals
+
+        grid = validated_intervals(store, ids, lo_s, hi_s, site_id=site_id)
+        index = {m: i for i, m in enumerate(ids)}
+        rows = np.asarray([index[m] for m in grid.meter_ids], dtype=np.int64)
+        n = grid.start_s.size
+        which = np.repeat(rows, n)
+        start = np.tile(grid.start_s, rows.size)
+        energy = grid.energy_wh.ravel()
+        keep = np.isfinite(energy)
+        return which[keep], start[keep], energy[keep]
+    table = store.get_intervals_bulk(ids, lo_s, hi_s, site_id=site_id)
+    return _row_index(table.meter_id, ids), table.start_s, table.energy_wh
 
 
 def _total(energy_wh: np.ndarray) -> float:
@@ -250,7 +268,7 @@ def _per_meter(which: np.ndarray, energy_wh: np.ndarray,
                  for i, (m, u, inc) in enumerate(listed))
 
 
-def _similar(store: Store, unit: Unit | None, lo_s: int, hi_s: int
+def _similar(store: Store, unit: Unit | None, lo_s: int, hi_s: int, view: str
              ) -> tuple[SimilarUnits | None, str]:
     if unit is None:
         return None, "the meter is not in a unit"
@@ -263,10 +281,10 @@ def _similar(store: Store, unit: Unit | None, lo_s: int, hi_s: int
              and (band is None or floor_area_band(u.floor_area_m2) == band)]
     group = [unit, *peers]
     meter_ids = [m for u in group for m in u.meter_ids]
-    meter_rows, _, energy = _rows(store, meter_ids, lo_s, hi_s)
+    rows, _, energy = _rows(store, meter_ids, lo_s, hi_s, view, unit.site_id)
     unit_of_meter = np.asarray([i for i, u in enumerate(group) for _ in u.meter_ids] + [-1],
                                dtype=np.int64)
-    which = unit_of_meter[_row_index(meter_rows, meter_ids)]
+    which = unit_of_meter[rows]
     ok = (which >= 0) & np.isfinite(energy)
     sums = np.bincount(which[ok], weights=energy[ok], minlength=len(group))
     has = np.bincount(which[ok], minlength=len(group)) > 0
@@ -294,10 +312,13 @@ def _similar(store: Store, unit: Unit | None, lo_s: int, hi_s: int
 
 def energy_report(store: Store, first_day: date, last_day: date, *,
                   meter_id: str | None = None, unit_id: str | None = None,
-                  site_id: str | None = None) -> EnergyReport:
+                  site_id: str | None = None, view: str = "raw") -> EnergyReport:
     """The report of one meter, one unit or one site over ``[first_day, last_day]`` (civil
-    dates of the site's zone, ``last_day`` inclusive).  ``InputError`` for an unknown subject or
-    a bad range."""
+    dates of the site's zone, ``last_day`` inclusive), from the raw intervals or (``view=
+    "validated"``) VEE's validated view.  ``InputError`` for an unknown subject, view or a bad
+    range."""
+    if view not in VIEWS:
+        raise InputError(f"unknown view {view!r} (use raw or validated)", where="view")
     if last_day < first_day:
         raise InputError(f"{last_day} is before the first day {first_day}", where="to")
     for day, where in ((first_day, "from"), (last_day, "to")):
@@ -308,8 +329,7 @@ def energy_report(store: Store, first_day: date, last_day: date, *,
     zone = site_zone(subject.timezone)
     lo_s, hi_s = local_day_bounds_s(first_day, zone)[0], local_day_bounds_s(end_day, zone)[0]
     listed_ids = [m for m, _, _ in listed]
-    meter_rows, start_s, energy = _rows(store, listed_ids, lo_s, hi_s)
-    which = _row_index(meter_rows, listed_ids)
+    which, start_s, energy = _rows(store, listed_ids, lo_s, hi_s, view, subject.site_id)
     included = np.asarray([inc for _, _, inc in listed] + [False], dtype=bool)[which]
     grid = local_grid(subject.timezone, first_day, end_day, interval_start_s=start_s[included],
                       energy_wh=energy[included], meters=len(subject.meter_ids))
@@ -317,14 +337,14 @@ def energy_report(store: Store, first_day: date, last_day: date, *,
     monthly = usage(grid, "monthly")
     prev_first, prev_end = previous_range(first_day, end_day)
     p_lo = local_day_bounds_s(prev_first, zone)[0]
-    _, _, prev_energy = _rows(store, subject.meter_ids, p_lo, lo_s)
+    _, _, prev_energy = _rows(store, subject.meter_ids, p_lo, lo_s, view, subject.site_id)
     total = _total(grid.energy_wh)
     previous = PreviousPeriod(prev_first, prev_end - timedelta(days=1),
                               change(total, _total(prev_energy)))
     if subject.kind == "site":
         similar, note = None, "a site is not compared with similar units"
     else:
-        similar, note = _similar(store, subject.unit, lo_s, hi_s)
+        similar, note = _similar(store, subject.unit, lo_s, hi_s, view)
     complete = int(np.sum((grid.meters_present > 0) & (grid.meters_present >= grid.meters)))
     return EnergyReport(
         subject=subject, first_day=first_day, last_day=last_day, grid=grid, daily=daily,
