@@ -126,7 +126,7 @@ def test_an_alarm_is_acknowledged_by_clicking(browser: Any, live_server: LiveSer
 
 def test_the_map_shows_every_device(browser: Any, live_server: LiveServer, store: Store,
                                     tokens: dict[str, str]) -> None:
-    margins = seed_statuses(store)
+    margins = seed_statuses(store, force=True)
     site = store.list_sites()[0].site_id
     _sign_in(browser, live_server, tokens["installer"], f"/cit?site={site}")
     shown = browser.execute_script(

@@ -321,3 +321,24 @@ def test_the_meter_page_offers_the_validated_view_and_vee_findings(
     raw_blob = re.search(r'id="meter-data">(.*?)</script>', raw, re.S)
     assert raw_blob is not None
     assert len(json.loads(raw_blob.group(1))["intervals"]["t_s"]) == int(keep.sum())
+
+
+def test_tou_registers_and_temperature_of_a_d02_meter(client: WebClient, store: Store,
+                                                      tokens: dict[str, str]) -> None:
+    from openamr.headend.variants import has_temperature
+
+    site = _site_id(store)
+    d02 = next(m for m in store.list_meters(site) if has_temperature(m.model))
+    assert len(store.get_temperatures(d02.meter_id, site_id=site)) > 0
+    _signed_in(client, tokens["read-only"])
+    r = client.get(f"/meters/{d02.meter_id}?site={site}")
+    assert r.status_code == 200
+    assert 'id="tou"' in r.text  # a TOU MDT: its registers by period
+    blob = re.search(r'id="meter-data">(.*?)</script>', r.text, re.S)
+    assert blob is not None
+    temps = json.loads(blob.group(1))["temperature"]
+    stored = store.get_temperatures(d02.meter_id, site_id=site)
+    assert temps["t_s"] == stored.start_s.tolist()
+    assert "Temperature" in r.text
+    c02 = next(m for m in store.list_meters(site) if m.model.endswith("C02"))
+    assert "Temperature</h2>" not in client.get(f"/meters/{c02.meter_id}?site={site}").text

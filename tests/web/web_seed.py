@@ -36,10 +36,11 @@ class SimSite:
     db: Path
 
 
-def seed_statuses(store: Store) -> dict[str, float]:
+def seed_statuses(store: Store, *, force: bool = False) -> dict[str, float]:
     """Give every repeater the DCAP as parent and every MDT a repeater (or the DCAP) with a
-    margin from :data:`MARGINS_DB`, keeping stored values the status frames did set.
-    Returns the margin given to each device."""
+    margin from :data:`MARGINS_DB`, keeping stored values the status frames did set (unless
+    ``force``: then every margin is replaced, so the map shows every band).
+    Returns the margin of each device."""
     devices = store.list_devices()
     dcap = next(d for d in devices if d.role == "dcap")
     repeaters = [d for d in devices if d.role == "repeater"]
@@ -53,7 +54,8 @@ def seed_statuses(store: Store) -> dict[str, float]:
         current = stored.get(d.device_id)
         if current is None:
             continue
-        if current.parent_id is not None and current.link_margin_db is not None:
+        if (not force and current.parent_id is not None
+                and current.link_margin_db is not None):
             given[d.device_id] = current.link_margin_db
             continue
         parent = dcap if d.role == "repeater" else relays[i % len(relays)]

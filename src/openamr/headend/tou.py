@@ -57,6 +57,7 @@ __all__ = [
     "TouSender",
     "register_names",
     "set_site_tou",
+    "tou_by_read",
 ]
 
 MAX_TOU_REGISTERS = 4
@@ -278,6 +279,31 @@ def register_names(plan: TouPlan | None, n: int) -> list[str]:
     does not name, e.g. after a configuration with fewer periods, too)."""
     names = list(plan.registers) if plan is not None else []
     return [names[i] if i < len(names) else f"register_{i}" for i in range(n)]
+
+
+def tou_by_read(store: Any, meter: Any, t_s: npt.NDArray[np.int64]
+                ) -> list[dict[str, float] | None]:
+    """``{period name: Wh}`` of each of ``meter``'s register reads at ``t_s`` (None where it
+    carried no TOU registers); register indices are named by the site's current TOU
+    configuration (the API's register reads and the dashboard's meter page)."""
+    if not t_s.size:
+        return []
+    reads = store.get_tou_register_reads(meter.meter_id, int(t_s[0]), int(t_s[-1]) + 1,
+                                         site_id=meter.site_id)
+    plan = None
+    stored = store.get_site_tou(meter.site_id)
+    if stored is not None:
+        try:
+            plan = TouPlan.from_json(stored.config_json)
+        except InputError:
+            plan = None
+    names = register_names(plan, int(reads.register_index.max()) + 1 if len(reads) else 0)
+    by_t: dict[int, dict[str, float]] = {}
+    for t, index, wh in zip(reads.t_s.tolist(), reads.register_index.tolist(),
+                            reads.register_wh.tolist(), strict=True):
+        value = float(wh)
+        by_t.setdefault(t, {})[names[index]] = int(value) if value.is_integer() else value
+    return [by_t.get(t) for t in t_s.tolist()]
 
 
 SiteTouLookup = Callable[[str], tuple[str, str] | None]

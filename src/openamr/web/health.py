@@ -13,8 +13,8 @@ Definitions (docs/cit.md explains them with their sources):
   report periods.  The LED pattern an installer would see on the device is the manual's §5.2
   "Power-up LED Indications" for the state (``LED_PATTERNS``);
 * **expected report time**: ``last_heard_s + report_period_s + upload_s`` (assumption: MDTs
-  report hourly and the DCAP uploads every 15 minutes: the simulator's ``MeshParams``
-  defaults, reference mesh.md; settings of :class:`HealthSettings`);
+  report hourly, repeaters send a STATUS daily, and the DCAP uploads every 15 minutes: the
+  simulator's ``MeshParams`` defaults, reference mesh.md; settings of :class:`HealthSettings`);
 * **delivery ratio** over 24 h and 7 d: intervals the head-end holds / intervals already *due*
   (ended at least one report period and one upload before now), so readings still on their
   way do not count as lost;
@@ -69,6 +69,9 @@ class HealthSettings:
 
     report_period_s: int = 3600
     """How often an MDT reports [s] (assumption: hourly, the simulator's default)."""
+    repeater_report_period_s: int = 86_400
+    """How often a repeater sends a frame of its own (a STATUS) [s] (assumption: daily, the
+    simulator's ``status_period_s``); its forwarded traffic does not count as heard."""
     upload_s: int = 900
     """How long a report may wait at the DCAP before it is stored [s]."""
     battery_capacity_mah: float = 2000.0
@@ -120,14 +123,15 @@ def device_label(device: Device, position: DevicePosition | None) -> str:
     return device.meter_id or device.device_id
 
 
-def _join_state(status: DeviceStatus | None, now_s: int, s: HealthSettings) -> tuple[str,
-                                                                                    int | None]:
+def _join_state(role: str, status: DeviceStatus | None, now_s: int,
+                s: HealthSettings) -> tuple[str, int | None]:
     if status is None or status.last_heard_s is None:
         return "not_heard", None
-    expected_s = int(status.last_heard_s) + s.report_period_s + s.upload_s
+    period_s = s.repeater_report_period_s if role == "repeater" else s.report_period_s
+    expected_s = int(status.last_heard_s) + period_s + s.upload_s
     if now_s <= expected_s:
         return "joined", expected_s
-    if now_s <= expected_s + SILENT_AFTER_REPORTS * s.report_period_s:
+    if now_s <= expected_s + SILENT_AFTER_REPORTS * period_s:
         return "late", expected_s
     return "silent", expected_s
 
@@ -136,6 +140,8 @@ def _battery_days_left(device: Device, status: DeviceStatus | None,
                        s: HealthSettings) -> float | None:
     if status is None or status.battery_remaining_mah is None or device.installed_s is None:
         return None
+    if device.role != "mdt" and not status.on_battery:
+        return None  # mains powered: its backup battery is not being drawn
     used_mah = s.battery_capacity_mah - float(status.battery_remaining_mah)
     elapsed_days = (int(status.last_heard_s) - int(device.installed_s)) / DAY_S
     if used_mah <= 0 or elapsed_days <= 0:
@@ -193,7 +199,7 @@ def site_health(store: Store, site_id: str | None, now_s: int,
             # the DCAP is the head-end's own radio: it is up when anything was heard through it
             st = DeviceStatus(d.device_id, max(heard), hops=0)
         pos = positions.get(d.device_id)
-        state, expected_s = _join_state(st, now_s, s)
+        state, expected_s = _join_state(d.role, st, now_s, s)
         d24, d7, c24, c72 = ratios.get(d.meter_id or "", (None, None, None, None))
         parent = st.parent_id if st else None
         rows.append(DeviceHealth(

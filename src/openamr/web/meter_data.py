@@ -24,6 +24,8 @@ from openamr.frames import IntervalFlag
 from openamr.headend.rollup import rollup
 from openamr.headend.store.base import EventRow, Meter, Store
 from openamr.headend.store.vee_rows import VeeFinding
+from openamr.headend.tou import tou_by_read
+from openamr.headend.variants import has_temperature, has_tou
 from openamr.headend.vee import interval_series
 from openamr.timeutil import site_zone, utc_offsets_s
 from openamr.units import INTERVAL_LENGTH_S
@@ -118,8 +120,8 @@ def meter_view(store: Store, meter: Meter, timezone: str, now_s: int, *, days: i
     reads = store.get_register_reads(meter.meter_id, site_id=site)
     register_wh = float(reads.register_wh[-1]) if len(reads) else None
     register_t_s = int(reads.t_s[-1]) if len(reads) else None
-    tou_wh = _tou(reads)
-    temperature = _temperature(arr)
+    tou_wh = _tou(store, meter, reads.t_s)
+    temperature = _temperature(store, meter, start_s, end_s)
     events = store.list_events(site_id=site, meter_id=meter.meter_id, limit=50)
     marked = np.flatnonzero((arr.quality != "measured") | (arr.flags != 0))
     flags = [{"t_s": int(t[i]), "quality": str(arr.quality[i]), "flags": int(arr.flags[i])}
@@ -153,25 +155,22 @@ def _flag_counts(quality: np.ndarray, flags: np.ndarray) -> dict[str, int]:
     return out
 
 
-def _tou(reads: Any) -> dict[str, float] | None:
-    """TOU registers of the latest read, if the store's reads carry them (``tou_wh``)."""
-    tou = getattr(reads, "tou_wh", None)
-    if tou is None or len(tou) == 0:
+def _tou(store: Store, meter: Meter, t_s: np.ndarray) -> dict[str, float] | None:
+    """The TOU registers [Wh] of the latest register read, named by the site's periods
+    (:func:`openamr.headend.tou.tou_by_read`), when the meter is a TOU variant."""
+    if not len(t_s) or not has_tou(meter.model):
         return None
-    last = tou[-1]
-    if not last:
-        return None
-    return {str(k): float(v) for k, v in dict(last).items()}
+    latest = tou_by_read(store, meter, np.asarray(t_s[-1:], dtype=np.int64))[0]
+    return {str(k): float(v) for k, v in latest.items()} if latest else None
 
 
-def _temperature(arr: Any) -> dict[str, list[Any]] | None:
-    """Interval temperatures, if the store's intervals carry them (``temperature_c``)."""
-    temp = getattr(arr, "temperature_c", None)
-    if temp is None:
+def _temperature(store: Store, meter: Meter, start_s: int, end_s: int
+                 ) -> dict[str, list[Any]] | None:
+    """Interval temperatures [degC] of the temperature variants (D02, E02)."""
+    if not has_temperature(meter.model):
         return None
-    values = np.asarray(temp, dtype=np.float64)
-    keep = np.isfinite(values)
-    if not keep.any():
+    temps = store.get_temperatures(meter.meter_id, start_s, end_s, site_id=meter.site_id)
+    if not len(temps):
         return None
-    return {"t_s": arr.start_s[keep].tolist(),
-            "temperature_c": [round(float(v), 2) for v in values[keep].tolist()]}
+    return {"t_s": temps.start_s.tolist(),
+            "temperature_c": [round(float(v), 2) for v in temps.temperature_c.tolist()]}

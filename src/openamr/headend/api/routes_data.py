@@ -14,7 +14,6 @@ import numpy.typing as npt
 import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from openamr.errors import InputError
 from openamr.headend.api.bytecols import (
     float_column,
     int_column,
@@ -45,7 +44,7 @@ from openamr.headend.api.responses import CSV_OR_JSON, ERRORS
 from openamr.headend.api.scope import resolve_meter
 from openamr.headend.rollup import rollup
 from openamr.headend.store.base import IntervalArrays, Meter, Store, TokenRow
-from openamr.headend.tou import TouPlan, register_names
+from openamr.headend.tou import tou_by_read as _tou_by_read
 from openamr.headend.variants import has_temperature, has_tou
 from openamr.headend.vee.view import interval_series
 from openamr.timeutil import format_utc, site_zone, utc_offsets_s
@@ -280,30 +279,6 @@ def get_registers(request: Request, meter_id: str, store: StoreDep, token: DataT
         columns.append(("tou_wh", text_column([orjson.dumps(row).decode() for row in tou])))
     body = series_json({"meter_id": meter_id, "next": nxt}, "reads", int(t_s.size), columns)
     return Response(body, media_type=JSON)
-
-
-def _tou_by_read(store: Store, meter: Meter,
-                 t_s: npt.NDArray[np.int64]) -> list[dict[str, float] | None]:
-    """``{period name: Wh}`` of each read at ``t_s`` (None where it carried no TOU registers);
-    register indices are named by the site's current TOU configuration."""
-    if not t_s.size:
-        return []
-    reads = store.get_tou_register_reads(meter.meter_id, int(t_s[0]), int(t_s[-1]) + 1,
-                                         site_id=meter.site_id)
-    plan = None
-    stored = store.get_site_tou(meter.site_id)
-    if stored is not None:
-        try:
-            plan = TouPlan.from_json(stored.config_json)
-        except InputError:
-            plan = None
-    names = register_names(plan, int(reads.register_index.max()) + 1 if len(reads) else 0)
-    by_t: dict[int, dict[str, float]] = {}
-    for t, index, wh in zip(reads.t_s.tolist(), reads.register_index.tolist(),
-                            reads.register_wh.tolist(), strict=True):
-        value = float(wh)
-        by_t.setdefault(t, {})[names[index]] = int(value) if value.is_integer() else value
-    return [by_t.get(t) for t in t_s.tolist()]
 
 
 # -- the site-qualified forms ---------------------------------------------------------------
