@@ -27,6 +27,7 @@ __all__ = ["COMMANDS", "load_command", "main"]
 _COMMANDS: dict[str, str] = {
     "backup": "openamr.cli.backup:backup",
     "bench": "openamr.cli.bench:bench",
+    "demo": "openamr.cli.demo:demo",
     "export": "openamr.cli.export:export",
     "import": "openamr.cli.importing:import_",
     "ingest-worker": "openamr.cli.ingest_worker:ingest_worker",
