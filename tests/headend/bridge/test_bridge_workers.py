@@ -5,18 +5,13 @@ and no two downlinks share a frame counter (an AES-CCM nonce)."""
 
 from __future__ import annotations
 
-import os
-import queue
 import signal
 import subprocess
-import sys
-import threading
 import uuid
-from collections.abc import Iterator
 
 import numpy as np
-import psycopg
 import pytest
+from bridge_helpers import start_worker
 
 from openamr.frames import Frame, FrameCounter, FrameType, IntervalRecord, Intervals, KeyId
 from openamr.frames.codec import open_packed, unpack_ack
@@ -32,39 +27,6 @@ RECORDS = 4
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
 DCAP = 0x00000000000000D1
 EUI0 = 0x7000
-
-
-@pytest.fixture
-def shared_dsn(postgres_dsn: str) -> Iterator[str]:
-    """A DSN whose search_path is a fresh schema of this test's own."""
-    schema = f"scaleout_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield f"{postgres_dsn}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(postgres_dsn, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
-
-
-def _start_worker(broker: str, dsn: str) -> tuple[subprocess.Popen[str], threading.Thread]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "openamr", "ingest-worker", "--broker", broker, "--db", dsn,
-         "--group", "test"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    lines: queue.Queue[str] = queue.Queue()
-
-    def pump() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.put(line)
-
-    thread = threading.Thread(target=pump, daemon=True)
-    thread.start()
-    line = lines.get(timeout=60)
-    assert line.startswith("openamr ingest-worker ready"), line
-    return proc, thread
 
 
 def test_three_workers_one_killed_nothing_lost_or_duplicated(
@@ -95,7 +57,7 @@ def test_three_workers_one_killed_nothing_lost_or_duplicated(
                      KeyId.NETWORK).to_bytes(network_key)
 
     broker = f"mqtt://{host}:{port}/{prefix}"
-    workers = [_start_worker(broker, shared_dsn) for _ in range(3)]
+    workers = [start_worker(broker, shared_dsn) for _ in range(3)]
     forwarder = MqttForwarder(BrokerUrl(host, port, prefix), "gw1", timeout_s=5.0)
     forwarder.start()
     nonces: list[tuple[int, int]] = []
