@@ -110,8 +110,10 @@ def _default_tariff() -> Path | None:
 
 def _simulate(db: str, building: Any, days: int, epoch_s: int, drain_s: int,
               show_progress: bool) -> tuple[dict[str, Any], dict[str, int]]:
-    """Run the mesh into the head-end's ingest over ``db``; the sim summary and the intervals
-    each MDT was expected to deliver (from its first whole interval on to the data end)."""
+    """Run the mesh into the head-end's ingest over ``db``; the sim summary (with
+    ``commissioned_s``: start of the first interval every joined MDT counts [UTC epoch s]) and
+    the intervals each joined MDT was expected to deliver (from its first whole interval after
+    power-up to the data end)."""
     from openamr.cli.sim import _make_ingest_backhaul, _prepare_store
     from openamr.field.mesh.mdt_node import MdtNode
     from openamr.field.mesh.params import MeshParams
@@ -142,8 +144,10 @@ def _simulate(db: str, building: Any, days: int, epoch_s: int, drain_s: int,
     finally:
         backhaul.close()
     end_k = int(run.end_s // INTERVAL_LENGTH_S)
-    expected = {scenario.nodes[n.idx].id: max(0, end_k - n.first_interval)
-                for n in run.nodes if isinstance(n, MdtNode) and n.joined}
+    mdts = [n for n in run.nodes if isinstance(n, MdtNode) and n.joined]
+    expected = {scenario.nodes[n.idx].id: max(0, end_k - n.first_interval) for n in mdts}
+    first = max((n.first_interval for n in mdts), default=0)
+    summary["commissioned_s"] = int(scenario.epoch_s + first * INTERVAL_LENGTH_S)
     return summary, expected
 
 
@@ -223,6 +227,8 @@ def _bills(store: Any, building: Any, tariff_path: Path, month: str,
                                      "meter_ids": list(bill.meter_ids),
                                      "energy_kwh": str(bill.energy_kwh),
                                      "estimated_kwh": str(bill.estimated_kwh),
+                                     "intervals_expected": bill.intervals_expected,
+                                     "intervals_present": bill.intervals_present,
                                      "total": str(bill.total)}
             total += bill.total
             currency = bill.currency
@@ -273,7 +279,8 @@ def demo(db: Path, force: bool, days: int, apartments: int, seed: int,
     if tariff_file is not None and not tariff_file.is_file():
         raise InputError("no such tariff file", where="--tariff")
     _clear_target(db, force)
-    building = demo_site(apartments, seed=seed)
+    # the roof array grows with the building: 30 kWp for the default 48 apartments
+    building = demo_site(apartments, seed=seed, pv_kwp=round(30.0 * apartments / 48, 2))
     site = building.site
     now_s = int(epoch_s(utc_now()))
     timeline_end_s = now_s - now_s % 900
@@ -300,7 +307,9 @@ def demo(db: Path, force: bool, days: int, apartments: int, seed: int,
             vee: dict[str, Any] | None = None
             unavailable.append("VEE: openamr.headend.vee is not installed; bills use raw data")
         else:
-            vee = _vee(store, site.site_id, start_s, data_end_s, now_s)
+            # from the first interval every MDT counts (before it, an MDT was not yet powered:
+            # no gap to find), to the data end
+            vee = _vee(store, site.site_id, sim_summary["commissioned_s"], data_end_s, now_s)
         month = last_full_month(now_s, site.time_zone)
         bills: dict[str, Any] | None = None
         if _unavailable("openamr.billing"):
@@ -311,14 +320,17 @@ def demo(db: Path, force: bool, days: int, apartments: int, seed: int,
         else:
             bills = _bills(store, building, tariff_path, month, tenants)
         token = issue_token(store, TOKEN_ROLE, "openamr demo", now_s).secret
+    url = f"http://{host}:{port}/?token={token}"
     if _unavailable("openamr.web"):
         unavailable.append("dashboard: openamr.web is not installed; the API and its /docs "
-                           "are served")
+                           "are served (use the token as a Bearer token)")
+        url = f"http://{host}:{port}/docs (API token: {token})"
     devices = {"dcap": 1, "repeaters": sim_summary["repeaters"], "mdts": sim_summary["mdts"],
                "joined": sim_summary["joined"]}
     summary: dict[str, Any] = {
         "db": str(db), "site_id": site.site_id, "time_zone": site.time_zone,
         "days": days, "start_utc": format_utc(start_s), "end_utc": format_utc(data_end_s),
+        "commissioned_utc": format_utc(sim_summary["commissioned_s"]),
         "devices": devices,
         "intervals": {"expected": sum(v["expected"] for v in per_meter.values()),
                       "stored": sum(v["stored"] for v in per_meter.values()),
@@ -331,7 +343,6 @@ def demo(db: Path, force: bool, days: int, apartments: int, seed: int,
         "vee": vee, "bills": bills, "unavailable": unavailable,
         "wall_s": round(time.perf_counter() - t0, 1),
     }
-    url = f"http://{host}:{port}/?token={token}"
     if not no_serve:
         summary["url"] = url
     if as_json:
@@ -395,7 +406,7 @@ def _serve(db: str, host: str, port: int, url: str, *, quiet: bool) -> None:
             writer.close()
             with contextlib.suppress(OSError):
                 await writer.wait_closed()
-            click.echo(f"\nThe dashboard: {url}\nPress Ctrl-C to stop the server."
+            click.echo(f"\nOpen {url}\nPress Ctrl-C to stop the server."
                        if not quiet else f"ready {url}")
             break
         await server
