@@ -324,7 +324,7 @@ def demo(db: Path, force: bool, days: int, apartments: int, seed: int,
     if _unavailable("openamr.web"):
         unavailable.append("dashboard: openamr.web is not installed; the API and its /docs "
                            "are served (use the token as a Bearer token)")
-        url = f"http://{host}:{port}/docs (API token: {token})"
+        url = f"http://{host}:{port}/docs"
     devices = {"dcap": 1, "repeaters": sim_summary["repeaters"], "mdts": sim_summary["mdts"],
                "joined": sim_summary["joined"]}
     summary: dict[str, Any] = {
@@ -342,16 +342,19 @@ def demo(db: Path, force: bool, days: int, apartments: int, seed: int,
         "master_meter": master, "tenants": len(tenants) if tenants is not None else None,
         "vee": vee, "bills": bills, "unavailable": unavailable,
         "wall_s": round(time.perf_counter() - t0, 1),
+        "url": url, "token": token, "token_role": TOKEN_ROLE,
     }
-    if not no_serve:
-        summary["url"] = url
     if as_json:
         click.echo(json.dumps(summary, sort_keys=True))
     else:
         click.echo(_summary_text(summary))
     if no_serve:
+        if not as_json:
+            click.echo(f"browse it: openamr serve --db {db} --port {port}, then open {url}"
+                       + ("" if "token=" in url else f" (API token: {token})"))
         return
-    _serve(str(db), host, port, url, quiet=as_json)
+    _serve(str(db), host, port, url if "token=" in url else f"{url} (API token: {token})",
+           quiet=as_json)
 
 
 def _summary_text(s: dict[str, Any]) -> str:
