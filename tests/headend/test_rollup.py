@@ -122,7 +122,8 @@ def test_rollups_conserve_energy_and_tile_the_range(zone_name: str, day: date, d
     assert r.start_s[0] <= start_s
     assert r.end_s[-1] >= end_s
     assert np.array_equal(r.start_s[1:], r.end_s[:-1])
-    assert float(r.energy_wh.sum()) == float(energy[keep].sum())
+    assert float(np.nansum(r.energy_wh)) == float(energy[keep].sum())
+    assert np.array_equal(np.isnan(r.energy_wh), r.intervals_present == 0)
     assert int(r.intervals_present.sum()) == int(keep.sum())
     assert np.all(r.intervals_present <= r.intervals_expected)
     if period == "daily":
@@ -143,3 +144,14 @@ def test_vectorised_offsets_match_zoneinfo(zone_name: str, t: int) -> None:
 
 def test_edges_of_an_empty_range() -> None:
     assert local_period_edges_s(100, 100, LA, "daily").size == 0
+
+
+def test_a_bucket_without_intervals_has_no_energy_not_zero() -> None:
+    start_s, end_s = local_day_bounds_s(date(2026, 6, 1), LA)
+    starts = _grid(start_s, start_s + 3600)
+    r = rollup(starts, np.zeros(starts.size), start_s=start_s, end_s=end_s, period="hourly",
+               timezone="America/Los_Angeles")
+    assert r.energy_wh[0] == 0.0  # measured zero use is zero
+    assert r.intervals_present[0] == 4
+    assert np.isnan(r.energy_wh[1:]).all()  # no data is not zero use
+    assert (r.intervals_present[1:] == 0).all()

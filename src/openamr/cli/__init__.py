@@ -27,15 +27,19 @@ __all__ = ["COMMANDS", "load_command", "main"]
 _COMMANDS: dict[str, str] = {
     "backup": "openamr.cli.backup:backup",
     "bench": "openamr.cli.bench:bench",
+    "bill": "openamr.cli.bill:bill",
     "demo": "openamr.cli.demo:demo",
     "export": "openamr.cli.export:export",
     "import": "openamr.cli.importing:import_",
     "ingest-worker": "openamr.cli.ingest_worker:ingest_worker",
     "meter": "openamr.cli.meter:meter",
+    "report": "openamr.cli.report:report",
     "serve": "openamr.cli.serve:serve",
     "sim": "openamr.cli.sim:sim",
     "site": "openamr.cli.site:site",
+    "tariff": "openamr.cli.tariff:tariff",
     "token": "openamr.cli.token:token",
+    "vee": "openamr.cli.vee:vee",
 }
 COMMANDS = _COMMANDS
 

@@ -1,7 +1,8 @@
 """``openamr export``: the daily CSV report of a site and Green Button XML of a meter.
 
 * ``openamr export csv --db PATH --date YYYY-MM-DD [--site ID] -o FILE``
-* ``openamr export greenbutton --db PATH --meter ID --from YYYY-MM-DD --to YYYY-MM-DD -o FILE``
+* ``openamr export greenbutton --db PATH --meter ID --from YYYY-MM-DD --to YYYY-MM-DD
+  [--view raw|validated] -o FILE``
 
 Dates are civil days of the site's time zone; ``--to`` is inclusive.  ``--db`` is a store
 target (a SQLite path, ``sqlite:///path`` or ``postgresql://...``); a SQLite file that does not
@@ -81,13 +82,15 @@ def csv_(db: str, day: str, site_id: str | None, output: str) -> None:
               help="First civil day (site time zone).")
 @click.option("--to", "last", required=True, metavar="YYYY-MM-DD",
               help="Last civil day, inclusive.")
+@click.option("--view", type=click.Choice(["raw", "validated"]), default="raw",
+              show_default=True, help="The intervals as stored, or VEE's validated values.")
 @_OUT
-def greenbutton(db: str, meter_id: str, first: str, last: str, output: str) -> None:
-    """Green Button (ESPI) Atom XML of one meter's intervals."""
+def greenbutton(db: str, meter_id: str, first: str, last: str, view: str, output: str) -> None:
+    """Green Button (ESPI) Atom XML of one meter's intervals (with their quality codes)."""
     first_day, last_day = _date(first, "--from"), _date(last, "--to")
     if last_day < first_day:
         raise InputError(f"{last_day} is before --from {first_day}", where="--to")
     with _open(db) as store:
         xml = export_greenbutton(store, meter_id, first_day, last_day,
-                                 updated_s=epoch_s(utc_now()))
+                                 updated_s=epoch_s(utc_now()), view=view)
     _write(output, xml)

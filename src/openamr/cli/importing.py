@@ -1,4 +1,12 @@
-"""``openamr import intervals FILE.csv``: bulk-load 15-minute interval data into the store.
+"""``openamr import intervals FILE.csv`` and ``openamr import greenbutton FILE``: bulk-load
+interval data into the store.
+
+``import greenbutton`` loads a utility's Green Button feed for one meter (a building's master
+meter): see :mod:`openamr.headend.greenbutton_import` for what is read and how readings of any
+length are put on the 15-minute grid.  The same rules as the CSV import apply: a malformed
+file is refused whole (exit status 2) naming the entry and element, and storing is idempotent.
+
+``import intervals``:
 
 The file is ``meter_id,start,energy_wh`` with ``start`` ISO 8601 carrying an offset (``Z``).
 It is read whole and checked first: any malformed line refuses the WHOLE file with its line
@@ -25,12 +33,13 @@ import numpy.typing as npt
 
 from openamr.errors import InputError
 from openamr.headend.ids import check_id, is_safe_id
-from openamr.headend.store import Meter, Site, Store, open_store
+from openamr.headend.store import QUALITIES, Meter, Site, Store, open_store
 from openamr.headend.store.base import DEFAULT_MAX_POWER_W
 from openamr.timeutil import epoch_s, format_utc, parse_utc, site_zone
 from openamr.units import INTERVAL_LENGTH_S
 
-__all__ = ["ImportSummary", "import_", "import_intervals_csv", "read_intervals_csv"]
+__all__ = ["GreenButtonSummary", "ImportSummary", "import_", "import_greenbutton",
+           "import_intervals_csv", "read_intervals_csv"]
 
 HEADER = ("meter_id", "start", "energy_wh")
 CHUNK_ROWS = 100_000
@@ -287,3 +296,118 @@ def intervals(file: Path, db: str | None, site_tz: str, strict: bool, as_json: b
     click.echo(f"{summary.file}: {summary.rows_read:,} rows read, {summary.inserted:,} "
                f"inserted, {summary.duplicates:,} duplicates, {summary.conflicts:,} conflicts "
                f"(kept as rejections), {summary.meters_created:,} meters created")
+
+
+@dataclass(frozen=True, slots=True)
+class GreenButtonSummary:
+    """What a Green Button import did (also the ``--json`` output)."""
+
+    file: str
+    meter_id: str
+    site_id: str
+    readings: int
+    """IntervalReadings in the feed."""
+    intervals: int
+    """Quarter-hours they make on the 15-minute grid."""
+    interval_length_s: list[int]
+    """The reading durations found [s]."""
+    power_of_ten_multiplier: int
+    energy_wh: float
+    """Total energy of the quarter-hours [Wh]."""
+    inserted: int
+    duplicates: int
+    conflicts: int
+    """Quarter-hours stored with another energy: kept unchanged, recorded as rejections."""
+    meter_created: bool
+    site_created: bool
+
+
+def import_greenbutton(store: Store, path: Path, *, site_id: str, meter_id: str,
+                       site_tz: str = "UTC", reading: str | None = None,
+                       max_power_w: float = DEFAULT_MAX_POWER_W,
+                       received_s: int | None = None) -> GreenButtonSummary:
+    """Check a Green Button feed whole, then store it for ``meter_id`` at ``site_id``.
+
+    An unknown site is created (time zone ``site_tz``), an unknown meter too (model
+    ``master``, ``max_power_w``); a meter of another site is refused.  Idempotent.
+    """
+    from openamr.headend.greenbutton_import import read_greenbutton
+
+    check_id(site_id, "site id", where="--site")
+    check_id(meter_id, "meter id", where="--meter")
+    site_zone(site_tz)
+    parsed = read_greenbutton(path, reading=reading)
+    meter = store.get_meter(meter_id)
+    if meter is not None and meter.site_id != site_id:
+        raise InputError(f"meter {meter_id!r} belongs to site {meter.site_id!r}, not "
+                         f"{site_id!r}", where="--meter")
+    limit_wh = (meter.max_power_w if meter is not None else max_power_w) * INTERVAL_LENGTH_S \
+        / 3600
+    over = np.flatnonzero(parsed.energy_wh > limit_wh)
+    if over.size:
+        i = int(over[0])
+        raise InputError(f"{parsed.energy_wh[i]:g} Wh in the quarter-hour from "
+                         f"{format_utc(int(parsed.start_s[i]))} is above meter {meter_id}'s "
+                         f"maximum of {limit_wh:g} Wh per 15 minutes (max_power_w; "
+                         "--max-power-w for a new meter)", where=str(path))
+    now = int(time.time()) if received_s is None else received_s
+    site_created = meter_created = False
+    with store.transaction():
+        if store.get_site(site_id) is None:
+            store.upsert_site(Site(site_id, site_id, site_tz))
+            site_created = True
+        if meter is None:
+            store.upsert_meter(Meter(meter_id, site_id, model="master",
+                                     max_power_w=max_power_w))
+            meter_created = True
+        n = len(parsed.start_s)
+        keys = np.full(n, store.meter_keys([meter_id])[0], dtype=np.int64)
+        codes = np.fromiter((QUALITIES.index(q) for q in parsed.quality.tolist()),
+                            dtype=np.int64, count=n)
+        result = store.put_interval_rows(keys, parsed.start_s, parsed.energy_wh, codes,
+                                         np.zeros(n, dtype=np.int64), "import", now)
+    return GreenButtonSummary(str(path), meter_id, site_id, parsed.readings, n,
+                              list(parsed.interval_length_s), parsed.power_of_ten_multiplier,
+                              float(parsed.energy_wh.sum()), result.inserted, result.duplicates,
+                              result.conflicts, meter_created, site_created)
+
+
+@import_.command("greenbutton")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--db", "db", default=None, metavar="PATH|URL",
+              help="The store: a SQLite path or postgresql://... (default: [store] url).")
+@click.option("--site", "site_id", required=True, metavar="ID",
+              help="The site of the meter (created if unknown).")
+@click.option("--meter", "meter_id", required=True, metavar="ID",
+              help="The meter the feed is for, e.g. the building's master meter (created if "
+                   "unknown).")
+@click.option("--site-tz", default="UTC", show_default=True, metavar="ZONE",
+              help="IANA time zone of the site if it is created.")
+@click.option("--reading", default=None, metavar="HREF",
+              help="The MeterReading's self href, when the feed holds several.")
+@click.option("--max-power-w", type=float, default=DEFAULT_MAX_POWER_W, show_default=True,
+              help="Physical maximum power of the meter if it is created [W] (VEE's spike "
+                   "limit).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def greenbutton(file: Path, db: str | None, site_id: str, meter_id: str, site_tz: str,
+                reading: str | None, max_power_w: float, as_json: bool) -> None:
+    """Import a utility's Green Button (ESPI) usage FILE for one meter (15-minute grid)."""
+    from openamr.headend.settings import load_settings
+
+    target = db if db is not None else load_settings().store.url
+    store = open_store(target)
+    try:
+        summary = import_greenbutton(store, file, site_id=site_id, meter_id=meter_id,
+                                     site_tz=site_tz, reading=reading,
+                                     max_power_w=max_power_w)
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps(asdict(summary)))
+        return
+    click.echo(f"{summary.file}: {summary.readings:,} readings of "
+               f"{'/'.join(str(x) for x in summary.interval_length_s)} s -> "
+               f"{summary.intervals:,} quarter-hours, {summary.energy_wh / 1000:,.3f} kWh for "
+               f"meter {summary.meter_id}: {summary.inserted:,} inserted, "
+               f"{summary.duplicates:,} duplicates, {summary.conflicts:,} conflicts (kept as "
+               "rejections)")

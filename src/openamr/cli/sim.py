@@ -11,6 +11,7 @@ the head-end's ingest is not installed, an in-memory stand-in verifies and ackno
 from __future__ import annotations
 
 import json
+import re
 import select
 import socket
 import struct
@@ -169,6 +170,33 @@ def _register(store: Any, site: Any, scenario: Any) -> None:
             store.upsert_meter(Meter(meter_id, site.site_id, dev_id, spec.model, 10.0))
         store.upsert_device(Device(dev_id, role, site.site_id, meter_id, spec.model,
                                    spec.install_code.hex(), scenario.epoch_s))
+    _register_units(store, site)
+
+
+def _register_units(store: Any, site: Any) -> None:
+    """Put the site's units into the store: the meters' ``unit`` keys grouped, with the name,
+    kind and floor area of ``[[units]]`` (docs/units-tenants.md)."""
+    from openamr.headend.store.units import Unit
+
+    def safe(label: str) -> str:  # the store's id alphabet (headend.ids): "Shop A" -> "Shop-A"
+        return re.sub(r"[^A-Za-z0-9._~-]+", "-", label).strip("-._~") or "unit"
+
+    described = {u.id: u for u in site.units}
+    members: dict[str, list[str]] = {u.id: [] for u in site.units}
+    for meter in site.meters:
+        if meter.unit is not None:
+            members.setdefault(meter.unit, []).append(meter.id)
+    with store.transaction():
+        for label in members:
+            info = described.get(label)
+            name = (info.name if info and info.name else None) or label
+            unit = Unit(safe(label), site.site_id, (), name if name != safe(label) else "",
+                        (info.kind or "") if info else "", info.floor_area_m2 if info else None)
+            store.upsert_unit(unit)  # empty first: a meter may move between units
+        for label, meter_ids in members.items():
+            unit = store.get_unit(safe(label), site_id=site.site_id)
+            store.upsert_unit(Unit(unit.unit_id, unit.site_id, tuple(meter_ids), unit.name,
+                                   unit.kind, unit.floor_area_m2))
 
 
 class _IngestBackhaul:

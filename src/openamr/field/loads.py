@@ -334,8 +334,9 @@ def site_leg_power_w(site: Site, n_steps: int, step_s: float, start_s: int | Non
     (meters, 2, n_steps), from ``start_s`` [UTC epoch s] (default: the site's start, else 0).
 
     Synthetic loads are seeded by the site's seed and meter ids, in the site's time zone; CSV
-    profiles start at the simulation start.  A single-element meter (service ``single``) gets
-    all its load on L1.
+    profiles start at the simulation start; PV loads are the clear-sky production of
+    :mod:`openamr.field.solar` at the site's latitude and longitude, split evenly on L1 and L2.
+    A single-element meter (service ``single``) gets all its load on L1.
     """
     from openamr.field.meter.profile import read_profile_csv
     from openamr.field.site.model import LoadKind
@@ -343,7 +344,7 @@ def site_leg_power_w(site: Site, n_steps: int, step_s: float, start_s: int | Non
     start = start_s if start_s is not None else (site.start_s or 0)
     meters = site.meters
     out = np.zeros((len(meters), 2, n_steps), dtype=dtype)
-    synth = [i for i, m in enumerate(meters) if m.load.kind is not LoadKind.CSV]
+    synth = [i for i, m in enumerate(meters) if m.load.kind not in (LoadKind.CSV, LoadKind.PV)]
     if synth:
         out[synth] = synthetic_leg_power_w(
             [meters[i].load.kind.value for i in synth],
@@ -357,6 +358,18 @@ def site_leg_power_w(site: Site, n_steps: int, step_s: float, start_s: int | Non
                 assert path is not None
                 cache[path] = csv_leg_power_w(read_profile_csv(path), n_steps, step_s)
             out[i] = cache[path]
+    pv = [i for i, m in enumerate(meters) if m.load.kind is LoadKind.PV]
+    if pv:
+        from openamr.field.solar import PvArray, pv_ac_power_w
+
+        # each step at its midpoint; the inverter feeds both legs alike
+        mid_s = start + (np.arange(n_steps, dtype=np.float64) + 0.5) * step_s
+        for i in pv:
+            spec = meters[i].load
+            array = PvArray(spec.pv_kwp or 0.0, spec.pv_tilt_deg or 0.0,
+                            spec.pv_azimuth_deg or 0.0, site.latitude_deg or 0.0,
+                            site.longitude_deg or 0.0)
+            out[i] = pv_ac_power_w(array, mid_s)[None, :] / 2.0
     single = [i for i, m in enumerate(meters) if m.service == "single"]
     if single:
         out[single, 0, :] += out[single, 1, :]

@@ -9,11 +9,14 @@ Tokens are never logged; :func:`describe` gives a safe label for logs (``token_i
 
 Roles and permissions (the matrix is :data:`PERMISSIONS`; ``docs/api.md`` draws it):
 
-* ``read-only``: sites, meters, devices, events, alarms and meter data as JSON;
-* ``billing``: as read-only, plus exports (CSV);
+* ``read-only``: sites, meters, devices, events, alarms, meter data as JSON, units and tenants;
+* ``billing``: as read-only, plus exports (CSV) and units, tenants and occupancies;
 * ``installer``: sites, meters, devices, events and alarms, acknowledges alarms, ingest status;
   no meter data (intervals, roll-ups, registers);
 * ``admin``: everything, including token management.
+
+VEE (``vee.run``: run validation and estimation; ``vee.edit``: edit an interval's validated
+value) is for ``billing`` and ``admin``; VEE findings and edits are read with ``data.read``.
 """
 
 from __future__ import annotations
@@ -57,6 +60,10 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "alarms.ack": frozenset({"admin", "installer"}),
     "ingest.read": frozenset({"admin", "installer"}),
     "tokens.manage": frozenset({"admin"}),
+    "vee.run": frozenset({"admin", "billing"}),
+    "vee.edit": frozenset({"admin", "billing"}),
+    "units.read": frozenset({"admin", "billing", "read-only"}),
+    "units.write": frozenset({"admin", "billing"}),
 }
 
 

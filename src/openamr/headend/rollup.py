@@ -5,7 +5,9 @@ Buckets are the civil periods of the site's time zone (edges from
 :func:`openamr.timeutil.local_period_edges_s`), so a spring-forward day has 92 quarter-hours, a
 fall-back day 100, and the repeated local hour is two hourly buckets.  Each bucket says how many
 intervals it should hold (``intervals_expected``) and how many it holds (``intervals_present``):
-a bucket with gaps is reported with the energy that is there, never scaled up.
+a bucket with gaps is reported with the energy that is there, never scaled up, and a bucket
+with no interval at all has no energy (``NaN``; ``null`` in JSON, an empty CSV cell), so a gap
+is never mistaken for zero use.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ PERIODS: tuple[Period, ...] = ("hourly", "daily", "monthly")
 class Rollup:
     """One row per bucket ``[start_s[i], end_s[i])`` (numpy arrays of equal length).
 
-    ``start_s``/``end_s`` [UTC epoch s], ``energy_wh`` [Wh] summed over the intervals present,
+    ``start_s``/``end_s`` [UTC epoch s], ``energy_wh`` [Wh] summed over the intervals present
+    (NaN when none is present),
     ``intervals_expected`` (the bucket's length / ``length_s``: 92/96/100 for a DST/ordinary day),
     ``intervals_present`` (intervals with a finite energy in the bucket).
     """
@@ -92,7 +95,7 @@ def rollup(
         timezone=timezone,
         start_s=edges[:-1],
         end_s=edges[1:],
-        energy_wh=sums,
+        energy_wh=np.where(counts > 0, sums, np.nan),
         intervals_expected=(np.diff(edges) // length_s).astype(np.int64),
         intervals_present=counts,
     )

@@ -24,6 +24,12 @@ CASES = {
     "rollup_dst_days.csv": "/api/v1/meters/m-1/rollup?period=daily"
                            "&start=2026-03-07T00:00:00-08:00&end=2026-03-09T12:00:00-07:00"
                            "&format=csv",
+    # no data before 1 March: those days are null / an empty cell, not 0.0
+    "rollup_empty_days.json": "/api/v1/meters/m-1/rollup?period=daily"
+                              "&start=2026-02-27T00:00:00-08:00&end=2026-03-02T00:00:00-08:00",
+    "rollup_empty_days.csv": "/api/v1/meters/m-1/rollup?period=daily"
+                             "&start=2026-02-27T00:00:00-08:00&end=2026-03-02T00:00:00-08:00"
+                             "&format=csv",
 }
 
 

@@ -21,7 +21,11 @@ from openamr.headend.export.greenbutton import (
 from openamr.headend.store import Store, open_store
 from openamr.timeutil import local_day_bounds_s, site_zone
 
-SCHEMA_DIR = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "greenbutton"
+SHARED = Path(os.environ.get("OPENAMR_SHARED_DIR",
+                            Path(__file__).resolve().parents[3] / ".." / "shared"))
+"""The shared data beside the repository (``OPENAMR_SHARED_DIR`` overrides, e.g. in a
+worktree)."""
+SCHEMA_DIR = SHARED / "data" / "greenbutton"
 UPDATED_S = 1_800_000_000
 
 
@@ -149,3 +153,45 @@ def test_read_back_is_right_under_a_dst_local_zone(store: Store, tmp_path: Path,
         time_module.tzset()
     lo_s, hi_s = local_day_bounds_s(FALL, site_zone(ZONE))
     assert [b[0] for b in back] == [datetime.fromtimestamp(t, UTC) for t in range(lo_s, hi_s, 900)]
+
+
+def test_the_validated_view_carries_vee_quality_codes(store: Store, schema: Any,
+                                                      tmp_path: Path) -> None:
+    """m2 misses intervals 0, 1 and 40 of DAY: VEE fills 40 by a straight line (9); 0 and 1
+    have no interval before them and no like days, so they stay missing.  An edit of m1 is 7,
+    its partial interval questionable (10), the rest validated (the default, 17)."""
+    from openamr.headend.vee import edit_interval, run_vee
+
+    zone = site_zone(ZONE)
+    lo_s, hi_s = local_day_bounds_s(DAY, zone)
+    run_vee(store, meter_ids=["m1", "m2"], start_s=lo_s, end_s=hi_s, now_s=UPDATED_S)
+    edit_interval(store, "m1", lo_s + 900 * 10, 7.0, user="clerk", reason="test",
+                  now_s=UPDATED_S)
+    raw_xml = export_greenbutton(store, "m2", DAY, DAY, updated_s=UPDATED_S)
+    xml = export_greenbutton(store, "m2", DAY, DAY, updated_s=UPDATED_S, view="validated")
+    assert b"<espi:defaultQuality>14</espi:defaultQuality>" in raw_xml
+    assert b"<espi:defaultQuality>17</espi:defaultQuality>" in xml
+    path = tmp_path / "validated.xml"
+    path.write_bytes(xml)
+    assert not list(schema.iter_errors(str(path)))
+    back = _read_back(path)
+    assert len(back) == 96 - 2  # 40 estimated; 0 and 1 have no interval before them
+    by_start = {b[0]: b for b in back}
+    t40 = datetime.fromtimestamp(lo_s + 900 * 40, UTC)
+    assert by_start[t40][3] == {9}
+    path_m1 = tmp_path / "m1.xml"
+    path_m1.write_bytes(export_greenbutton(store, "m1", DAY, DAY, updated_s=UPDATED_S,
+                                           view="validated"))
+    assert not list(schema.iter_errors(str(path_m1)))
+    back_m1 = _read_back(path_m1)
+    assert back_m1[10][2] == 7.0
+    assert back_m1[10][3] == {7}
+    assert back_m1[5][3] == {10}  # partial: questionable
+    assert back_m1[0][3] == set()  # validated (the default 17)
+
+
+def test_the_validated_view_marks_intervals_vee_has_not_seen_as_raw(store: Store) -> None:
+    xml = export_greenbutton(store, "m1", DAY, DAY, updated_s=UPDATED_S, view="validated")
+    assert xml.count(b"<espi:quality>14</espi:quality>") == 95  # all but the partial one
+    with pytest.raises(InputError, match="view"):
+        export_greenbutton(store, "m1", DAY, DAY, updated_s=UPDATED_S, view="cooked")

@@ -20,6 +20,7 @@ from openamr.field.site.model import (
     Outage,
     Repeater,
     Site,
+    SiteUnit,
     Tamper,
     Wall,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "Repeater",
     "Site",
     "SiteError",
+    "SiteUnit",
     "Tamper",
     "Wall",
     "load_site",

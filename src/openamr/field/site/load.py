@@ -28,6 +28,7 @@ from openamr.field.site.model import (
     Outage,
     Repeater,
     Site,
+    SiteUnit,
     Tamper,
     Wall,
 )
@@ -41,12 +42,16 @@ class SiteError(InputError):
 
 
 _TOP = ("schema_version", "site", "building", "walls", "dcap", "repeaters", "meters", "outages",
-        "tampers", "radio")
-_SITE = ("id", "name", "time_zone", "start_utc", "seed", "description")
+        "tampers", "radio", "units")
+_SITE = ("id", "name", "time_zone", "start_utc", "seed", "description", "latitude_deg",
+         "longitude_deg")
 _BUILDING = ("floors", "floor_height_m", "width_m", "depth_m")
 _WALL = ("floor", "x1_m", "y1_m", "x2_m", "y2_m", "loss_db")
 _DEVICE = ("id", "x_m", "y_m", "floor", "placement", "power_on_s", "tx_power_dbm")
-_METER = (*_DEVICE, "model", "rating_a", "service", "load", "load_scale_w", "load_csv", "unit")
+_PV = ("pv_kwp", "pv_tilt_deg", "pv_azimuth_deg")
+_METER = (*_DEVICE, "model", "rating_a", "service", "load", "load_scale_w", "load_csv", "unit",
+          *_PV)
+_UNIT = ("id", "name", "kind", "floor_area_m2")
 _OUTAGE = ("device", "start_s", "duration_s")
 _TAMPER = ("meter", "start_s", "duration_s")
 
@@ -184,6 +189,18 @@ def _load_spec(r: _Reader, base_dir: Path, csv_cache: dict[Path, None]) -> LoadS
     except ValueError:
         known = ", ".join(k.value for k in LoadKind)
         raise r.error("load", f"unknown load {kind_text!r}; known: {known}") from None
+    if kind is not LoadKind.PV:
+        for key in _PV:
+            if r.has(key):
+                raise r.error(key, f'only allowed with load = "pv" (load is "{kind.value}")')
+    if kind is LoadKind.PV:
+        for key in ("load_scale_w", "load_csv"):
+            if r.has(key):
+                raise r.error(key, 'not allowed with load = "pv" (give pv_kwp instead)')
+        # defaults: PVWatts' 20 degree tilt, facing south (openamr.field.solar)
+        return LoadSpec(kind, pv_kwp=r.req_number("pv_kwp", positive=True),
+                        pv_tilt_deg=r.number("pv_tilt_deg", default=20.0, minimum=0.0),
+                        pv_azimuth_deg=r.number("pv_azimuth_deg", default=180.0, minimum=0.0))
     if kind is LoadKind.CSV:
         if csv_text is None:
             raise r.error("load_csv", 'missing: load = "csv" needs load_csv = "<path>"')
@@ -303,6 +320,12 @@ def parse_site(data: dict[str, Any], *, file: str = "site.toml", base_dir: Path 
             raise s.error("start_utc", exc.message) from None
     seed = s.integer("seed", default=0, minimum=0)
     description = s.string("description", required=False)
+    latitude = s.number("latitude_deg", required=False, minimum=-90.0)
+    longitude = s.number("longitude_deg", required=False, minimum=-180.0)
+    for key, value, top_deg in (("latitude_deg", latitude, 90.0),
+                                ("longitude_deg", longitude, 180.0)):
+        if value is not None and value > top_deg:
+            raise s.error(key, f"must be at most {top_deg:g}, got {_num(value)}")
     site_id = s.string("id", required=False)
 
     if "building" not in data:
@@ -346,6 +369,29 @@ def parse_site(data: dict[str, Any], *, file: str = "site.toml", base_dir: Path 
                                 where=f"{file}: {group}[{i}].id")
             seen[dev.id] = f"{group}[{i}]"
     meter_ids = {m.id for m in meters}
+    for i, m in enumerate(meters):
+        if m.load.kind is LoadKind.PV:
+            from openamr.field.solar import PvArray
+
+            if latitude is None or longitude is None:
+                raise SiteError('load = "pv" needs [site] latitude_deg and longitude_deg',
+                                where=f"{file}: meters[{i}].load")
+            try:
+                PvArray(m.load.pv_kwp or 0.0, m.load.pv_tilt_deg or 0.0,
+                        m.load.pv_azimuth_deg or 0.0, latitude, longitude)
+            except InputError as exc:
+                raise SiteError(exc.message, where=f"{file}: meters[{i}].{exc.where}"
+                                .replace(".kwp", ".pv_kwp").replace(".tilt", ".pv_tilt")
+                                .replace(".azimuth", ".pv_azimuth")) from None
+    units: list[SiteUnit] = []
+    for i, table in enumerate(top.array("units")):
+        u = _Reader(file, f"units[{i}]", table, _UNIT)
+        unit = SiteUnit(u.req_string("id"), u.string("name", required=False),
+                        u.string("kind", required=False),
+                        u.number("floor_area_m2", required=False, positive=True))
+        if unit.id in {x.id for x in units}:
+            raise u.error("id", f"duplicate unit id {unit.id!r}")
+        units.append(unit)
 
     outages: list[Outage] = []
     for i, table in enumerate(top.array("outages")):
@@ -383,4 +429,5 @@ def parse_site(data: dict[str, Any], *, file: str = "site.toml", base_dir: Path 
     return Site(name=site_name, time_zone=zone_name, building=building, dcap=dcap,
                 repeaters=repeaters, meters=meters, walls=tuple(walls), outages=tuple(outages),
                 tampers=tuple(tampers), radio=radio, radio_overrides=overrides, start_s=start_s,
-                seed=seed, description=description, source=source, id=site_id)
+                seed=seed, description=description, source=source, id=site_id,
+                latitude_deg=latitude, longitude_deg=longitude, units=tuple(units))

@@ -35,6 +35,7 @@ __all__ = [
     "Outage",
     "Repeater",
     "Site",
+    "SiteUnit",
     "Tamper",
     "Wall",
 ]
@@ -49,6 +50,8 @@ class LoadKind(StrEnum):
     HOUSEHOLD = "household"
     COMMERCIAL = "commercial"
     CSV = "csv"
+    PV = "pv"
+    """A PV array's clear-sky production (:mod:`openamr.field.solar`): a PV meter."""
 
 
 DEFAULT_SCALE_W: dict[LoadKind, float] = {LoadKind.HOUSEHOLD: 800.0,
@@ -67,6 +70,12 @@ class LoadSpec:
     """Absolute path of the CSV profile (``t_s,l1_w,l2_w[,pf1,pf2]``), for ``kind = csv``."""
     csv_text: str | None = None
     """The path as written in the site file (relative to the file)."""
+    pv_kwp: float | None = None
+    """PV array DC nameplate [kW] (``kind = pv``)."""
+    pv_tilt_deg: float | None = None
+    """PV array tilt from horizontal [°] (``kind = pv``)."""
+    pv_azimuth_deg: float | None = None
+    """Direction the PV array faces, clockwise from north [°] (``kind = pv``; 180 = south)."""
 
 
 @dataclass(frozen=True)
@@ -139,6 +148,18 @@ class Meter(_Device):
 
 
 @dataclass(frozen=True)
+class SiteUnit:
+    """A ``[[units]]`` entry: what the head-end needs beyond the meters' ``unit`` key."""
+
+    id: str
+    name: str | None = None
+    kind: str | None = None
+    """Unit type: apartment, office, retail, common, pv ..."""
+    floor_area_m2: float | None = None
+    """Floor area [m²], for common-area allocation and comparisons."""
+
+
+@dataclass(frozen=True)
 class Outage:
     """Mains power lost to a device from ``start_s`` for ``duration_s`` [s]."""
 
@@ -191,6 +212,12 @@ class Site:
     """The file the site was read from, if any."""
     id: str | None = None
     """The site's identifier in the head-end (``[site] id``); see :attr:`site_id`."""
+    latitude_deg: float | None = None
+    """Latitude [°, north positive]; needed by PV loads."""
+    longitude_deg: float | None = None
+    """Longitude [°, east positive]; needed by PV loads."""
+    units: tuple[SiteUnit, ...] = ()
+    """Units described in ``[[units]]`` (floor area, kind); meters name theirs with ``unit``."""
 
     @property
     def site_id(self) -> str:

@@ -43,7 +43,11 @@ def _device(d: Dcap | Repeater | Meter, out_dir: Path | None) -> dict[str, Any]:
             row["rating_a"] = d.rating_a
         row["service"] = d.service
         row["load"] = d.load.kind.value
-        if d.load.kind is LoadKind.CSV:
+        if d.load.kind is LoadKind.PV:
+            row["pv_kwp"] = _num(d.load.pv_kwp or 0.0)
+            row["pv_tilt_deg"] = _num(d.load.pv_tilt_deg or 0.0)
+            row["pv_azimuth_deg"] = _num(d.load.pv_azimuth_deg or 0.0)
+        elif d.load.kind is LoadKind.CSV:
             assert d.load.csv_path is not None
             row["load_csv"] = (os.path.relpath(d.load.csv_path, out_dir) if out_dir is not None
                                else (d.load.csv_text or str(d.load.csv_path)))
@@ -63,6 +67,10 @@ def site_to_dict(site: Site, out_dir: Path | None = None) -> dict[str, Any]:
         head["description"] = site.description
     if site.id is not None:
         head["id"] = site.id
+    if site.latitude_deg is not None:
+        head["latitude_deg"] = _num(site.latitude_deg)
+    if site.longitude_deg is not None:
+        head["longitude_deg"] = _num(site.longitude_deg)
     building: dict[str, Any] = {"floors": site.building.floors,
                                 "floor_height_m": _num(site.building.floor_height_m)}
     if site.building.width_m is not None:
@@ -97,11 +105,16 @@ def site_to_dict(site: Site, out_dir: Path | None = None) -> dict[str, Any]:
                 row["duration_s"] = _num(t.duration_s)
             tampers.append(row)
         doc["tampers"] = tampers
+    if site.units:
+        doc["units"] = [{k: (_num(v) if isinstance(v, float) else v) for k, v in
+                         (("id", u.id), ("name", u.name), ("kind", u.kind),
+                          ("floor_area_m2", u.floor_area_m2)) if v is not None}
+                        for u in site.units]
     return doc
 
 
 _TABLES = ("site", "building", "radio", "dcap")
-_ARRAYS = ("repeaters", "meters", "walls", "outages", "tampers")
+_ARRAYS = ("repeaters", "meters", "walls", "outages", "tampers", "units")
 
 
 def site_to_toml(site: Site, out_dir: Path | None = None) -> str:

@@ -16,7 +16,16 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Response
 
 from openamr import __version__
-from openamr.headend.api import routes_admin, routes_config, routes_data, routes_events
+from openamr.headend.api import (
+    routes_admin,
+    routes_bills,
+    routes_config,
+    routes_data,
+    routes_energy,
+    routes_events,
+    routes_units,
+    routes_vee,
+)
 from openamr.headend.api.docs_assets import install_docs
 from openamr.headend.api.errors import install_error_handlers
 from openamr.headend.api.limits import BodyGuard
@@ -82,7 +91,8 @@ def create_app(store: Store, settings: Settings | None = None, *,
         """Prometheus exposition (no token: counts only, no readings; see docs/api.md)."""
         return Response(exposed.render(), media_type=CONTENT_TYPE)
 
-    for module in (routes_config, routes_data, routes_events, routes_admin):
+    for module in (routes_config, routes_data, routes_events, routes_admin, routes_vee,
+                   routes_bills, routes_units, routes_energy):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(BodyGuard, store=store, prefix=API_PREFIX,
                        max_body_bytes=(settings or Settings()).api.max_body_bytes)

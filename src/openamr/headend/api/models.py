@@ -116,7 +116,9 @@ class MetersPage(_Out):
 class IntervalOut(_Out):
     start: UtcTime = _t("start of the 15-minute interval")
     energy_wh: float | None = Field(description="energy of the interval [Wh]")
-    quality: str = Field(description="measured | partial | clock_unsynced | estimated")
+    quality: str = Field(description="measured | partial | clock_unsynced | estimated | "
+                         "estimated_linear | estimated_like_day | edited | failed_validation | "
+                         "derived (docs/vee.md)")
 
 
 class IntervalsPage(_Out):
@@ -132,7 +134,8 @@ class RollupBucketOut(_Out):
     start: UtcTime = _t("start of the local period")
     end: UtcTime = _t("end of the local period (exclusive)")
     local_start: str = Field(description="start in the site's civil time, with its UTC offset")
-    energy_wh: float = Field(description="sum of the intervals present [Wh]")
+    energy_wh: float | None = Field(description="sum of the intervals present [Wh]; null when "
+                                    "no interval is present (a gap is not zero use)")
     intervals_expected: int = Field(description="quarter-hours in the period (92/96/100 a day)")
     intervals_present: int = Field(description="quarter-hours stored")
 

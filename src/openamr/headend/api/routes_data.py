@@ -6,6 +6,7 @@ Series are served from numpy arrays without a Python object per row (:mod:`.json
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Literal
 
 import numpy as np
@@ -40,6 +41,7 @@ from openamr.headend.api.pagination import (
 from openamr.headend.api.responses import CSV_OR_JSON, ERRORS
 from openamr.headend.rollup import rollup
 from openamr.headend.store.base import IntervalArrays, Meter, Store, TokenRow
+from openamr.headend.vee.view import interval_series
 from openamr.timeutil import format_utc, site_zone, utc_offsets_s
 from openamr.units import INTERVAL_LENGTH_S
 
@@ -49,6 +51,9 @@ router = APIRouter(tags=["meter data"])
 
 StoreDep = Annotated[Store, Depends(get_store)]
 DataToken = Annotated[TokenRow, Depends(require("data.read"))]
+ViewQuery = Annotated[Literal["raw", "validated"], Query(
+    description="raw: the intervals as measured (default); validated: with VEE's estimates, "
+                "edits and failed_validation marks laid over them (docs/vee.md)")]
 JSON = "application/json"
 
 ROLLUP_BUCKETS_MAX = 20_000
@@ -78,15 +83,19 @@ def _range(start: str | None, end: str | None) -> tuple[int | None, int | None]:
 def get_intervals(request: Request, meter_id: str, store: StoreDep, token: DataToken,
                   start: StartQuery = None, end: EndQuery = None,
                   limit: SeriesLimitQuery = INTERVALS_LIMIT_DEFAULT,
-                  fmt: FormatQuery = None) -> Response:
+                  fmt: FormatQuery = None, view: ViewQuery = "raw") -> Response:
     """Intervals with ``start <= interval start < end``, oldest first, at most ``limit``;
-    ``next`` continues from the first interval not returned."""
+    ``next`` continues from the first interval not returned.  ``view=validated`` serves VEE's
+    values (estimates fill gaps; raw data is never changed)."""
     _, zone = _meter_and_zone(store, meter_id)
     start_s, end_s = _range(start, end)
     csv = wants_csv(request, fmt)
     if csv:
         check_export(request, token)
-    arrays = _first_intervals(store, meter_id, start_s, end_s, limit + 1)
+    if view == "raw":
+        arrays = _first_intervals(store, meter_id, start_s, end_s, limit + 1)
+    else:
+        arrays = interval_series(store, meter_id, start_s, end_s, view=view)
     starts, energy, quality = arrays.start_s, arrays.energy_wh, arrays.quality
     nxt = None
     if starts.size > limit:
@@ -142,11 +151,12 @@ RequiredEnd = Annotated[str, Query(description="exclusive end, ISO 8601 with off
             summary="A meter's energy per local hour, day or month")
 def get_rollup(request: Request, meter_id: str, store: StoreDep, token: DataToken,
                period: PeriodQuery, start: RequiredStart, end: RequiredEnd,
-               fmt: FormatQuery = None) -> Response:
+               fmt: FormatQuery = None, view: ViewQuery = "raw") -> Response:
     """Buckets are the site's civil periods: a spring-forward day expects 92 quarter-hours, a
     fall-back day 100, the repeated hour appears twice (two UTC starts, two offsets).  Each
     bucket gives ``energy_wh`` of the intervals present and ``intervals_expected`` /
-    ``intervals_present``, so gaps show."""
+    ``intervals_present``, so gaps show; a bucket with no interval has ``energy_wh`` null.
+    ``view=validated`` rolls up VEE's validated values."""
     _, zone_name = _meter_and_zone(store, meter_id)
     start_s, end_s = _range(start, end)
     if start_s is None or end_s is None:  # pragma: no cover - both are required parameters
@@ -164,7 +174,7 @@ def get_rollup(request: Request, meter_id: str, store: StoreDep, token: DataToke
     if csv:
         check_export(request, token)
     margin_s = {"hourly": 3600, "daily": 2 * 86_400, "monthly": 32 * 86_400}[period]
-    arrays = store.get_intervals(meter_id, start_s - margin_s, end_s + margin_s)
+    arrays = interval_series(store, meter_id, start_s - margin_s, end_s + margin_s, view=view)
     result = rollup(arrays.start_s, arrays.energy_wh, start_s=start_s, end_s=end_s,
                     period=period, timezone=zone_name)
     offsets = utc_offsets_s(result.start_s, site_zone(zone_name))
@@ -174,7 +184,8 @@ def get_rollup(request: Request, meter_id: str, store: StoreDep, token: DataToke
                                  strict=True)]
         header = ["meter_id", "period", "start", "end", "local_start", "energy_wh",
                   "intervals_expected", "intervals_present"]
-        rows = [[meter_id, period, format_utc(int(s)), format_utc(int(e)), ls, en, ex, pr]
+        rows = [[meter_id, period, format_utc(int(s)), format_utc(int(e)), ls,
+                 None if math.isnan(en) else en, ex, pr]
                 for s, e, ls, en, ex, pr in zip(
                     result.start_s.tolist(), result.end_s.tolist(), local,
                     result.energy_wh.tolist(), result.intervals_expected.tolist(),

@@ -6,8 +6,12 @@ flow) and one IntervalBlock per local day of the site (82 800, 86 400 or 90 000 
 IntervalReading per stored interval.  Values are integers: ``value x 10**powerOfTenMultiplier``
 Wh, the multiplier being the largest of 0, -1, -2, -3 that keeps every value exact.  No cost is
 written.  Intervals that were not measured as they are carry a ``ReadingQuality`` (see
-:data:`ESPI_QUALITY`); measured ones use the ReadingType's ``defaultQuality`` 14 (raw: the
-head-end does no VEE).  Missing intervals are simply absent.
+:data:`ESPI_QUALITY`: VEE's codes map to QualityOfReading 7 edited, 8 estimated using a
+reference day, 9 estimated by linear interpolation, 10 questionable, 11 derived).  The raw view
+(the default) gives measured intervals the ReadingType's ``defaultQuality`` 14 (raw, not
+validated); the validated view (``view="validated"``: VEE's values, docs/vee.md) uses
+``defaultQuality`` 17 (validated) and marks measured intervals outside the ranges VEE has
+validated with an explicit 14.  Missing intervals are simply absent.
 
 Compatibility with the ``greenbutton-objects`` reader (see ``docs/exports.md``): no ``<tou>``
 element (it crashes on it), currency omitted, and every ``up``/``related`` href equal to the
@@ -63,8 +67,14 @@ ESPI_QUALITY: dict[str, int | None] = {
     "partial": 10,          # questionable: the MDT was off or restarted during the interval
     "clock_unsynced": 10,   # questionable: the interval's time may be off
     "estimated": 16,        # other: filled in by a person or a rule (method unknown here)
+    "estimated_linear": 9,  # estimated using linear interpolation
+    "estimated_like_day": 8,  # estimated using reference day
+    "edited": 7,            # manually edited
+    "failed_validation": 10,  # questionable: failed at least one VEE rule
+    "derived": 11,          # derived: a share of a longer measured interval
 }
 DEFAULT_QUALITY = 14        # raw: measured, not validated by VEE
+VALIDATED_QUALITY = 17      # validated: passed every VEE rule
 UOM_WH = 72
 ACCUMULATION_DELTA = 4
 COMMODITY_ELECTRICITY_SECONDARY = 1
@@ -181,13 +191,16 @@ def _entry(feed: ET.Element, *, entry_id: str, title: str, self_href: str, up_hr
 def greenbutton_feed(*, meter_id: str, timezone: str, start_s: npt.ArrayLike,
                      energy_wh: npt.ArrayLike, quality: Sequence[str] | npt.ArrayLike | None = None,
                      first_day: date, last_day: date, updated_s: int,
-                     title: str | None = None) -> bytes:
+                     title: str | None = None,
+                     validated: npt.ArrayLike | None = None) -> bytes:
     """The Green Button XML (UTF-8 bytes) of one meter's intervals.
 
     ``start_s`` [UTC epoch s] and ``energy_wh`` [Wh] are parallel arrays of 900-s intervals;
     ``quality`` the store's quality codes (``measured`` when ``None``).  Intervals outside the
     local days ``first_day..last_day`` (inclusive, site time zone ``timezone``) are left out.
     ``updated_s`` [UTC epoch s] stamps the Atom entries (pass it for reproducible output).
+    ``validated`` (the validated view): per interval, True when VEE has validated it; the
+    ReadingType's default quality is then 17 and measured intervals not validated carry 14.
     """
     if last_day < first_day:
         raise InputError(f"the period ends ({last_day}) before it starts ({first_day})")
@@ -196,8 +209,12 @@ def greenbutton_feed(*, meter_id: str, timezone: str, start_s: npt.ArrayLike,
     energies = np.asarray(energy_wh, dtype=np.float64)
     qualities = (np.full(len(starts), "measured", dtype=object) if quality is None
                  else np.asarray(quality, dtype=object))
-    if not (starts.shape == energies.shape == qualities.shape) or starts.ndim != 1:
-        raise InputError("start_s, energy_wh and quality must be parallel 1-D arrays")
+    checked = (np.ones(len(starts), dtype=bool) if validated is None
+               else np.asarray(validated, dtype=bool))
+    if not (starts.shape == energies.shape == qualities.shape == checked.shape) \
+            or starts.ndim != 1:
+        raise InputError("start_s, energy_wh, quality and validated must be parallel 1-D "
+                         "arrays")
     unknown = sorted({str(q) for q in qualities.tolist()} - set(ESPI_QUALITY))
     if unknown:
         raise InputError(f"unknown quality code(s) {unknown}; known: {sorted(ESPI_QUALITY)}")
@@ -206,6 +223,8 @@ def greenbutton_feed(*, meter_id: str, timezone: str, start_s: npt.ArrayLike,
     keep = (starts >= period_start_s) & (starts < period_end_s) & np.isfinite(energies)
     order = np.argsort(starts[keep], kind="stable")
     starts, energies, qualities = starts[keep][order], energies[keep][order], qualities[keep][order]
+    checked = checked[keep][order]
+    default_quality = DEFAULT_QUALITY if validated is None else VALIDATED_QUALITY
     multiplier = _power_of_ten(energies)
     values = np.round(energies * 10.0 ** (-multiplier)).astype(np.int64)
     updated = format_utc(int(updated_s))
@@ -249,7 +268,7 @@ def greenbutton_feed(*, meter_id: str, timezone: str, start_s: npt.ArrayLike,
     for tag, value in (("accumulationBehaviour", ACCUMULATION_DELTA),
                        ("commodity", COMMODITY_ELECTRICITY_SECONDARY),
                        ("dataQualifier", DATA_QUALIFIER_NORMAL),
-                       ("defaultQuality", DEFAULT_QUALITY), ("flowDirection", FLOW_FORWARD),
+                       ("defaultQuality", default_quality), ("flowDirection", FLOW_FORWARD),
                        ("intervalLength", INTERVAL_LENGTH_S), ("kind", KIND_ENERGY),
                        ("phase", PHASE_S1S2N), ("powerOfTenMultiplier", multiplier),
                        ("timeAttribute", 0), ("uom", UOM_WH)):
@@ -269,10 +288,13 @@ def greenbutton_feed(*, meter_id: str, timezone: str, start_s: npt.ArrayLike,
             interval = _sub(block, "interval")
             _sub(interval, "duration", hi_s - lo_s)
             _sub(interval, "start", lo_s)
-            for t_s, value, q in zip(starts[a:b].tolist(), values[a:b].tolist(),
-                                     qualities[a:b].tolist(), strict=True):
+            for t_s, value, q, ok in zip(starts[a:b].tolist(), values[a:b].tolist(),
+                                         qualities[a:b].tolist(), checked[a:b].tolist(),
+                                         strict=True):
                 reading = _sub(block, "IntervalReading")
                 espi_quality = ESPI_QUALITY[str(q)]
+                if espi_quality is None and not ok:
+                    espi_quality = DEFAULT_QUALITY  # the validated view, outside VEE's ranges
                 if espi_quality is not None:
                     _sub(_sub(reading, "ReadingQuality"), "quality", espi_quality)
                 period = _sub(reading, "timePeriod")
@@ -286,11 +308,17 @@ def greenbutton_feed(*, meter_id: str, timezone: str, start_s: npt.ArrayLike,
 
 
 def export_greenbutton(store: Any, meter_id: str, first_day: date, last_day: date, *,
-                       updated_s: int) -> bytes:
+                       updated_s: int, view: str = "raw") -> bytes:
     """Green Button XML of a stored meter for the local days ``first_day..last_day``.
 
-    An ``InputError`` for an unknown meter or an empty/reversed period.
+    ``view``: ``raw`` (the intervals as stored) or ``validated`` (VEE's values, with their
+    quality codes).  An ``InputError`` for an unknown meter, an empty/reversed period or an
+    unknown view.
     """
+    from openamr.headend.vee.view import VIEWS, covered_mask, interval_series
+
+    if view not in VIEWS:
+        raise InputError(f"unknown view {view!r} (use raw or validated)", where="--view")
     meter = store.get_meter(meter_id)
     if meter is None:
         raise InputError(f"unknown meter {meter_id!r}", where="--meter")
@@ -301,7 +329,9 @@ def export_greenbutton(store: Any, meter_id: str, first_day: date, last_day: dat
     zone = site_zone(timezone)
     lo_s = local_day_bounds_s(first_day, zone)[0]
     hi_s = local_day_bounds_s(last_day, zone)[1]
-    arrays = store.get_intervals(meter_id, lo_s, hi_s)
+    arrays = interval_series(store, meter_id, lo_s, hi_s, view=view)
+    validated = covered_mask(store, meter_id, arrays.start_s) if view == "validated" else None
     return greenbutton_feed(meter_id=meter_id, timezone=timezone, start_s=arrays.start_s,
                             energy_wh=arrays.energy_wh, quality=arrays.quality,
-                            first_day=first_day, last_day=last_day, updated_s=updated_s)
+                            first_day=first_day, last_day=last_day, updated_s=updated_s,
+                            validated=validated)

@@ -31,6 +31,13 @@ from openamr.headend.store.base import (
     TokenRow,
 )
 from openamr.headend.store.target import open_target, redact
+from openamr.headend.store.units import (
+    Occupancy,
+    OccupancyOverlapError,
+    Tenant,
+    Unit,
+    UnitsStore,
+)
 
 __all__ = [
     "ALARM_STATES",
@@ -45,6 +52,8 @@ __all__ = [
     "IntervalBatch",
     "IntervalTable",
     "Meter",
+    "Occupancy",
+    "OccupancyOverlapError",
     "OutboxItem",
     "PutResult",
     "RegisterArrays",
@@ -53,7 +62,10 @@ __all__ = [
     "Site",
     "Store",
     "StoredBatch",
+    "Tenant",
     "TokenRow",
+    "Unit",
+    "UnitsStore",
     "open_store",
     "redact",
 ]

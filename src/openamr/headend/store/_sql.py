@@ -24,6 +24,8 @@ import numpy.typing as npt
 
 from openamr.errors import StoreError
 from openamr.headend.ids import check_id
+from openamr.headend.store._units_sql import UnitsSql
+from openamr.headend.store._vee_sql import VeeSqlMixin
 from openamr.headend.store.base import (
     ALARM_STATES,
     DEVICE_ROLES,
@@ -91,7 +93,7 @@ def _arr_i64(values: npt.ArrayLike, n: int, name: str) -> npt.NDArray[np.int64]:
     return arr.astype(np.int64, copy=False)
 
 
-class SqlStore(Store):
+class SqlStore(VeeSqlMixin, UnitsSql, Store):
     """A :class:`Store` over SQL; subclasses provide connections and bulk paths."""
 
     dialect: str

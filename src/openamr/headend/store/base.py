@@ -30,6 +30,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from openamr.headend.store.units import UnitsStore
+from openamr.headend.store.vee_rows import VeeEdit, VeeFinding, VeeRows
+
 __all__ = [
     "ALARM_STATES",
     "DEVICE_ROLES",
@@ -54,12 +57,19 @@ __all__ = [
     "TokenRow",
 ]
 
-QUALITIES: tuple[str, ...] = ("measured", "partial", "clock_unsynced", "estimated")
-"""Interval quality codes; stored as their index (0 = ``measured``).
+QUALITIES: tuple[str, ...] = ("measured", "partial", "clock_unsynced", "estimated",
+                               "estimated_linear", "estimated_like_day", "edited",
+                               "failed_validation", "derived")
+"""Interval quality codes; stored as their index (0 = ``measured``; new codes only appended).
 
 ``partial``: the MDT was off, restarted or rate-limited during the interval (energy may be
 incomplete); ``clock_unsynced``: closed while the MDT's clock was not synchronised or was
-stepped; ``estimated``: filled in by a person or a VEE rule, not measured.
+stepped; ``estimated``: not measured, filled in by an unknown method (e.g. an imported file
+said so); ``estimated_linear`` / ``estimated_like_day``: filled in by VEE (straight line /
+like days); ``edited``: set by a person (audit trail in ``vee_edits``); ``failed_validation``:
+measured but failed a VEE rule (questionable); ``derived``: a share of a longer measured
+interval (a utility's hourly or daily reading split into quarter-hours).  ``docs/vee.md`` maps
+each to Green Button's QualityOfReading.
 """
 
 SOURCES: tuple[str, ...] = ("frame", "import", "api", "manual")
@@ -216,7 +226,7 @@ class IntervalTable:
     @classmethod
     def empty(cls) -> IntervalTable:
         return cls(np.empty(0, dtype=object), np.empty(0, dtype=np.int64),
-                   np.empty(0, dtype=np.float64), np.empty(0, dtype="<U14"),
+                   np.empty(0, dtype=np.float64), np.empty(0, dtype="<U18"),
                    np.empty(0, dtype=np.int64))
 
 
@@ -344,8 +354,10 @@ class StoredBatch:
 # ------------------------------------------------------------------------------------------
 
 
-class Store(abc.ABC):
-    """The head-end's persistent state.  See the module docstring for the conventions."""
+class Store(UnitsStore):
+    """The head-end's persistent state.  See the module docstring for the conventions.
+
+    Units, tenants and occupancies: :class:`~openamr.headend.store.units.UnitsStore`."""
 
     url: str
     """Where the store lives (``sqlite:///path`` or the PostgreSQL DSN)."""
@@ -653,6 +665,62 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def outbox_depth(self, channel: str | None = None) -> int:
         """Undelivered items (of one channel)."""
+
+    # -- VEE: validated values beside the raw data, edits, findings (docs/vee.md) ----------
+
+    @abc.abstractmethod
+    def get_vee_rows(self, meter_keys: Sequence[int] | npt.NDArray[np.int64],
+                     start_s: int | None = None, end_s: int | None = None) -> VeeRows:
+        """Validated rows of the meters (by key) with ``start_s <= start < end_s``, by meter
+        key then start."""
+
+    @abc.abstractmethod
+    def put_vee_rows(self, rows: VeeRows) -> int:
+        """Insert or replace validated rows on ``(meter_key, start_s)``; returns how many."""
+
+    @abc.abstractmethod
+    def delete_vee_rows(self, meter_keys: npt.NDArray[np.int64],
+                        start_s: npt.NDArray[np.int64]) -> int:
+        """Delete validated rows (parallel key/start arrays); returns how many existed."""
+
+    @abc.abstractmethod
+    def put_vee_edit(self, edit: VeeEdit) -> int:
+        """Record a manual edit in the audit trail and set the validated row (quality
+        ``edited``, method ``manual``) in one transaction; returns the edit's id."""
+
+    @abc.abstractmethod
+    def list_vee_edits(self, meter_id: str | None = None, start_s: int | None = None,
+                       end_s: int | None = None, limit: int = 1000) -> list[VeeEdit]:
+        """The audit trail (of one meter; edited intervals in ``[start_s, end_s)``), newest
+        edit first."""
+
+    @abc.abstractmethod
+    def replace_vee_findings(self, meter_key: int, start_s: int, end_s: int,
+                             findings: Sequence[VeeFinding]) -> tuple[int, int]:
+        """Make ``findings`` the findings of one meter starting in ``[start_s, end_s)``:
+        returns ``(added, removed)`` (0, 0 when they were already the stored ones)."""
+
+    @abc.abstractmethod
+    def list_vee_findings(self, site_id: str | None = None, meter_id: str | None = None,
+                          code: str | None = None, start_s: int | None = None,
+                          end_s: int | None = None, limit: int = 1000,
+                          offset: int = 0) -> list[VeeFinding]:
+        """Stored findings overlapping ``[start_s, end_s)``, by meter, start and code."""
+
+    @abc.abstractmethod
+    def interval_span_s(self, meter_keys: Sequence[int] | npt.NDArray[np.int64]
+                        ) -> tuple[int, int] | None:
+        """``(first start, last start + 900)`` [UTC epoch s] of the meters' stored intervals,
+        None when they have none."""
+
+    @abc.abstractmethod
+    def add_vee_coverage(self, meter_key: int, start_s: int, end_s: int) -> bool:
+        """Record that VEE validated ``[start_s, end_s)`` of a meter (merged with touching or
+        overlapping ranges); False when it was covered already."""
+
+    @abc.abstractmethod
+    def get_vee_coverage(self, meter_key: int) -> list[tuple[int, int]]:
+        """The merged ranges ``[start_s, end_s)`` VEE has validated for a meter, by start."""
 
     # -- retention and backup -------------------------------------------------------------
 
