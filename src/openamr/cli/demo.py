@@ -174,26 +174,22 @@ def _store_master(store: Any, building: Any, start_s: int, end_s: int, now_s: in
             "pv_exported_kwh": round(float(master.exported_wh.sum()) / 1000.0, 3)}
 
 
-def _tenants(store: Any, building: Any, epoch_s: int) -> dict[str, str] | None:
-    """One tenant per apartment, moved in before the simulated days; apartment meter -> tenant
-    id (None when the store keeps no tenants)."""
-    if not hasattr(store, "upsert_tenant"):
-        return None
+def _tenants(store: Any, building: Any, epoch_s: int) -> dict[str, str]:
+    """One tenant per apartment (its unit registered with the site), moved in a year before
+    the simulated days; apartment meter -> tenant id."""
     from openamr.headend.store.units import Occupancy, Tenant
     from openamr.timeutil import local_date, site_zone
 
     site = building.site
     move_in = local_date(epoch_s, site_zone(site.time_zone)) - timedelta(days=365)
     tenants: dict[str, str] = {}
-    existing = {(o.unit_id, o.tenant_id) for o in store.list_occupancies(site_id=site.site_id)}
     for meter_id in building.apartment_meter_ids:
         unit_id = building.unit_of[meter_id]
         number = unit_id.removeprefix("APT-")
         tenant_id = f"T-{number}"
         store.upsert_tenant(Tenant(tenant_id, f"Tenant of apartment {number}",
                                    f"DEMO-{number}"))
-        if (unit_id, tenant_id) not in existing:
-            store.add_occupancy(Occupancy(site.site_id, unit_id, tenant_id, move_in))
+        store.add_occupancy(Occupancy(site.site_id, unit_id, tenant_id, move_in))
         tenants[meter_id] = tenant_id
     return tenants
 
@@ -208,8 +204,8 @@ def _vee(store: Any, site_id: str, start_s: int, end_s: int, now_s: int) -> dict
 
 
 def _bills(store: Any, building: Any, tariff_path: Path, month: str,
-           tenants: dict[str, str] | None) -> dict[str, Any]:
-    """Bill every tenant (or, without tenants, every apartment meter) for ``month``."""
+           tenants: dict[str, str]) -> dict[str, Any]:
+    """Bill every tenant for ``month`` (``openamr bill --tenant``'s service)."""
     from openamr.billing.service import run_bills
     from openamr.billing.tariff_file import load_tariff
 
@@ -218,10 +214,8 @@ def _bills(store: Any, building: Any, tariff_path: Path, month: str,
     total = Decimal(0)
     currency = ""
     for meter_id in building.apartment_meter_ids:
-        tenant = tenants.get(meter_id) if tenants is not None else None
         bills, _, _ = run_bills(store, tariff, month=month, first=None, last=None,
-                                start_day=1, tenant=tenant,
-                                meter=None if tenant is not None else meter_id, site=None)
+                                start_day=1, tenant=tenants[meter_id], meter=None, site=None)
         for bill in bills:
             rows[bill.account_id] = {"account_kind": bill.account_kind,
                                      "meter_ids": list(bill.meter_ids),
@@ -233,7 +227,7 @@ def _bills(store: Any, building: Any, tariff_path: Path, month: str,
             total += bill.total
             currency = bill.currency
     return {"period": month, "tariff": str(tariff_path), "tariff_name": tariff.name,
-            "scope": "tenant" if tenants is not None else "meter", "count": len(rows),
+            "scope": "tenant", "count": len(rows),
             "currency": currency, "total": str(total), "accounts": rows}
 
 
@@ -289,7 +283,7 @@ def demo(db: Path, force: bool, days: int, apartments: int, seed: int,
     drain_s += -drain_s % 900
     start_s = timeline_end_s - days * 86400 - drain_s
     data_end_s = start_s + days * 86400
-    unavailable: list[str] = list(building.notes)
+    unavailable: list[str] = []
 
     show_progress = sys.stderr.isatty()
     sim_summary, expected = _simulate(str(db), building, days, start_s, drain_s, show_progress)
@@ -300,21 +294,12 @@ def demo(db: Path, force: bool, days: int, apartments: int, seed: int,
             per_meter[meter_id] = {"expected": n, "stored": int(stored)}
         master = _store_master(store, building, start_s, data_end_s, now_s)
         tenants = _tenants(store, building, start_s)
-        if tenants is None:
-            unavailable.append("tenants: this head-end keeps no units and tenants "
-                               "(openamr.headend.store.units); apartments are billed per meter")
-        if _unavailable("openamr.headend.vee"):
-            vee: dict[str, Any] | None = None
-            unavailable.append("VEE: openamr.headend.vee is not installed; bills use raw data")
-        else:
-            # from the first interval every MDT counts (before it, an MDT was not yet powered:
-            # no gap to find), to the data end
-            vee = _vee(store, site.site_id, sim_summary["commissioned_s"], data_end_s, now_s)
+        # from the first interval every MDT counts (before it, an MDT was not yet powered: no
+        # gap to find), to the data end
+        vee = _vee(store, site.site_id, sim_summary["commissioned_s"], data_end_s, now_s)
         month = last_full_month(now_s, site.time_zone)
         bills: dict[str, Any] | None = None
-        if _unavailable("openamr.billing"):
-            unavailable.append("bills: openamr.billing is not installed")
-        elif tariff_path is None:
+        if tariff_path is None:
             unavailable.append(f"bills: no tariff ({DEFAULT_TARIFF} is not in this "
                                "installation; give --tariff FILE)")
         else:
@@ -337,9 +322,8 @@ def demo(db: Path, force: bool, days: int, apartments: int, seed: int,
                       "delivered_by_mesh": sim_summary["intervals_delivered"],
                       "per_meter": per_meter},
         "read_success_24h_ratio": sim_summary["read_success_24h_ratio"],
-        "pv": ({"meter_id": building.pv_meter_id, "kwp": building.pv_kwp}
-               if building.pv_meter_id else None),
-        "master_meter": master, "tenants": len(tenants) if tenants is not None else None,
+        "pv": {"meter_id": building.pv_meter_id, "kwp": building.pv_kwp},
+        "master_meter": master, "tenants": len(tenants),
         "vee": vee, "bills": bills, "unavailable": unavailable,
         "wall_s": round(time.perf_counter() - t0, 1),
         "url": url, "token": token, "token_role": TOKEN_ROLE,
@@ -371,7 +355,7 @@ def _summary_text(s: dict[str, Any]) -> str:
     m = s["master_meter"]
     lines.append(f"master meter {m['meter_id']}: {m['delivered_kwh']:,} kWh delivered, "
                  f"{m['pv_exported_kwh']:,} kWh PV exported"
-                 + (f" (PV {s['pv']['kwp']:g} kWp on {s['pv']['meter_id']})" if s["pv"] else ""))
+                 f" (PV {s['pv']['kwp']:g} kWp on {s['pv']['meter_id']})")
     if s["vee"] is not None:
         v = s["vee"]
         rules = ", ".join(f"{k} {n}" for k, n in v["intervals_by_rule"].items()) or "none"

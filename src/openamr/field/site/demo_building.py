@@ -8,10 +8,11 @@ electrical room, the manual's power-up order) and then names what each meter is 
 * one **common-area** meter on the ground floor (corridor lighting, lift, pumps): openamr has no
   common-area load shape, so the commercial shape stands in for it (an assumption: a base load
   around the clock with a daytime rise), 1.5 kW mean by default;
-* one **PV** production meter on the top floor (the roof array's inverter output), when the site
-  model knows PV loads (``LoadKind.PV``, :mod:`openamr.field.solar`: clear-sky production at the
-  site's latitude and longitude); without it the building has no PV and :func:`demo_site` says so
-  in :attr:`DemoBuilding.notes`.
+* one **PV** production meter on the top floor (the roof array's inverter output: ``LoadKind.PV``,
+  :mod:`openamr.field.solar`, clear-sky production at the site's latitude and longitude).
+
+Units (``[[units]]``): one per apartment (75 m², kind ``apartment``), ``COMMON`` (kind
+``common``) and ``PV`` (kind ``pv``); each meter names its unit.
 
 The **master meter** is the utility's revenue meter on the building's service, not a Mini Meter
 on the mesh: its 15-minute intervals are what a utility meter would deliver in its feed.
@@ -34,7 +35,7 @@ import numpy.typing as npt
 from openamr.errors import InputError
 from openamr.field.site.check import coverage
 from openamr.field.site.generate import generate_site
-from openamr.field.site.model import LoadKind, LoadSpec, Meter, Site
+from openamr.field.site.model import LoadKind, LoadSpec, Meter, Site, SiteUnit
 
 __all__ = [
     "COMMON_METER_ID",
@@ -45,7 +46,6 @@ __all__ = [
     "MasterIntervals",
     "demo_site",
     "master_interval_wh",
-    "pv_supported",
 ]
 
 DEMO_SITE_ID = "openamr-demo"
@@ -64,11 +64,6 @@ APARTMENT_AREA_M2 = 75.0
 """Floor area of a demo apartment [m²] (8 m × 10 m of the generator's floor plan, less walls)."""
 
 
-def pv_supported() -> bool:
-    """Whether the site model knows PV production loads (``LoadKind.PV``)."""
-    return "PV" in LoadKind.__members__
-
-
 @dataclass(frozen=True)
 class DemoBuilding:
     """The demo site and what each of its meters is."""
@@ -77,14 +72,12 @@ class DemoBuilding:
     apartment_meter_ids: tuple[str, ...]
     """Apartment meters, in site order."""
     common_meter_id: str
-    pv_meter_id: str | None
-    """The PV production meter, or ``None`` when the site model has no PV loads."""
+    pv_meter_id: str
+    """The roof PV array's production meter."""
     master_meter_id: str
     """The utility's master meter (not a mesh device): see :func:`master_interval_wh`."""
     pv_kwp: float
-    """PV array DC nameplate [kW] (0 without PV)."""
-    notes: tuple[str, ...] = ()
-    """What the building lacks because a part of openamr is not installed."""
+    """PV array DC nameplate [kW]."""
 
     @property
     def unit_of(self) -> dict[str, str]:
@@ -97,16 +90,14 @@ def demo_site(apartments: int = 48, *, floors: int = 4, seed: int = 7,
               longitude_deg: float = -118.25, common_w: float = 1500.0,
               pv_kwp: float = 30.0) -> DemoBuilding:
     """The demo apartment block: ``apartments`` household meters, a common-area meter, a PV
-    meter (when supported), 2–3 repeaters and one DCAP on ``floors`` floors, in ``time_zone``
+    meter, 2–3 repeaters and one DCAP on ``floors`` floors, in ``time_zone``
     (default: Los Angeles, at its latitude and longitude for the PV).  Deterministic for
     ``seed``.  ``common_w``: the common area's mean weekday load [W]; ``pv_kwp``: the roof
     array [kW DC]."""
     if not 1 <= apartments <= 500:
         raise InputError(f"must be between 1 and 500, got {apartments}", where="--apartments")
     floors = max(1, min(floors, apartments))
-    with_pv = pv_supported()
-    extra = 2 if with_pv else 1
-    total = apartments + extra
+    total = apartments + 2  # the common area and the PV meter
     repeaters = 2 if total <= 30 else 3
     base = generate_site(total, floors, repeaters, seed=seed, time_zone=time_zone,
                          name=f"Demo apartment block ({apartments} apartments)",
@@ -115,8 +106,8 @@ def demo_site(apartments: int = 48, *, floors: int = 4, seed: int = 7,
     # the common-area meter on the ground floor, the PV meter on the top floor (the roof)
     common_idx = next(i for i, m in enumerate(meters) if m.floor == 0)
     top = max(m.floor for m in meters)
-    pv_idx = (next(i for i in reversed(range(len(meters))) if meters[i].floor == top
-                   and i != common_idx) if with_pv else None)
+    pv_idx = next(i for i in reversed(range(len(meters)))
+                  if meters[i].floor == top and i != common_idx)
     per_floor: dict[int, int] = {}
     renamed: list[Meter] = []
     apartment_ids: list[str] = []
@@ -128,40 +119,27 @@ def demo_site(apartments: int = 48, *, floors: int = 4, seed: int = 7,
         elif i == pv_idx:
             renamed.append(dataclasses.replace(
                 m, id=PV_METER_ID, unit="PV", service="split",
-                load=LoadSpec(LoadKind("pv"), pv_kwp=pv_kwp, pv_tilt_deg=20.0,
-                              pv_azimuth_deg=180.0)))  # type: ignore[call-arg,unused-ignore]
+                load=LoadSpec(LoadKind.PV, pv_kwp=pv_kwp, pv_tilt_deg=20.0,
+                              pv_azimuth_deg=180.0)))
         else:
             per_floor[m.floor] = per_floor.get(m.floor, 0) + 1
             unit = f"{m.floor + 1}{per_floor[m.floor]:02d}"
             apartment_ids.append(f"APT-{unit}")
             renamed.append(dataclasses.replace(m, id=f"APT-{unit}", unit=f"APT-{unit}"))
-    changes: dict[str, object] = {"meters": tuple(renamed), "id": DEMO_SITE_ID,
-                                  "description": f"openamr demo: {apartments} apartments, "
-                                                 "a common area and a roof PV array"}
-    site_fields = {f.name for f in dataclasses.fields(Site)}
-    if "latitude_deg" in site_fields:
-        changes.update(latitude_deg=latitude_deg, longitude_deg=longitude_deg)
-    if "units" in site_fields:
-        from openamr.field.site import model
-
-        unit_cls = model.SiteUnit  # type: ignore[attr-defined,unused-ignore]
-        units = [unit_cls(a, f"Apartment {a.removeprefix('APT-')}", "apartment",
-                          APARTMENT_AREA_M2) for a in apartment_ids]
-        units.append(unit_cls("COMMON", "Common area", "common", None))
-        if with_pv:
-            units.append(unit_cls("PV", "Roof PV array", "pv", None))
-        changes["units"] = tuple(units)
+    units = [SiteUnit(a, f"Apartment {a.removeprefix('APT-')}", "apartment", APARTMENT_AREA_M2)
+             for a in apartment_ids]
+    units += [SiteUnit("COMMON", "Common area", "common"), SiteUnit("PV", "Roof PV array", "pv")]
     # the repeaters and power-up times stay as generated (renaming keeps the positions)
-    site = dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+    site = dataclasses.replace(
+        base, meters=tuple(renamed), id=DEMO_SITE_ID, latitude_deg=latitude_deg,
+        longitude_deg=longitude_deg, units=tuple(units),
+        description=f"openamr demo: {apartments} apartments, a common area and a roof PV array")
     cov = coverage(site)
     if int((cov.usable_relays == 0).sum()):
         raise InputError(f"{int((cov.usable_relays == 0).sum())} MDT(s) of the demo building "
                          "have no usable link; try another seed", where="--seed")
-    notes = () if with_pv else (
-        "no PV: this installation's site model has no PV production load (LoadKind.PV)",)
-    return DemoBuilding(site, tuple(apartment_ids), COMMON_METER_ID,
-                        PV_METER_ID if with_pv else None, MASTER_METER_ID,
-                        pv_kwp if with_pv else 0.0, notes)
+    return DemoBuilding(site, tuple(apartment_ids), COMMON_METER_ID, PV_METER_ID,
+                        MASTER_METER_ID, pv_kwp)
 
 
 @dataclass(frozen=True)
