@@ -286,7 +286,18 @@ def demo(db: Path, force: bool, days: int, apartments: int, seed: int,
     unavailable: list[str] = []
 
     show_progress = sys.stderr.isatty()
+    timings: dict[str, float] = {}
+    lap = t0
+
+    def _lap(name: str) -> None:
+        nonlocal lap
+        now = time.perf_counter()
+        timings[name] = round(now - lap, 2)
+        lap = now
+
+    _lap("build")
     sim_summary, expected = _simulate(str(db), building, days, start_s, drain_s, show_progress)
+    _lap("simulate")
     per_meter: dict[str, dict[str, int]] = {}
     with open_store(str(db)) as store:
         for meter_id, n in expected.items():
@@ -294,9 +305,11 @@ def demo(db: Path, force: bool, days: int, apartments: int, seed: int,
             per_meter[meter_id] = {"expected": n, "stored": int(stored)}
         master = _store_master(store, building, start_s, data_end_s, now_s)
         tenants = _tenants(store, building, start_s)
+        _lap("register")
         # from the first interval every MDT counts (before it, an MDT was not yet powered: no
         # gap to find), to the data end
         vee = _vee(store, site.site_id, sim_summary["commissioned_s"], data_end_s, now_s)
+        _lap("vee")
         month = last_full_month(now_s, site.time_zone)
         bills: dict[str, Any] | None = None
         if tariff_path is None:
@@ -304,6 +317,7 @@ def demo(db: Path, force: bool, days: int, apartments: int, seed: int,
                                "installation; give --tariff FILE)")
         else:
             bills = _bills(store, building, tariff_path, month, tenants)
+        _lap("bills")
         token = issue_token(store, TOKEN_ROLE, "openamr demo", now_s).secret
     url = f"http://{host}:{port}/?token={token}"
     if _unavailable("openamr.web"):
@@ -325,7 +339,7 @@ def demo(db: Path, force: bool, days: int, apartments: int, seed: int,
         "pv": {"meter_id": building.pv_meter_id, "kwp": building.pv_kwp},
         "master_meter": master, "tenants": len(tenants),
         "vee": vee, "bills": bills, "unavailable": unavailable,
-        "wall_s": round(time.perf_counter() - t0, 1),
+        "wall_s": round(time.perf_counter() - t0, 1), "timings_s": timings,
         "url": url, "token": token, "token_role": TOKEN_ROLE,
     }
     if as_json:
@@ -368,7 +382,8 @@ def _summary_text(s: dict[str, Any]) -> str:
                      f"bills, total {b['total']} {b['currency']}")
     for note in s["unavailable"]:
         lines.append(f"not available: {note}")
-    lines.append(f"done in {s['wall_s']} s")
+    lines.append(f"done in {s['wall_s']} s ("
+                 + ", ".join(f"{k} {v:g} s" for k, v in s["timings_s"].items()) + ")")
     return "\n".join(lines)
 
 
