@@ -162,8 +162,9 @@ def _store_master(store: Any, building: Any, start_s: int, end_s: int, now_s: in
     n = (end_s - start_s) // 900
     master = master_interval_wh(building, start_s, n)
     peak_w = float(master.delivered_wh.max(initial=0)) * 4.0
-    store.upsert_meter(Meter(building.master_meter_id, building.site.site_id, None,
-                             "utility master meter", 1.0, max(2.0 * peak_w, 100_000.0)))
+    store.upsert_meter(Meter(meter_id=building.master_meter_id, site_id=building.site.site_id,
+                             model="utility master meter", kh_wh=1.0,
+                             max_power_w=max(2.0 * peak_w, 100_000.0)))
     keys = np.repeat(store.meter_keys([building.master_meter_id]), n)
     starts = start_s + 900 * np.arange(n, dtype=np.int64)
     zeros = np.zeros(n, dtype=np.int64)
@@ -187,9 +188,10 @@ def _tenants(store: Any, building: Any, epoch_s: int) -> dict[str, str]:
         unit_id = building.unit_of[meter_id]
         number = unit_id.removeprefix("APT-")
         tenant_id = f"T-{number}"
-        store.upsert_tenant(Tenant(tenant_id, f"Tenant of apartment {number}",
-                                   f"DEMO-{number}"))
-        store.add_occupancy(Occupancy(site.site_id, unit_id, tenant_id, move_in))
+        store.upsert_tenant(Tenant(tenant_id=tenant_id, name=f"Tenant of apartment {number}",
+                                   account=f"DEMO-{number}"))
+        store.add_occupancy(Occupancy(site_id=site.site_id, unit_id=unit_id,
+                                      tenant_id=tenant_id, move_in=move_in))
         tenants[meter_id] = tenant_id
     return tenants
 
