@@ -114,7 +114,7 @@ def _simulate(db: str, building: Any, days: int, epoch_s: int, drain_s: int,
     ``commissioned_s``: start of the first interval every joined MDT counts [UTC epoch s]) and
     the intervals each joined MDT was expected to deliver (from its first whole interval after
     power-up to the data end)."""
-    from openamr.cli.sim import _make_ingest_backhaul, _prepare_store
+    from openamr.cli import sim as sim_cli
     from openamr.field.mesh.mdt_node import MdtNode
     from openamr.field.mesh.params import MeshParams
     from openamr.field.sim.pipeline import PipelinedBackhaul
@@ -124,9 +124,13 @@ def _simulate(db: str, building: Any, days: int, epoch_s: int, drain_s: int,
 
     site = building.site
     scenario = scenario_from_site(site, days, epoch_s=epoch_s)
-    if not _prepare_store(db, site, scenario):
-        raise click.ClickException("the head-end is not installed: openamr demo needs it")
-    backhaul = PipelinedBackhaul(partial(_make_ingest_backhaul, db, scenario.epoch_s,
+    sim_cli._prepare_store(db, site, scenario)  # the site, meters, devices, units: as sim run
+    # `sim run`'s own ingest backhaul (named make_ingest_backhaul once the field twin's
+    # simulator lands; _make_ingest_backhaul before)
+    make_backhaul = next(getattr(sim_cli, name) for name in
+                         ("make_ingest_backhaul", "_make_ingest_backhaul")
+                         if hasattr(sim_cli, name))
+    backhaul = PipelinedBackhaul(partial(make_backhaul, db, scenario.epoch_s,
                                          scenario.nodes[0].eui))
     try:
         run = SimRun(scenario, backhaul, params=MeshParams())
