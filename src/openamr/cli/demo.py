@@ -253,7 +253,7 @@ def _unavailable(module: str) -> bool:
               default=Path("demo.db"), show_default=True, help="The demo's SQLite store.")
 @click.option("--force", is_flag=True,
               help="Replace an existing file at --db even if it is not a demo store.")
-@click.option("--days", type=click.IntRange(1, 35), default=35, show_default=True,
+@click.option("--days", type=click.IntRange(1, 366), default=35, show_default=True,
               help="Days simulated, up to now.")
 @click.option("--apartments", type=click.IntRange(1, 500), default=48, show_default=True,
               help="Apartments (one meter and one tenant each).")

@@ -27,6 +27,7 @@ exported energy is returned beside them.  (openamr's own choice, documented in d
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,20 +86,24 @@ class DemoBuilding:
         return {m.id: m.unit for m in self.site.meters if m.unit is not None}
 
 
-def demo_site(apartments: int = 48, *, floors: int = 4, seed: int = 7,
+def demo_site(apartments: int = 48, *, floors: int | None = None, seed: int = 7,
               time_zone: str = "America/Los_Angeles", latitude_deg: float = 34.05,
               longitude_deg: float = -118.25, common_w: float = 1500.0,
               pv_kwp: float = 30.0) -> DemoBuilding:
     """The demo apartment block: ``apartments`` household meters, a common-area meter, a PV
-    meter, 2–3 repeaters and one DCAP on ``floors`` floors, in ``time_zone``
-    (default: Los Angeles, at its latitude and longitude for the PV).  Deterministic for
-    ``seed``.  ``common_w``: the common area's mean weekday load [W]; ``pv_kwp``: the roof
-    array [kW DC]."""
+    meter, repeaters (2 up to 30 meters, else one per 25: 3 for the default) and one DCAP on
+    ``floors`` floors (default: twelve apartments a floor), in ``time_zone`` (default: Los
+    Angeles, at its latitude and longitude for the PV).  Deterministic for ``seed``.
+    ``common_w``: the common area's mean weekday load [W]; ``pv_kwp``: the roof array [kW DC].
+    """
     if not 1 <= apartments <= 500:
         raise InputError(f"must be between 1 and 500, got {apartments}", where="--apartments")
+    if floors is None:  # twelve apartments a floor: four floors for the default 48
+        floors = max(1, math.ceil(apartments / 12))
     floors = max(1, min(floors, apartments))
     total = apartments + 2  # the common area and the PV meter
-    repeaters = 2 if total <= 30 else 3
+    # the manual's one repeater for every 20-30 MDTs: 2 up to 30 meters, 3 for the default 50
+    repeaters = 2 if total <= 30 else max(3, math.ceil(total / 25))
     base = generate_site(total, floors, repeaters, seed=seed, time_zone=time_zone,
                          name=f"Demo apartment block ({apartments} apartments)",
                          commercial_ratio=0.0)
