@@ -32,7 +32,9 @@ from openamr.frames import (
     peek_header,
 )
 
-GOLDEN = Path(__file__).parent / "golden" / "frames_v1.json"
+GOLDEN = Path(__file__).parent / "golden" / "frames_v2.json"
+GOLDEN_V1 = Path(__file__).parent / "golden" / "frames_v1.json"
+"""Version-1 frames: kept to prove a version-2 receiver refuses them."""
 NETWORK_KEY = bytes(range(16))
 INSTALL_CODE = "83FE-D340-7A93-9723-A5C6-39B2-6916-D505"
 MDT = 0x0013_A200_0000_0001
@@ -54,7 +56,10 @@ SAMPLES: dict[str, Frame] = {
     )),
     "event": Frame(MDT, DCAP, 43, Event(EventKind.TAMPER_COVER_REMOVED, 1_790_000_123)),
     "status": Frame(MDT, DCAP, 44, Status(parent=DCAP, rssi_dbm=-87, etx=1.25, hops=1,
-                                          battery_mv=3600, battery_remaining_mah=1980)),
+                                          battery_mv=3600, battery_remaining_mah=1980,
+                                          tx_frames=5, retries=2, queue_frames=1,
+                                          parent_changes=1, link_margin_db=12.5, drops=1,
+                                          uptime_s=86_400, clock_offset_ms=-250)),
     "ack": Frame(DCAP, MDT, 8, Ack(42, 101, ((90, 95),))),
     "time_sync": Frame(DCAP, MDT, 9, TimeSync(1_790_000_000_250)),
     "tou_schedule": Frame(DCAP, MDT, 10, TouSchedule(2, ((1_790_000_000, 0), (1_790_050_000, 1)))),
@@ -73,6 +78,30 @@ def test_golden_frames_are_byte_exact(name: str) -> None:
     data = frame.to_bytes(_key_for(frame))
     assert data.hex() == golden[name]
     assert Frame.from_bytes(bytes.fromhex(golden[name]), _key_for(frame)) == frame
+
+
+@pytest.mark.parametrize("name", sorted(json.loads(GOLDEN_V1.read_text())))
+def test_version_1_frames_are_refused(name: str) -> None:
+    """A receiver refuses a layout it no longer knows, before any key or MIC is tried."""
+    data = bytes.fromhex(json.loads(GOLDEN_V1.read_text())[name])
+    with pytest.raises(FrameError) as err:
+        Frame.from_bytes(data, lambda src, key_id: NETWORK_KEY)
+    assert err.value.reason == "unsupported_version"
+
+
+def test_status_v2_fields_round_trip_and_clamp() -> None:
+    full = Status(parent=DCAP, rssi_dbm=-101, etx=3.5, hops=4, battery_mv=2450,
+                  battery_remaining_mah=120, on_battery=True, tx_frames=7, retries=3,
+                  queue_frames=2, parent_changes=5, link_margin_db=-1.5, drops=4,
+                  uptime_s=3_000_000, clock_offset_ms=1_234)
+    assert Status.unpack(full.pack()) == full
+    old_style = Status(0x200, -85, 1.5, 2, 3500, 1800, False, 10, 1, 0, 1)
+    assert (old_style.link_margin_db, old_style.drops, old_style.uptime_s,
+            old_style.clock_offset_ms) == (0.0, 0, 0, 0)
+    clamped = Status.unpack(Status(0, -200, link_margin_db=9999.0, drops=2**40,
+                                   uptime_s=2**40, clock_offset_ms=-(2**40)).pack())
+    assert (clamped.rssi_dbm, clamped.link_margin_db, clamped.drops, clamped.uptime_s,
+            clamped.clock_offset_ms) == (-128, 3276.7, 2**32 - 1, 2**32 - 1, -(2**31))
 
 
 def test_header_is_readable_before_verification() -> None:
@@ -131,11 +160,21 @@ payloads = st.one_of(
               gaps=st.lists(st.tuples(st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1)),
                             max_size=20).map(tuple)),
     st.builds(TimeSync, utc_ms=st.integers(0, 2**64 - 1)),
+    st.builds(Status, parent=st.integers(0, 2**64 - 1), rssi_dbm=st.integers(-128, 127),
+              etx=st.integers(0, 0xFFFF).map(lambda e: e / 100), hops=st.integers(0, 255),
+              battery_mv=st.integers(0, 0xFFFF), battery_remaining_mah=st.integers(0, 0xFFFF),
+              on_battery=st.booleans(), tx_frames=st.integers(0, 2**32 - 1),
+              retries=st.integers(0, 2**32 - 1), queue_frames=st.integers(0, 0xFFFF),
+              parent_changes=st.integers(0, 0xFFFF),
+              link_margin_db=st.integers(-0x8000, 0x7FFF).map(lambda m: m / 10),
+              drops=st.integers(0, 2**32 - 1), uptime_s=st.integers(0, 2**32 - 1),
+              clock_offset_ms=st.integers(-(2**31), 2**31 - 1)),
 )
 
 
 @given(src=st.integers(0, 2**64 - 1), counter=st.integers(0, 2**32 - 1), payload=payloads)
-def test_round_trip(src: int, counter: int, payload: Intervals | Event | Ack | TimeSync) -> None:
+def test_round_trip(src: int, counter: int,
+                    payload: Intervals | Event | Ack | TimeSync | Status) -> None:
     frame = Frame(src, DCAP, counter, payload)
     assert Frame.from_bytes(frame.to_bytes(NETWORK_KEY), NETWORK_KEY) == frame
 

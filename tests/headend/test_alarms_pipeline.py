@@ -20,6 +20,7 @@ from openamr.headend.ingest import Ingest
 from openamr.headend.push import PushConfig, PushService
 from openamr.headend.settings import IngestSettings
 from openamr.headend.store import Store, open_store
+from openamr.timeutil import format_utc
 
 pytestmark = pytest.mark.mqtt
 NOW = T0 + 2 * 86_400
@@ -74,7 +75,8 @@ def test_frames_become_pushed_readings_events_and_alarms(
             frames.append(dev.intervals(key, first, starts, [10 * (k % 7) for k in range(24)],
                                         register_wh=5_000 + 100 * day_part))
     frames.append(devices[0].seal(Event(EventKind.TAMPER_COVER_REMOVED, T0 + 3600), key))
-    frames.append(devices[1].seal(Status(parent=DCAP, rssi_dbm=-104, battery_mv=2300), key))
+    frames.append(devices[1].seal(Status(parent=DCAP, rssi_dbm=-104, battery_mv=2300,
+                                         link_margin_db=6.0, drops=2, uptime_s=900), key))
     try:
         with push:
             ingest.handle_batch(frames, NOW)
@@ -85,7 +87,9 @@ def test_frames_become_pushed_readings_events_and_alarms(
                             for r in b["readings"]}  # type: ignore[attr-defined]
                 codes = {b["alarm"]["code"] for t, b in got  # type: ignore[index]
                          if t.endswith("/alarms")}
-                return len(readings) == 2 * 96 and codes == {
+                stated = any(t == f"{prefix}/s1/devices/{devices[1].device_id}/state"
+                             for t, _ in got)
+                return len(readings) == 2 * 96 and stated and codes == {
                     "alarm.tamper", "alarm.battery_low", "alarm.weak_link"}
 
             deadline = time.monotonic() + 20.0
@@ -97,6 +101,13 @@ def test_frames_become_pushed_readings_events_and_alarms(
         events = [b for t, b in got if t == f"{prefix}/s1/events"]
         assert events
         assert events[0]["events"][0]["code"] == "tamper.cover_removed"  # type: ignore[index]
+        device_state = [b for t, b in got
+                        if t == f"{prefix}/s1/devices/{devices[1].device_id}/state"]
+        assert device_state, [t for t, _ in got]
+        assert {k: device_state[-1][k] for k in ("rssi_dbm", "link_margin_db", "battery_mv",
+                                                  "drops", "uptime_s", "status_received")} == {
+            "rssi_dbm": -104, "link_margin_db": 6, "battery_mv": 2300, "drops": 2,
+            "uptime_s": 900, "status_received": format_utc(NOW)}
         states = {t: b for t, b in got if t.endswith("/meters/m0/state")}
         assert states[f"{prefix}/s1/meters/m0/state"]["register_wh"] == 5_300
         assert {a.code for a in store.list_alarms(state="open")} == {

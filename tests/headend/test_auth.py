@@ -74,7 +74,10 @@ def test_roles_and_matrix() -> None:
     assert [r for r in ROLES if allowed(r, "tokens.manage")] == ["admin"]
     assert [r for r in ROLES if allowed(r, "data.export")] == ["admin", "billing"]
     assert [r for r in ROLES if allowed(r, "alarms.ack")] == ["admin", "installer"]
-    assert not allowed("installer", "data.read")
+    assert allowed("installer", "data.read")
+    assert [r for r in ROLES if allowed(r, "devices.manage")] == ["admin", "installer"]
+    assert not allowed("admin", "tokens.manage", ("site-a",))  # head-end-wide: not scoped
+    assert allowed("installer", "devices.manage", ("site-a",))
 
 
 def test_a_bad_role_is_refused_before_anything_is_stored(store: Store) -> None:

@@ -10,6 +10,7 @@ import pytest
 from test_ingest_fakes import DCAP, T0, FakeDevice, make_site
 
 from openamr.frames import (
+    FRAME_VERSION,
     NO_SEQ,
     Ack,
     DeviceRole,
@@ -159,7 +160,7 @@ def test_bad_records_are_refused_and_settled(store: Store) -> None:
 
 @pytest.mark.parametrize(("mangle", "reason"), [
     (lambda d: d[:10], "malformed"),
-    (lambda d: bytes([2]) + d[1:], "unsupported_version"),
+    (lambda d: bytes([FRAME_VERSION + 1]) + d[1:], "unsupported_version"),
     (lambda d: d[:1] + bytes([77]) + d[2:], "unknown_type"),
     (lambda d: d[:1] + bytes([1]) + d[2:], "unexpected_type"),
     (lambda d: d[:-1] + bytes([d[-1] ^ 1]), "bad_mic"),
@@ -181,7 +182,7 @@ def test_events_and_status(store: Store) -> None:
     seen: list[StoredBatch] = []
     ingest.subscribe(seen.append)
     ev = dev.seal(Event(EventKind.TAMPER_COVER_REMOVED, T0 + 5, 0), ingest.network_key)
-    st = dev.seal(Status(0x200, -85, 1.5, 2, 3500, 1800, False, 10, 1, 0, 1),
+    st = dev.seal(Status(0x200, -85, 1.5, 2, 3500, 1800, False, 10, 1, 0, 1, 25.0, 2, 7200, -40),
                   ingest.network_key)
     replies = ingest.handle_batch([ev, st], NOW)
     assert _open(ingest, replies[0][0]).payload == Ack(0, NO_SEQ)
@@ -193,6 +194,8 @@ def test_events_and_status(store: Store) -> None:
     assert status is not None
     assert (status.parent_id, status.rssi_dbm, status.link_margin_db, status.battery_mv) == (
         f"{0x200:016x}", -85, 25.0, 3500)
+    assert (status.drops, status.uptime_s, status.clock_offset_ms, status.status_received_s) == (
+        2, 7200, -40, NOW)
     assert seen[0].events[0].code == "tamper.cover_removed"
     assert seen[0].statuses[0].rssi_dbm == -85
 

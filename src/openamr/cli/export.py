@@ -78,6 +78,8 @@ def csv_(db: str, day: str, site_id: str | None, output: str) -> None:
 @export.command("greenbutton")
 @_DB
 @click.option("--meter", "meter_id", required=True, metavar="ID", help="Meter id.")
+@click.option("--site", "site_id", default=None, metavar="ID",
+              help="The meter's site (needed when several sites have that meter id).")
 @click.option("--from", "first", required=True, metavar="YYYY-MM-DD",
               help="First civil day (site time zone).")
 @click.option("--to", "last", required=True, metavar="YYYY-MM-DD",
@@ -85,12 +87,13 @@ def csv_(db: str, day: str, site_id: str | None, output: str) -> None:
 @click.option("--view", type=click.Choice(["raw", "validated"]), default="raw",
               show_default=True, help="The intervals as stored, or VEE's validated values.")
 @_OUT
-def greenbutton(db: str, meter_id: str, first: str, last: str, view: str, output: str) -> None:
+def greenbutton(db: str, meter_id: str, site_id: str | None, first: str, last: str,
+                view: str, output: str) -> None:
     """Green Button (ESPI) Atom XML of one meter's intervals (with their quality codes)."""
     first_day, last_day = _date(first, "--from"), _date(last, "--to")
     if last_day < first_day:
         raise InputError(f"{last_day} is before --from {first_day}", where="--to")
     with _open(db) as store:
         xml = export_greenbutton(store, meter_id, first_day, last_day,
-                                 updated_s=epoch_s(utc_now()), view=view)
+                                 updated_s=epoch_s(utc_now()), view=view, site_id=site_id)
     _write(output, xml)

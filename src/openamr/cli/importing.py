@@ -33,7 +33,7 @@ import numpy.typing as npt
 
 from openamr.errors import InputError
 from openamr.headend.ids import check_id, is_safe_id
-from openamr.headend.store import QUALITIES, Meter, Site, Store, open_store
+from openamr.headend.store import QUALITIES, AmbiguousIdError, Meter, Site, Store, open_store
 from openamr.headend.store.base import DEFAULT_MAX_POWER_W
 from openamr.timeutil import epoch_s, format_utc, parse_utc, site_zone
 from openamr.units import INTERVAL_LENGTH_S
@@ -230,6 +230,11 @@ def import_intervals_csv(store: Store, path: Path, *, site_tz: str = "UTC",
         line = int(parsed.line[np.flatnonzero(parsed.meter_code == code)[0]])
         raise InputError(f"unknown meter {unknown[0]!r} ({len(unknown)} unknown in the file; "
                          "create them first or drop --strict)", where=f"{path}:{line}")
+    try:  # an id several sites have cannot be told apart by this format (no site column)
+        store.meter_keys([m for m in parsed.meter_ids if m in known])
+    except AmbiguousIdError as exc:
+        raise InputError(f"meter {exc.ident!r} exists at sites {', '.join(exc.candidates)}; "
+                         "this file names no site", where=str(path)) from None
     for mid in unknown:  # a new meter's id must be reachable (API paths, topics, CSV cells)
         if not is_safe_id(mid):
             check_id(mid, "meter_id", where=f"{path}:{_first_line(parsed, mid)}")

@@ -117,7 +117,8 @@ def diagnose_cmd(service: str, p1_w: float, p2_w: float | None, pf1: float | Non
 
 @meter.command()
 @click.option("--ta-a", type=float, required=True,
-              help="Test amperes TA [A primary per element], 0 < TA <= 220.")
+              help="Test amperes TA [A primary per element], 0 < TA <= 220 (110 for the 100 A "
+                   "kit).")
 @click.option("--ct-phase-error-deg", type=float, default=0.0, show_default=True,
               help="Net uncompensated CT phase lead [deg] (positive = secondary leads).")
 @click.option("--ct-ratio-error-pct", type=float, default=0.0, show_default=True,
@@ -126,9 +127,12 @@ def diagnose_cmd(service: str, p1_w: float, p2_w: float | None, pf1: float | Non
               help="Test voltage per element [V].")
 @click.option("--pulses", type=click.IntRange(min=1), default=400, show_default=True,
               help="Kh 10 pulses timed per point.")
+@click.option("--rating-a", type=click.Choice(["200", "100"]), default="200", show_default=True,
+              help="Current rating of the kit [A]: the high corner is tested at it and TA may "
+                   "not exceed its maximum (220 A / 110 A).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def accuracy(ta_a: float, ct_phase_error_deg: float, ct_ratio_error_pct: float, voltage_v: float,
-             pulses: int, as_json: bool) -> None:
+             pulses: int, rating_a: str, as_json: bool) -> None:
     """ANSI-style accuracy points (FL, LL, PF lag/lead, 2 A and 200 A corners) through the model.
 
     Example: openamr meter accuracy --ta-a 30 --ct-phase-error-deg 0.25 --json
@@ -138,7 +142,7 @@ def accuracy(ta_a: float, ct_phase_error_deg: float, ct_ratio_error_pct: float, 
                                  param_hint="'--voltage-v'")
     try:
         report = run_accuracy_test(ta_a, ct_phase_error_deg, ct_ratio_error_pct,
-                                   voltage_v=voltage_v, pulses=pulses)
+                                   voltage_v=voltage_v, pulses=pulses, rating_a=int(rating_a))
     except InputError as exc:
         hint = {"ta_a": "'--ta-a'", "ct": "'--ct-phase-error-deg' / '--ct-ratio-error-pct'"}
         raise click.BadParameter(exc.message, param_hint=hint.get(exc.where or "")) from exc

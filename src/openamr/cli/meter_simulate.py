@@ -91,8 +91,14 @@ def _print_table(result: MeterRunResult, data: dict[str, object]) -> None:
         ("present demand [W]", f"{result.demand.present_demand_w:.6g}"),
         ("reverse phase L1 / L2", " / ".join("ON" if f else "off" for f in result.reverse_phase)),
     ]
-    rows += [(f"Kh {out.kh_wh:g} pulses (rising edges)", f"{out.completed} ({out.rising})")
+    rows += [(f"Kh {out.kh_wh:g} pulses (rising edges)"
+              + (" (the MDT's: not for field wiring)" if out.kh_wh == 10 else ""),
+              f"{out.completed} ({out.rising})")
              for out in result.outputs.values()]
+    if result.limits is not None:
+        rows += [("supply in 102–138 V", str(result.limits.supply_in_range)),
+                 ("peak current / kit maximum [A]",
+                  f"{result.limits.peak_current_a:.4g} / {result.limits.max_current_a:g}")]
     rows += [
         (f"counter ({result.counter_wh_per_count:g} Wh/count)", str(result.counter_counts)),
         ("load LED toggles / on at end", f"{data['led_toggles']} / {result.led.on_at_end}"),
@@ -179,3 +185,5 @@ def simulate(
         click.echo(json.dumps(data))
         return
     _print_table(result, data)
+    for warning in data["warnings"]:
+        click.echo(f"warning: {warning}", err=True)

@@ -75,7 +75,8 @@ async def run_server(settings: Settings, *, create: bool = False) -> None:
         def capture_signals(self) -> Iterator[None]:  # we handle signals ourselves
             yield
 
-    config = uvicorn.Config(create_app(store, settings, metrics=metrics),
+    config = uvicorn.Config(create_app(store, settings, metrics=metrics,
+                                       on_devices_changed=ingest.refresh),
                             host=settings.api.host, port=settings.api.port,
                             log_level="warning", lifespan="on")
     api_server = _Server(config)

@@ -3,9 +3,10 @@
 The only place where the field model and the head-end meet: the simulator's backhaul callable
 hands every frame that reaches the DCAP to ``openamr.headend.ingest.Ingest`` over the store
 at ``--db`` (SQLite by default: ``openamr.db`` next to the site file).  The site, its meters
-and its devices (with their install codes) are registered in the store before the run.  When
-the head-end's ingest is not installed, an in-memory stand-in verifies and acknowledges frames
-(``openamr.field.sim.loopback``) and ``--frames-out`` keeps every uplink frame (hex, JSONL).
+and its devices (with their install codes) are registered in the store before the run
+(:func:`register_scenario`); :class:`IngestBackhaul` is the ingest as the simulator's backhaul
+(tests and benchmarks compose the simulator with the real head-end through these two).
+``--frames-out`` keeps every uplink frame (hex, JSONL).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ import click
 
 from openamr.errors import InputError
 
-__all__ = ["LiveBackhaul", "parse_host_port", "sim"]
+__all__ = ["IngestBackhaul", "LiveBackhaul", "make_ingest_backhaul", "parse_host_port",
+           "register_scenario", "sim"]
 
 
 # --- --live: frames to a running `openamr serve` ----------------------------------------------
@@ -157,20 +159,29 @@ def sim() -> None:
     """Simulate a site's wireless mesh (DCAP, repeaters, MDTs)."""
 
 
-def _register(store: Any, site: Any, scenario: Any) -> None:
-    """Put the site, its meters and devices (with install codes) into the store."""
+def register_scenario(store: Any, site_id: str, name: str, time_zone: str, scenario: Any, *,
+                      units: dict[str, str | None] | None = None) -> None:
+    """Put the site, its meters (with their ``units``: meter id -> unit) and devices (with
+    install codes) into ``store``, all or nothing (a clash is an :class:`InputError`)."""
+    from openamr.errors import StoreError
     from openamr.headend.store.base import Device, Meter, Site
 
-    store.upsert_site(Site(site.site_id, site.name, site.time_zone))
-    for spec in scenario.nodes:
-        dev_id = f"{spec.eui:016x}"
-        role = spec.role.name.lower()
-        meter_id = spec.id if role == "mdt" else None
-        if meter_id is not None:
-            store.upsert_meter(Meter(meter_id, site.site_id, dev_id, spec.model, 10.0))
-        store.upsert_device(Device(dev_id, role, site.site_id, meter_id, spec.model,
-                                   spec.install_code.hex(), scenario.epoch_s))
-    _register_units(store, site)
+    units = units or {}
+    try:
+        with store.transaction():  # all or nothing: a clash leaves the store as it was
+            store.upsert_site(Site(site_id, name, time_zone))
+            for spec in scenario.nodes:
+                dev_id = f"{spec.eui:016x}"
+                role = spec.role.name.lower()
+                meter_id = spec.id if role == "mdt" else None
+                if meter_id is not None:
+                    store.upsert_meter(Meter(meter_id, site_id, dev_id, spec.model, 10.0,
+                                             unit=units.get(spec.id)))
+                store.upsert_device(Device(dev_id, role, site_id, meter_id, spec.model,
+                                           spec.install_code.hex(), scenario.epoch_s,
+                                           local_id=spec.id))
+    except StoreError as exc:
+        raise InputError(str(exc), where=f"site {site_id!r}") from None
 
 
 def _register_units(store: Any, site: Any) -> None:
@@ -199,56 +210,90 @@ def _register_units(store: Any, site: Any) -> None:
                                    unit.kind, unit.floor_area_m2))
 
 
-class _IngestBackhaul:
-    """The head-end's ingest over a store, as a backhaul (built inside the worker process)."""
+class IngestBackhaul:
+    """The head-end's ingest over a store, as the simulator's backhaul: every frame that
+    reaches the DCAP is verified and stored, and the downlinks go back into the mesh.
 
-    def __init__(self, db: str, epoch_s: int, dcap_eui: int) -> None:
+    Stamps arrivals ``epoch_s + sim_t_s`` [UTC epoch s].  ``close_store``: close the store in
+    :meth:`close` (the store was opened for this backhaul)."""
+
+    def __init__(self, store: Any, epoch_s: int, dcap_eui: int, *,
+                 close_store: bool = False) -> None:
         from openamr.headend.ingest import Ingest
-        from openamr.headend.store import open_store
 
-        self.store = open_store(db)
-        self.ingest = Ingest(self.store, dcap_id=dcap_eui)
+        self.store = store
+        self.ingest = Ingest(store, dcap_id=dcap_eui)
         self.epoch_s = epoch_s
+        self._close_store = close_store
 
     def __call__(self, frames: list[bytes], sim_t_s: float) -> list[bytes]:
         replies = self.ingest.handle_batch(frames, int(self.epoch_s + sim_t_s))
         return [d for per_frame in replies for d in per_frame]
 
     def close(self) -> None:
-        self.store.close()
+        """Close the store when this backhaul opened it."""
+        if self._close_store:
+            self.store.close()
 
 
-def _make_ingest_backhaul(db: str, epoch_s: int, dcap_eui: int) -> _IngestBackhaul:
-    return _IngestBackhaul(db, epoch_s, dcap_eui)
+def make_ingest_backhaul(db: str, epoch_s: int, dcap_eui: int) -> IngestBackhaul:
+    """An :class:`IngestBackhaul` over the store at ``db`` (picklable through
+    ``functools.partial``: the pipelined worker builds it in its own process)."""
+    from openamr.headend.store import open_store
+
+    return IngestBackhaul(open_store(db), epoch_s, dcap_eui, close_store=True)
 
 
-def _prepare_store(db: str, site: Any, scenario: Any, *, refuse_used: bool = True) -> bool:
-    """Register the site in the store at ``db``; False when the head-end is not installed."""
-    try:
-        from openamr.headend.ingest import Ingest  # noqa: F401
-        from openamr.headend.store import open_store, redact
-    except ImportError:
-        return False
+def _prepare_store(db: str, site: Any, scenario: Any, *, refuse_used: bool = True) -> None:
+    """Register the site (devices, meters, units and TOU periods) in the store at ``db``."""
+    from openamr.headend.store import open_store, redact
+    from openamr.headend.tou import set_site_tou
+
     store = open_store(db)
     try:
-        if refuse_used and (store.interval_count() > 0 or store.rejection_counts()):
-            # the simulated devices start with fresh frame counters: against an old store
-            # every frame would be a replay
-            raise InputError("the store already holds data; simulate into a new --db",
-                             where=redact(db))
-        _register(store, site, scenario)
+        heard = store.load_replay_windows() if refuse_used else {}
+        if refuse_used and (store.interval_count(site_id=site.site_id) > 0 or any(
+                f"{n.eui:016x}" in heard for n in scenario.nodes)):
+            # the simulated devices start with fresh frame counters: against a store that
+            # heard this site before every frame would be a replay (other sites do not matter)
+            raise InputError(f"the store already holds data of site {site.site_id!r}; "
+                             "simulate into a new --db", where=redact(db))
+        with store.transaction():  # a bad [tou] leaves nothing registered
+            register_scenario(store, site.site_id, site.name, site.time_zone, scenario,
+                              units={m.id: m.unit for m in site.meters})
+            _register_units(store, site)
+            set_site_tou(store, site.site_id, site.tou, where=f"{site.source or 'site'}: tou",
+                         updated_s=scenario.epoch_s)
     finally:
         store.close()
-    return True
 
 
-def _store_counts(db: str, summary: dict[str, Any], end_s: int) -> None:
+def _rejection_counts(db: str) -> dict[str, int]:
     from openamr.headend.store import open_store
 
     store = open_store(db)
     try:
-        summary["frames_rejected"] = dict(store.rejection_counts())
-        summary["intervals_stored"] = int(store.interval_count(start_s=None, end_s=end_s))
+        return dict(store.rejection_counts())
+    finally:
+        store.close()
+
+
+def _store_counts(db: str, summary: dict[str, Any], scenario: Any, end_s: int,
+                  rejected_before: dict[str, int], site_id: str) -> None:
+    """What THIS run stored: intervals of the scenario's meters within the run, and the
+    rejections added during the run (a store may hold other sites' data)."""
+    from openamr.frames import DeviceRole
+    from openamr.headend.store import open_store
+
+    meter_ids = [n.id for n in scenario.nodes if n.role == DeviceRole.MDT]
+    store = open_store(db)
+    try:
+        after = store.rejection_counts()
+        summary["frames_rejected"] = {k: v - rejected_before.get(k, 0) for k, v in after.items()
+                                      if v - rejected_before.get(k, 0) > 0}
+        stored = (store.get_intervals_bulk(meter_ids, start_s=scenario.epoch_s, end_s=end_s,
+                                           site_id=site_id) if meter_ids else ())
+        summary["intervals_stored"] = len(stored)
     finally:
         store.close()
 
@@ -273,12 +318,13 @@ def _store_counts(db: str, summary: dict[str, Any], end_s: int) -> None:
               help="With --live: as fast as the server answers, or simulated time = wall time.")
 @click.option("--live-wait-s", type=click.FloatRange(min=0.0), default=1.0, show_default=True,
               help="With --live: how long a join or event waits for the server's answer [s].")
+@click.option("--require-all-joined", is_flag=True,
+              help="Exit 1 when a repeater or MDT never joined (they are named in the summary).")
 def run(site_file: Path, days: float, db: str | None, seed: int | None, trace_path: Path | None,
         frames_out: Path | None, as_json: bool, live: str | None, pace: str,
-        live_wait_s: float) -> None:
+        live_wait_s: float, require_all_joined: bool) -> None:
     """Simulate SITE_FILE for --days and print a summary."""
     from openamr.field.mesh.params import MeshParams
-    from openamr.field.sim.loopback import LoopbackHeadEnd
     from openamr.field.sim.pipeline import PipelinedBackhaul
     from openamr.field.sim.runner import SimRun
     from openamr.field.sim.site_scenario import scenario_from_site
@@ -297,26 +343,19 @@ def run(site_file: Path, days: float, db: str | None, seed: int | None, trace_pa
         drain_s = 2 * params.report_period_s + params.dcap_upload_s
         epoch_s = int(to_epoch_s(utc_now()) - days * 86400 - drain_s)
     scenario = scenario_from_site(site, days, seed=seed, epoch_s=epoch_s)
+    inner: Any
+    wired = live is None or bool(db)
+    db_path = db or ("" if live is not None else str(site_file.with_name("openamr.db")))
+    if wired:
+        _prepare_store(db_path, site, scenario)
+    rejected_before = _rejection_counts(db_path) if wired else {}
     if live is not None:
         host, port = parse_host_port(live)
-        db_path = db or ""
-        wired = bool(db) and _prepare_store(db_path, site, scenario, refuse_used=False)
-    else:
-        db_path = db or str(site_file.with_name("openamr.db"))
-        wired = _prepare_store(db_path, site, scenario)
-    loop: LoopbackHeadEnd | None = None
-    inner: Any
-    if live is not None:
         inner = LiveBackhaul(host, port, wait_s=live_wait_s, pace=pace)
-    elif wired:
-        # the head-end works in its own process (the second core), one upload behind
-        inner = PipelinedBackhaul(partial(_make_ingest_backhaul, db_path, scenario.epoch_s,
-                                          scenario.nodes[0].eui))
     else:
-        loop = LoopbackHeadEnd(scenario.network_key,
-                               {n.eui: n.install_code for n in scenario.nodes},
-                               epoch_s=scenario.epoch_s)
-        inner = loop
+        # the head-end works in its own process (the second core), one upload behind
+        inner = PipelinedBackhaul(partial(make_ingest_backhaul, db_path, scenario.epoch_s,
+                                          scenario.nodes[0].eui))
     out_file: IO[str] | None = frames_out.open("w") if frames_out else None
     backhaul: Any = inner
     if out_file is not None:
@@ -334,30 +373,25 @@ def run(site_file: Path, days: float, db: str | None, seed: int | None, trace_pa
                 summary = simulation.run(
                     days, progress=lambda d: progress.update(task, completed=d))
     finally:
-        if wired or live is not None:
-            inner.close()
+        inner.close()
         if trace is not None:
             trace.close()
         if out_file is not None:
             out_file.close()
     end_s = int(scenario.epoch_s + days * 86400)
     if wired:
-        _store_counts(db_path, summary, end_s)
-    elif live is not None:
+        _store_counts(db_path, summary, scenario, end_s, rejected_before, site.site_id)
+    else:
         summary["frames_rejected"] = None  # known to the server (GET /rejections)
         summary["intervals_stored"] = None
-    else:
-        assert loop is not None
-        summary["frames_rejected"] = dict(loop.rejected)
-        summary["intervals_stored"] = sum(
-            1 for d in loop.devices.values() for start_s, _ in d.records.values()
-            if start_s + 900 <= end_s)
     summary["store"] = db_path if wired else None
     summary["live"] = live
     if as_json:
         click.echo(json.dumps(summary, sort_keys=True))
-        return
-    _print_summary(summary)
+    else:
+        _print_summary(summary)
+    if require_all_joined and summary["never_joined"]:
+        raise SystemExit(1)
 
 
 class _Tap:
@@ -398,6 +432,7 @@ def _print_summary(s: dict[str, Any]) -> None:
         f"battery projection p50/min {s['battery_projection_years']['p50']}/"
         f"{s['battery_projection_years']['min']} years",
         f"frames rejected: {s['frames_rejected'] or 'none'}",
+        f"never joined: {', '.join(s['never_joined']) or 'none'}",
         f"store: {s['store'] or '-'}{'; live: ' + s['live'] if s['live'] else ''}",
         f"{s['events']} events in {s['wall_s']} s",
     ]

@@ -1,7 +1,8 @@
 """``openamr token``: API tokens (create, list, revoke) in a head-end store.
 
-* ``openamr token create --role ROLE --db PATH [--label TEXT]`` prints the new token as the
-  last word of its output: the secret is shown once and only its SHA-256 is stored;
+* ``openamr token create --role ROLE --db PATH [--label TEXT] [--site ID ...]`` prints the new
+  token as the last word of its output: the secret is shown once and only its SHA-256 is
+  stored; with ``--site`` the token sees only those sites (docs/api.md);
 * ``openamr token list --db PATH``: id, role, label, created, revoked (never secrets);
 * ``openamr token revoke ID --db PATH``.
 
@@ -35,14 +36,17 @@ def token() -> None:
 @click.option("--role", required=True, type=click.Choice(ROLES),
               help="what the token may do (see docs/api.md)")
 @click.option("--label", default="", help="who or what uses the token (shown in lists)")
+@click.option("--site", "sites", multiple=True, metavar="ID",
+              help="scope the token to this site (repeatable; default: every site)")
 @_DB
 @_CREATE
-def create(role: str, label: str, db: str, create: bool) -> None:
+def create(role: str, label: str, sites: tuple[str, ...], db: str, create: bool) -> None:
     """Create a token; the secret is printed once, as the last word of the output."""
     with open_store(db, create=create) as store:
-        issued = issue_token(store, role, label, epoch_s(utc_now()))
-    click.echo(f"created token {issued.row.token_id} role={role} (store it now: it is not "
-               f"shown again)")
+        issued = issue_token(store, role, label, epoch_s(utc_now()), sites or None)
+    scope = f" sites={','.join(sites)}" if sites else ""
+    click.echo(f"created token {issued.row.token_id} role={role}{scope} (store it now: it is "
+               f"not shown again)")
     click.echo(issued.secret)
 
 
@@ -52,11 +56,12 @@ def list_(db: str) -> None:
     """List tokens: id, role, created, revoked, label."""
     with open_store(db, create=False) as store:
         rows = store.list_tokens()
-    click.echo(f"{'id':<14}{'role':<11}{'created':<22}{'revoked':<22}label")
+    click.echo(f"{'id':<14}{'role':<11}{'created':<22}{'revoked':<22}{'sites':<20}label")
     for row in rows:
         revoked = format_utc(int(row.revoked_s)) if row.revoked_s is not None else "-"
+        sites = ",".join(row.site_ids) if row.site_ids is not None else "*"
         click.echo(f"{row.token_id:<14}{row.role:<11}{format_utc(int(row.created_s)):<22}"
-                   f"{revoked:<22}{row.label}")
+                   f"{revoked:<22}{sites:<20}{row.label}")
 
 
 @token.command("revoke")

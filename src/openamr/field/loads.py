@@ -327,6 +327,29 @@ def csv_leg_power_w(profile: LoadProfile, n_steps: int, step_s: float,
     return out
 
 
+def _element_loads_w(meter: Any, n_steps: int, step_s: float, start: int, site: Site,
+                     cache: dict[object, F64]) -> F64:
+    """Legs [W] (2, n_steps) of a meter monitoring several loads: each load's total (both legs
+    of its profile) on the leg of its element's CT; loads on one element add up."""
+    from openamr.field.meter.profile import read_profile_csv
+    from openamr.field.site.model import LoadKind
+
+    out = np.zeros((2, n_steps), dtype=np.float64)
+    for k, e in enumerate(meter.loads):
+        if e.load.kind is LoadKind.CSV:
+            path = e.load.csv_path
+            if path not in cache:
+                cache[path] = csv_leg_power_w(read_profile_csv(path), n_steps, step_s)
+            legs = cache[path]
+        else:
+            legs = synthetic_leg_power_w([e.load.kind.value], [e.load.scale_w or 0.0], n_steps,
+                                         step_s, start, site.seed,
+                                         meter_ids=[f"{meter.id}/{k}"],
+                                         time_zone=site.time_zone, dtype=np.float64)[0]
+        out[e.element - 1] += legs.sum(axis=0)
+    return out
+
+
 def site_leg_power_w(site: Site, n_steps: int, step_s: float, start_s: int | None = None, *,
                      dtype: type[np.floating[Any]] = np.float32
                      ) -> npt.NDArray[np.floating[Any]]:
@@ -370,6 +393,9 @@ def site_leg_power_w(site: Site, n_steps: int, step_s: float, start_s: int | Non
                             spec.pv_azimuth_deg or 0.0, site.latitude_deg or 0.0,
                             site.longitude_deg or 0.0)
             out[i] = pv_ac_power_w(array, mid_s)[None, :] / 2.0
+    for i, m in enumerate(meters):
+        if m.loads:
+            out[i] = _element_loads_w(m, n_steps, step_s, start, site, cache)
     single = [i for i, m in enumerate(meters) if m.service == "single"]
     if single:
         out[single, 0, :] += out[single, 1, :]

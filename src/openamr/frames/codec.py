@@ -1,4 +1,4 @@
-"""The frame format: the one contract between the field and the head-end (version 1).
+"""The frame format: the one contract between the field and the head-end (version 2).
 
 Sans-IO: ``Frame.to_bytes(key)`` and ``Frame.from_bytes(data, keys)`` turn values into bytes and
 back; nothing here knows about radios, sockets or databases.  The simulator, a live socket and a
@@ -7,7 +7,7 @@ future real radio all speak this format, and ``docs/frames.md`` specifies it byt
 Layout (big-endian)::
 
     offset size  field
-    0      1     version            FRAME_VERSION (1)
+    0      1     version            FRAME_VERSION (2)
     1      1     frame_type         FrameType
     2      1     flags              bit 0: payload encrypted
     3      1     key_id             KeyId: 0 network key, 1 install-code key (of the device joining)
@@ -74,7 +74,8 @@ __all__ = [
     "unpack_ack",
 ]
 
-FRAME_VERSION = 1
+FRAME_VERSION = 2
+"""Version 2 (STATUS gained link margin, drops, uptime and clock offset); version 1 is refused."""
 BROADCAST = 0xFFFF_FFFF_FFFF_FFFF
 """Destination of frames meant for every listener (beacons)."""
 NO_SEQ = 0xFFFF_FFFF
@@ -82,6 +83,7 @@ NO_SEQ = 0xFFFF_FFFF
 MAX_RECORDS_PER_FRAME = 120
 """Interval records in one frame at most (1,920 bytes of records: an 802.15.4g PSDU is 2,047)."""
 NO_TEMPERATURE = -0x8000
+_U32 = 0xFFFF_FFFF
 
 HEADER_STRUCT = struct.Struct("!BBBBQQI")
 """The clear header: version, frame_type, flags, key_id, src, dst, counter."""
@@ -392,15 +394,26 @@ class Event:
 
 @dataclass(frozen=True, slots=True)
 class Status:
-    """A device's health, for the commissioning tool and the daily report."""
+    """A device's health (MDT or repeater), sent periodically and once after a parent change.
+
+    The head-end keeps the latest status and a history of them (``/api/v1/devices``, the daily
+    CSV's health columns, MQTT device state, the low-battery and weak-link alarms).
+
+    ``tx_frames``, ``retries`` and ``drops`` count what happened since the device's previous
+    STATUS frame (so a history sums to totals and a lost status loses only its own window);
+    ``parent_changes`` counts since the device last restarted (see ``uptime_s``).  Fields after
+    ``parent_changes`` were added in frame version 2; their defaults keep older constructors
+    working.
+    """
 
     parent: int
     """EUI-64 of the current parent (0: none)."""
     rssi_dbm: int
-    """Received signal strength of the parent link [dBm]."""
+    """Received signal strength of the parent link [dBm] (clamped to -128..127)."""
     etx: float = 1.0
-    """Expected transmissions on the parent link."""
+    """Expected transmissions on the path to the DCAP (the sum over its links; 0.01)."""
     hops: int = 1
+    """Hops from this device to the DCAP (1: the parent is the DCAP)."""
     battery_mv: int = 0
     """Battery voltage [mV] (0: mains powered)."""
     battery_remaining_mah: int = 0
@@ -408,27 +421,44 @@ class Status:
     on_battery: bool = False
     """A repeater running on its backup battery."""
     tx_frames: int = 0
+    """Frames transmitted (first attempts) since the previous STATUS."""
     retries: int = 0
+    """Link-layer retransmissions since the previous STATUS."""
     queue_frames: int = 0
+    """Frames waiting in the device's transmit queue when the status was built."""
     parent_changes: int = 0
+    """Parent changes since the device last restarted."""
+    link_margin_db: float = 0.0
+    """Margin of the parent link above the receiver sensitivity [dB] (resolution 0.1 dB)."""
+    drops: int = 0
+    """Frames given up (retries exhausted or queue overflow) since the previous STATUS."""
+    uptime_s: int = 0
+    """Time since the device last restarted [s]."""
+    clock_offset_ms: int = 0
+    """The device clock minus network time, measured at the last TIME_SYNC [ms] (positive: the
+    device was ahead; 0: never synchronised)."""
 
     frame_type: ClassVar[FrameType] = FrameType.STATUS
     encrypted: ClassVar[bool] = True
-    _s: ClassVar[struct.Struct] = struct.Struct("!QbHBHHBIIHH")
+    _s: ClassVar[struct.Struct] = struct.Struct("!QbHBHHBIIHHhIIi")
 
     def pack(self) -> bytes:
+        margin = max(-0x8000, min(0x7FFF, round(self.link_margin_db * 10)))
+        offset_ms = max(-(1 << 31), min((1 << 31) - 1, self.clock_offset_ms))
         return self._s.pack(self.parent, max(-128, min(127, self.rssi_dbm)),
                             min(round(self.etx * 100), 0xFFFF), self.hops, self.battery_mv,
                             min(self.battery_remaining_mah, 0xFFFF), int(self.on_battery),
-                            self.tx_frames, self.retries, min(self.queue_frames, 0xFFFF),
-                            min(self.parent_changes, 0xFFFF))
+                            min(self.tx_frames, _U32), min(self.retries, _U32),
+                            min(self.queue_frames, 0xFFFF), min(self.parent_changes, 0xFFFF),
+                            margin, min(self.drops, _U32),
+                            min(self.uptime_s, _U32), offset_ms)
 
     @classmethod
     def unpack(cls, data: bytes) -> Status:
-        (parent, rssi, etx, hops, mv, mah, on_batt, tx, retries, queue,
-         changes) = cls._s.unpack(data)
+        (parent, rssi, etx, hops, mv, mah, on_batt, tx, retries, queue, changes, margin, drops,
+         uptime_s, offset_ms) = cls._s.unpack(data)
         return cls(parent, rssi, etx / 100, hops, mv, mah, bool(on_batt), tx, retries, queue,
-                   changes)
+                   changes, margin / 10, drops, uptime_s, offset_ms)
 
 
 @dataclass(frozen=True, slots=True)

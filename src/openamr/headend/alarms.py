@@ -19,8 +19,9 @@ code                    raised when                                  cleared whe
                                                                      + hysteresis
 ``alarm.power_lost``    event ``power.lost``, or a repeater/DCAP     event ``power.restored``,
                         status with ``on_battery``                   or a status off battery
-``alarm.weak_link``     a status with ``link_margin_db`` below       a status with margin >=
-                        ``weak_link_margin_db``                      threshold + hysteresis
+``alarm.weak_link``     a status with ``link_margin_db`` (as the     a status with margin >=
+                        device reports it) below                     threshold + hysteresis
+                        ``weak_link_margin_db``
 ``alarm.join_failed``   event ``join.failed``                        a status whose
                                                                      ``joined_s`` is later
 ======================  ===========================================  ==========================
@@ -42,7 +43,7 @@ import numpy as np
 from openamr.headend.push.config import PushConfig
 from openamr.headend.push.publisher import Publisher
 from openamr.headend.settings import AlarmsSettings, Settings
-from openamr.headend.store.base import AlarmRow
+from openamr.headend.store.base import AlarmRow, AmbiguousIdError
 from openamr.headend.store.protocols import AlarmStore
 from openamr.timeutil import format_utc
 from openamr.units import INTERVAL_LENGTH_S
@@ -270,8 +271,15 @@ class AlarmRules:
     def _on_intervals(self, table: Any, t_s: int) -> None:
         if not len(table):
             return
-        for meter_id in sorted(set(np.asarray(table.meter_id, dtype=object).tolist())):
-            meter = self.store.get_meter(str(meter_id))
+        meter_ids = np.asarray(table.meter_id, dtype=object).tolist()
+        site_ids = (np.asarray(table.site_id, dtype=object).tolist()
+                    if getattr(table, "site_id", None) is not None else [None] * len(meter_ids))
+        for site_id, meter_id in sorted(set(zip(site_ids, meter_ids, strict=True)),
+                                        key=lambda p: (str(p[0]), str(p[1]))):
+            try:
+                meter = self.store.get_meter(str(meter_id), site_id=site_id)
+            except AmbiguousIdError:
+                meter = None
             device_id = meter.device_id if meter is not None else None
             self.clear(ALARM_NO_DATA, device_id, str(meter_id), t_s)
 
@@ -299,7 +307,7 @@ class AlarmRules:
         limit_s = self.config.no_data_after_s
         raised = 0
         for meter in self.store.list_meters():
-            last_s = self.store.last_interval_s(meter.meter_id)
+            last_s = self.store.last_interval_s(meter.meter_id, site_id=meter.site_id)
             if last_s is None:
                 continue
             silent_s = int(now_s) - (int(last_s) + INTERVAL_LENGTH_S)

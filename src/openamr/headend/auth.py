@@ -11,12 +11,17 @@ Roles and permissions (the matrix is :data:`PERMISSIONS`; ``docs/api.md`` draws 
 
 * ``read-only``: sites, meters, devices, events, alarms, meter data as JSON, units and tenants;
 * ``billing``: as read-only, plus exports (CSV) and units, tenants and occupancies;
-* ``installer``: sites, meters, devices, events and alarms, acknowledges alarms, ingest status;
-  no meter data (intervals, roll-ups, registers);
-* ``admin``: everything, including token management.
+* ``installer``: sites, meters, devices, events and alarms, acknowledges alarms, ingest status,
+  meter data as JSON (to check a meter counts), and provisioning (sites, devices);
+* ``admin``: everything, including token management and site configuration (TOU periods).
 
 VEE (``vee.run``: run validation and estimation; ``vee.edit``: edit an interval's validated
 value) is for ``billing`` and ``admin``; VEE findings and edits are read with ``data.read``.
+
+A token may be scoped to sites (``site_ids``): it sees only those sites (everything else answers
+404 or is left out of lists), and what spans every site (token management, the head-end's
+ingest status, creating sites) is refused (403) whatever its role: see
+:data:`HEADEND_WIDE`.
 """
 
 from __future__ import annotations
@@ -24,12 +29,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from openamr.errors import InputError
 from openamr.headend.store.base import Store, TokenRow
 
 __all__ = [
+    "HEADEND_WIDE",
     "PERMISSIONS",
     "ROLES",
     "TOKEN_PREFIX",
@@ -55,16 +61,22 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "devices.read": frozenset(ROLES),
     "events.read": frozenset(ROLES),
     "alarms.read": frozenset(ROLES),
-    "data.read": frozenset({"admin", "billing", "read-only"}),
+    "data.read": frozenset({"admin", "installer", "billing", "read-only"}),
     "data.export": frozenset({"admin", "billing"}),
     "alarms.ack": frozenset({"admin", "installer"}),
+    "sites.configure": frozenset({"admin"}),
     "ingest.read": frozenset({"admin", "installer"}),
+    "devices.manage": frozenset({"admin", "installer"}),
+    "sites.manage": frozenset({"admin", "installer"}),
     "tokens.manage": frozenset({"admin"}),
     "vee.run": frozenset({"admin", "billing"}),
     "vee.edit": frozenset({"admin", "billing"}),
     "units.read": frozenset({"admin", "billing", "read-only"}),
     "units.write": frozenset({"admin", "billing"}),
 }
+
+HEADEND_WIDE: frozenset[str] = frozenset({"tokens.manage", "ingest.read", "sites.manage"})
+"""Permissions over the whole head-end, refused to a token scoped to sites."""
 
 
 class IssuedToken:
@@ -87,8 +99,11 @@ def check_role(role: str, *, where: str = "role") -> str:
     return role
 
 
-def allowed(role: str, permission: str) -> bool:
-    """Whether ``role`` holds ``permission`` (unknown permissions are held by nobody)."""
+def allowed(role: str, permission: str, site_ids: tuple[str, ...] | None = None) -> bool:
+    """Whether ``role`` (scoped to ``site_ids``, None: every site) holds ``permission``
+    (unknown permissions are held by nobody)."""
+    if site_ids is not None and permission in HEADEND_WIDE:
+        return False
     return role in PERMISSIONS.get(permission, frozenset())
 
 
@@ -102,12 +117,23 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def issue_token(store: Store, role: str, label: str, now_s: int) -> IssuedToken:
-    """Create a token of ``role``, store its hash, and return the secret with its row."""
+def issue_token(store: Store, role: str, label: str, now_s: int,
+                site_ids: Sequence[str] | None = None, *, where: str = "--site") -> IssuedToken:
+    """Create a token of ``role`` (scoped to ``site_ids``, each of which must exist; None:
+    every site), store its hash, and return the secret with its row."""
     check_role(role)
+    scope: tuple[str, ...] | None = None
+    if site_ids is not None:
+        scope = tuple(dict.fromkeys(site_ids))
+        if not scope:
+            raise InputError("a scoped token needs at least one site", where=where)
+        for site_id in scope:
+            if store.get_site(site_id) is None:
+                known = ", ".join(s.site_id for s in store.list_sites()) or "none"
+                raise InputError(f"unknown site {site_id!r} (known: {known})", where=where)
     secret = new_token()
     row = TokenRow(token_id=secrets.token_hex(6), token_hash=hash_token(secret), role=role,
-                   label=label, created_s=now_s)
+                   label=label, created_s=now_s, site_ids=scope)
     store.put_token(row)
     return IssuedToken(secret, row)
 
@@ -130,4 +156,5 @@ def verify_token(store: Store, token: str) -> TokenRow | None:
 def describe(row: TokenRow) -> str:
     """A label safe for logs and audit fields: ``token:<id>(<role>)`` plus the label."""
     label = f" {row.label}" if row.label else ""
-    return f"token:{row.token_id}({row.role}){label}"
+    sites = f" sites={','.join(row.site_ids)}" if row.site_ids is not None else ""
+    return f"token:{row.token_id}({row.role}){label}{sites}"

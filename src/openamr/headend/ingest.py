@@ -36,7 +36,7 @@ import numpy as np
 import numpy.typing as npt
 from cryptography.exceptions import InvalidTag
 
-from openamr.errors import FrameError
+from openamr.errors import FrameError, InputError
 from openamr.frames import (
     ACK_HEAD_STRUCT,
     FRAME_VERSION,
@@ -45,6 +45,7 @@ from openamr.frames import (
     INTERVALS_HEAD_STRUCT,
     MIC_LENGTH,
     NO_SEQ,
+    TOU_REGISTER_STRUCT,
     Ack,
     Event,
     EventKind,
@@ -70,6 +71,8 @@ from openamr.headend.store import (
     Store,
     StoredBatch,
 )
+from openamr.headend.store.base import StatusReport
+from openamr.headend.tou import TouSender
 from openamr.headend.validate import (
     RECORD_DTYPE,
     REJECT_NAMES,
@@ -89,12 +92,15 @@ _NONCE = NONCE_STRUCT
 _ACK_NO_GAPS = ACK_HEAD_STRUCT
 _INTERVALS_HEAD = INTERVALS_HEAD_STRUCT
 _RECORD_SIZE = RECORD_DTYPE.itemsize
+_TOU_REGISTER = TOU_REGISTER_STRUCT
 _ENCRYPTED = 0x01
 _INTERVALS = int(FrameType.INTERVALS)
 _ACK = int(FrameType.ACK)
 _UPLINK_TYPES = {FrameType.JOIN_REQUEST, FrameType.INTERVALS, FrameType.EVENT, FrameType.STATUS}
 _KNOWN_TYPES = {int(t) for t in FrameType}
 _CLOCK_BAD = 0x01 | 0x10  # IntervalFlag.CLOCK_UNSYNCED | CLOCK_STEPPED
+_TOU_STALE = 0x40  # IntervalFlag.TOU_STALE
+_NO_TEMPERATURE = -0x8000  # a record's temperature field when it carries none
 OVERLAP_CHUNK_FRAMES = 2_500
 """Frames per chunk of a batch when the store overlaps writes (``Store.overlaps_writes``): the
 store inserts a chunk's intervals while the next chunk is decrypted (still ONE commit)."""
@@ -227,8 +233,10 @@ class _Work:
     n: int
     replies: list[list[bytes]]
     rejects: dict[str, int] = field(default_factory=dict)
-    # interval frames: (index, device, counter, register_wh, record bytes, records, raw)
-    iv: list[tuple[int, KnownDevice, int, int, bytes, int, bytes]] = field(default_factory=list)
+    # interval frames: (index, device, counter, register_wh, record bytes, records, raw,
+    # TOU register bytes)
+    iv: list[tuple[int, KnownDevice, int, int, bytes, int, bytes, bytes]] = field(
+        default_factory=list)
     iv_frame: list[int] = field(default_factory=list)
     iv_dev: list[KnownDevice] = field(default_factory=list)
     iv_counter: list[int] = field(default_factory=list)
@@ -236,6 +244,7 @@ class _Work:
     iv_chunks: list[bytes] = field(default_factory=list)
     iv_counts: list[int] = field(default_factory=list)
     iv_raw: list[bytes] = field(default_factory=list)
+    iv_tou: list[bytes] = field(default_factory=list)
     # other frames: (frame index, device, counter, payload)
     others: list[tuple[int, KnownDevice, int, Payload]] = field(default_factory=list)
     heard: dict[int, KnownDevice] = field(default_factory=dict)
@@ -255,6 +264,15 @@ class _Work:
     reg_keys: list[int] = field(default_factory=list)
     reg_t: list[int] = field(default_factory=list)
     reg_wh: list[int] = field(default_factory=list)
+    tou_rows: list[tuple[int, int, int, int]] = field(default_factory=list)
+    """TOU register reads to store: (meter key, t_s, register index, Wh)."""
+    temperatures: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64],
+                             npt.NDArray[np.float64]]] = field(default_factory=list)
+    """Interval temperatures to store, per chunk: (meter key, start_s, degC)."""
+    tou_stale: dict[int, int] = field(default_factory=dict)
+    """Device -> start of its newest interval flagged TOU_STALE in the batch [UTC epoch s]."""
+    reports: list[StatusReport] = field(default_factory=list)
+    """STATUS frames for the history."""
     seq_touched: set[int] = field(default_factory=set)
     """Devices whose seq state changed (INTERVALS frames, a reported loss)."""
     last_frame: dict[int, int] = field(default_factory=dict)
@@ -310,12 +328,22 @@ class Ingest:
         """The reservation moved: persist it before the batch commits (in ``_save_state``)."""
         self._last_sync_s: dict[int, int] = {}
         self._last_register: dict[int, tuple[int, int]] = {}
+        self._tou = TouSender(self.settings.tou_schedule_days, self.settings.tou_resend_before_s)
+        self._uptime_s: dict[int, int] = {}
+        """Device -> ``uptime_s`` of its last STATUS (a lower one means it restarted)."""
         self._stale = False
 
     def refresh(self) -> None:
-        """Re-read devices and meters from the store (after they were changed elsewhere)."""
+        """Re-read devices and meters from the store (after they were changed elsewhere), and
+        forget the replay window and sequence state of a device removed since (a device
+        registered again starts afresh)."""
         with self._lock:
             self._registry.refresh()
+            known = self._devices
+            for eui in [e for e in self._windows if e not in known]:
+                del self._windows[eui]
+            for eui in [e for e in self._seqs if e not in known]:
+                del self._seqs[eui]
 
     # -- public API ----------------------------------------------------------------------
 
@@ -472,7 +500,8 @@ class Ingest:
             window.highest = counter
             heard[src] = dev
             last_frame[src] = i
-            iv_append((i, dev, counter, register_wh, plain[offset:], n_rec, data))
+            iv_append((i, dev, counter, register_wh, plain[offset:], n_rec, data,
+                       plain[head_size:offset]))
         work.windows.update(heard)
         return slow
 
@@ -534,7 +563,8 @@ class Ingest:
         if ftype != FrameType.JOIN_REQUEST:
             work.last_frame[src] = i
         if ftype == FrameType.INTERVALS:
-            work.iv.append((i, dev, counter, register_wh, plain[offset:], n_rec, data))
+            work.iv.append((i, dev, counter, register_wh, plain[offset:], n_rec, data,
+                            plain[_INTERVALS_HEAD.size:offset]))
         else:
             work.others.append((i, dev, counter, payload))
 
@@ -556,7 +586,8 @@ class Ingest:
         if not work.iv:
             return None
         (work.iv_frame, work.iv_dev, work.iv_counter, work.iv_register, work.iv_chunks,
-         work.iv_counts, work.iv_raw) = (list(column) for column in zip(*work.iv, strict=True))
+         work.iv_counts, work.iv_raw, work.iv_tou) = (list(column)
+                                                      for column in zip(*work.iv, strict=True))
         s = self.settings
         rec = np.frombuffer(b"".join(work.iv_chunks), dtype=RECORD_DTYPE)
         counts = np.array(work.iv_counts, dtype=np.int64)
@@ -576,6 +607,11 @@ class Ingest:
         all_ok = bool(ok.all())
         work.iv_arrays = (meter_key, start, flags, seq, counts)
         work.iv_ok = ok
+        temperature = rec["temperature"]
+        has_temp = ok & (temperature != _NO_TEMPERATURE)
+        if has_temp.any():  # the temperature variants: written after the intervals' put
+            work.temperatures.append((meter_key[has_temp], start[has_temp],
+                                      temperature[has_temp].astype(np.float64) / 100))
         if all_ok:
             pending = self.store.start_interval_rows(meter_key, start, energy,
                                                      quality_codes(flags), flags, "frame",
@@ -633,9 +669,9 @@ class Ingest:
         seqs_by_tracker = self._seqs
         last_register = self._last_register
         registers = work.iv_register
-        for f, (dev, n, lo, hi, top, odd, reg_ok) in enumerate(zip(
+        for f, (dev, n, lo, hi, top, odd, reg_ok, last_flag) in enumerate(zip(
                 devs, counts.tolist(), seq_lo.tolist(), seq_hi.tolist(), newest.tolist(),
-                suspect.tolist(), register_ok.tolist(), strict=True)):
+                suspect.tolist(), register_ok.tolist(), last_flags.tolist(), strict=True)):
             if n == 0:
                 continue
             tracker = seqs_by_tracker.get(dev.eui)
@@ -661,6 +697,13 @@ class Ingest:
                     reg_keys.append(key)
                     reg_t.append(t_s)
                     reg_wh.append(register_wh)
+                    tou = work.iv_tou[f]
+                    if tou:  # the TOU registers, read with the total
+                        work.tou_rows.extend(
+                            (key, t_s, r, wh) for r, (wh,) in
+                            enumerate(_TOU_REGISTER.iter_unpack(tou)))
+            if dev.tou and last_flag & _TOU_STALE:
+                work.tou_stale[dev.eui] = max(top, work.tou_stale.get(dev.eui, top))
 
     def _finish_intervals(self, work: _Work, chunk: _Chunk | None) -> None:
         """Wait for a chunk's put; count it and keep what is new for the subscribers."""
@@ -680,21 +723,38 @@ class Ingest:
             keys = meter_key[idx]
             uniq, inv = np.unique(keys, return_inverse=True)
             ids = np.array([self.store.meter_id_of_key(int(k)) for k in uniq], dtype=object)
+            sites = np.array([self.store.site_id_of_key(int(k)) for k in uniq], dtype=object)
             part = IntervalTable(ids[inv], start[idx], energy[idx],
-                                 quality_names(quality_codes(flags[idx])), flags[idx])
+                                 quality_names(quality_codes(flags[idx])), flags[idx],
+                                 sites[inv])
             before = work.stored
-            work.stored = part if before is None else IntervalTable(*(
-                np.concatenate((a, b)) for a, b in zip(
-                    (before.meter_id, before.start_s, before.energy_wh, before.quality,
-                     before.flags),
-                    (part.meter_id, part.start_s, part.energy_wh, part.quality, part.flags),
-                    strict=True)))
+            if before is None:
+                work.stored = part
+            else:
+                assert before.site_id is not None
+                assert part.site_id is not None
+                work.stored = IntervalTable(
+                    np.concatenate((before.meter_id, part.meter_id)),
+                    np.concatenate((before.start_s, part.start_s)),
+                    np.concatenate((before.energy_wh, part.energy_wh)),
+                    np.concatenate((before.quality, part.quality)),
+                    np.concatenate((before.flags, part.flags)),
+                    np.concatenate((before.site_id, part.site_id)))
 
     def _store_registers(self, work: _Work) -> None:
+        """Register reads (total and TOU) and interval temperatures (after the intervals)."""
         if work.reg_keys:
             self.store.put_register_rows(np.array(work.reg_keys, dtype=np.int64),
                                          np.array(work.reg_t, dtype=np.int64),
                                          np.array(work.reg_wh, dtype=np.float64), 0)
+        if work.tou_rows:
+            keys, t_s, index, wh = (np.array(c) for c in zip(*work.tou_rows, strict=True))
+            self.store.put_tou_register_rows(keys.astype(np.int64), t_s.astype(np.int64),
+                                             index.astype(np.int64), wh.astype(np.float64))
+        if work.temperatures:
+            keys, starts, temps = (np.concatenate(c) for c in zip(*work.temperatures,
+                                                                   strict=True))
+            self.store.put_temperature_rows(keys, starts, temps)
 
     def _lost(self, work: _Work, dev: KnownDevice, ranges: list[tuple[int, int, str]],
               raw: bytes | None) -> None:
@@ -727,8 +787,7 @@ class Ingest:
         """Rows of joins, events and statuses (written by :meth:`_store_others`); a reported
         loss of buffered records settles those seqs."""
         now = work.received_s
-        margin_ref = self.settings.receiver_sensitivity_dbm
-        for _i, dev, _counter, payload in work.others:
+        for _i, dev, counter, payload in work.others:
             if isinstance(payload, Event):
                 try:
                     code = EventKind(payload.kind).code
@@ -750,19 +809,35 @@ class Ingest:
                         tracker = self._seqs[dev.eui] = _SeqTracker()
                     self._lost(work, dev, tracker.lose(int(payload.value)), None)
                     work.seq_touched.add(dev.eui)
+                if payload.kind == EventKind.DEVICE_RESTARTED:
+                    self._tou.forget(dev.eui)
                 work.events.append(EventRow(dev.device_id, dev.meter_id, code, payload.t_s,
                                             payload.value, now))
             elif isinstance(payload, Status):
+                parent_id = f"{payload.parent:016x}" if payload.parent else None
+                battery_mv = payload.battery_mv or None
                 work.statuses.append(DeviceStatus(
-                    dev.device_id, now, parent_id=f"{payload.parent:016x}" if payload.parent
-                    else None, rssi_dbm=payload.rssi_dbm,
-                    link_margin_db=payload.rssi_dbm - margin_ref, etx=payload.etx,
-                    hops=payload.hops, battery_mv=payload.battery_mv or None,
+                    dev.device_id, now, parent_id=parent_id, rssi_dbm=payload.rssi_dbm,
+                    link_margin_db=payload.link_margin_db, etx=payload.etx,
+                    hops=payload.hops, battery_mv=battery_mv,
                     battery_remaining_mah=payload.battery_remaining_mah,
                     on_battery=payload.on_battery, tx_frames=payload.tx_frames,
                     retries=payload.retries, queue_frames=payload.queue_frames,
-                    parent_changes=payload.parent_changes))
+                    parent_changes=payload.parent_changes, drops=payload.drops,
+                    uptime_s=payload.uptime_s, clock_offset_ms=payload.clock_offset_ms,
+                    status_received_s=now))
+                work.reports.append(StatusReport(
+                    dev.device_id, counter, now, parent_id, payload.rssi_dbm,
+                    payload.link_margin_db, payload.etx, payload.hops, battery_mv,
+                    payload.battery_remaining_mah, payload.on_battery, payload.tx_frames,
+                    payload.retries, payload.drops, payload.queue_frames,
+                    payload.parent_changes, payload.uptime_s, payload.clock_offset_ms))
+                before = self._uptime_s.get(dev.eui)
+                if before is not None and payload.uptime_s < before:
+                    self._tou.forget(dev.eui)  # it restarted: its schedule is gone
+                self._uptime_s[dev.eui] = payload.uptime_s
             elif isinstance(payload, JoinRequest):
+                self._tou.forget(dev.eui)
                 work.statuses.append(DeviceStatus(dev.device_id, now, joined_s=now,
                                                   battery_mv=payload.battery_mv or None,
                                                   firmware=payload.firmware))
@@ -777,6 +852,8 @@ class Ingest:
         if work.events:
             self.store.put_events(work.events)
         self.store.put_device_statuses(work.statuses_out)
+        if work.reports:
+            self.store.put_status_reports(work.reports)
 
     def _save_state(self, work: _Work) -> None:
         self.store.save_replay_windows({
@@ -879,6 +956,35 @@ class Ingest:
             work.replies[last_i].append(self._seal(eui, TimeSync(now * 1000), self.network_key,
                                               KeyId.NETWORK))
             self._last_sync_s[eui] = now
+        self._answer_tou(work)
+
+    def _answer_tou(self, work: _Work) -> None:
+        """A TOU_SCHEDULE for each TOU MDT heard that needs one (:class:`TouSender`), after
+        its ACK (and TIME_SYNC)."""
+        self._tou.begin_batch()
+        now = work.received_s
+        for eui, dev in work.heard.items():
+            last_i = work.last_frame.get(eui)
+            if not dev.tou or last_i is None:
+                continue
+            try:
+                payload = self._tou.due(eui, dev.site_id, now,
+                                        stale_since_s=work.tou_stale.get(eui),
+                                        lookup=self._site_tou)
+            except InputError as exc:  # a stored configuration this code refuses: say so
+                log.warning("TOU schedule of site %s not sent: %s", dev.site_id, exc)
+                continue
+            if payload is not None:
+                work.replies[last_i].append(self._seal(eui, payload, self.network_key,
+                                                       KeyId.NETWORK))
+
+    def _site_tou(self, site_id: str) -> tuple[str, str] | None:
+        """``(config_json, timezone)`` of a site's TOU configuration (None: none)."""
+        tou = self.store.get_site_tou(site_id)
+        if tou is None:
+            return None
+        site = self.store.get_site(site_id)
+        return tou.config_json, site.timezone if site is not None else "UTC"
 
     def _notify(self, work: _Work) -> None:
         if not self._subscribers:

@@ -89,8 +89,10 @@ class IngestSettings:
     """At most this many missing-seq ranges are requested in one ACK."""
     seq_horizon_records: int = 3360
     """Seqs further than this below a device's newest are given up as lost (35 days)."""
-    receiver_sensitivity_dbm: float = -110.0
-    """Radio sensitivity: ``link_margin_db = rssi_dbm - receiver_sensitivity_dbm``."""
+    tou_schedule_days: int = 7
+    """Local days a TOU_SCHEDULE covers, from today's local midnight (1..7) [days]."""
+    tou_resend_before_s: int = 172_800
+    """A TOU MDT gets a new schedule when its last one ends within this long [s]."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,15 +137,25 @@ class AlarmsSettings:
     no_data_report_periods: int = 3
     """Silence longer than this many report periods raises ``alarm.no_data``."""
     report_period_s: int = 3600
-    """How often an MDT reports [s] (the manual's MDTs report hourly; ToU MDTs 4 per hour)."""
+    """How often an MDT reports [s].  Assumption: the manual gives no report period; hourly is
+    what public Tehama material describes (reference mesh.md, "hourly or 15-min reports" [S])
+    and what the ingest gives devices in the JOIN_RESPONSE by default."""
     low_battery_mv: int = 2500
-    """A battery below this voltage [mV] raises ``alarm.battery_low``."""
+    """A battery below this voltage [mV] raises ``alarm.battery_low``.  Assumption: 1.25 V per
+    cell of the MDT's two AA cells in series (reference mesh.md: 2xAA pre-installed [S]); an
+    alkaline cell under a light load is below 1.25 V once most of its charge is used, while the
+    radio still works down to 1.8 V (CC1310-class supply range), which leaves time to replace
+    it."""
     battery_hysteresis_mv: int = 100
-    """The battery must be this much above the threshold [mV] to clear."""
+    """The battery must be this much above the threshold [mV] to clear (assumption: more than
+    the voltage a cell recovers between reports, less than a fresh pair's 3.0 V)."""
     weak_link_margin_db: float = 10.0
-    """A parent link margin below this [dB] raises ``alarm.weak_link``."""
+    """A parent link margin below this [dB] raises ``alarm.weak_link``.  Assumption: the usual
+    10 dB fade margin of indoor link budgets; with shadowing sigma of about 8 dB (reference
+    REFERENCE.md) a link with less margin fails in a noticeable share of conditions."""
     link_hysteresis_db: float = 3.0
-    """The margin must be this much above the threshold [dB] to clear."""
+    """The margin must be this much above the threshold [dB] to clear (assumption: larger than
+    the report-to-report RSSI jitter of a static link)."""
     sweep_interval_s: int = 60
     """How often ``openamr serve`` runs the alarm sweep [s]."""
 
@@ -250,6 +262,12 @@ class Settings:
         if not 1 <= ingest.max_gap_ranges <= 255:
             raise InputError("must be 1..255 (one ACK carries at most 255 ranges)",
                              where="[ingest] max_gap_ranges")
+        if not 1 <= ingest.tou_schedule_days <= 7:
+            raise InputError("must be 1..7 days (a schedule fits in one frame)",
+                             where="[ingest] tou_schedule_days")
+        if not 0 <= ingest.tou_resend_before_s < ingest.tou_schedule_days * 86_400:
+            raise InputError("must be 0 or more and shorter than tou_schedule_days",
+                             where="[ingest] tou_resend_before_s")
         if not 0 < ingest.report_period_s <= 65535:
             raise InputError("must be 1..65535 s (a u16 in the JOIN_RESPONSE)",
                              where="[ingest] report_period_s")

@@ -45,7 +45,8 @@ def test_variants_follow_table_1() -> None:
     assert set(VARIANTS) == {"MMSMT-C02", "MMSMT-D02", "MMSMT-E02"}
     assert all(v.has_tou for v in VARIANTS.values())
     assert variant_for_model("mmsmt-d02").temperature is TemperatureMode.PER_INTERVAL
-    assert variant_for_model("MMSMT-E02").temperature is TemperatureMode.ON_CHANGE
+    assert variant_for_model("MMSMT-E02").temperature is TemperatureMode.PER_INTERVAL
+    assert variant_for_model("MMSMT-E02").delta_events
     assert variant_for_model("MMSMT-C02").temperature is TemperatureMode.NONE
     with pytest.raises(InputError, match="no MDT") as info:
         variant_for_model("6PSMT-C02")
@@ -71,7 +72,8 @@ def test_event_queue_bounds_and_acknowledges() -> None:
 
 def test_all_is_complete() -> None:
     public = {name for name in dir(mdt_pkg) if not name.startswith("_")}
-    modules = {"battery", "buffer", "clock", "device", "events", "fleet", "intervals",
-               "power_states", "pulse_input", "temperature", "tou", "uplink", "variants"}
+    modules = {"battery", "buffer", "clock", "delivery", "device", "events", "fleet", "intervals",
+               "power_states", "pulse_input", "temperature", "tou", "uplink", "variants",
+               "link", "pulse_source", "software"}  # the software MDT's (not re-exported)
     assert set(mdt_pkg.__all__) == public - modules
     assert len(mdt_pkg.__all__) == len(set(mdt_pkg.__all__))

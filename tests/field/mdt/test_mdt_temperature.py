@@ -1,4 +1,4 @@
-"""D02 temperature per interval; E02 report on a change of 1 % of span (1.0 K)."""
+"""D02 and E02 temperature per interval; E02 also reports a change of 1 % of span (1.0 K)."""
 
 from __future__ import annotations
 
@@ -100,7 +100,22 @@ def test_e02_reports_changes_as_events() -> None:
         ("temperature.changed", 20.0, T0_S), ("temperature.changed", 21.0, T0_S + 120),
         ("temperature.changed", 19.9, T0_S + 240)]
     mdt.tick(900.0)
-    assert np.isnan(mdt.unacknowledged().temperature_c[0])  # E02 records none per interval
+    # by default E02 also records the temperature in every interval (the last reading)
+    assert mdt.unacknowledged().temperature_c[0] == pytest.approx(19.9)
+
+
+def test_e02_on_change_setting_keeps_only_the_events() -> None:
+    from openamr.field.mdt import MdtParams, TemperatureMode
+
+    mdt = Mdt("MMSMT-E02", device_id="e", clock=MdtClock(base_clock_s=T0_S),
+              params=MdtParams(temperature_mode=TemperatureMode.ON_CHANGE))
+    mdt.on_time_sync(0.0, T0_S)
+    mdt.on_button(0.0, held_s=4.0)
+    for i, value in enumerate([20.0, 20.5, 21.0]):
+        mdt.on_temperature(60.0 * i, value)
+    assert [e.value for e in mdt.pending_events()] == [20.0, 21.0]
+    mdt.tick(900.0)
+    assert np.isnan(mdt.unacknowledged().temperature_c[0])  # no temperature per interval
 
 
 def test_e02_samples_its_source_at_each_interval_close() -> None:

@@ -14,6 +14,7 @@ from openamr.field.mdt import (
     apply_ack,
     apply_time_sync,
     event_payload,
+    frame_records,
     intervals_payload,
     tou_schedule_from_frame,
 )
@@ -107,3 +108,15 @@ def test_restart_and_lost_records_are_reported() -> None:
     assert ("buffer.records_lost", 3.0) in kinds
     assert kinds[-1] == ("device.restarted", None)
     assert restored.lost_count == 3
+
+
+def test_wire_records_are_the_codecs_records() -> None:
+    """The packed path (the simulator's) gives the bytes the codec gives for the same records."""
+    mdt = d02()
+    mdt.tick(900.0 * 6)
+    batch = mdt.unacknowledged()
+    packed = batch.wire_records().tobytes()
+    payload = frames.Intervals(register_wh=0, records=frame_records(batch))
+    body = payload.pack()
+    assert body.endswith(packed)
+    assert len(packed) == 16 * len(batch)

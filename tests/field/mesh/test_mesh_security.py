@@ -66,17 +66,6 @@ def test_packed_report_seals_the_bytes_of_frame_to_bytes() -> None:
     assert data == Frame(0xAB, 0xDC, counter, Intervals(4321, records)).to_bytes(NET_KEY)
 
 
-def test_loopback_ack_is_the_bytes_of_frame_to_bytes() -> None:
-    from openamr.field.sim.loopback import HEADEND_EUI, LoopbackHeadEnd
-
-    head = LoopbackHeadEnd(NET_KEY, {0xAB: CODE})
-    data = head._seal_ack(0xAB, 17, 41, ((43, 44), (50, 52)))
-    frame = Frame.from_bytes(data, NET_KEY)
-    assert frame.src == HEADEND_EUI
-    assert data == Frame(HEADEND_EUI, 0xAB, frame.counter,
-                         Ack(17, 41, ((43, 44), (50, 52)))).to_bytes(NET_KEY)
-
-
 def test_open_ack_checks_like_open() -> None:
     dev = DeviceSecurity(0xAB, CODE)
     dev.network_key = NET_KEY

@@ -1,9 +1,9 @@
 import itertools
 
+from openamr.field.kernel import Kernel
 from openamr.field.mesh.medium import Medium
 from openamr.field.mesh.params import MeshParams
 from openamr.field.mesh.trickle import Trickle
-from openamr.field.sim.kernel import Kernel
 
 
 def _trickle(params: MeshParams) -> tuple[Kernel, Trickle, list[float]]:

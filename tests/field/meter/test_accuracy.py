@@ -125,3 +125,18 @@ def test_json_form() -> None:
     assert set(d) >= {"points", "averages", "passed"}
     assert set(d["points"][0]) >= {"name", "current_a", "pf", "registration_pct", "limit_pct",  # type: ignore[index]
                                     "passed"}
+
+
+def test_the_100_a_kit_is_tested_at_its_own_rating() -> None:
+    from openamr.field.meter.accuracy import ansi_test_points, run_accuracy_test
+
+    names = [p.name for p in ansi_test_points(50.0, rating_a=100)]
+    assert "100A_PF1" in names
+    assert "100A_PF0.5" in names
+    assert not any(n.startswith("200A") for n in names)
+    report = run_accuracy_test(50.0, rating_a=100)
+    assert max(p.current_a for p in report.points) == 100.0
+    assert report.passed
+    with pytest.raises(InputError, match="110"):
+        ansi_test_points(150.0, rating_a=100)  # above the 100 A kit's 110 A maximum
+    assert [p.name for p in ansi_test_points(150.0)][-2:] == ["200A_PF1", "200A_PF0.5"]

@@ -174,6 +174,10 @@ GOLDEN = {
     "lcd": {"on": True, "serial": "MM0001", "total_kwh": "0.050", "demand_kw": "0.200",
             "instant_kw": "0.000", "reverse_phase": [False, True]},
     "tamper_events": [{"kind": "cover_removed", "sim_t_s": 100.0}],
+    "limits": {"supply_v": 120.0, "supply_min_v": 102.0, "supply_max_v": 138.0,
+               "supply_in_range": True, "peak_current_a": 10.0, "max_current_a": 220.0,
+               "current_in_range": True},
+    "warnings": [],
 }
 
 
@@ -187,3 +191,32 @@ def test_golden_run(tmp_path: Path) -> None:
                  "--ct2", "reversed", "--tamper-open-s", "100", "--serial", "MM0001",
                  "--max-led-toggles", "4")
     assert data == GOLDEN
+
+
+def test_simulate_flags_the_supply_and_current_limits() -> None:
+    from click.testing import CliRunner
+
+    from openamr.cli import main
+
+    ok = CliRunner().invoke(main, ["meter", "simulate", "--model", "MMSMT-C02", "--l1-w", "1200",
+                                   "--duration-s", "60", "--json"])
+    data = json.loads(ok.output)
+    assert data["limits"]["supply_in_range"]
+    assert data["limits"]["current_in_range"]
+    assert data["warnings"] == []
+    low = CliRunner().invoke(main, ["meter", "simulate", "--model", "MMSMT-C02", "--l1-w", "1200",
+                                    "--voltage-v", "95", "--duration-s", "60", "--json"])
+    data = json.loads(low.output)
+    assert data["limits"]["supply_in_range"] is False
+    assert "102" in data["warnings"][0]
+    assert "138" in data["warnings"][0]
+    # 15 kW on a leg of a 100 A kit: 125 A, above its 110 A maximum (but not a 200 A kit's 220 A)
+    over = CliRunner().invoke(main, ["meter", "simulate", "--model", "MMSMT-C02", "--rating-a",
+                                     "100", "--l1-w", "15000", "--duration-s", "60", "--json"])
+    data = json.loads(over.output)
+    assert data["limits"]["max_current_a"] == 110.0
+    assert data["limits"]["current_in_range"] is False
+    assert any("110 A" in w for w in data["warnings"])
+    fine = CliRunner().invoke(main, ["meter", "simulate", "--model", "MMSMT-C02", "--l1-w",
+                                     "15000", "--duration-s", "60", "--json"])
+    assert json.loads(fine.output)["limits"]["current_in_range"] is True

@@ -1,27 +1,113 @@
-"""Helpers shared by the simulator tests: small hand-made topologies and a loopback head-end."""
+"""Helpers shared by the simulator tests: small hand-made topologies run against the real
+head-end ingest (``openamr.headend.ingest``) over a SQLite store, composed as ``openamr sim run``
+composes them (:func:`openamr.cli.sim.register_scenario`, :class:`openamr.cli.sim.IngestBackhaul`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
+from openamr.cli.sim import IngestBackhaul, register_scenario
 from openamr.field.mesh.params import MeshParams
-from openamr.field.sim.loopback import LoopbackHeadEnd
 from openamr.field.sim.runner import SimRun
 from openamr.field.sim.scenario import Scenario, scenario_from_links
 from openamr.frames import DeviceRole
+from openamr.headend.store import open_store
 
 
-def build(roles: list[DeviceRole], links: list[tuple[int, int, float, float]],
-          params: MeshParams | None = None, **kw: Any) -> tuple[SimRun, LoopbackHeadEnd, Scenario]:
+class HeadEnd(IngestBackhaul):
+    """The real ingest over a store, with read helpers for the tests (by EUI-64)."""
+
+    def __init__(self, db: str, scenario: Scenario, time_zone: str = "UTC",
+                 site_id: str = "site") -> None:
+        store = open_store(db)
+        register_scenario(store, site_id, site_id, time_zone, scenario)
+        super().__init__(store, scenario.epoch_s, scenario.nodes[0].eui, close_store=True)
+        self.scenario = scenario
+        self.meter_of = {n.eui: n.id for n in scenario.nodes if n.role == DeviceRole.MDT}
+
+    @property
+    def network_key(self) -> bytes:
+        """The key the head-end hands out at join (frames in tests are opened with it)."""
+        key: bytes = self.store.get_or_create_network_key()
+        return key
+
+    @property
+    def rejected(self) -> dict[str, int]:
+        """Rejected frames by reason."""
+        return dict(self.store.rejection_counts())
+
+    def intervals(self, eui: int) -> dict[int, float]:
+        """Stored intervals of the MDT ``eui``: start [UTC epoch s] -> energy [Wh]."""
+        a = self.store.get_intervals(self.meter_of[eui])
+        return dict(zip(a.start_s.tolist(), a.energy_wh.tolist(), strict=True))
+
+    def interval_rows(self, eui: int) -> Any:
+        """The store's interval arrays of the MDT ``eui`` (start, energy, quality, flags)."""
+        return self.store.get_intervals(self.meter_of[eui])
+
+    def seq_index(self, eui: int, first_interval: int) -> list[int]:
+        """Stored intervals as record seqs (interval index since the MDT's first one)."""
+        starts = np.asarray(sorted(self.intervals(eui)), dtype=np.int64)
+        return ((starts - self.scenario.epoch_s) // 900 - first_interval).tolist()
+
+    def event_codes(self, eui: int) -> list[str]:
+        """Stored event codes of device ``eui``, oldest first."""
+        rows = self.store.list_events(device_id=f"{eui:016x}", limit=10_000)
+        return [e.code for e in sorted(rows, key=lambda e: (e.t_s, e.event_id or 0))]
+
+    def register_wh(self, eui: int) -> float | None:
+        """The latest register read stored for the MDT ``eui`` [Wh]."""
+        reads = self.store.get_register_reads(self.meter_of[eui])
+        return float(reads.register_wh[-1]) if len(reads.t_s) else None
+
+
+def build(db: str, roles: list[DeviceRole], links: list[tuple[int, int, float, float]],
+          params: MeshParams | None = None, time_zone: str = "UTC", **kw: Any,
+          ) -> tuple[SimRun, HeadEnd, Scenario]:
     sc = scenario_from_links(roles, links, **kw)
-    he = LoopbackHeadEnd(sc.network_key, {n.eui: n.install_code for n in sc.nodes},
-                         epoch_s=sc.epoch_s)
+    he = HeadEnd(db, sc, time_zone)
     return SimRun(sc, he, params=params), he, sc
 
 
 @pytest.fixture
-def mesh() -> Callable[..., tuple[SimRun, LoopbackHeadEnd, Scenario]]:
-    return build
+def site_mesh(tmp_path: Path) -> Iterator[Callable[..., tuple[SimRun, HeadEnd, Scenario]]]:
+    """``site_mesh(site, days, params=None)``: a site (``openamr.field.site.Site``) through
+    ``scenario_from_site`` (the meter model, faults, outages, presses) against the real ingest."""
+    from openamr.field.sim.site_scenario import scenario_from_site
+
+    made: list[HeadEnd] = []
+    counter = iter(range(1_000_000))
+
+    def make(site: Any, days: float, params: MeshParams | None = None,
+             ) -> tuple[SimRun, HeadEnd, Scenario]:
+        sc = scenario_from_site(site, days)
+        he = HeadEnd(str(tmp_path / f"site-{next(counter)}.db"), sc, site.time_zone,
+                     site.site_id)
+        made.append(he)
+        return SimRun(sc, he, params=params), he, sc
+
+    yield make
+    for he in made:
+        he.close()
+
+
+@pytest.fixture
+def mesh(tmp_path: Path) -> Iterator[Callable[..., tuple[SimRun, HeadEnd, Scenario]]]:
+    made: list[HeadEnd] = []
+    counter = iter(range(1_000_000))
+
+    def make(*args: Any, **kw: Any) -> tuple[SimRun, HeadEnd, Scenario]:
+        run, he, sc = build(str(tmp_path / f"headend-{next(counter)}.db"), *args, **kw)
+        made.append(he)
+        return run, he, sc
+
+    yield make
+    for he in made:
+        he.close()
+

@@ -113,3 +113,46 @@ def test_site_tampers_reach_the_real_ingest_as_events(tmp_path: Path) -> None:
     finally:
         store.close()
     assert codes == ["tamper.cover_removed", "tamper.cover_replaced"]
+
+
+def test_devices_that_never_joined_are_named_and_fail_require_all_joined(
+        site_file: Path, tmp_path: Path) -> None:
+    import dataclasses
+
+    from openamr.field.site import load_site
+
+    site = load_site(site_file)
+    # the last meter is moved 2 km away: nothing hears it
+    far = dataclasses.replace(site.meters[-1], x_m=2000.0, y_m=2000.0)
+    lonely = tmp_path / "lonely.toml"
+    write_site(dataclasses.replace(site, meters=(*site.meters[:-1], far)), lonely)
+    result = CliRunner().invoke(main, ["sim", "run", str(lonely), "--days", "0.25", "--db",
+                                       str(tmp_path / "a.db"), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["never_joined"] == [far.id]
+    strict = CliRunner().invoke(main, ["sim", "run", str(lonely), "--days", "0.25", "--db",
+                                       str(tmp_path / "b.db"), "--json", "--require-all-joined"])
+    assert strict.exit_code == 1
+    assert json.loads(strict.output)["never_joined"] == [far.id]
+    text = CliRunner().invoke(main, ["sim", "run", str(lonely), "--days", "0.25", "--db",
+                                     str(tmp_path / "c.db")])
+    assert f"never joined: {far.id}" in text.output
+
+
+def test_the_summary_counts_what_this_run_stored(site_file: Path, tmp_path: Path) -> None:
+    from openamr.field.site import load_site
+    from openamr.headend.store import open_store
+
+    db = tmp_path / "sim.db"
+    result = CliRunner().invoke(main, ["sim", "run", str(site_file), "--days", "0.5", "--db",
+                                       str(db), "--json"])
+    s = json.loads(result.output)
+    site = load_site(site_file)
+    start_s = site.start_s or 1_767_225_600
+    end_s = start_s + 43_200
+    with open_store(str(db)) as store:
+        in_run = store.get_intervals_bulk([m.id for m in site.meters], start_s, end_s)
+        everything = store.interval_count()
+    # the drain after the run's end stores intervals too: they are not this run's days
+    assert everything > len(in_run)
+    assert s["intervals_stored"] == len(in_run) == s["intervals_expected"]

@@ -19,15 +19,14 @@ def test_stored_intervals_equal_the_mdt_total_and_the_meter_register(mesh) -> No
     for row, idx in enumerate(sc.mdt_indices):
         mdt = run.nodes[idx]
         assert isinstance(mdt, MdtNode)
-        records = he.devices[mdt.eui].records
         n = mdt.sent_end
-        assert sorted(records) == list(range(n))
-        stored_wh = sum(e for _, e in records.values())
+        assert he.seq_index(mdt.eui, mdt.first_interval) == list(range(n))
+        stored_wh = sum(he.intervals(mdt.eui).values())
         mdt_total_wh = int(mdt.cum_wh[n])
         assert stored_wh == mdt_total_wh
         k0 = mdt.first_interval
         register_wh = sc.register_wh[row, k0 + n] - sc.register_wh[row, k0]
         assert abs(register_wh - mdt_total_wh) < 10.0  # pulses lag the register by < 1 Kh
         # the head-end also got the MDT's running total in its last report
-        assert he.devices[mdt.eui].register_wh == int(mdt.cum_wh[n])
+        assert he.register_wh(mdt.eui) == int(mdt.cum_wh[n])
         assert np.all(np.isfinite(mdt.delivered_s[:n]))

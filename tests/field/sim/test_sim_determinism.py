@@ -10,7 +10,7 @@ def _summary(mesh, seed: int) -> dict:
                       seed=seed)
     s = run.run(1)
     s.pop("wall_s")
-    s["stored"] = sorted((eui, sorted(d.records.items())) for eui, d in he.devices.items())
+    s["stored"] = sorted((eui, sorted(he.intervals(eui).items())) for eui in he.meter_of)
     return s
 
 

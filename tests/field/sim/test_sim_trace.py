@@ -1,20 +1,15 @@
 import io
 import json
 
-from openamr.field.sim.loopback import LoopbackHeadEnd
-from openamr.field.sim.runner import SimRun
-from openamr.field.sim.scenario import scenario_from_links
 from openamr.frames import DeviceRole as R
 
 
-def test_trace_is_jsonl_with_joins_and_per_link_kpis() -> None:
-    sc = scenario_from_links([R.DCAP, R.REPEATER, R.MDT], [(0, 1, -70.0, 1.0),
-                                                          (1, 2, -80.0, 0.98)],
-                             power_on_s=[0, 30, 200], days=0.25)
+def test_trace_is_jsonl_with_joins_and_per_link_kpis(mesh) -> None:
+    run, _, _ = mesh([R.DCAP, R.REPEATER, R.MDT], [(0, 1, -70.0, 1.0), (1, 2, -80.0, 0.98)],
+                     power_on_s=[0, 30, 200], days=0.25)
     out = io.StringIO()
-    he = LoopbackHeadEnd(sc.network_key, {n.eui: n.install_code for n in sc.nodes},
-                         epoch_s=sc.epoch_s)
-    SimRun(sc, he, trace=out).run(0.25)
+    run.net.trace = out
+    run.run(0.25)
     records = [json.loads(line) for line in out.getvalue().splitlines()]
     kinds = {r["kind"] for r in records}
     assert {"power_on", "joined", "search", "link"} <= kinds

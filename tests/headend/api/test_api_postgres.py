@@ -51,7 +51,7 @@ def test_intervals_rollup_and_auth_over_postgres(
     assert body["buckets"][0]["intervals_expected"] == 100
     assert body["buckets"][0]["intervals_present"] == 100
     assert client.get("/api/v1/sites", headers=bearer("oamr_wrong")).status_code == 401
-    assert client.get("/api/v1/meters/m-1/intervals",
+    assert client.get("/api/v1/meters/m-1/intervals", params={"format": "csv"},
                       headers=bearer(tokens["installer"])).status_code == 403
     (alarm,) = client.get("/api/v1/alarms", headers=admin).json()["alarms"]
     acked = client.post(f"/api/v1/alarms/{alarm['alarm_id']}/ack", headers=admin).json()

@@ -22,7 +22,8 @@ from openamr.headend.export.csv_daily import (
     interval_labels,
 )
 from openamr.headend.store import Site, Store, open_store
-from openamr.timeutil import intervals_in_local_day, site_zone
+from openamr.headend.store.base import StatusReport
+from openamr.timeutil import intervals_in_local_day, local_day_bounds_s, site_zone
 
 GOLDEN = Path(__file__).parent / "golden" / "daily_s1_2026-09-21.csv"
 
@@ -106,3 +107,27 @@ def test_interval_labels_match_the_local_day(day: date, zone: str) -> None:
     assert len(labels) in (92, 96, 100)
     assert len(set(labels)) == len(labels)
     assert labels[0].startswith("00:00")
+
+
+def test_health_columns_are_the_state_at_the_end_of_the_day(store: Store) -> None:
+    """From the status history: the last STATUS before the day's end, not today's status."""
+    lo_s, hi_s = local_day_bounds_s(SPRING, site_zone("America/Los_Angeles"))
+
+    def report(counter: int, t_s: int, rssi_dbm: int, battery_mv: int) -> StatusReport:
+        return StatusReport("0000000000000001", counter, t_s, "00000000000000aa", rssi_dbm,
+                            float(rssi_dbm + 110), 1.5, 2, battery_mv, 2000, False, 10, 1, 0, 0,
+                            0, 3600 * counter, 0)
+
+    store.put_status_reports([report(1, lo_s + 3600, -95, 3000),
+                              report(2, hi_s - 900, -88, 2990),
+                              report(3, hi_s + 60, -70, 2980)])  # the next day: not this one's
+    rows = {r["meter_id"]: r for r in csv.DictReader(io.StringIO(
+        export_daily_csv(store, SPRING, "s1")))}
+    m1 = rows["m1"]
+    assert (m1["rssi_dbm"], m1["link_margin_db"], m1["battery_mv"], m1["etx"],
+            m1["link_quality_pct"]) == ("-88", "22", "2990", "1.5", "67")
+    # a day with no STATUS in the week before it: the latest status row
+    day_rows = {r["meter_id"]: r for r in csv.DictReader(io.StringIO(
+        export_daily_csv(store, DAY, "s1")))}
+    assert (day_rows["m1"]["rssi_dbm"], day_rows["m1"]["battery_mv"]) == ("-78", "3310")
+    assert rows["m2"]["rssi_dbm"] == ""  # never heard

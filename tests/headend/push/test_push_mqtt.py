@@ -108,7 +108,7 @@ def test_every_reading_device_state_and_discovery_reach_a_subscriber(
         assert (f"{prefix}/status", b"online", False) in sub.messages
         retained = {t: json.loads(p) for t, p, r in late.messages
                     if r and t != f"{prefix}/status"}
-        config = retained[f"{prefix}-ha/sensor/openamr_m1/energy/config"]
+        config = retained[f"{prefix}-ha/sensor/openamr_s1_m1/energy/config"]
         assert config["device_class"] == "energy"
         assert config["state_class"] == "total_increasing"
         assert config["state_topic"] == f"{prefix}/s1/meters/m1/state"

@@ -104,6 +104,6 @@ def test_a_meter_created_after_the_start_is_announced_to_home_assistant(store: S
     topics = [Message.from_envelope(i.payload).topic
               for i in store.outbox_due("mqtt", 2**62, 100)]
     discovery = sorted(t for t in topics if t.endswith("/config"))
-    assert discovery == sorted(f"homeassistant/sensor/openamr_{m}/energy/config"
+    assert discovery == sorted(f"homeassistant/sensor/openamr_s1_{m}/energy/config"
                                for m in ("m1", "m2", "m3", "m9"))
     assert "openamr/s1/meters/m9/state" in topics

@@ -112,14 +112,14 @@ def test_home_assistant_discovery_makes_an_energy_dashboard_sensor() -> None:
     assert config["unit_of_measurement"] == "kWh"
     assert config["state_topic"] == "openamr/s1/meters/m1/state"
     assert config["value_template"] == "{{ value_json.register_kwh }}"
-    assert config["unique_id"] == "openamr_m1_energy"
+    assert config["unique_id"] == "openamr_s1_m1_energy"
     wh = discovery_config("openamr", site_id="s1", meter_id="m1", unit="Wh")
     assert wh["value_template"] == "{{ value_json.register_wh }}"
     with pytest.raises(ValueError, match="unit"):
         discovery_config("openamr", site_id="s1", meter_id="m1", unit="MWh")
     message = discovery_message("mqtt", "homeassistant", "openamr", site_id="s1", meter_id="m1")
     assert message.retain
-    assert message.topic == "homeassistant/sensor/openamr_m1/energy/config"
+    assert message.topic == "homeassistant/sensor/openamr_s1_m1/energy/config"
 
 
 def test_the_signature_is_an_hmac_of_the_exact_body() -> None:

@@ -8,6 +8,8 @@ Sans-IO: the simulator drives it with events and simulation times ``sim_t_s`` [s
 * :mod:`~openamr.field.mdt.intervals` interval records and flags;
 * :mod:`~openamr.field.mdt.buffer` numpy ring buffer of records (one or many MDTs);
 * :mod:`~openamr.field.mdt.fleet` the vectorised path for many MDTs;
+* :mod:`~openamr.field.mdt.delivery` sent / acknowledged / asked-again records (the ACK and gap
+  protocol), one row per MDT;
 * :mod:`~openamr.field.mdt.tou`, :mod:`~openamr.field.mdt.temperature` variant features;
 * :mod:`~openamr.field.mdt.events` tamper/supply/temperature/clock events for the radio;
 * :mod:`~openamr.field.mdt.battery` charge ledger and life projections;
@@ -27,6 +29,7 @@ from openamr.field.mdt.battery import (
 )
 from openamr.field.mdt.buffer import DEFAULT_DEPTH, IntervalRing, depth_for_days
 from openamr.field.mdt.clock import MdtClock, draw_drift_ppm
+from openamr.field.mdt.delivery import DeliveryLog
 from openamr.field.mdt.device import Mdt, MdtParams
 from openamr.field.mdt.events import EVENT_KINDS, EventQueue, MdtEventRecord
 from openamr.field.mdt.fleet import DEFAULT_TOU_REGISTERS, MdtFleet
@@ -80,6 +83,7 @@ __all__ = [
     "ActionSpec",
     "BatteryCurrents",
     "BatteryLedger",
+    "DeliveryLog",
     "DeltaTemperatureRule",
     "EventQueue",
     "IntervalBatch",

@@ -37,6 +37,7 @@ from openamr.errors import InputError
 from openamr.field.mdt.battery import BatteryLedger
 from openamr.field.mdt.buffer import IntervalRing
 from openamr.field.mdt.clock import MdtClock
+from openamr.field.mdt.delivery import DeliveryLog
 from openamr.field.mdt.events import EventQueue, MdtEventRecord
 from openamr.field.mdt.fleet import DEFAULT_TOU_REGISTERS, MdtFleet
 from openamr.field.mdt.intervals import IntervalBatch, IntervalFlag
@@ -51,6 +52,7 @@ from openamr.field.mdt.pulse_input import PulseInput, PulseInputParams
 from openamr.field.mdt.temperature import DeltaTemperatureRule
 from openamr.field.mdt.tou import TouSchedule
 from openamr.field.mdt.variants import MdtVariant, TemperatureMode, variant_for_model
+from openamr.frames import NO_SEQ
 from openamr.timeutil import align_down_s
 from openamr.units import INTERVAL_LENGTH_S
 
@@ -71,6 +73,9 @@ class MdtParams:
     clock_step_flag_s: float = 2.0
     event_depth: int = 256
     temperature_rule: DeltaTemperatureRule = field(default_factory=DeltaTemperatureRule)
+    temperature_mode: TemperatureMode | None = None
+    """What a temperature variant records per interval: ``None`` the variant's default
+    (``per_interval`` for D02 and E02), ``on_change`` (E02: the 1 % delta events only)."""
 
 
 class Mdt:
@@ -94,8 +99,11 @@ class Mdt:
         self.pulse_input = PulseInput(self.params.pulse)
         self.log = MdtFleet(1, self.variant.model, tou=tou, buffer_days=self.params.buffer_days,
                             pulse=self.params.pulse, n_tou_registers=self.params.n_tou_registers,
-                            interval_s=self.params.interval_s)
+                            interval_s=self.params.interval_s,
+                            temperature_mode=self.params.temperature_mode)
         self.events = EventQueue(self.params.event_depth)
+        self.delivery = DeliveryLog(1, self.log.ring.depth)
+        """Sent / acknowledged / asked-again records (the MDT room's one implementation)."""
         self.battery = battery or BatteryLedger()
         self.temperature_source = temperature_source
         self.cover_open = False
@@ -172,9 +180,18 @@ class Mdt:
         """Records ``seq_from..seq_to`` (inclusive) still in the log (a gap request)."""
         return self.log.ring.records_in(0, seq_from, seq_to)
 
-    def acknowledge(self, up_to_seq: int) -> None:
-        """The DCAP has every record up to ``up_to_seq``."""
-        self.log.ring.acknowledge(0, up_to_seq)
+    def acknowledge(self, up_to_seq: int, gaps: tuple[tuple[int, int], ...] = ()) -> None:
+        """The DCAP has every record up to ``up_to_seq`` and misses ``gaps``: the
+        :class:`DeliveryLog` decides (the same code as every simulated MDT's), the log frees the
+        acknowledged slots.  An acknowledgement beyond the last record is refused."""
+        last = int(self.log.ring.next_seq[0]) - 1
+        if up_to_seq != NO_SEQ and up_to_seq > last:
+            raise InputError(f"acknowledgement of seq {up_to_seq} but the last record is "
+                             f"{last}", where="up_to_seq")
+        self.delivery.on_ack(0, up_to_seq, gaps, limit_end=last + 1)
+        acked_end = self.delivery.acked_end[0]
+        if acked_end > 0:
+            self.log.ring.acknowledge(0, acked_end - 1)
 
     @property
     def lost_count(self) -> int:
@@ -411,14 +428,25 @@ class Mdt:
             self.events.push(t_s, "buffer.records_lost", float(self.lost_count - lost_before))
 
     @property
+    def temperature_mode(self) -> TemperatureMode:
+        """What goes in the interval records (the setting, else the variant's default)."""
+        if self.variant.temperature is TemperatureMode.NONE:
+            return TemperatureMode.NONE
+        return self.params.temperature_mode or self.variant.temperature
+
+    @property
     def _records_temperature(self) -> bool:
-        return self.variant.temperature is TemperatureMode.PER_INTERVAL
+        return self.temperature_mode is TemperatureMode.PER_INTERVAL
+
+    @property
+    def _delta_events(self) -> bool:
+        return self.variant.delta_events or self.temperature_mode is TemperatureMode.ON_CHANGE
 
     def _sample_temperatures(self, at_sim_s: npt.NDArray[np.float64]
                              ) -> npt.NDArray[np.float64]:
         if self.temperature_source is not None:
             values = np.asarray([self.temperature_source(float(t)) for t in at_sim_s])
-            if self.variant.temperature is TemperatureMode.ON_CHANGE:
+            if self._delta_events:
                 for t, value in zip(at_sim_s, values, strict=True):
                     self._apply_delta_rule(float(t), float(value))
             self.last_temperature_c = float(values[-1])
@@ -497,8 +525,7 @@ class Mdt:
                              where="temperature_c")
         self.tick(sim_t_s)
         self.last_temperature_c = temperature_c
-        reported = (self.variant.temperature is TemperatureMode.ON_CHANGE
-                    and self._apply_delta_rule(sim_t_s, temperature_c))
+        reported = self._delta_events and self._apply_delta_rule(sim_t_s, temperature_c)
         return (Action("send_data"),) if reported and self.power.state in _JOINED else ()
 
     def _apply_delta_rule(self, sim_t_s: float, temperature_c: float) -> bool:
@@ -543,6 +570,7 @@ class Mdt:
                   tou=state.get("tou"), battery=battery, temperature_source=temperature_source)
         mdt.pulse_input = PulseInput.from_state(mdt.params.pulse, state["pulse_input"])
         mdt.log.restore(state["log"])
+        mdt.delivery.acked_end[0] = mdt.delivery.sent_end[0] = int(mdt.log.ring.acked_seq[0]) + 1
         mdt.events = EventQueue.from_state(state["events"])
         mdt.current_start_s = state["current_start_s"]
         mdt.current_pulses = int(state["current_pulses"])

@@ -37,7 +37,8 @@ class MdtFleet:
                  tou: TouSchedule | None = None, buffer_days: float = 35.0,
                  pulse: PulseInputParams | None = None,
                  n_tou_registers: int = DEFAULT_TOU_REGISTERS, first_seq: int = 0,
-                 interval_s: int = INTERVAL_LENGTH_S) -> None:
+                 interval_s: int = INTERVAL_LENGTH_S,
+                 temperature_mode: TemperatureMode | None = None) -> None:
         self.variant: MdtVariant = variant_for_model(model)
         self.pulse = pulse or PulseInputParams()
         self.interval_s = interval_s
@@ -46,7 +47,9 @@ class MdtFleet:
         self.ring = IntervalRing(
             n_devices, depth_for_days(buffer_days, interval_s),
             n_registers=self.n_tou_registers,
-            has_temperature=self.variant.temperature is TemperatureMode.PER_INTERVAL,
+            has_temperature=(self.variant.temperature is not TemperatureMode.NONE
+                             and (temperature_mode or self.variant.temperature)
+                             is TemperatureMode.PER_INTERVAL),
             first_seq=first_seq)
         self.total_pulses = np.zeros(n_devices, np.int64)
         self.register_wh = np.zeros(n_devices, np.int64)

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from openamr.frames import IntervalFlag
+from openamr.frames import RECORD_DTYPE, IntervalFlag
+from openamr.frames.codec import NO_TEMPERATURE
 
 __all__ = ["NO_TOU_REGISTER", "IntervalBatch", "IntervalFlag", "IntervalRecord"]
 
@@ -60,6 +61,20 @@ class IntervalBatch:
 
     def __len__(self) -> int:
         return int(self.seq.size)
+
+    def wire_records(self) -> npt.NDArray[np.void]:
+        """The batch packed as on the wire (:data:`openamr.frames.RECORD_DTYPE`: seq, start,
+        energy, flags, temperature in 0.01 °C with -32768 for none), one row per record: a
+        report's records are a slice of it (``.tobytes()``)."""
+        table = np.empty(len(self), dtype=RECORD_DTYPE)
+        table["seq"] = self.seq
+        table["start_s"] = self.start_s
+        table["energy_wh"] = self.energy_wh
+        table["flags"] = self.flags
+        t = np.asarray(self.temperature_c, dtype=np.float64)
+        table["temperature"] = np.where(np.isfinite(t), np.rint(np.nan_to_num(t) * 100.0),
+                                        NO_TEMPERATURE)
+        return table
 
     def records(self) -> list[IntervalRecord]:
         """The batch as a list of :class:`IntervalRecord` (for frames and tests)."""

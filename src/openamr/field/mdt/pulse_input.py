@@ -1,4 +1,8 @@
-"""The MDT's pulse input (manual §5.1): meter terminal 10, Kh 10 Wh per pulse.
+"""The MDT's pulse input: meter terminal 10, Kh 10 Wh per pulse (manual §3.2, §5.1).
+
+The figures of the input are not the manual's: the 25 ms minimum pulse width (debounce) and the
+20 pulses/s maximum come from Tehama's pulse MDT datasheet and support FAQ ("closure must last
+>25 ms"; the "Hersey" variant without debounce), reference peers.md §3.1.
 
 The input is a contact pulled up through the meter's +12 VDC/counter terminals.  A closure is
 accepted when it comes at least ``debounce_s`` (25 ms) after the previous *accepted* closure:

@@ -1,9 +1,12 @@
 """Temperature reporting of the MMSMT-D02 and MMSMT-E02 MDTs.
 
-D02 records a temperature [°C] in every interval record (the sensor read when the interval
-closes).  E02 reports a temperature *event* whenever the reading has moved by 1 % or more since
-the last reported value.  "1 %" is defined as **1 % of the sensor's span**, the operating range
-of the kit (−30 … +70 °C, manual Table 2), i.e. 1.0 K:
+D02 and E02 record a temperature [°C] in every interval record (the sensor read when the
+interval closes); E02 also reports a temperature *event* whenever the reading has moved by 1 % or
+more since the last reported value.  The manual says only "TOU and 1% Delta Temperature enabled"
+(Table 1): how to read "1 %" is an **assumption** of this model, and a setting
+(``DeltaTemperatureRule.delta_pct`` and the span; ``MdtParams.temperature_mode``).  It is read
+as **1 % of the sensor's span**, the operating range of the kit (−30 … +70 °C, manual Table 2),
+i.e. 1.0 K, because:
 
 * a relative change of the °C value is undefined at 0 °C and explodes near it (0.1 → 0.2 °C is
   "100 %"), so a device in a cold basement would flood the network;
@@ -27,7 +30,22 @@ import numpy.typing as npt
 
 from openamr.errors import InputError
 
-__all__ = ["DeltaTemperatureRule", "delta_report_mask"]
+__all__ = ["DeltaTemperatureRule", "delta_report_mask", "indoor_temperature_c"]
+
+
+def indoor_temperature_c(t_s: npt.ArrayLike, offset_c: npt.ArrayLike = 0.0, *,
+                         mean_c: float = 21.0, swing_c: float = 1.5,
+                         warmest_s_of_day: float = 15 * 3600.0) -> npt.NDArray[np.float64]:
+    """A simulated MDT's sensor reading [°C] at ``t_s`` [UTC epoch s]: a conditioned room's
+    mean ``mean_c`` plus a daily sine of amplitude ``swing_c`` peaking at ``warmest_s_of_day``
+    [s of the UTC day], plus a per-MDT ``offset_c`` (broadcast: ``(n, 1)`` offsets against
+    ``(k,)`` times give ``(n, k)``).  Assumption for the simulator (no source: a plausible
+    indoor electrical room), not a claim about any building."""
+    t = np.asarray(t_s, dtype=np.float64)
+    phase = 2.0 * np.pi * (t - warmest_s_of_day) / 86400.0
+    out: npt.NDArray[np.float64] = mean_c + swing_c * np.cos(phase) + np.asarray(
+        offset_c, dtype=np.float64)
+    return out
 
 
 @dataclass(frozen=True)

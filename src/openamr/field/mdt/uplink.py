@@ -67,11 +67,10 @@ def apply_ack(mdt: Mdt, ack: frames.Ack) -> list[IntervalBatch]:
     """Acknowledge up to ``ack.acked_seq`` and return the records of each requested gap that
     the log still holds (a gap already overwritten comes back empty)."""
     last_seq = int(mdt.buffer.next_seq[0]) - 1
-    if ack.acked_seq != frames.NO_SEQ:
-        if ack.acked_seq > last_seq:
-            raise InputError(f"ACK of seq {ack.acked_seq} beyond the last record {last_seq}",
-                             where="acked_seq")
-        mdt.acknowledge(ack.acked_seq)
+    if ack.acked_seq != frames.NO_SEQ and ack.acked_seq > last_seq:
+        raise InputError(f"ACK of seq {ack.acked_seq} beyond the last record {last_seq}",
+                         where="acked_seq")
+    mdt.acknowledge(ack.acked_seq, ack.gaps)
     return [mdt.records_in(first, last) for first, last in ack.gaps]
 
 

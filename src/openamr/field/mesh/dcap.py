@@ -37,32 +37,47 @@ class Dcap(RouterNode):
         self.uploads = 0
         self.downlinks = 0
         self._collect_pending = False
+        self._gen = 0
 
     def power_on(self) -> None:
         """Boot: become the root and start beaconing and uploading."""
         now = self.net.kernel.now_s
-        self.powered_s = self.joined_s = now
+        if self.powered_s is None:
+            self.powered_s = self.joined_s = now
         self.joined = True
         self.listening = True
         self.rank = self.net.params.min_hop_rank_increase
         self.hops = 0
         self.path_etx = 0.0
         self.trickle.start()
-        self.net.kernel.after(self.net.params.dcap_upload_s, self._upload_tick)
+        self.net.kernel.after(self.net.params.dcap_upload_s, self._upload_tick, self._gen)
         self.net.log("joined", self)
 
+    def power_lost(self) -> None:
+        """Mains lost (a site ``[[outages]]`` entry on the DCAP): the radio and the computer
+        stop; nothing is received, beaconed or uploaded until :meth:`power_on` again.  The
+        field keeps its data: repeaters queue, MDTs keep their 35-day buffers and fill the gap
+        when the network is back."""
+        if not self.joined:
+            return
+        self.net.log("power_lost", self)
+        self.flush(urgent=False)
+        self._gen += 1
+        self.joined = False
+        self.listening = False
+        self.trickle.stop()
+        self.held.clear()
+
     def receive_up(self, pkt: Packet, from_idx: int) -> None:
+        if not self.joined:
+            return
         if not self.dedup.first_time(pkt.src, pkt.counter):
             return
         self.frames_received += 1
         net = self.net
         src = net.nodes[pkt.src]
         self.routes[src.eui] = pkt.chain
-        # Network.on_delivered, inlined (hot path)
-        net.delivered_frames += 1
-        net.delivered_hops += len(pkt.chain) - 1
-        if pkt.seq_first >= 0:
-            src.frame_delivered(pkt, net.kernel.now_s)
+        net.on_delivered(pkt)
         self.batch.append(pkt.data)
         if pkt.frame_type in _URGENT:
             self.flush(urgent=True)
@@ -104,10 +119,12 @@ class Dcap(RouterNode):
     def _collect_urgent(self) -> None:
         self._collect_pending = False
         downlinks: list[bytes] = self.net.backhaul.collect()  # type: ignore[attr-defined]
-        if downlinks:
+        if downlinks and self.joined:  # a DCAP without power has no radio to send them
             self.downlinks += len(downlinks)
             self.net.deliver_downlinks(downlinks, self.routes)
 
-    def _upload_tick(self) -> None:
+    def _upload_tick(self, gen: int) -> None:
+        if gen != self._gen:
+            return
         self.flush(urgent=False)
-        self.net.kernel.after(self.net.params.dcap_upload_s, self._upload_tick)
+        self.net.kernel.after(self.net.params.dcap_upload_s, self._upload_tick, gen)

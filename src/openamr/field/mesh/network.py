@@ -17,12 +17,12 @@ import json
 from collections.abc import Callable
 from typing import IO, Any
 
+from openamr.field.kernel import Kernel
 from openamr.field.mesh.mac import ACK_FRAME_BYTES
 from openamr.field.mesh.medium import Medium
 from openamr.field.mesh.node import MeshNode, Packet
 from openamr.field.mesh.params import MeshParams
 from openamr.field.mesh.routing import etx_from_rssi
-from openamr.field.sim.kernel import Kernel
 from openamr.frames import HEADER_LENGTH, DeviceRole
 
 __all__ = ["Backhaul", "Network"]
@@ -76,6 +76,15 @@ class Network:
             self.mains.add(node.idx)
             self._mains_cache.clear()
             self._mains_nodes_cache.clear()
+
+    def set_link(self, a: int, b: int, rssi_dbm: float, delivery_probability: float) -> None:
+        """Change the link between nodes ``a`` and ``b`` (both directions) from now on: a door
+        of a metal cabinet shut, furniture moved.  Clears the cached link figures."""
+        for src, dst in ((a, b), (b, a)):
+            self.medium.links[src][dst] = (float(rssi_dbm), float(delivery_probability))
+            self._links[src].clear()
+        self._mains_cache.clear()
+        self._mains_nodes_cache.clear()
 
     def log(self, kind: str, node: MeshNode | None = None, **fields: Any) -> None:
         """Write one JSONL trace record (only when tracing)."""
@@ -322,7 +331,8 @@ class Network:
         """A frame reached the DCAP (called once per frame, duplicates already dropped)."""
         self.delivered_frames += 1
         self.delivered_hops += len(pkt.chain) - 1
-        self.nodes[pkt.src].frame_delivered(pkt, self.kernel.now_s)
+        if pkt.seq_first >= 0:
+            self.nodes[pkt.src].frame_delivered(pkt, self.kernel.now_s)
 
     # ----------------------------------------------------------------- downlink
     def route_down(self, data: bytes, path: list[int]) -> None:
@@ -333,9 +343,6 @@ class Network:
         timers recover).
         """
         nodes = self.nodes
-        draw = self.medium.uniform
-        tries = self._tries
-        links = self._links
         length = len(data)
         last = len(path) - 1
         for k in range(last, 0, -1):
@@ -347,28 +354,17 @@ class Network:
                 if b.role == DeviceRole.MDT and not b.awake_for_downlink():
                     nodes[ai].hold_for_child(bi, data)
                     return
-            # Network.carry, inlined (hot path)
-            link = links[ai].get(bi * 65536 + length)
-            if link is None:
-                link = self._link(ai, bi, length)
-            p = link[1]
-            if p < 1.0:
-                for _ in range(tries if p > 0.0 else 0):
-                    if draw() < p:
-                        break
-                else:
-                    self.hop_failures += 1
-                    return
+            if not self.carry(ai, bi, length):
+                self.hop_failures += 1
+                return
             if k == 1:
                 nodes[bi].receive_down(data)
                 return
 
-    def carry(self, src: int, dst: int, length_bytes: int,
-              links: list[dict[int, tuple[float, float, float]]] | None = None,
-              draw: Callable[[], float] | None = None, tries: int = 0) -> bool:
+    def carry(self, src: int, dst: int, length_bytes: int) -> bool:
         """A downlink hop ``src → dst``: up to ``1 + mac_max_retries`` attempts until the
-        frame arrives; True if it did."""
-        link = (links or self._links)[src].get(dst * 65536 + length_bytes)
+        frame arrives (one uniform draw each); True if it did."""
+        link = self._links[src].get(dst * 65536 + length_bytes)
         if link is None:
             link = self._link(src, dst, length_bytes)
         p = link[1]
@@ -376,8 +372,8 @@ class Network:
             return True
         if p <= 0.0:
             return False
-        draw = draw or self.medium.uniform
-        return any(draw() < p for _ in range(tries or self._tries))
+        draw = self.medium.uniform
+        return any(draw() < p for _ in range(self._tries))
 
     def deliver_downlinks(self, downlinks: list[bytes], routes: dict[int, list[int]]) -> None:
         """Route frames from the backhaul by their destination."""

@@ -34,8 +34,12 @@ class MeshParams:
     heard in the interval (0: never suppress)."""
     dis_answer_min_s: float = 30.0
     """A router answers solicitations (DIS) with at most one extra beacon per this time [s]."""
-    dis_answer_delay_s: float = 2.0
-    """That beacon goes out after a uniform random delay up to this [s]."""
+    discovery_imin_s: float = 15.0
+    """Discovery Trickle Imin [s]: a searching node sends its solicitation (DIS) at a uniform
+    time in [Imin/2, Imin) of its search, a joined router answers with a beacon at a uniform
+    time in [Imin/2, Imin) after hearing it.  Assumption, from Wi-SUN FAN 1.0's discovery
+    Trickle for small networks (DISC_IMIN 15 s): the slow flash before the first usable beacon
+    then lasts 15-30 s, the manual's "about 30 seconds" (§5.2) emerging, not injected."""
     # --- routing (MRHOF, RFC 6719) ---
     min_hop_rank_increase: int = 256
     """Rank step per hop [rank units]; the DCAP's rank is this value."""
@@ -64,7 +68,12 @@ class MeshParams:
     rep_retry_s: float = 60.0
     """Pause between two scan windows of a repeater that found no joined node [s]."""
     rep_backup_battery_s: float = 8 * 3600.0
-    """How long a repeater runs on its backup battery after mains is lost [s]."""
+    """How long a repeater runs on its backup battery after mains is lost [s].  The Mini Meter
+    manual describes no repeater battery; Tehama's repeater has an "internal backup battery"
+    (reference mesh.md §1) whose endurance is not published: 8 h is an assumption."""
+    rep_backup_battery_mv: int = 3700
+    """Backup battery voltage a repeater reports while on it [mV] (assumption: one Li-ion
+    cell's nominal voltage)."""
     rep_queue_frames: int = 512
     """Store-and-forward queue of a repeater [frames]; the oldest is dropped when full."""
     rep_retry_forward_s: float = 30.0
@@ -73,13 +82,21 @@ class MeshParams:
     """A repeater declares its parent lost after this many missed beacon intervals (at Imax)."""
     # --- MDT ---
     report_period_s: float = 3600.0
-    """How often a joined MDT uplinks its new records [s] (900 for TOU)."""
+    """How often a joined MDT uplinks its new records [s].  Source: Tehama's TW113 guide, "a
+    typical MDT transmission rate of one per hour (four per hour for Time of Use)" (reference
+    mesh.md §1; the Mini Meter manual says only that the MDT logs 15-minute intervals).  The
+    head-end's JOIN_RESPONSE may set another period."""
     report_jitter_ratio: float = 0.1
     """Uniform jitter of each report, ± this fraction of the period."""
     join_timeout_s: float = 60.0
     """A join request not answered in this time failed [s]."""
-    join_handshake_s: float = 30.0
-    """Rapid-flash time of the join handshake before the request goes out [s] (manual §5.2)."""
+    join_handshake_s: float = 15.0
+    """Authentication time of the join [s]: after the PAN configuration arrives (a discovery
+    Trickle interval half, as for the beacon), the 802.1X/EAPOL exchange with the head-end
+    before the join request's answer.  Assumption (Wi-SUN FAN 1.0's authentication runs
+    several EAPOL round trips through the mesh; no public figure for this product): with the
+    configuration wait the rapid flash lasts ~25-35 s, near the manual's "another 30
+    seconds" (§5.2).  The manual gives the LED behaviour, not these parameters."""
     max_missed_acks: int = 3
     """Consecutive reports without an end-to-end ACK before the MDT tries another parent."""
     ack_timeout_s: float = 3 * 3600.0
@@ -90,6 +107,11 @@ class MeshParams:
     """Gap-fill frames an MDT sends at most on one wake."""
     buffer_days: float = 35.0
     """The MDT's ring buffer [days] of 15-minute records."""
+    status_period_s: float = 86400.0
+    """A joined MDT or repeater sends a STATUS this often [s] (and once after a join or a
+    parent change; 0: never).  Assumption: the manual gives no figure; once a day fills the
+    daily report's health columns and raises the weak-link and low-battery alarms within a day
+    for ~4 % more uplink frames (an MDT reports hourly)."""
     # --- DCAP ---
     dcap_upload_s: float = 900.0
     """The DCAP hands its batch of frames to the backhaul this often [s] (joins and events

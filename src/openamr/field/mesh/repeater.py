@@ -13,6 +13,13 @@ descendant) and declares it lost when it has not heard it for ``parent_loss_beac
 Trickle intervals or when the link ETX climbs above ``max_link_etx``; with no parent left it
 returns to ``SEARCHING`` (its children find out by their failed uplinks and re-parent).
 Counters survive power cycles through the persisted frame-counter reservation.
+
+Health: a joined repeater queues a ``STATUS`` every ``status_period_s`` and once after each join
+or parent change: the parent with the RSSI and margin of the parent link, ETX, hops, frames,
+retries and drops since the previous status (drops: frames that failed every retry, and queue
+overflows), queue depth, uptime and ``on_battery``.  ``battery_mv`` is 0 (mains powered) except
+on the backup battery, where it reports ``rep_backup_battery_mv``.  The backup battery itself
+(``rep_backup_battery_s``, 8 h) is an assumption: the manual describes no repeater battery.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from openamr.field.mesh.node import INFINITE_RANK, Packet
 from openamr.field.mesh.router import RouterNode
 from openamr.field.mesh.routing import choose_parent
 from openamr.field.mesh.security import DeviceSecurity
-from openamr.frames import Ack, DeviceRole, Event, EventKind, FrameType, JoinResponse
+from openamr.frames import Ack, DeviceRole, Event, EventKind, FrameType, JoinResponse, Status
 
 if TYPE_CHECKING:
     from openamr.field.mesh.network import Network
@@ -79,6 +86,10 @@ class Repeater(RouterNode):
         self.loops_detected = 0
         self.scans = 0
         """Scan windows started (1 for a repeater that joined on its first search)."""
+        self.statuses_sent = 0
+        self._status_gen = 0
+        self._status_base = (0, 0, 0)
+        """(frames sent, tx_attempts, tx_failures + dropped_frames) at the last STATUS."""
 
     # ------------------------------------------------------------------ power
     def power_on(self) -> None:
@@ -205,6 +216,57 @@ class Repeater(RouterNode):
         if self._restored_pending:
             self._restored_pending = False
             self._send_event(EventKind.POWER_RESTORED)
+        self._schedule_status(0.0)
+        self._pump()
+
+    # ------------------------------------------------------------------ health
+    def _schedule_status(self, delay_s: float) -> None:
+        """(Re)start the status timer: the next STATUS goes ``delay_s`` [s] from now."""
+        if not self.net.params.status_period_s:
+            return
+        self._status_gen += 1
+        self.net.kernel.after(delay_s, self._status_timer, self._status_gen)
+
+    def _status_timer(self, gen: int) -> None:
+        if gen != self._status_gen or not self.joined:
+            return
+        self._send_status()
+        self._schedule_status(self.net.params.status_period_s)
+
+    def frames_sent(self) -> int:
+        """Frames this repeater sent (first attempts, every neighbour): its link statistics."""
+        return sum(st[2] for st in self.link_stats.values())
+
+    def status(self) -> Status:
+        """The health this repeater reports now (see the module docstring)."""
+        net = self.net
+        parent = self.parent
+        rssi = None if parent is None else net.medium.rssi_dbm(parent, self.idx)
+        frames0, attempts0, drops0 = self._status_base
+        frames = self.frames_sent() - frames0
+        on_battery = self.state == RepeaterState.ON_BATTERY
+        return Status(
+            parent=0 if parent is None else net.nodes[parent].eui,
+            rssi_dbm=-128 if rssi is None else round(rssi),
+            etx=min(self.path_etx, 655.0), hops=self.hops,
+            battery_mv=net.params.rep_backup_battery_mv if on_battery else 0,
+            on_battery=on_battery, tx_frames=frames,
+            retries=max(0, self.tx_attempts - attempts0 - frames),
+            queue_frames=len(self.queue), parent_changes=self.parent_changes,
+            link_margin_db=0.0 if rssi is None else round(rssi - net.medium.sensitivity_dbm, 1),
+            drops=self.tx_failures + self.dropped_frames - drops0,
+            uptime_s=0 if self.powered_s is None else int(net.kernel.now_s - self.powered_s))
+
+    def _send_status(self) -> None:
+        if self.security.network_key is None:
+            return
+        status = self.status()
+        self._status_base = (self.frames_sent(), self.tx_attempts,
+                             self.tx_failures + self.dropped_frames)
+        data, counter = self.security.seal(self.net.nodes[0].eui, status)
+        self.statuses_sent += 1
+        self.queue.append(Packet(data, self.idx, counter, FrameType.STATUS,
+                                 self.net.kernel.now_s, [self.idx]))
         self._pump()
 
     def _leave(self) -> None:
@@ -277,6 +339,7 @@ class Repeater(RouterNode):
             return False
         if best != self.parent:
             self.parent_changes += 1
+            self._schedule_status(0.0)
             self.net.log("parent_changed", self, parent=f"{self.net.nodes[best].eui:016x}")
             self.parent = best
             self.trickle.reset()

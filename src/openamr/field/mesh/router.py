@@ -56,7 +56,8 @@ class RouterNode(MeshNode):
             return
         p = self.net.params
         now = self.net.kernel.now_s
-        at_s = max(now + p.dis_answer_delay_s * self.net.medium.uniform(),
+        imin = p.discovery_imin_s
+        at_s = max(now + imin * (0.5 + 0.5 * self.net.medium.uniform()),
                    self._dis_answered_s + p.dis_answer_min_s)
         self._dis_pending = True
         self.net.kernel.at(at_s, self._dis_beacon)

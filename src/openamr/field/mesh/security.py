@@ -135,3 +135,12 @@ class DeviceSecurity:
 
     def _key(self, src: int, key_id: KeyId) -> bytes | None:
         return self.install_key if key_id == KeyId.INSTALL_CODE else self.network_key
+
+    def replay_state(self) -> dict[int, tuple[int, int]]:
+        """``src -> (highest, seen)`` of the downlink replay windows (for a device's flash)."""
+        return {src: (w.highest, w.seen) for src, w in self._windows.items()}
+
+    def restore_replay_state(self, state: dict[int, tuple[int, int]]) -> None:
+        """Inverse of :meth:`replay_state` (after a restart)."""
+        self._windows = {src: ReplayWindow(highest, seen) for src, (highest, seen) in
+                         state.items()}

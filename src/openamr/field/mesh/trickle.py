@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from openamr.field.kernel import Kernel
 from openamr.field.mesh.medium import Medium
 from openamr.field.mesh.params import MeshParams
-from openamr.field.sim.kernel import Kernel
 
 __all__ = ["Trickle"]
 

@@ -26,7 +26,7 @@ import math
 from dataclasses import asdict, dataclass
 
 from openamr.errors import InputError
-from openamr.field.meter.catalogue import Service
+from openamr.field.meter.catalogue import Service, get_model
 from openamr.field.meter.ct import CT
 from openamr.field.meter.metrology import DEFAULT_CREEP, CreepParams, RegisterMode, register_power_w
 from openamr.field.meter.wiring import measured_element_powers_w
@@ -130,10 +130,18 @@ def _limit(pf: float) -> float:
     return LIMIT_PF1_PCT if abs(pf) > 0.75 else LIMIT_PF05_PCT
 
 
-def ansi_test_points(ta_a: float, light_load_ratio: float = 0.1) -> tuple[TestPoint, ...]:
-    """The test points for test amperes ``ta_a`` [A] (see the module docstring)."""
-    if not (math.isfinite(ta_a) and 0 < ta_a <= 220.0):
-        raise InputError(f"test amperes must be in (0, 220] A; got {ta_a}", where="ta_a")
+def ansi_test_points(ta_a: float, light_load_ratio: float = 0.1, *,
+                     rating_a: int = 200) -> tuple[TestPoint, ...]:
+    """The test points for test amperes ``ta_a`` [A] (see the module docstring).
+
+    ``rating_a`` (200 or 100) is the kit's rating: the high corner is tested at it (the 100 A
+    kit at 100 A, not at the 200 A of the manual's accuracy line, which is above its 110 A
+    maximum) and ``ta_a`` may not exceed the kit's maximum rated current (220 A or 110 A,
+    manual Table 2)."""
+    max_a = get_model("6PSMT-C02", rating_a).max_primary_current_a
+    if not (math.isfinite(ta_a) and 0 < ta_a <= max_a):
+        raise InputError(f"test amperes must be in (0, {max_a:g}] A for the {rating_a} A kit; "
+                         f"got {ta_a}", where="ta_a")
     if not 0 < light_load_ratio <= 1:
         raise InputError("light-load ratio must be in (0, 1]", where="light_load_ratio")
     raw = [
@@ -143,8 +151,8 @@ def ansi_test_points(ta_a: float, light_load_ratio: float = 0.1) -> tuple[TestPo
         ("PF_lead", ta_a, -0.5),
         ("2A_PF1", 2.0, 1.0),
         ("2A_PF0.5", 2.0, 0.5),
-        ("200A_PF1", 200.0, 1.0),
-        ("200A_PF0.5", 200.0, 0.5),
+        (f"{rating_a}A_PF1", float(rating_a), 1.0),
+        (f"{rating_a}A_PF0.5", float(rating_a), 0.5),
     ]
     return tuple(TestPoint(name, cur, pf, _limit(pf)) for name, cur, pf in raw)
 
@@ -179,7 +187,7 @@ def point_registration(point: TestPoint, ct: CT | None = None, *, voltage_v: flo
 def run_accuracy_test(ta_a: float, ct_phase_error_deg: float = 0.0,
                       ct_ratio_error_pct: float = 0.0, *, ct: CT | None = None,
                       voltage_v: float = 120.0, kh_wh: float = 10.0, pulses: int = 400,
-                      mode: RegisterMode = "net") -> AccuracyReport:
+                      mode: RegisterMode = "net", rating_a: int = 200) -> AccuracyReport:
     """All ANSI-style points at test amperes ``ta_a`` [A].
 
     ``ct_phase_error_deg`` is the CTs' net uncompensated lead [deg], ``ct_ratio_error_pct``
@@ -196,7 +204,8 @@ def run_accuracy_test(ta_a: float, ct_phase_error_deg: float = 0.0,
     if ct is None and (ct_phase_error_deg or ct_ratio_error_pct):
         ct = CT(ratio_error_pct=ct_ratio_error_pct, phase_error_deg=ct_phase_error_deg)
     points = tuple(point_registration(p, ct, voltage_v=voltage_v, kh_wh=kh_wh, pulses=pulses,
-                                      mode=mode) for p in ansi_test_points(ta_a))
+                                      mode=mode)
+                   for p in ansi_test_points(ta_a, rating_a=rating_a))
     return AccuracyReport(points=points, ta_a=float(ta_a),
                           ct_phase_error_deg=float(ct_phase_error_deg),
                           ct_ratio_error_pct=float(ct_ratio_error_pct))

@@ -1,11 +1,13 @@
 """The Mini Meter catalogue: the four surface-mount kits of the manual's Table 1 and their ratings.
 
-All four kits share the same metering board (manual §2.4, §3.1): an LCD, isolated 10/100/1000 Wh
-pulse outputs, a counter output, dual-element (1-phase 3-wire 120/240 V split phase or 2-phase
-3-wire 120/208 V network) or single-element (1-phase 2-wire) service, 102–138 V L-N supply,
-50–60 Hz, PF 0.5–1.0 leading or lagging, ±0.5 % of registration at PF 1 and ±0.75 % at PF 0.5
-from 2 A to 200 A, and at most 8 VA of input power.  They differ only in the Meter Data
-Transceiver (MDT): none, TOU, TOU + temperature, TOU + 1 %-delta temperature.
+The manual gives one table of specifications for all four kits (Table 2, §3.1) and describes
+every kit with an LCD and isolated pulse outputs (Table 1): isolated 10/100/1000 Wh pulse
+outputs, a counter output, dual-element (1-phase 3-wire 120/240 V split phase or 2-phase 3-wire
+120/208 V network) or single-element (1-phase 2-wire) service, 102–138 V L-N supply, 50–60 Hz,
+PF 0.5–1.0 leading or lagging, ±0.5 % of registration at PF 1 and ±0.75 % at PF 0.5 from 2 A to
+200 A, and at most 8 VA of input power.  The model takes them to share one metering board and to
+differ only in the Meter Data Transceiver (MDT): none, TOU, TOU + temperature, TOU + 1 %-delta
+temperature — an assumption (the manual does not say "same board").
 
 Each catalogue number comes in a 200 A rating (the default: the manual lists CTs only for it) and
 a 100 A rating; ask for the latter with ``get_model(name, rating_a=100)``.
@@ -129,7 +131,12 @@ class MeterModel:
 
     @property
     def ct_ratio(self) -> float:
-        """Primary to secondary current ratio (200 A : 0.2 A = 1000)."""
+        """Primary to secondary current ratio (200 A : 0.2 A = 1000).
+
+        The manual (Table 2) lists "220 A primary for 200 A models, 110 A primary for 100 A
+        models, 0.11 A secondary for 0.1 A secondary models, 0.22 A secondary for 0.2 A
+        secondary models" without pairing them; pairing 200 A with 0.2 A and 100 A with 0.1 A
+        (both ratio 1000) is an assumption."""
         return self.rated_current_a / self.ct_secondary_a
 
     @property
@@ -152,7 +159,9 @@ _KITS: dict[str, tuple[str, str]] = {
 CATALOGUE_NUMBERS: tuple[str, ...] = tuple(_KITS)
 """The catalogue numbers of the manual's Table 1, exactly as printed."""
 
-#: rating [A] -> (max primary [A], CT secondary [A], max secondary [A], CT part numbers)
+#: rating [A] -> (max primary [A], CT secondary [A], max secondary [A], CT part numbers); the
+#: maxima and part numbers are the manual's (Table 2), the primary/secondary pairing an
+#: assumption (see ``MeterModel.ct_ratio``)
 _RATINGS: dict[int, tuple[float, float, float, tuple[str, ...]]] = {
     200: (220.0, 0.2, 0.22, ("CDA02-K12", "CDA02-R12")),
     100: (110.0, 0.1, 0.11, ()),

@@ -25,6 +25,7 @@ from openamr.field.meter.catalogue import MeterModel, Service
 from openamr.field.meter.ct import CT
 from openamr.field.meter.demand import DemandResult, DemandSettings, compute_demand
 from openamr.field.meter.lcd import LcdReading, reverse_phase_flags
+from openamr.field.meter.limits import LimitCheck, check_limits, peak_current_a
 from openamr.field.meter.metrology import (
     DEFAULT_CREEP,
     DEFAULT_SUPPLY,
@@ -85,6 +86,8 @@ class MeterRunResult:
     lcd: LcdReading
     tamper_events: tuple[TamperEvent, ...]
     wiring: Wiring
+    limits: LimitCheck | None = None
+    """The run against the kit's supply and current limits (manual Table 2)."""
 
     @property
     def register_wh(self) -> float:
@@ -147,6 +150,8 @@ class MeterRunResult:
             "reverse_phase": list(self.reverse_phase),
             "lcd": self.lcd.to_dict(),
             "tamper_events": [e.to_dict() for e in self.tamper_events],
+            "limits": None if self.limits is None else self.limits.to_dict(),
+            "warnings": [] if self.limits is None else list(self.limits.warnings),
         }
 
 
@@ -265,4 +270,7 @@ class Meter:
             lcd=lcd,
             tamper_events=tuple(self.tamper.events_until(duration_s)),
             wiring=self.wiring,
+            limits=check_limits(self.model, self.voltage_v, max(
+                peak_current_a(steps.l1_w, self.voltage_v, steps.pf1),
+                peak_current_a(steps.l2_w, self.voltage_v, steps.pf2))),
         )

@@ -8,6 +8,7 @@
 * ``hops``: mean and max hops of joined MDTs; ``links``: delivery ratio (frames link-ACKed /
   frames sent) and margin [dB] of the parent links in use, uplink direction (an MDT's +10 dBm
   reaches its parent 10 dB weaker than the parent's +20 dB beacons reach it);
+* ``never_joined``: ids (as in the site file) of the repeaters and MDTs that never joined;
 * ``battery_projection_years``: p50 and min over MDTs of the life a full battery gives at the
   average current drawn so far (radio, LED and the sleep floor only: self-discharge and the
   FHSS synchronisation overhead are not modelled, so a healthy MDT projects decades).
@@ -75,6 +76,8 @@ def summarise(run: SimRun) -> dict[str, Any]:
         if r is not None:
             margins.append(r - sens)
     batt = [m.battery_projection_years() for m in mdts if m.powered_s is not None]
+    specs = run.scenario.nodes
+    never = [specs[n.idx].id for n in [*reps, *mdts] if n.joined_s is None]
     return {
         "mdts": len(mdts),
         "repeaters": len(reps),
@@ -99,6 +102,7 @@ def summarise(run: SimRun) -> dict[str, Any]:
             "p50": round(float(np.median(batt)), 2) if batt else None,
             "min": round(float(min(batt)), 2) if batt else None,
         },
+        "never_joined": never,
         "frames_delivered": net.delivered_frames,
         "duplicates_dropped": sum(n.dedup.dropped for n in net.nodes),
         "events": run.kernel.events,

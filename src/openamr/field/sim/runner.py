@@ -12,18 +12,26 @@ import time
 from collections.abc import Callable
 from typing import IO, Any
 
+from openamr.field.kernel import Kernel
+from openamr.field.mdt.buffer import depth_for_days
+from openamr.field.mdt.delivery import DeliveryLog
 from openamr.field.mesh.dcap import Dcap
 from openamr.field.mesh.mdt_node import MdtNode
 from openamr.field.mesh.network import Backhaul, Network
 from openamr.field.mesh.params import MeshParams
 from openamr.field.mesh.repeater import Repeater
-from openamr.field.sim.kernel import Kernel
 from openamr.field.sim.kpi import summarise
 from openamr.field.sim.scenario import Scenario
 from openamr.frames import DeviceRole
 from openamr.units import INTERVAL_LENGTH_S
 
-__all__ = ["SimRun"]
+__all__ = ["HOLD_S", "TAP_S", "SimRun"]
+
+TAP_S = 0.5
+"""How long a site file's ``tap`` holds the MDT's button [s] (under the 4 s of a hold)."""
+HOLD_S = 5.0
+"""How long a ``hold`` holds it [s] (manual §5.2: "until the LED flashes off (about four
+seconds)")."""
 
 
 class SimRun:
@@ -37,6 +45,9 @@ class SimRun:
         self.net = Network(self.kernel, scenario.medium, self.params, backhaul,
                            epoch_s=scenario.epoch_s, trace=trace)
         mdt_row = 0
+        delivery = DeliveryLog(len(scenario.mdt_indices),
+                               depth_for_days(self.params.buffer_days))
+        """The MDT room's sent/acknowledged/gap state of every MDT (row = energy row)."""
         for i, spec in enumerate(scenario.nodes):
             if spec.role == DeviceRole.DCAP:
                 if i != 0:
@@ -44,6 +55,9 @@ class SimRun:
                 dcap = Dcap(self.net, i, spec.eui)
                 self.net.add(dcap)
                 self.kernel.at(spec.power_on_s, dcap.power_on)
+                for start_s, length_s in spec.outages:
+                    self.kernel.at(start_s, dcap.power_lost)
+                    self.kernel.at(start_s + length_s, dcap.power_on)
             elif spec.role == DeviceRole.REPEATER:
                 rep = Repeater(self.net, i, spec.eui, spec.install_code, spec.model or "TW-223")
                 self.net.add(rep)
@@ -54,11 +68,20 @@ class SimRun:
             else:
                 first = int(-(-spec.power_on_s // INTERVAL_LENGTH_S))
                 mdt = MdtNode(self.net, i, spec.eui, spec.install_code,
-                              scenario.energy_wh[mdt_row], first, model=spec.model or "MMSMT-C02")
+                              scenario.energy_wh[mdt_row], first, model=spec.model or "MMSMT-C02",
+                              clock_drift_ppm=spec.clock_drift_ppm, delivery=delivery,
+                              row=mdt_row)
                 mdt.meter_row = mdt_row  # type: ignore[attr-defined]
                 mdt_row += 1
                 self.net.add(mdt)
                 self.kernel.at(spec.power_on_s, mdt.turn_on)
+                for start_s, length_s in spec.outages:  # the meter is dark: no +12 VDC
+                    mdt.supply_outages.append((start_s, length_s))
+                    self.kernel.at(start_s, mdt.supply, False)
+                    self.kernel.at(start_s + length_s, mdt.supply, True)
+                for press_s, kind in spec.presses:
+                    self.kernel.at(press_s, mdt.press,
+                                   HOLD_S if kind == "hold" else TAP_S)
                 for cover_off_s, cover_off_for_s in spec.tampers:
                     mdt.tamper_periods.append((cover_off_s, cover_off_for_s))
                     self.kernel.at(cover_off_s, mdt.tamper, True)

@@ -39,11 +39,16 @@ class NodeSpec:
     power_on_s: float = 0.0
     """When it is powered / turned on [sim s]."""
     outages: tuple[tuple[float, float], ...] = ()
-    """Mains outages ``(start_s, duration_s)`` [sim s] (repeaters)."""
+    """Mains outages ``(start_s, duration_s)`` [sim s]: a repeater or the DCAP loses mains; a
+    meter goes dark and its MDT loses the meter's +12 VDC (it runs on its battery)."""
     model: str = ""
     tampers: tuple[tuple[float, float | None], ...] = ()
     """Enclosure cover removed ``(start_s, duration_s)`` [sim s] (MDTs; ``None``: never
     refitted)."""
+    presses: tuple[tuple[float, str], ...] = ()
+    """Button presses ``(start_s, kind)`` [sim s], ``kind`` ``tap`` or ``hold`` (MDTs)."""
+    clock_drift_ppm: float = 0.0
+    """The MDT's crystal error [ppm] (positive: fast)."""
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ code                           severity  meaning
 ``site.repeater_isolated``     error     a repeater with no usable multi-hop path to the DCAP
 ``site.backbone_too_deep``     warning   a relay more than ``max_hops`` hops from the DCAP
 ``site.dcap_over_capacity``    warning   more MDTs than one DCAP serves (≈ 1000)
-``site.repeater_ratio``        warning   more than 30 MDTs per repeater (manual: 20–30)
+``site.repeater_ratio``        warning   more than 30 MDTs per repeater (Tehama guide: 20–30)
 ``site.placement.metal_box``   warning   devices inside a metal box (manual §1, §5.2)
 ``site.placement.near_metal``  info      devices near a metal wall, furnace or panel
 ``order.dcap_not_first``       warning   a device powered before the DCAP (manual §5.2)
@@ -51,7 +51,8 @@ I64 = npt.NDArray[np.int64]
 DCAP_CAPACITY_MDTS = 1000
 """MDTs one DCAP serves (Tehama TW113 guide, reference mesh.md §1)."""
 MAX_MDTS_PER_REPEATER = 30
-"""The manual's "one repeater for every 20–30 MDTs"."""
+"""Tehama's "one Repeater for every 20–30 MDTs" (TW113 user's guide, reference mesh.md §1; not
+in the Mini Meter manual): a planning rule of the radio's maker, used here as a warning."""
 MAX_HOPS = 8
 """Hop limit of the mesh (reference mesh.md §7.3)."""
 ALL_PAIRS_MAX_RELAYS = 600
@@ -224,7 +225,7 @@ def check_site(site: Site, cov: Coverage | None = None) -> list[Finding]:
         ratio = (f"{len(site.meters) / len(site.repeaters):.1f} MDTs per repeater"
                  if site.repeaters else f"{len(site.meters)} MDTs and no repeater")
         out.append(Finding("site.repeater_ratio", "warning",
-                           f"{ratio} (the manual asks for one repeater per 20–30 MDTs)"))
+                           f"{ratio} (Tehama's TW113 guide plans one repeater per 20–30 MDTs)"))
     boxed = tuple(d.id for d in site.devices
                   if d.placement in (Placement.METAL_BOX, Placement.METAL_BOX_WINDOW))
     if boxed:

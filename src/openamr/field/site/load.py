@@ -16,16 +16,20 @@ from pathlib import Path
 from typing import Any
 
 from openamr.errors import InputError
+from openamr.field.meter.wiring import CT1_VALUES, CT2_VALUES, V2_VALUES
 from openamr.field.radio import Placement, RadioParams
 from openamr.field.site.model import (
     DEFAULT_SCALE_W,
     SCHEMA_VERSION,
     Building,
     Dcap,
+    ElementLoad,
+    Fault,
     LoadKind,
     LoadSpec,
     Meter,
     Outage,
+    Press,
     Repeater,
     Site,
     SiteUnit,
@@ -42,7 +46,7 @@ class SiteError(InputError):
 
 
 _TOP = ("schema_version", "site", "building", "walls", "dcap", "repeaters", "meters", "outages",
-        "tampers", "radio", "units")
+        "tampers", "faults", "presses", "radio", "units", "tou")
 _SITE = ("id", "name", "time_zone", "start_utc", "seed", "description", "latitude_deg",
          "longitude_deg")
 _BUILDING = ("floors", "floor_height_m", "width_m", "depth_m")
@@ -50,10 +54,13 @@ _WALL = ("floor", "x1_m", "y1_m", "x2_m", "y2_m", "loss_db")
 _DEVICE = ("id", "x_m", "y_m", "floor", "placement", "power_on_s", "tx_power_dbm")
 _PV = ("pv_kwp", "pv_tilt_deg", "pv_azimuth_deg")
 _METER = (*_DEVICE, "model", "rating_a", "service", "load", "load_scale_w", "load_csv", "unit",
-          *_PV)
+          *_PV, "clock_drift_ppm", "loads", "ct_ratio_error_pct", "ct_phase_error_deg")
+_ELEMENT_LOAD = ("element", "load", "load_scale_w", "load_csv")
 _UNIT = ("id", "name", "kind", "floor_area_m2")
 _OUTAGE = ("device", "start_s", "duration_s")
 _TAMPER = ("meter", "start_s", "duration_s")
+_FAULT = ("meter", "start_s", "ct1", "ct2", "v2")
+_PRESS = ("mdt", "start_s", "kind")
 
 
 def _show(value: Any) -> str:
@@ -241,8 +248,40 @@ def _meter(r: _Reader, floors: int, base_dir: Path, csv_cache: dict[Path, None])
         service = Service.parse(service_text or "split")
     except InputError as exc:
         raise r.error("service", exc.message) from None
+    loads: list[ElementLoad] = []
+    for k, table in enumerate(r.array("loads")):
+        sub_r = _Reader(r.file, f"{r.path}.loads[{k}]", table, _ELEMENT_LOAD)
+        element = sub_r.integer("element", minimum=1, maximum=2)
+        if element == 2 and service.value == "single":
+            raise sub_r.error("element", "a single-element meter has no element 2")
+        loads.append(ElementLoad(element, _load_spec(sub_r, base_dir, csv_cache)))
+    if loads:
+        for key in ("load", "load_scale_w", "load_csv"):
+            if r.has(key):
+                raise r.error(key, "not allowed with [[meters.loads]] (give each load there)")
     return Meter(**common, model=model_name, rating_a=rating, service=service.value,
-                 load=_load_spec(r, base_dir, csv_cache), unit=r.string("unit", required=False))
+                 load=_load_spec(r, base_dir, csv_cache), unit=r.string("unit", required=False),
+                 loads=tuple(loads), ct_ratio_error_pct=_ct_error(r, "ct_ratio_error_pct", 50.0),
+                 ct_phase_error_deg=_ct_error(r, "ct_phase_error_deg", 30.0),
+                 clock_drift_ppm=_drift_ppm(r))
+
+
+def _ct_error(r: _Reader, key: str, bound: float) -> float:
+    """A meter's CT error within ``openamr meter accuracy``'s bounds (a CT with larger errors
+    is not a CT); 0 when not given."""
+    value = r.number(key, default=0.0)
+    assert value is not None
+    if not -bound < value < bound:
+        raise r.error(key, f"must be between -{_num(bound)} and {_num(bound)}, got "
+                           f"{_num(value)}")
+    return value
+
+
+def _drift_ppm(r: _Reader) -> float | None:
+    value = r.number("clock_drift_ppm", required=False, minimum=-500.0)
+    if value is not None and value > 500.0:
+        raise r.error("clock_drift_ppm", f"must be at most 500 ppm, got {_num(value)}")
+    return value
 
 
 def parse_start_utc(text: str, *, where: str | None = None) -> int:
@@ -411,6 +450,36 @@ def parse_site(data: dict[str, Any], *, file: str = "site.toml", base_dir: Path 
         tampers.append(Tamper(meter, t.req_number("start_s", minimum=0.0),
                               t.number("duration_s", required=False, positive=True)))
 
+    faults: list[Fault] = []
+    for i, table in enumerate(top.array("faults")):
+        f = _Reader(file, f"faults[{i}]", table, _FAULT)
+        meter = f.req_string("meter")
+        if meter not in meter_ids:
+            raise f.error("meter", f"unknown meter id {meter!r}")
+        values: dict[str, str] = {}
+        for key, allowed in (("ct1", CT1_VALUES), ("ct2", CT2_VALUES), ("v2", V2_VALUES)):
+            wiring = f.string(key, required=False)
+            if wiring is not None:
+                if wiring not in allowed:
+                    raise f.error(key, f"{wiring!r} is not one of {', '.join(allowed)} (the "
+                                       f"values of openamr meter simulate --{key})")
+                values[key] = wiring
+        if not values:
+            raise f.error("ct1", "a fault needs at least one of ct1, ct2, v2")
+        faults.append(Fault(meter, f.req_number("start_s", default=0.0, minimum=0.0),
+                            **values))
+    presses: list[Press] = []
+    for i, table in enumerate(top.array("presses")):
+        p = _Reader(file, f"presses[{i}]", table, _PRESS)
+        mdt = p.req_string("mdt")
+        if mdt not in meter_ids:
+            raise p.error("mdt", f"unknown MDT (meter) id {mdt!r}")
+        kind = p.req_string("kind")
+        if kind not in ("tap", "hold"):
+            raise p.error("kind", f"{kind!r} is not one of tap, hold")
+        presses.append(Press(mdt, p.req_number("start_s", minimum=0.0),
+                             "tap" if kind == "tap" else "hold"))
+
     radio = RadioParams()
     overrides: tuple[tuple[str, float], ...] = ()
     if "radio" in data:
@@ -426,8 +495,13 @@ def parse_site(data: dict[str, Any], *, file: str = "site.toml", base_dir: Path 
             raise SiteError(exc.message, where=where) from None
         overrides = tuple((k, float(v)) for k, v in table.items())
 
+    tou = data.get("tou")  # checked by the head-end (openamr.headend.tou) when it is stored
+    if tou is not None and not isinstance(tou, dict):
+        raise top.error("tou", f"expected a table, got {_show(tou)}")
+
     return Site(name=site_name, time_zone=zone_name, building=building, dcap=dcap,
                 repeaters=repeaters, meters=meters, walls=tuple(walls), outages=tuple(outages),
-                tampers=tuple(tampers), radio=radio, radio_overrides=overrides, start_s=start_s,
+                tampers=tuple(tampers), faults=tuple(faults), presses=tuple(presses),
+                radio=radio, radio_overrides=overrides, start_s=start_s,
                 seed=seed, description=description, source=source, id=site_id,
-                latitude_deg=latitude, longitude_deg=longitude, units=tuple(units))
+                latitude_deg=latitude, longitude_deg=longitude, units=tuple(units), tou=tou)

@@ -14,7 +14,7 @@ from datetime import tzinfo
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from openamr.field.radio import (
     Medium,
@@ -76,6 +76,16 @@ class LoadSpec:
     """PV array tilt from horizontal [°] (``kind = pv``)."""
     pv_azimuth_deg: float | None = None
     """Direction the PV array faces, clockwise from north [°] (``kind = pv``; 180 = south)."""
+
+
+@dataclass(frozen=True)
+class ElementLoad:
+    """One of several loads a meter monitors ("multiple load monitoring with a single meter",
+    manual §2.2): ``load`` on the CT of ``element`` (1 on L1, 2 on L2).  Loads on the same
+    element have their conductors through the one CT: the meter registers their sum."""
+
+    element: int
+    load: LoadSpec
 
 
 @dataclass(frozen=True)
@@ -144,6 +154,15 @@ class Meter(_Device):
     load: LoadSpec = field(default_factory=lambda: LoadSpec(LoadKind.HOUSEHOLD, 800.0))
     unit: str | None = None
     """The apartment, office or suite the meter bills (informational)."""
+    ct_ratio_error_pct: float = 0.0
+    """Ratio error of the meter's CTs [%] (negative: they read low); 0: ideal CTs."""
+    ct_phase_error_deg: float = 0.0
+    """Net phase lead of the meter's CTs [deg] (after the meter's compensation)."""
+    loads: tuple[ElementLoad, ...] = ()
+    """Several loads on the meter's elements (replacing ``load``), see :class:`ElementLoad`."""
+    clock_drift_ppm: float | None = None
+    """The MDT's crystal error [ppm] (positive: its clock runs fast); ``None`` draws one from
+    the site seed (:func:`openamr.field.mdt.clock.draw_drift_ppm`)."""
     role: Literal["meter"] = "meter"
 
 
@@ -183,6 +202,28 @@ class Tamper:
     duration_s: float | None = None
 
 
+@dataclass(frozen=True)
+class Fault:
+    """A wiring fault on a meter from ``start_s`` [s] on: each key takes the values of
+    ``openamr meter simulate --ct1/--ct2/--v2`` (``normal``/``connected`` when not given)."""
+
+    meter: str
+    start_s: float = 0.0
+    ct1: str = "normal"
+    ct2: str = "normal"
+    v2: str = "connected"
+
+
+@dataclass(frozen=True)
+class Press:
+    """A press of an MDT's button at ``start_s`` [s]: ``tap`` (shorter than 4 s) or ``hold``
+    (4 s or longer; manual §5.2)."""
+
+    mdt: str
+    start_s: float
+    kind: Literal["tap", "hold"] = "tap"
+
+
 Device = Dcap | Repeater | Meter
 
 
@@ -200,6 +241,8 @@ class Site:
     walls: tuple[Wall, ...] = ()
     outages: tuple[Outage, ...] = ()
     tampers: tuple[Tamper, ...] = ()
+    faults: tuple[Fault, ...] = ()
+    presses: tuple[Press, ...] = ()
     radio: RadioParams = field(default_factory=RadioParams)
     radio_overrides: tuple[tuple[str, float], ...] = ()
     """The ``[radio]`` keys the file set, as written (to write the file back)."""
@@ -218,6 +261,9 @@ class Site:
     """Longitude [°, east positive]; needed by PV loads."""
     units: tuple[SiteUnit, ...] = ()
     """Units described in ``[[units]]`` (floor area, kind); meters name theirs with ``unit``."""
+    tou: dict[str, Any] | None = None
+    """The ``[tou]`` table as written: time-of-use periods in local time, which the head-end
+    validates and stores for the site (``openamr.headend.tou``; the field never reads it)."""
 
     @property
     def site_id(self) -> str:

@@ -18,6 +18,7 @@ from openamr.errors import InputError
 from openamr.field.site.model import (
     SCHEMA_VERSION,
     Dcap,
+    ElementLoad,
     LoadKind,
     Meter,
     Repeater,
@@ -55,6 +56,27 @@ def _device(d: Dcap | Repeater | Meter, out_dir: Path | None) -> dict[str, Any]:
             row["load_scale_w"] = _num(d.load.scale_w)
         if d.unit is not None:
             row["unit"] = d.unit
+        if d.loads:
+            for key in ("load", "load_scale_w", "load_csv"):
+                row.pop(key, None)
+            row["loads"] = [_element_load(e, out_dir) for e in d.loads]
+        if d.ct_ratio_error_pct:
+            row["ct_ratio_error_pct"] = _num(d.ct_ratio_error_pct)
+        if d.ct_phase_error_deg:
+            row["ct_phase_error_deg"] = _num(d.ct_phase_error_deg)
+        if d.clock_drift_ppm is not None:
+            row["clock_drift_ppm"] = _num(d.clock_drift_ppm)
+    return row
+
+
+def _element_load(e: ElementLoad, out_dir: Path | None) -> dict[str, Any]:
+    row: dict[str, Any] = {"element": e.element, "load": e.load.kind.value}
+    if e.load.kind is LoadKind.CSV:
+        assert e.load.csv_path is not None
+        row["load_csv"] = (os.path.relpath(e.load.csv_path, out_dir) if out_dir is not None
+                           else (e.load.csv_text or str(e.load.csv_path)))
+    elif e.load.scale_w is not None:
+        row["load_scale_w"] = _num(e.load.scale_w)
     return row
 
 
@@ -105,6 +127,19 @@ def site_to_dict(site: Site, out_dir: Path | None = None) -> dict[str, Any]:
                 row["duration_s"] = _num(t.duration_s)
             tampers.append(row)
         doc["tampers"] = tampers
+    if site.faults:
+        faults = []
+        for f in site.faults:
+            row = {"meter": f.meter, "start_s": _num(f.start_s)}
+            for key, value, default in (("ct1", f.ct1, "normal"), ("ct2", f.ct2, "normal"),
+                                        ("v2", f.v2, "connected")):
+                if value != default:
+                    row[key] = value
+            faults.append(row)
+        doc["faults"] = faults
+    if site.presses:
+        doc["presses"] = [{"mdt": p.mdt, "start_s": _num(p.start_s), "kind": p.kind}
+                          for p in site.presses]
     if site.units:
         doc["units"] = [{k: (_num(v) if isinstance(v, float) else v) for k, v in
                          (("id", u.id), ("name", u.name), ("kind", u.kind),
@@ -114,7 +149,7 @@ def site_to_dict(site: Site, out_dir: Path | None = None) -> dict[str, Any]:
 
 
 _TABLES = ("site", "building", "radio", "dcap")
-_ARRAYS = ("repeaters", "meters", "walls", "outages", "tampers", "units")
+_ARRAYS = ("repeaters", "meters", "walls", "outages", "tampers", "faults", "presses", "units")
 
 
 def site_to_toml(site: Site, out_dir: Path | None = None) -> str:

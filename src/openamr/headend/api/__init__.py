@@ -23,6 +23,7 @@ from openamr.headend.api import (
     routes_data,
     routes_energy,
     routes_events,
+    routes_provision,
     routes_units,
     routes_vee,
 )
@@ -57,7 +58,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(store: Store, settings: Settings | None = None, *,
                clock: Callable[[], int] = _now_s, freeze_gc: bool = True,
-               metrics: Metrics | None = None) -> FastAPI:
+               metrics: Metrics | None = None,
+               on_devices_changed: Callable[[], None] | None = None) -> FastAPI:
     """The API application over ``store``.
 
     ``settings`` (an ``openamr.headend.settings.Settings``): the API reads ``[api]
@@ -66,6 +68,8 @@ def create_app(store: Store, settings: Settings | None = None, *,
     ``freeze_gc``: at server start-up (ASGI lifespan) call :func:`gc.freeze` (process-wide).
     ``metrics``: what ``GET /metrics`` exposes (``openamr serve`` passes the one its ingest and
     listener feed); by default the store's gauges only.
+    ``on_devices_changed``: called after a device is registered or removed through the API
+    (``openamr serve`` passes the ingest's ``refresh``).
     """
     app = FastAPI(
         title="openamr DCAP head-end API",
@@ -82,6 +86,7 @@ def create_app(store: Store, settings: Settings | None = None, *,
     app.state.store = store
     app.state.settings = settings
     app.state.clock = clock
+    app.state.on_devices_changed = on_devices_changed
     install_error_handlers(app)
     install_docs(app, title=app.title)
     exposed = metrics if metrics is not None else Metrics(store)
@@ -92,7 +97,7 @@ def create_app(store: Store, settings: Settings | None = None, *,
         return Response(exposed.render(), media_type=CONTENT_TYPE)
 
     for module in (routes_config, routes_data, routes_events, routes_admin, routes_vee,
-                   routes_bills, routes_units, routes_energy):
+                   routes_bills, routes_units, routes_energy, routes_provision):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(BodyGuard, store=store, prefix=API_PREFIX,
                        max_body_bytes=(settings or Settings()).api.max_body_bytes)

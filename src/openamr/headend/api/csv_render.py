@@ -14,7 +14,13 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from openamr.headend.api.bytecols import float_column, iso_utc_column, join_rows, text_column
+from openamr.headend.api.bytecols import (
+    ByteColumn,
+    float_column,
+    iso_utc_column,
+    join_rows,
+    text_column,
+)
 
 __all__ = ["CSV_MEDIA_TYPE", "intervals_csv", "rows_csv"]
 
@@ -39,15 +45,25 @@ def rows_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
 
 
 def intervals_csv(meter_id: str, start_s: npt.NDArray[np.int64],
-                  energy_wh: npt.NDArray[np.float64], quality: npt.NDArray[np.str_]) -> bytes:
-    """``meter_id,start,energy_wh,quality`` rows for one meter's intervals (vectorised)."""
-    header = b"meter_id,start,energy_wh,quality\r\n"
+                  energy_wh: npt.NDArray[np.float64], quality: npt.NDArray[np.str_],
+                  temperature_c: npt.NDArray[np.float64] | None = None) -> bytes:
+    """``meter_id,start,energy_wh,quality`` rows for one meter's intervals (vectorised), and
+    ``temperature_c`` [degC] when given (an empty cell where it is NaN)."""
+    header = b"meter_id,start,energy_wh,quality" + (
+        b",temperature_c" if temperature_c is not None else b"") + b"\r\n"
     rows = int(start_s.size)
     if rows == 0:
         return header
     meter_cell = rows_csv(["m"], [[meter_id]]).split(b"\r\n")[1]
-    energy, lengths = float_column(energy_wh)
-    lengths = np.where(np.isfinite(energy_wh), lengths, 0)  # NaN ('null') is an empty cell
-    body = join_rows([meter_cell + b",", iso_utc_column(start_s), b",", (energy, lengths), b",",
-                      text_column(quality), b"\r\n"], rows, head=header)
+    pieces: list[ByteColumn | bytes] = [meter_cell + b",", iso_utc_column(start_s), b",",
+                                        _blank_nan(energy_wh), b",", text_column(quality)]
+    if temperature_c is not None:
+        pieces += [b",", _blank_nan(temperature_c)]
+    body = join_rows([*pieces, b"\r\n"], rows, head=header)
     return body.tobytes()
+
+
+def _blank_nan(values: npt.NDArray[np.float64]) -> ByteColumn:
+    """A float column whose NaN ('null') cells are empty."""
+    text, lengths = float_column(values)
+    return text, np.where(np.isfinite(values), lengths, 0)

@@ -52,9 +52,11 @@ def require(permission: str) -> Callable[..., TokenRow]:
             raise ApiError(401, "auth.invalid", "the token is unknown or revoked",
                            headers={"WWW-Authenticate":
                                     'Bearer realm="openamr", error="invalid_token"'})
-        if not allowed(row.role, permission):
+        if not allowed(row.role, permission, row.site_ids):
+            scoped = " with a token scoped to sites" if row.site_ids is not None and allowed(
+                row.role, permission) else ""
             raise ApiError(403, "auth.forbidden",
-                           f"role {row.role!r} may not {permission.replace('.', ' ')}")
+                           f"role {row.role!r} may not {permission.replace('.', ' ')}{scoped}")
         request.state.token = row
         return row
 

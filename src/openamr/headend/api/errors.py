@@ -7,7 +7,8 @@
      ├── status 401  auth.missing / auth.invalid   (with ``WWW-Authenticate: Bearer``)
      ├── status 403  auth.forbidden        the token's role lacks the permission
      ├── status 404  not_found.<thing>     unknown site, meter, device, alarm, token, path
-     ├── status 409  conflict.<thing>      e.g. acknowledging an alarm that is not open
+     ├── status 409  conflict.<thing>      e.g. acknowledging an alarm that is not open;
+     │                                     conflict.ambiguous_id (with ``candidates``: sites)
      └── status 422  request.invalid       a parameter of the wrong type or out of range
 
 Every error answer has the body ``{"error": {"code": ..., "message": ...}}``; an
@@ -25,6 +26,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from openamr.errors import InputError, StoreError
+from openamr.headend.store.base import AmbiguousIdError
 
 __all__ = ["ApiError", "error_response", "install_error_handlers"]
 
@@ -40,19 +42,24 @@ class ApiError(Exception):
     """An error answer: HTTP ``status``, dotted ``code`` and a human ``message``."""
 
     def __init__(self, status: int, code: str, message: str,
-                 headers: dict[str, str] | None = None) -> None:
+                 headers: dict[str, str] | None = None,
+                 candidates: list[str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.headers = headers
+        self.candidates = candidates
 
 
 def error_response(status: int, code: str, message: str,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
-    """The JSON error answer."""
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status,
-                        headers=headers)
+                   headers: dict[str, str] | None = None,
+                   candidates: list[str] | None = None) -> JSONResponse:
+    """The JSON error answer (``candidates``: the sites of an ambiguous id, 409)."""
+    error: dict[str, object] = {"code": code, "message": message}
+    if candidates is not None:
+        error["candidates"] = candidates
+    return JSONResponse({"error": error}, status_code=status, headers=headers)
 
 
 def _location(loc: tuple[object, ...] | list[object]) -> str:
@@ -65,7 +72,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message, exc.headers)
+        return error_response(exc.status, exc.code, exc.message, exc.headers, exc.candidates)
 
     @app.exception_handler(InputError)
     async def _input_error(request: Request, exc: InputError) -> JSONResponse:
@@ -82,6 +89,11 @@ def install_error_handlers(app: FastAPI) -> None:
         code = _CODES.get(exc.status_code, f"http.{exc.status_code}")
         headers = dict(exc.headers) if exc.headers else None
         return error_response(exc.status_code, code, str(exc.detail), headers)
+
+    @app.exception_handler(AmbiguousIdError)
+    async def _ambiguous(request: Request, exc: AmbiguousIdError) -> JSONResponse:
+        return error_response(409, "conflict.ambiguous_id", str(exc),
+                              candidates=list(exc.candidates))
 
     @app.exception_handler(StoreError)
     async def _store(request: Request, exc: StoreError) -> JSONResponse:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "AlarmOut",
     "AlarmsPage",
+    "DeviceCreate",
     "DeviceOut",
     "DevicesPage",
     "ErrorBody",
@@ -31,12 +32,17 @@ __all__ = [
     "RejectionsOut",
     "RollupBucketOut",
     "RollupOut",
+    "SiteCreate",
     "SiteOut",
+    "SiteTouOut",
     "SitesPage",
+    "StatusReportOut",
+    "StatusReportsPage",
     "TokenCreate",
     "TokenCreated",
     "TokenOut",
     "TokensPage",
+    "TouPeriodOut",
 ]
 
 UtcTime = str  # ISO 8601 UTC with Z: documented per field
@@ -54,6 +60,8 @@ class _Out(BaseModel):
 class ErrorDetail(_Out):
     code: str = Field(description="stable dotted code, e.g. 'auth.missing', 'not_found.meter'")
     message: str = Field(description="what is wrong, naming the parameter at fault")
+    candidates: list[str] | None = Field(
+        default=None, description="409 conflict.ambiguous_id: the sites that have the id")
 
 
 class ErrorBody(_Out):
@@ -81,6 +89,8 @@ class DeviceOut(_Out):
     site_id: str
     meter_id: str | None
     model: str
+    local_id: str | None = Field(default=None, description="the device's id within its site "
+                                 "(an MDT's is its meter id)")
     installed: str | None = _t("when it was installed")
     last_heard: str | None = _t("receive time of its last verified frame")
     parent_id: str | None = None
@@ -92,6 +102,64 @@ class DeviceOut(_Out):
     battery_remaining_mah: int | None = None
     on_battery: bool | None = None
     joined: str | None = _t("its last accepted join")
+    last_status: str | None = _t("receive time of its latest STATUS frame")
+    tx_frames: int | None = Field(default=None, description="frames sent in the window of the "
+                                  "latest status (since the status before)")
+    retries: int | None = Field(default=None, description="retransmissions in that window")
+    drops: int | None = Field(default=None, description="frames given up in that window")
+    queue_frames: int | None = Field(default=None, description="transmit queue at the status")
+    parent_changes: int | None = Field(default=None, description="since its last restart")
+    uptime_s: int | None = Field(default=None, description="time since its last restart [s]")
+    clock_offset_ms: int | None = Field(default=None, description="device clock minus network "
+                                        "time at its last TIME_SYNC [ms]")
+
+
+class StatusReportOut(_Out):
+    """One STATUS frame of a device's history."""
+
+    received: UtcTime = _t("when the head-end received it")
+    frame_counter: int
+    parent_id: str | None
+    rssi_dbm: int
+    link_margin_db: float = Field(description="margin of the parent link [dB]")
+    etx: float
+    hops: int
+    battery_mv: int | None = Field(description="null: mains powered")
+    battery_remaining_mah: int
+    on_battery: bool
+    tx_frames: int = Field(description="since the previous status")
+    retries: int = Field(description="since the previous status")
+    drops: int = Field(description="since the previous status")
+    queue_frames: int
+    parent_changes: int = Field(description="since the device's last restart")
+    uptime_s: int
+    clock_offset_ms: int
+
+
+class StatusReportsPage(_Out):
+    device_id: str
+    reports: list[StatusReportOut]
+    next: str | None = None
+
+
+class TouPeriodOut(_Out):
+    name: str = Field(description="the register this window accrues to")
+    start: str = Field(description="local wall time HH:MM (quarter-hour)")
+    end: str = Field(description="local wall time HH:MM, exclusive; at or before start: wraps")
+    days: list[str] = Field(description="weekdays it starts on: mon..sun")
+
+
+class SiteTouOut(_Out):
+    """A site's time-of-use configuration (local time) and its registers."""
+
+    site_id: str
+    timezone: str
+    configured: bool
+    default: str | None = Field(default=None, description="register of time no period claims")
+    periods: list[TouPeriodOut] = Field(default_factory=list)
+    registers: list[str] = Field(default_factory=list,
+                                 description="register names by index (0 = default)")
+    updated: str | None = _t("when it was last set")
 
 
 class DevicesPage(_Out):
@@ -106,6 +174,7 @@ class MeterOut(_Out):
     model: str
     kh_wh: float = Field(description="meter constant [Wh per pulse]")
     max_power_w: float = Field(description="physical maximum power [W]")
+    unit: str | None = Field(default=None, description="the unit (apartment, suite) it bills")
 
 
 class MetersPage(_Out):
@@ -119,6 +188,9 @@ class IntervalOut(_Out):
     quality: str = Field(description="measured | partial | clock_unsynced | estimated | "
                          "estimated_linear | estimated_like_day | edited | failed_validation | "
                          "derived (docs/vee.md)")
+    temperature_c: float | None = Field(default=None, description="temperature the MDT "
+                                        "recorded for the interval [degC]; only on meters of "
+                                        "the temperature variants (MMSMT-D02, MMSMT-E02)")
 
 
 class IntervalsPage(_Out):
@@ -150,6 +222,9 @@ class RollupOut(_Out):
 class RegisterReadOut(_Out):
     t: UtcTime = _t("when the total was read")
     register_wh: float = Field(description="cumulative energy register [Wh]")
+    tou_wh: dict[str, float] | None = Field(
+        default=None, description="TOU register totals [Wh] by period name, read with the "
+        "total; only on meters of the TOU variants (null when the read carried none)")
 
 
 class RegistersPage(_Out):
@@ -184,6 +259,7 @@ class AlarmOut(_Out):
     acked_by: str | None
     acked: str | None = _t("when it was acknowledged")
     cleared: str | None = _t("when it was cleared")
+    site_id: str | None = None
 
 
 class AlarmsPage(_Out):
@@ -216,6 +292,8 @@ class TokenOut(_Out):
     label: str
     created: UtcTime = _t("when it was created")
     revoked: str | None = _t("when it was revoked")
+    sites: list[str] | None = Field(default=None,
+                                    description="the sites it may see (null: every site)")
 
 
 class TokensPage(_Out):
@@ -227,6 +305,9 @@ class TokenCreate(BaseModel):
 
     role: Literal["admin", "installer", "billing", "read-only"]
     label: str = Field(default="", max_length=200)
+    sites: list[str] | None = Field(default=None, max_length=1000,
+                                    description="scope the token to these sites (default: "
+                                    "every site the creating token sees)")
 
 
 class TokenCreated(_Out):
@@ -234,3 +315,30 @@ class TokenCreated(_Out):
     token_id: str
     role: str
     label: str
+    sites: list[str] | None = None
+
+
+class SiteCreate(BaseModel):
+    """A site to register (``openamr site add``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    site_id: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    timezone: str = Field(min_length=1, max_length=64, description="IANA time zone")
+
+
+class DeviceCreate(BaseModel):
+    """A device to register at a site (``openamr device add``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, max_length=64,
+                    description="the device's id within its site (an MDT's is its meter id)")
+    role: Literal["dcap", "repeater", "mdt"]
+    eui: str = Field(description="EUI-64 from the label: 16 hex digits")
+    install_code: str = Field(description="install code from the label: 32 hex digits")
+    meter_model: str | None = Field(default=None, max_length=64,
+                                    description="the meter's catalogue number (MDTs)")
+    unit: str | None = Field(default=None, max_length=200,
+                             description="the unit the meter bills (MDTs)")

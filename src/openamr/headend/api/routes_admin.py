@@ -60,7 +60,8 @@ def rejections(store: StoreDep, token: Annotated[TokenRow, Depends(require("inge
 def token_out(row: TokenRow) -> TokenOut:
     return TokenOut(token_id=row.token_id, role=row.role, label=row.label,
                     created=format_utc(int(row.created_s)),
-                    revoked=None if row.revoked_s is None else format_utc(int(row.revoked_s)))
+                    revoked=None if row.revoked_s is None else format_utc(int(row.revoked_s)),
+                    sites=None if row.site_ids is None else list(row.site_ids))
 
 
 AdminToken = Annotated[TokenRow, Depends(require("tokens.manage"))]
@@ -76,10 +77,13 @@ def list_tokens(store: StoreDep, token: AdminToken) -> TokensPage:
              tags=["tokens"], summary="Create a token; its secret is shown only in this answer")
 def create_token(request: Request, body: TokenCreate, store: StoreDep,
                  token: AdminToken) -> TokenCreated:
-    issued = issue_token(store, body.role, body.label, request.app.state.clock())
+    issued = issue_token(store, body.role, body.label, request.app.state.clock(), body.sites,
+                         where="sites")
     log.info("%s created token %s (%s)", describe(token), issued.row.token_id, issued.row.role)
+    sites = issued.row.site_ids
     return TokenCreated(token=issued.secret, token_id=issued.row.token_id,
-                        role=issued.row.role, label=issued.row.label)
+                        role=issued.row.role, label=issued.row.label,
+                        sites=None if sites is None else list(sites))
 
 
 @router.delete("/tokens/{token_id}", status_code=204, responses=ERRORS, tags=["tokens"],

@@ -10,8 +10,11 @@ import math
 from typing import Annotated, Literal
 
 import numpy as np
+import numpy.typing as npt
+import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from openamr.errors import InputError
 from openamr.headend.api.bytecols import (
     float_column,
     int_column,
@@ -39,8 +42,11 @@ from openamr.headend.api.pagination import (
     next_url,
 )
 from openamr.headend.api.responses import CSV_OR_JSON, ERRORS
+from openamr.headend.api.scope import resolve_meter
 from openamr.headend.rollup import rollup
 from openamr.headend.store.base import IntervalArrays, Meter, Store, TokenRow
+from openamr.headend.tou import TouPlan, register_names
+from openamr.headend.variants import has_temperature, has_tou
 from openamr.headend.vee.view import interval_series
 from openamr.timeutil import format_utc, site_zone, utc_offsets_s
 from openamr.units import INTERVAL_LENGTH_S
@@ -63,12 +69,36 @@ _EPOCH_FLOOR_S = 86_400  # roll-ups start after 1970-01-02 (local calendars need
 _YEAR_9000_S = 221_845_392_000
 
 
-def _meter_and_zone(store: Store, meter_id: str) -> tuple[Meter, str]:
-    meter = store.get_meter(meter_id)
-    if meter is None:
-        raise ApiError(404, "not_found.meter", f"no meter {meter_id!r}")
+SiteQuery = Annotated[str | None, Query(description="the meter's site (needed when several "
+                                        "sites have the meter id)")]
+
+
+def _meter_and_zone(store: Store, token: TokenRow, meter_id: str,
+                    site_id: str | None) -> tuple[Meter, str]:
+    meter = resolve_meter(store, token, meter_id, site_id)
     site = store.get_site(meter.site_id)
     return meter, site.timezone if site is not None else "UTC"
+
+
+def _models(store: Store, meter: Meter) -> tuple[str, ...]:
+    """The kit model of the meter and of the MDT that reads it (either names the variant)."""
+    device = store.get_device(meter.device_id) if meter.device_id else None
+    return (meter.model, device.model if device is not None else "")
+
+
+def _temperatures(store: Store, meter: Meter,
+                  starts: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+    """The stored temperature of each interval start [degC] (NaN where none)."""
+    out = np.full(starts.size, np.nan)
+    if not starts.size:
+        return out
+    temps = store.get_temperatures(meter.meter_id, int(starts[0]), int(starts[-1]) + 1,
+                                   site_id=meter.site_id)
+    if len(temps):
+        idx = np.minimum(np.searchsorted(temps.start_s, starts), len(temps) - 1)
+        hit = temps.start_s[idx] == starts
+        out[hit] = temps.temperature_c[idx[hit]]
+    return out
 
 
 def _range(start: str | None, end: str | None) -> tuple[int | None, int | None]:
@@ -83,37 +113,44 @@ def _range(start: str | None, end: str | None) -> tuple[int | None, int | None]:
 def get_intervals(request: Request, meter_id: str, store: StoreDep, token: DataToken,
                   start: StartQuery = None, end: EndQuery = None,
                   limit: SeriesLimitQuery = INTERVALS_LIMIT_DEFAULT,
-                  fmt: FormatQuery = None, view: ViewQuery = "raw") -> Response:
+                  fmt: FormatQuery = None, view: ViewQuery = "raw",
+                  site_id: SiteQuery = None) -> Response:
     """Intervals with ``start <= interval start < end``, oldest first, at most ``limit``;
     ``next`` continues from the first interval not returned.  ``view=validated`` serves VEE's
-    values (estimates fill gaps; raw data is never changed)."""
-    _, zone = _meter_and_zone(store, meter_id)
+    values (estimates fill gaps; raw data is never changed).  Intervals of a temperature
+    variant (MMSMT-D02/E02) carry ``temperature_c`` (null when the MDT sent none)."""
+    meter, zone = _meter_and_zone(store, token, meter_id, site_id)
     start_s, end_s = _range(start, end)
     csv = wants_csv(request, fmt)
     if csv:
         check_export(request, token)
     if view == "raw":
-        arrays = _first_intervals(store, meter_id, start_s, end_s, limit + 1)
+        arrays = _first_intervals(store, meter, start_s, end_s, limit + 1)
     else:
-        arrays = interval_series(store, meter_id, start_s, end_s, view=view)
+        arrays = interval_series(store, meter_id, start_s, end_s, view=view,
+                                 site_id=meter.site_id)
     starts, energy, quality = arrays.start_s, arrays.energy_wh, arrays.quality
     nxt = None
     if starts.size > limit:
         nxt = next_url(request, start=format_utc(int(starts[limit])))
         starts, energy, quality = starts[:limit], energy[:limit], quality[:limit]
+    temperature = (_temperatures(store, meter, starts)
+                   if any(has_temperature(m) for m in _models(store, meter)) else None)
     if csv:
         headers = {"Link": f'<{nxt}>; rel="next"'} if nxt else None
-        return Response(intervals_csv(meter_id, starts, energy, quality),
+        return Response(intervals_csv(meter_id, starts, energy, quality, temperature),
                         media_type=CSV_MEDIA_TYPE, headers=headers)
-    body = series_json(
-        {"meter_id": meter_id, "site_timezone": zone, "next": nxt}, "intervals", int(starts.size),
-        [("start", iso_utc_column(starts, quote=True)),
-         ("energy_wh", float_column(energy, align="right")),
-         ("quality", text_column(quality, quote=True))])
+    columns = [("start", iso_utc_column(starts, quote=True)),
+               ("energy_wh", float_column(energy, align="right")),
+               ("quality", text_column(quality, quote=True))]
+    if temperature is not None:
+        columns.append(("temperature_c", float_column(temperature, align="right")))
+    body = series_json({"meter_id": meter_id, "site_timezone": zone, "next": nxt}, "intervals",
+                       int(starts.size), columns)
     return Response(body, media_type=JSON)
 
 
-def _first_intervals(store: Store, meter_id: str, start_s: int | None, end_s: int | None,
+def _first_intervals(store: Store, meter: Meter, start_s: int | None, end_s: int | None,
                      rows: int) -> IntervalArrays:
     """At least the first ``rows`` intervals of ``[start_s, end_s)`` (all of them if fewer).
 
@@ -124,10 +161,11 @@ def _first_intervals(store: Store, meter_id: str, start_s: int | None, end_s: in
     if start_s is not None:
         window_end_s = start_s + rows * INTERVAL_LENGTH_S
         if end_s is None or window_end_s < end_s:
-            window = store.get_intervals(meter_id, start_s, window_end_s)
+            window = store.get_intervals(meter.meter_id, start_s, window_end_s,
+                                         site_id=meter.site_id)
             if len(window) >= rows:
                 return window
-    return store.get_intervals(meter_id, start_s, end_s)
+    return store.get_intervals(meter.meter_id, start_s, end_s, site_id=meter.site_id)
 
 
 def _offset_text(offset_s: int) -> str:
@@ -151,13 +189,14 @@ RequiredEnd = Annotated[str, Query(description="exclusive end, ISO 8601 with off
             summary="A meter's energy per local hour, day or month")
 def get_rollup(request: Request, meter_id: str, store: StoreDep, token: DataToken,
                period: PeriodQuery, start: RequiredStart, end: RequiredEnd,
-               fmt: FormatQuery = None, view: ViewQuery = "raw") -> Response:
+               fmt: FormatQuery = None, view: ViewQuery = "raw",
+               site_id: SiteQuery = None) -> Response:
     """Buckets are the site's civil periods: a spring-forward day expects 92 quarter-hours, a
     fall-back day 100, the repeated hour appears twice (two UTC starts, two offsets).  Each
     bucket gives ``energy_wh`` of the intervals present and ``intervals_expected`` /
     ``intervals_present``, so gaps show; a bucket with no interval has ``energy_wh`` null.
     ``view=validated`` rolls up VEE's validated values."""
-    _, zone_name = _meter_and_zone(store, meter_id)
+    meter, zone_name = _meter_and_zone(store, token, meter_id, site_id)
     start_s, end_s = _range(start, end)
     if start_s is None or end_s is None:  # pragma: no cover - both are required parameters
         raise ApiError(422, "request.invalid", "start and end are required")
@@ -174,7 +213,8 @@ def get_rollup(request: Request, meter_id: str, store: StoreDep, token: DataToke
     if csv:
         check_export(request, token)
     margin_s = {"hourly": 3600, "daily": 2 * 86_400, "monthly": 32 * 86_400}[period]
-    arrays = interval_series(store, meter_id, start_s - margin_s, end_s + margin_s, view=view)
+    arrays = interval_series(store, meter_id, start_s - margin_s, end_s + margin_s, view=view,
+                             site_id=meter.site_id)
     result = rollup(arrays.start_s, arrays.energy_wh, start_s=start_s, end_s=end_s,
                     period=period, timezone=zone_name)
     offsets = utc_offsets_s(result.start_s, site_zone(zone_name))
@@ -208,26 +248,94 @@ def get_rollup(request: Request, meter_id: str, store: StoreDep, token: DataToke
 def get_registers(request: Request, meter_id: str, store: StoreDep, token: DataToken,
                   start: StartQuery = None, end: EndQuery = None,
                   limit: SeriesLimitQuery = INTERVALS_LIMIT_DEFAULT,
-                  fmt: FormatQuery = None) -> Response:
-    """Cumulative register totals [Wh] read with ``start <= t < end``, oldest first."""
-    _meter_and_zone(store, meter_id)
+                  fmt: FormatQuery = None, site_id: SiteQuery = None) -> Response:
+    """Cumulative register totals [Wh] read with ``start <= t < end``, oldest first.  Reads of
+    a TOU variant carry ``tou_wh``: each TOU register [Wh] by the site's period name."""
+    meter, _ = _meter_and_zone(store, token, meter_id, site_id)
     start_s, end_s = _range(start, end)
     csv = wants_csv(request, fmt)
     if csv:
         check_export(request, token)
-    reads = store.get_register_reads(meter_id, start_s, end_s)
+    reads = store.get_register_reads(meter_id, start_s, end_s, site_id=meter.site_id)
     t_s, register_wh = reads.t_s, reads.register_wh
     nxt = None
     if t_s.size > limit:
         nxt = next_url(request, start=format_utc(int(t_s[limit])))
         t_s, register_wh = t_s[:limit], register_wh[:limit]
+    tou = (_tou_by_read(store, meter, t_s)
+           if any(has_tou(m) for m in _models(store, meter)) else None)
     if csv:
-        rows = zip([meter_id] * int(t_s.size), [format_utc(int(t)) for t in t_s.tolist()],
-                   register_wh.tolist(), strict=True)
-        return Response(rows_csv(["meter_id", "t", "register_wh"], rows),
-                        media_type=CSV_MEDIA_TYPE)
+        names = sorted({name for row in tou or [] if row for name in row},
+                       key=lambda n: (not n.startswith("register_"), n))
+        header = ["meter_id", "t", "register_wh", *(f"tou_{n}_wh" for n in names)]
+        rows = [[meter_id, format_utc(int(t)), wh,
+                 *(((tou[i] or {}).get(n) if tou is not None else None) for n in names)]
+                for i, (t, wh) in enumerate(zip(t_s.tolist(), register_wh.tolist(),
+                                                strict=True))]
+        return Response(rows_csv(header, rows), media_type=CSV_MEDIA_TYPE)
     register = np.where(np.isfinite(register_wh), register_wh, 0.0)
-    body = series_json({"meter_id": meter_id, "next": nxt}, "reads", int(t_s.size),
-                       [("t", iso_utc_column(t_s, quote=True)),
-                        ("register_wh", float_column(register, align="right"))])
+    columns = [("t", iso_utc_column(t_s, quote=True)),
+               ("register_wh", float_column(register, align="right"))]
+    if tou is not None:
+        columns.append(("tou_wh", text_column([orjson.dumps(row).decode() for row in tou])))
+    body = series_json({"meter_id": meter_id, "next": nxt}, "reads", int(t_s.size), columns)
     return Response(body, media_type=JSON)
+
+
+def _tou_by_read(store: Store, meter: Meter,
+                 t_s: npt.NDArray[np.int64]) -> list[dict[str, float] | None]:
+    """``{period name: Wh}`` of each read at ``t_s`` (None where it carried no TOU registers);
+    register indices are named by the site's current TOU configuration."""
+    if not t_s.size:
+        return []
+    reads = store.get_tou_register_reads(meter.meter_id, int(t_s[0]), int(t_s[-1]) + 1,
+                                         site_id=meter.site_id)
+    plan = None
+    stored = store.get_site_tou(meter.site_id)
+    if stored is not None:
+        try:
+            plan = TouPlan.from_json(stored.config_json)
+        except InputError:
+            plan = None
+    names = register_names(plan, int(reads.register_index.max()) + 1 if len(reads) else 0)
+    by_t: dict[int, dict[str, float]] = {}
+    for t, index, wh in zip(reads.t_s.tolist(), reads.register_index.tolist(),
+                            reads.register_wh.tolist(), strict=True):
+        value = float(wh)
+        by_t.setdefault(t, {})[names[index]] = int(value) if value.is_integer() else value
+    return [by_t.get(t) for t in t_s.tolist()]
+
+
+# -- the site-qualified forms ---------------------------------------------------------------
+
+
+@router.get("/sites/{site_id}/meters/{meter_id}/intervals", response_model=IntervalsPage,
+            responses={**ERRORS, **CSV_OR_JSON}, summary="A site's meter's 15-minute intervals")
+def get_site_intervals(request: Request, site_id: str, meter_id: str, store: StoreDep,
+                       token: DataToken, start: StartQuery = None, end: EndQuery = None,
+                       limit: SeriesLimitQuery = INTERVALS_LIMIT_DEFAULT,
+                       fmt: FormatQuery = None, view: ViewQuery = "raw") -> Response:
+    """As ``/meters/{meter_id}/intervals``, for the meter of that id at ``site_id``."""
+    return get_intervals(request, meter_id, store, token, start, end, limit, fmt, view,
+                         site_id)
+
+
+@router.get("/sites/{site_id}/meters/{meter_id}/rollup", response_model=RollupOut,
+            responses={**ERRORS, **CSV_OR_JSON},
+            summary="A site's meter's energy per local hour, day or month")
+def get_site_rollup(request: Request, site_id: str, meter_id: str, store: StoreDep,
+                    token: DataToken, period: PeriodQuery, start: RequiredStart,
+                    end: RequiredEnd, fmt: FormatQuery = None,
+                    view: ViewQuery = "raw") -> Response:
+    """As ``/meters/{meter_id}/rollup``, for the meter of that id at ``site_id``."""
+    return get_rollup(request, meter_id, store, token, period, start, end, fmt, view, site_id)
+
+
+@router.get("/sites/{site_id}/meters/{meter_id}/registers", response_model=RegistersPage,
+            responses={**ERRORS, **CSV_OR_JSON}, summary="A site's meter's register reads")
+def get_site_registers(request: Request, site_id: str, meter_id: str, store: StoreDep,
+                       token: DataToken, start: StartQuery = None, end: EndQuery = None,
+                       limit: SeriesLimitQuery = INTERVALS_LIMIT_DEFAULT,
+                       fmt: FormatQuery = None) -> Response:
+    """As ``/meters/{meter_id}/registers``, for the meter of that id at ``site_id``."""
+    return get_registers(request, meter_id, store, token, start, end, limit, fmt, site_id)

@@ -26,6 +26,7 @@ from openamr.headend.api.pagination import (
     offset_page,
 )
 from openamr.headend.api.responses import CSV_OR_JSON, ERRORS
+from openamr.headend.api.scope import sites_in_scope
 from openamr.headend.auth import describe
 from openamr.headend.store.base import AlarmRow, EventRow, Store, TokenRow
 from openamr.timeutil import format_utc
@@ -53,7 +54,7 @@ def alarm_out(alarm: AlarmRow) -> AlarmOut:
                     meter_id=alarm.meter_id, state=alarm.state,  # type: ignore[arg-type]
                     raised=format_utc(int(alarm.raised_s)), detail=alarm.detail,
                     acked_by=alarm.acked_by, acked=_iso(alarm.acked_s),
-                    cleared=_iso(alarm.cleared_s))
+                    cleared=_iso(alarm.cleared_s), site_id=alarm.site_id)
 
 
 @router.get("/events", response_model=EventsPage, responses={**ERRORS, **CSV_OR_JSON},
@@ -70,7 +71,8 @@ def list_events(request: Request, store: StoreDep,
     start_s, end_s = parse_time(start, "start"), parse_time(end, "end")
     if start_s is not None and end_s is not None and start_s >= end_s:
         raise ApiError(400, "request.bad_input", "start must be before end ([start, end))")
-    found = store.list_events(site_id=site_id, device_id=device_id, start_s=start_s,
+    scope = sites_in_scope(store, token, site_id)
+    found = store.list_events(site_id=scope, device_id=device_id, start_s=start_s,
                               end_s=end_s, limit=limit + 1, offset=offset, code=code,
                               meter_id=meter_id)
     rows, nxt = offset_page(request, found, limit, offset)
@@ -95,7 +97,8 @@ def list_alarms(request: Request, store: StoreDep,
                 site_id: Annotated[str | None, Query(description="only this site's")] = None,
                 limit: LimitQuery = LIST_LIMIT_DEFAULT,
                 offset: Annotated[int, Query(ge=0, le=_ALARMS_SCAN_MAX)] = 0) -> AlarmsPage:
-    found = store.list_alarms(state=state, limit=offset + limit + 1, site_id=site_id)
+    found = store.list_alarms(state=state, limit=offset + limit + 1,
+                              site_id=sites_in_scope(store, token, site_id))
     rows, nxt = offset_page(request, found[offset:], limit, offset)
     return AlarmsPage(alarms=[alarm_out(a) for a in rows], next=nxt)
 
@@ -109,7 +112,7 @@ def ack_alarm(request: Request, store: StoreDep,
               token: Annotated[TokenRow, Depends(require("alarms.ack"))]) -> AlarmOut:
     """The alarm becomes ``acknowledged``; ``acked_by`` records the token (id, role, label)."""
     alarm = store.get_alarm(alarm_id)
-    if alarm is None:
+    if alarm is None or (token.site_ids is not None and alarm.site_id not in token.site_ids):
         raise ApiError(404, "not_found.alarm", f"no alarm {alarm_id}")
     now_s: int = request.app.state.clock()
     if not store.ack_alarm(alarm_id, describe(token), now_s):

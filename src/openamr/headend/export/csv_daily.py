@@ -16,9 +16,11 @@ Columns, in order::
 The day is the civil day of the site's time zone (``openamr.timeutil``): on the spring-forward
 day the 02:00 hour is absent (92 columns); on the fall-back day 01:00-01:45 appear twice, once
 per offset (100 columns).  A missing interval is an empty cell.  Instants (``register_read``,
-``last_heard``) are ISO 8601 UTC.  Health columns are the device's latest status (the store
-keeps one status row per device), not its state at the end of that day.
-``link_quality_pct`` is ``100 / etx`` (the expected delivery ratio of the parent link).
+``last_heard``) are ISO 8601 UTC.  The health columns (``rssi_dbm`` .. ``parent_id``) are the
+device's state at the end of that day: its last STATUS frame received before the day's end
+(the store keeps every one, ``status_reports``), looked for up to a week back; when there is
+none, its latest status row.  ``last_heard`` is the latest receive time of any frame.
+``link_quality_pct`` is ``100 / etx`` (the expected delivery ratio of the path to the DCAP).
 Text cells (ids, zone) that start like a spreadsheet formula (``= + - @``, tab, CR) get a
 leading ``'`` so that opening the report never runs one.
 """
@@ -50,6 +52,8 @@ FIXED_COLUMNS: tuple[str, ...] = (
 
 _REGISTER_LOOKBACK_S = 31 * 86_400
 """How far before the day a register read is still looked for [s]."""
+_STATUS_LOOKBACK_S = 7 * 86_400
+"""How far before the day's end a STATUS frame is still taken as the day's health [s]."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,12 +138,25 @@ def _site(store: DailyReportStore, site_id: str | None) -> Any:
     return sites[0]
 
 
-def _register(store: DailyReportStore, meter_id: str, day_end_s: int) -> tuple[str, str]:
-    reads = store.get_register_reads(meter_id, day_end_s - _REGISTER_LOOKBACK_S, day_end_s + 1)
+def _register(store: DailyReportStore, meter_id: str, day_end_s: int,
+              site_id: str) -> tuple[str, str]:
+    reads = store.get_register_reads(meter_id, day_end_s - _REGISTER_LOOKBACK_S, day_end_s + 1,
+                                     site_id=site_id)
     if not len(reads):
         return "", ""
     return (f"{float(reads.register_wh[-1]) / WH_PER_KWH:.3f}",
             format_utc(int(reads.t_s[-1])))
+
+
+def _health(store: DailyReportStore, device_id: str | None, day_end_s: int) -> tuple[Any, Any]:
+    """``(health, latest)``: the last STATUS report before ``day_end_s`` (else the latest status
+    row) and the latest status row (None when the device was never heard)."""
+    if device_id is None:
+        return None, None
+    latest = store.get_device_status(device_id)
+    reports = store.list_status_reports(device_id, day_end_s - _STATUS_LOOKBACK_S, day_end_s,
+                                        limit=1_000_000)
+    return (reports[-1] if reports else latest), latest
 
 
 def daily_report(store: DailyReportStore, day: date, site_id: str | None = None) -> DailyReport:
@@ -150,7 +167,8 @@ def daily_report(store: DailyReportStore, day: date, site_id: str | None = None)
     labels = interval_labels(day, site.timezone)
     n = len(labels)
     meters = store.list_meters(site.site_id)
-    table = store.get_intervals_bulk([m.meter_id for m in meters], lo_s, hi_s)
+    table = store.get_intervals_bulk([m.meter_id for m in meters], lo_s, hi_s,
+                                     site_id=site.site_id)
     table_ids = np.asarray(table.meter_id, dtype=object)
     rows: list[tuple[str, ...]] = []
     for meter in meters:
@@ -161,10 +179,9 @@ def daily_report(store: DailyReportStore, day: date, site_id: str | None = None)
         cells = [""] * n
         for slot, wh in zip(slots.tolist(), energy.tolist(), strict=True):
             cells[slot] = _num(wh)
-        status = (store.get_device_status(meter.device_id)
-                  if meter.device_id is not None else None)
+        status, latest = _health(store, meter.device_id, hi_s)
         etx = getattr(status, "etx", None)
-        register_kwh, register_read = _register(store, meter.meter_id, hi_s)
+        register_kwh, register_read = _register(store, meter.meter_id, hi_s, site.site_id)
         fixed = (
             _text(site.site_id), _text(meter.meter_id), _text(meter.device_id or ""),
             day.isoformat(), _text(site.timezone),
@@ -178,7 +195,7 @@ def daily_report(store: DailyReportStore, day: date, site_id: str | None = None)
             _num(getattr(status, "battery_mv", None)),
             _num(getattr(status, "battery_remaining_mah", None)),
             _text(getattr(status, "parent_id", None) or ""),
-            format_utc(int(status.last_heard_s)) if status is not None else "",
+            format_utc(int(latest.last_heard_s)) if latest is not None else "",
         )
         rows.append(fixed + tuple(cells))
     return DailyReport(site.site_id, day, site.timezone, FIXED_COLUMNS + tuple(labels),

@@ -33,6 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from openamr.errors import InputError
+from openamr.headend.store.base import AmbiguousIdError
 from openamr.timeutil import (
     format_utc,
     from_epoch_s,
@@ -308,18 +309,24 @@ def greenbutton_feed(*, meter_id: str, timezone: str, start_s: npt.ArrayLike,
 
 
 def export_greenbutton(store: Any, meter_id: str, first_day: date, last_day: date, *,
-                       updated_s: int, view: str = "raw") -> bytes:
-    """Green Button XML of a stored meter for the local days ``first_day..last_day``.
+                       updated_s: int, view: str = "raw",
+                       site_id: str | None = None) -> bytes:
+    """Green Button XML of a stored meter (of ``site_id``; without it, the one meter of that
+    id) for the local days ``first_day..last_day``.
 
     ``view``: ``raw`` (the intervals as stored) or ``validated`` (VEE's values, with their
-    quality codes).  An ``InputError`` for an unknown meter, an empty/reversed period or an
-    unknown view.
+    quality codes).  An ``InputError`` for an unknown or ambiguous meter, an empty/reversed
+    period or an unknown view.
     """
     from openamr.headend.vee.view import VIEWS, covered_mask, interval_series
 
     if view not in VIEWS:
         raise InputError(f"unknown view {view!r} (use raw or validated)", where="--view")
-    meter = store.get_meter(meter_id)
+    try:
+        meter = store.get_meter(meter_id, site_id=site_id)
+    except AmbiguousIdError as exc:
+        raise InputError(f"meter {meter_id!r} exists at sites {', '.join(exc.candidates)}: "
+                         "name one with --site", where="--meter") from None
     if meter is None:
         raise InputError(f"unknown meter {meter_id!r}", where="--meter")
     if last_day < first_day:
@@ -329,8 +336,9 @@ def export_greenbutton(store: Any, meter_id: str, first_day: date, last_day: dat
     zone = site_zone(timezone)
     lo_s = local_day_bounds_s(first_day, zone)[0]
     hi_s = local_day_bounds_s(last_day, zone)[1]
-    arrays = interval_series(store, meter_id, lo_s, hi_s, view=view)
-    validated = covered_mask(store, meter_id, arrays.start_s) if view == "validated" else None
+    arrays = interval_series(store, meter_id, lo_s, hi_s, view=view, site_id=meter.site_id)
+    validated = (covered_mask(store, meter_id, arrays.start_s, site_id=meter.site_id)
+                 if view == "validated" else None)
     return greenbutton_feed(meter_id=meter_id, timezone=timezone, start_s=arrays.start_s,
                             energy_wh=arrays.energy_wh, quality=arrays.quality,
                             first_day=first_day, last_day=last_day, updated_s=updated_s,

@@ -94,7 +94,7 @@ class PushService:
         meters = self.store.list_meters()
         now_s = self.clock()
         self.publisher.publish_discovery(meters, now_s)
-        self.publisher.publish_meter_states([m.meter_id for m in meters], now_s)
+        self.publisher.publish_meter_states([(m.site_id, m.meter_id) for m in meters], now_s)
         self.wake()
 
     def stop(self, timeout_s: float = 10.0) -> None:
@@ -127,9 +127,13 @@ class PushService:
         try:
             now_s = self.clock()
             queued = self.publisher.publish_stored(batch, now_s)
-            if len(batch.intervals):
+            table = batch.intervals
+            if len(table):
+                meter_ids = [str(m) for m in table.meter_id]
+                site_ids = ([str(s) for s in table.site_id] if table.site_id is not None
+                            else [self.publisher.site_of_meter(m) for m in meter_ids])
                 queued += self.publisher.announce_new_meters(
-                    (str(m) for m in batch.intervals.meter_id), now_s)
+                    zip(site_ids, meter_ids, strict=True), now_s)
             if queued:
                 self.wake()
         except Exception:

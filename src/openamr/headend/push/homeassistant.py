@@ -20,7 +20,7 @@ from openamr.headend.push.topics import (
     availability_topic,
     discovery_config_topic,
     meter_state_topic,
-    topic_level,
+    object_id,
 )
 
 __all__ = ["discovery_config", "discovery_message"]
@@ -36,7 +36,7 @@ def discovery_config(topic_prefix: str, *, site_id: str, meter_id: str,
     """
     if unit not in _UNITS:
         raise ValueError(f"unit must be one of {sorted(_UNITS)}, not {unit!r}")
-    node = f"openamr_{topic_level(meter_id)}"
+    node = f"openamr_{object_id(site_id)}_{object_id(meter_id)}"
     return {
         "name": "Energy",
         "unique_id": f"{node}_energy",
@@ -66,6 +66,6 @@ def discovery_message(channel: str, discovery_prefix: str, topic_prefix: str, *,
     """The retained discovery message of one meter for ``channel``."""
     config = discovery_config(topic_prefix, site_id=site_id, meter_id=meter_id, model=model,
                               unit=unit)
-    topic = discovery_config_topic(discovery_prefix, meter_id)
+    topic = discovery_config_topic(discovery_prefix, meter_id, site_id)
     key = content_key(channel, "discovery", topic, repr(sorted(config.items())))
     return Message.of("discovery", topic, config, key, retain=True)

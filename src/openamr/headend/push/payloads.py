@@ -46,7 +46,7 @@ ENVELOPE_VERSION = 2
 #: dataclass fields holding instants [UTC epoch s] that become ISO 8601 keys without ``_s``
 _INSTANT_FIELDS = frozenset({
     "t_s", "start_s", "last_heard_s", "joined_s", "raised_s", "cleared_s", "acked_s",
-    "received_s", "created_s", "last_interval_s",
+    "received_s", "created_s", "last_interval_s", "status_received_s",
 })
 
 

@@ -35,6 +35,7 @@ from openamr.headend.push.payloads import (
     interval_messages,
     meter_state_message,
 )
+from openamr.headend.store.base import AmbiguousIdError
 from openamr.headend.store.protocols import PublisherStore
 
 __all__ = ["MQTT", "UNKNOWN_SITE", "WEBHOOK", "Publisher"]
@@ -61,14 +62,20 @@ class Publisher:
         if config.webhook_enabled:
             self.outboxes[WEBHOOK] = Outbox(store, WEBHOOK, policy, rng=rng)
         self._meter_site: dict[str, str] = {}
-        self._announced: set[str] = set()
+        self._announced: set[tuple[str, str]] = set()
+        """``(site_id, meter_id)`` of the meters announced in this session."""
         self._device_site: dict[str, str] = {}
 
     # -- lookups ---------------------------------------------------------------------------
     def site_of_meter(self, meter_id: str) -> str:
+        """The site of a meter id named without its site (``UNKNOWN_SITE`` when none or
+        several sites have it)."""
         site = self._meter_site.get(meter_id)
         if site is None:
-            meter = self.store.get_meter(meter_id)
+            try:
+                meter = self.store.get_meter(meter_id)
+            except AmbiguousIdError:
+                return UNKNOWN_SITE
             site = meter.site_id if meter is not None else UNKNOWN_SITE
             if meter is not None:
                 self._meter_site[meter_id] = site
@@ -79,7 +86,10 @@ class Publisher:
             return self.site_of_meter(meter_id) if meter_id else UNKNOWN_SITE
         site = self._device_site.get(device_id)
         if site is None:
-            device = self.store.get_device(device_id)
+            try:
+                device = self.store.get_device(device_id)
+            except AmbiguousIdError:
+                device = None
             if device is not None:
                 site = self._device_site[device_id] = device.site_id
             elif meter_id:
@@ -103,9 +113,13 @@ class Publisher:
         out: dict[str, list[Message]] = {c: [] for c in self.outboxes}
         table = batch.intervals
         if len(table):
-            # group rows by meter once (sort), not one mask per meter (O(rows x meters))
-            meter_ids = np.asarray(table.meter_id, dtype=object)
-            names, inverse = np.unique(meter_ids.astype(str), return_inverse=True)
+            # group rows by (site, meter) once (sort), not one mask per meter
+            meter_ids = np.asarray(table.meter_id, dtype=object).astype(str)
+            site_ids = (np.asarray(table.site_id, dtype=object).astype(str)
+                        if table.site_id is not None else None)
+            pairs = meter_ids if site_ids is None else np.char.add(
+                np.char.add(site_ids, "\x1f"), meter_ids)
+            names, inverse = np.unique(pairs, return_inverse=True)
             order = np.argsort(inverse, kind="stable")
             bounds = np.searchsorted(inverse[order], np.arange(len(names) + 1))
             all_starts = np.asarray(table.start_s, dtype=np.int64)[order]
@@ -113,8 +127,11 @@ class Publisher:
             all_quality = np.asarray(table.quality).astype(str)[order]
             for k, name in enumerate(names.tolist()):
                 lo, hi = int(bounds[k]), int(bounds[k + 1])
-                meter_id = str(name)
-                site = self.site_of_meter(meter_id)
+                if site_ids is None:
+                    meter_id = str(name)
+                    site = self.site_of_meter(meter_id)
+                else:
+                    site, meter_id = str(name).split("\x1f", 1)
                 starts = all_starts[lo:hi]
                 topic = topics.intervals_topic(cfg.topic_prefix, site, meter_id)
                 for channel in out:
@@ -146,7 +163,8 @@ class Publisher:
         return out
 
     def _meter_state(self, meter_id: str, site: str, since_s: int) -> Message | None:
-        reads = self.store.get_register_reads(meter_id, start_s=since_s)
+        reads = self.store.get_register_reads(
+            meter_id, start_s=since_s, site_id=None if site == UNKNOWN_SITE else site)
         if not len(reads):
             return None
         return meter_state_message(
@@ -165,7 +183,8 @@ class Publisher:
         """Queue an alarm transition (``raised``, ``cleared``, ``acknowledged``)."""
         if not self.outboxes:
             return 0
-        site = self.site_of_device(alarm.device_id, alarm.meter_id)
+        site = getattr(alarm, "site_id", None) or self.site_of_device(alarm.device_id,
+                                                                       alarm.meter_id)
         topic = topics.alarms_topic(self.config.topic_prefix, site)
         return self._enqueue({c: [alarm_message(c, topic, site_id=site, alarm=alarm,
                                                 transition=transition, t_s=t_s)]
@@ -181,33 +200,35 @@ class Publisher:
             return 0
         messages: list[Message] = []
         for meter in meters:
-            self._announced.add(meter.meter_id)
+            self._announced.add((meter.site_id, meter.meter_id))
             msg = discovery_message(f"{MQTT}@{self.session_s}", self.config.discovery_prefix,
                                     self.config.topic_prefix, site_id=meter.site_id,
                                     meter_id=meter.meter_id, model=meter.model or None)
             messages.append(msg)
         return self._enqueue({MQTT: messages}, now_s)
 
-    def announce_new_meters(self, meter_ids: Iterable[str], now_s: float) -> int:
-        """Discovery for meters not announced yet in this session (created after the start)."""
+    def announce_new_meters(self, meters: Iterable[tuple[str, str]], now_s: float) -> int:
+        """Discovery for meters (``(site_id, meter_id)``) not announced yet in this session
+        (created after the start)."""
         if MQTT not in self.outboxes or not self.config.discovery_prefix:
             return 0
-        fresh = [m for m in (self.store.get_meter(mid) for mid in sorted(set(meter_ids))
-                             if mid not in self._announced) if m is not None]
+        fresh = [m for m in (self.store.get_meter(mid, site_id=sid)
+                             for sid, mid in sorted(set(meters))
+                             if (sid, mid) not in self._announced) if m is not None]
         return self.publish_discovery(fresh, now_s) if fresh else 0
 
-    def publish_meter_states(self, meter_ids: Sequence[str], now_s: float) -> int:
-        """Queue the latest register of each meter (retained state), e.g. at start-up."""
+    def publish_meter_states(self, meters: Sequence[tuple[str, str]], now_s: float) -> int:
+        """Queue the latest register of each meter (``(site_id, meter_id)``; retained state),
+        e.g. at start-up."""
         if MQTT not in self.outboxes:
             return 0
         messages: list[Message] = []
-        for meter_id in meter_ids:
-            last_s = self.store.last_interval_s(meter_id)
+        for site_id, meter_id in meters:
+            last_s = self.store.last_interval_s(meter_id, site_id=site_id)
             if last_s is None:
                 continue
             # the register read that closed the latest interval, not the whole history
-            state = self._meter_state(meter_id, self.site_of_meter(meter_id),
-                                      int(last_s) - 86_400)
+            state = self._meter_state(meter_id, site_id, int(last_s) - 86_400)
             if state is not None:
                 messages.append(state)
         return self._enqueue({MQTT: messages}, now_s)

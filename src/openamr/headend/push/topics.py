@@ -8,7 +8,8 @@
     <prefix>/<site_id>/events                        device events
     <prefix>/<site_id>/alarms                        alarm raised / cleared / acknowledged
     <prefix>/status                                  online / offline (retained; last will)
-    <discovery_prefix>/sensor/openamr_<meter_id>/energy/config   Home Assistant discovery (retained)
+    <discovery_prefix>/sensor/openamr_<site_id>_<meter_id>/energy/config
+                                                     Home Assistant discovery (retained)
 
 ``prefix`` is the ``[mqtt] topic_prefix`` setting (default ``openamr``); ``discovery_prefix`` is
 ``[mqtt] discovery_prefix`` (default ``homeassistant``).  Identifiers are used as they are when
@@ -30,6 +31,7 @@ __all__ = [
     "events_topic",
     "intervals_topic",
     "meter_state_topic",
+    "object_id",
     "topic_level",
 ]
 
@@ -75,11 +77,15 @@ def availability_topic(prefix: str) -> str:
     return f"{prefix}/status"
 
 
-def discovery_config_topic(discovery_prefix: str, meter_id: str) -> str:
-    """Home Assistant MQTT discovery topic of a meter's energy sensor."""
-    return f"{discovery_prefix}/sensor/openamr_{_object_id(meter_id)}/energy/config"
+def discovery_config_topic(discovery_prefix: str, meter_id: str,
+                           site_id: str | None = None) -> str:
+    """Home Assistant MQTT discovery topic of a meter's energy sensor; the node id names the
+    site too (``openamr_<site>_<meter>``) so two sites' meters of the same id stay apart."""
+    node = object_id(meter_id) if site_id is None else \
+        f"{object_id(site_id)}_{object_id(meter_id)}"
+    return f"{discovery_prefix}/sensor/openamr_{node}/energy/config"
 
 
-def _object_id(meter_id: str) -> str:
-    # Home Assistant node ids allow [a-zA-Z0-9_-] only.
-    return re.sub(r"[^A-Za-z0-9_-]", "_", meter_id) or "_"
+def object_id(ident: str) -> str:
+    """An id as a Home Assistant node id (which allows ``[a-zA-Z0-9_-]`` only)."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", ident) or "_"

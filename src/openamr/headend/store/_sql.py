@@ -9,6 +9,7 @@ indexes, savepoints.
 from __future__ import annotations
 
 import abc
+import json
 import logging
 import operator
 import os
@@ -32,6 +33,7 @@ from openamr.headend.store.base import (
     QUALITIES,
     SOURCES,
     AlarmRow,
+    AmbiguousIdError,
     Device,
     DeviceStatus,
     EventRow,
@@ -45,8 +47,13 @@ from openamr.headend.store.base import (
     RejectionRow,
     SeqState,
     Site,
+    SiteScope,
+    SiteTou,
+    StatusReport,
     Store,
+    TemperatureArrays,
     TokenRow,
+    TouRegisterArrays,
 )
 from openamr.headend.store.migrate import migrations, split_statements
 from openamr.timeutil import format_utc
@@ -62,14 +69,20 @@ _SOURCE_CODE = {name: i for i, name in enumerate(SOURCES)}
 _QUALITY_NAMES = np.array(QUALITIES)
 _INTERVAL_ROW = np.dtype([("start_s", np.int64), ("energy_wh", np.float64),
                           ("quality", np.int64), ("flags", np.int64)])
+_TEMPERATURE_ROW = np.dtype([("start_s", np.int64), ("temperature_c", np.float64)])
 _KEY_SHIFT = 33
 """meter_key << 33 | start_s packs an interval key into one int64 (start_s < 2**33)."""
 
 _STATUS_FIELDS = ("device_id", "last_heard_s", "parent_id", "rssi_dbm", "link_margin_db", "etx",
                   "hops", "battery_mv", "battery_remaining_mah", "on_battery", "joined_s",
-                  "tx_frames", "retries", "queue_frames", "parent_changes", "firmware")
+                  "tx_frames", "retries", "queue_frames", "parent_changes", "firmware", "drops",
+                  "uptime_s", "clock_offset_ms", "status_received_s")
+_REPORT_FIELDS = ("device_id", "frame_counter", "received_s", "parent_id", "rssi_dbm",
+                  "link_margin_db", "etx", "hops", "battery_mv", "battery_remaining_mah",
+                  "on_battery", "tx_frames", "retries", "drops", "queue_frames", "parent_changes",
+                  "uptime_s", "clock_offset_ms")
 _ALARM_COLS = ("code, device_id, meter_id, raised_s, detail, alarm_id, state, acked_by, "
-               "acked_s, cleared_s")
+               "acked_s, cleared_s, site_id")
 _OUTBOX_COLS = ("item_id, channel, idempotency_key, payload, created_s, attempts, "
                 "next_attempt_s, last_error")
 
@@ -82,6 +95,16 @@ def signed64(value: int) -> int:
 def unsigned64(value: int) -> int:
     """Inverse of :func:`signed64`."""
     return value + (1 << 64) if value < 0 else value
+
+
+def _scope(site_id: SiteScope, column: str = "site_id") -> tuple[str, list[Any]]:
+    """`` AND column IN (...)`` for a site filter (one id, several, or None: no clause)."""
+    if site_id is None:
+        return "", []
+    ids = [site_id] if isinstance(site_id, str) else list(dict.fromkeys(site_id))
+    if not ids:
+        return " AND 1 = 0", []
+    return f" AND {column} IN ({', '.join('?' for _ in ids)})", ids
 
 
 def _arr_i64(values: npt.ArrayLike, n: int, name: str) -> npt.NDArray[np.int64]:
@@ -107,8 +130,9 @@ class SqlStore(VeeSqlMixin, UnitsSql, Store):
         self._local = threading.local()
         self._readers: list[Any] = []
         self._readers_lock = threading.Lock()
-        self._key_by_meter: dict[str, int] = {}
-        self._meter_by_key: dict[int, str] = {}
+        self._key_by_meter: dict[tuple[str, str], int] = {}
+        """``(site_id, meter_id) -> meter_key`` (a pair never changes its key)."""
+        self._meter_by_key: dict[int, tuple[str, str]] = {}
         self._sql_cache: dict[str, str] = {}
         self._expect_duplicates = False
         """Set when a put met stored rows (a resend, a re-import): the next one probes first."""
@@ -393,62 +417,104 @@ class SqlStore(VeeSqlMixin, UnitsSql, Store):
         with self.transaction():
             self._require_site(meter.site_id)
             row = self._wx(
-                "INSERT INTO meters (meter_id, site_id, device_id, model, kh_wh, max_power_w) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (meter_id) DO UPDATE SET "
-                "site_id = excluded.site_id, device_id = excluded.device_id, "
+                "INSERT INTO meters (meter_id, site_id, device_id, model, kh_wh, max_power_w, "
+                "unit) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (site_id, meter_id) DO UPDATE "
+                "SET device_id = excluded.device_id, "
                 "model = excluded.model, kh_wh = excluded.kh_wh, "
-                "max_power_w = excluded.max_power_w RETURNING meter_key",
+                "max_power_w = excluded.max_power_w, unit = excluded.unit RETURNING meter_key",
                 (meter.meter_id, meter.site_id, meter.device_id, meter.model,
-                 float(meter.kh_wh), float(meter.max_power_w))).fetchone()
-            self._key_by_meter[meter.meter_id] = int(row[0])
-            self._meter_by_key[int(row[0])] = meter.meter_id
+                 float(meter.kh_wh), float(meter.max_power_w), meter.unit)).fetchone()
+            self._key_by_meter[(meter.site_id, meter.meter_id)] = int(row[0])
+            self._meter_by_key[int(row[0])] = (meter.site_id, meter.meter_id)
 
-    _METER_COLS = "meter_id, site_id, device_id, model, kh_wh, max_power_w"
+    _METER_COLS = "meter_id, site_id, device_id, model, kh_wh, max_power_w, unit"
 
-    def get_meter(self, meter_id: str) -> Meter | None:
-        row = self._q1(f"SELECT {self._METER_COLS} FROM meters WHERE meter_id = ?", (meter_id,))
-        return Meter(*row) if row else None
+    def get_meter(self, meter_id: str, *, site_id: str | None = None) -> Meter | None:
+        if site_id is not None:
+            row = self._q1(f"SELECT {self._METER_COLS} FROM meters WHERE site_id = ? "
+                           "AND meter_id = ?", (site_id, meter_id))
+            return Meter(*row) if row else None
+        found = self.find_meters(meter_id)
+        if len(found) > 1:
+            raise AmbiguousIdError("meter", meter_id, [m.site_id for m in found])
+        return found[0] if found else None
 
-    def list_meters(self, site_id: str | None = None) -> list[Meter]:
-        if site_id is None:
-            rows = self._q(f"SELECT {self._METER_COLS} FROM meters ORDER BY meter_id")
-        else:
-            rows = self._q(f"SELECT {self._METER_COLS} FROM meters WHERE site_id = ? "
-                           "ORDER BY meter_id", (site_id,))
+    def find_meters(self, meter_id: str, site_id: SiteScope = None) -> list[Meter]:
+        clause, params = _scope(site_id)
+        rows = self._q(f"SELECT {self._METER_COLS} FROM meters WHERE meter_id = ?{clause} "
+                       "ORDER BY site_id", [meter_id, *params])
         return [Meter(*r) for r in rows]
 
-    _DEVICE_COLS = "device_id, role, site_id, meter_id, model, install_code, installed_s"
+    def list_meters(self, site_id: SiteScope = None) -> list[Meter]:
+        clause, params = _scope(site_id)
+        rows = self._q(f"SELECT {self._METER_COLS} FROM meters WHERE 1 = 1{clause} "
+                       "ORDER BY meter_id, site_id", params)
+        return [Meter(*r) for r in rows]
+
+    _DEVICE_COLS = ("device_id, role, site_id, meter_id, model, install_code, installed_s, "
+                    "local_id")
 
     def upsert_device(self, device: Device) -> None:
         if device.role not in DEVICE_ROLES:
             raise StoreError(f"device role {device.role!r} is not one of {DEVICE_ROLES}")
+        eui = device.device_id.lower()
         with self.transaction():
             self._require_site(device.site_id)
+            row = self._wx("SELECT site_id FROM devices WHERE device_id = ?", (eui,)).fetchone()
+            if row is not None and row[0] != device.site_id:
+                raise StoreError(f"EUI-64 {eui} is registered at site {row[0]!r}, not "
+                                 f"{device.site_id!r}: remove it there first")
+            if device.local_id is not None:
+                row = self._wx("SELECT device_id FROM devices WHERE site_id = ? AND "
+                               "local_id = ? AND device_id <> ?",
+                               (device.site_id, device.local_id, eui)).fetchone()
+                if row is not None:
+                    raise StoreError(f"site {device.site_id!r} has a device {device.local_id!r} "
+                                     f"already (EUI-64 {row[0]})")
             self._wx(
-                f"INSERT INTO devices ({self._DEVICE_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                f"INSERT INTO devices ({self._DEVICE_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (device_id) DO UPDATE SET role = excluded.role, "
-                "site_id = excluded.site_id, meter_id = excluded.meter_id, "
+                "meter_id = excluded.meter_id, "
                 "model = excluded.model, install_code = excluded.install_code, "
-                "installed_s = excluded.installed_s",
-                (device.device_id.lower(), device.role, device.site_id, device.meter_id,
-                 device.model, device.install_code, device.installed_s))
+                "installed_s = excluded.installed_s, "
+                "local_id = coalesce(excluded.local_id, devices.local_id)",
+                (eui, device.role, device.site_id, device.meter_id,
+                 device.model, device.install_code, device.installed_s, device.local_id))
 
-    def get_device(self, device_id: str) -> Device | None:
-        row = self._q1(f"SELECT {self._DEVICE_COLS} FROM devices WHERE device_id = ?",
-                       (device_id.lower(),))
-        return Device(*row) if row else None
+    def get_device(self, device_id: str, *, site_id: str | None = None) -> Device | None:
+        found = self.find_devices(device_id, site_id)
+        by_eui = [d for d in found if d.device_id == device_id.lower()]
+        if by_eui:
+            return by_eui[0]
+        if len(found) > 1:
+            raise AmbiguousIdError("device", device_id, [d.site_id for d in found])
+        return found[0] if found else None
 
-    def list_devices(self, site_id: str | None = None, role: str | None = None) -> list[Device]:
-        where, params = [], []
-        if site_id is not None:
-            where.append("site_id = ?")
-            params.append(site_id)
+    def find_devices(self, ident: str, site_id: SiteScope = None) -> list[Device]:
+        clause, params = _scope(site_id)
+        rows = self._q(f"SELECT {self._DEVICE_COLS} FROM devices WHERE (device_id = ? OR "
+                       f"local_id = ?){clause} ORDER BY site_id, device_id",
+                       [ident.lower(), ident, *params])
+        return [Device(*r) for r in rows]
+
+    def remove_device(self, device_id: str) -> bool:
+        eui = device_id.lower()
+        with self.transaction():
+            cur = self._wx("DELETE FROM devices WHERE device_id = ?", (eui,))
+            if not cur.rowcount:
+                return False
+            for table in ("device_status", "replay_windows", "seq_states"):
+                self._wx(f"DELETE FROM {table} WHERE device_id = ?", (eui,))
+            self._wx("UPDATE meters SET device_id = NULL WHERE device_id = ?", (eui,))
+            return True
+
+    def list_devices(self, site_id: SiteScope = None, role: str | None = None) -> list[Device]:
+        clause, params = _scope(site_id)
         if role is not None:
-            where.append("role = ?")
+            clause += " AND role = ?"
             params.append(role)
-        clause = f" WHERE {' AND '.join(where)}" if where else ""
-        rows = self._q(f"SELECT {self._DEVICE_COLS} FROM devices{clause} ORDER BY device_id",
-                       params)
+        rows = self._q(f"SELECT {self._DEVICE_COLS} FROM devices WHERE 1 = 1{clause} "
+                       "ORDER BY device_id", params)
         return [Device(*r) for r in rows]
 
     _status_values = operator.attrgetter(*_STATUS_FIELDS)
@@ -495,45 +561,173 @@ class SqlStore(VeeSqlMixin, UnitsSql, Store):
                        "WHERE device_id = ?", (device_id.lower(),))
         return self._status(row) if row else None
 
-    def list_device_status(self, site_id: str | None = None) -> list[DeviceStatus]:
+    def list_device_status(self, site_id: SiteScope = None) -> list[DeviceStatus]:
         cols = ", ".join(f"s.{f}" for f in _STATUS_FIELDS)
         if site_id is None:
             rows = self._q(f"SELECT {cols} FROM device_status s ORDER BY s.device_id")
         else:
+            clause, params = _scope(site_id, "d.site_id")
             rows = self._q(f"SELECT {cols} FROM device_status s JOIN devices d "
-                           "ON d.device_id = s.device_id WHERE d.site_id = ? "
-                           "ORDER BY s.device_id", (site_id,))
+                           f"ON d.device_id = s.device_id WHERE 1 = 1{clause} "
+                           "ORDER BY s.device_id", params)
         return [self._status(r) for r in rows]
+
+    _REPORT_ON_BATTERY = _REPORT_FIELDS.index("on_battery")
+
+    def put_status_reports(self, reports: Sequence[StatusReport]) -> int:
+        if not reports:
+            return 0
+        rows = []
+        for r in reports:
+            values = list(operator.attrgetter(*_REPORT_FIELDS)(r))
+            values[0] = r.device_id.lower()
+            values[self._REPORT_ON_BATTERY] = int(bool(r.on_battery))
+            rows.append(tuple(values))
+        marks = ", ".join("?" for _ in _REPORT_FIELDS)
+        with self.transaction():
+            return self._executemany_count(
+                self._sql(f"INSERT INTO status_reports ({', '.join(_REPORT_FIELDS)}) "
+                          f"VALUES ({marks}) ON CONFLICT (device_id, frame_counter) DO NOTHING"),
+                rows)
+
+    def list_status_reports(self, device_id: str, start_s: int | None = None,
+                            end_s: int | None = None, limit: int = 1000) -> list[StatusReport]:
+        clause, params = self._range(start_s, end_s, "received_s")
+        rows = self._q(f"SELECT {', '.join(_REPORT_FIELDS)} FROM status_reports "
+                       f"WHERE device_id = ?{clause} ORDER BY received_s, frame_counter LIMIT ?",
+                       [device_id.lower(), *params, int(limit)])
+        out = []
+        for row in rows:
+            values = list(row)
+            values[self._REPORT_ON_BATTERY] = bool(values[self._REPORT_ON_BATTERY])
+            out.append(StatusReport(*values))
+        return out
+
+    # -- time-of-use and temperature ---------------------------------------------------------
+
+    def put_site_tou(self, site_id: str, config_json: str | None, updated_s: int) -> None:
+        with self.transaction():
+            self._require_site(site_id)
+            if config_json is None:
+                self._wx("DELETE FROM site_tou WHERE site_id = ?", (site_id,))
+                return
+            self._wx("INSERT INTO site_tou (site_id, config, updated_s) VALUES (?, ?, ?) "
+                     "ON CONFLICT (site_id) DO UPDATE SET config = excluded.config, "
+                     "updated_s = excluded.updated_s", (site_id, config_json, int(updated_s)))
+
+    def get_site_tou(self, site_id: str) -> SiteTou | None:
+        row = self._q1("SELECT site_id, config, updated_s FROM site_tou WHERE site_id = ?",
+                       (site_id,))
+        return SiteTou(str(row[0]), str(row[1]), int(row[2])) if row else None
+
+    def put_tou_register_rows(self, keys: npt.NDArray[np.int64], t_s: npt.NDArray[np.int64],
+                              register_index: npt.NDArray[np.int64],
+                              register_wh: npt.NDArray[np.float64]) -> int:
+        if len(t_s) == 0:
+            return 0
+        with self.transaction():
+            return self._insert_ignore_many(
+                "tou_register_reads", ("meter_key", "t_s", "register_index", "register_wh"),
+                (np.asarray(keys, dtype=np.int64), np.asarray(t_s, dtype=np.int64),
+                 np.asarray(register_index, dtype=np.int64),
+                 np.asarray(register_wh, dtype=np.float64)))
+
+    def get_tou_register_reads(self, meter_id: str, start_s: int | None = None,
+                               end_s: int | None = None, *,
+                               site_id: str | None = None) -> TouRegisterArrays:
+        key = self._key_or_none(meter_id, site_id)
+        clause, params = self._range(start_s, end_s, "t_s")
+        rows = [] if key is None else self._q(
+            "SELECT t_s, register_index, register_wh FROM tou_register_reads "
+            f"WHERE meter_key = ?{clause} ORDER BY t_s, register_index", [key, *params])
+        return TouRegisterArrays(np.array([r[0] for r in rows], dtype=np.int64),
+                                 np.array([r[1] for r in rows], dtype=np.int64),
+                                 np.array([r[2] for r in rows], dtype=np.float64))
+
+    def put_temperature_rows(self, keys: npt.NDArray[np.int64], start_s: npt.NDArray[np.int64],
+                             temperature_c: npt.NDArray[np.float64]) -> int:
+        if len(start_s) == 0:
+            return 0
+        with self.transaction():
+            return self._insert_ignore_many(
+                "interval_temperatures", ("meter_key", "start_s", "temperature_c"),
+                (np.asarray(keys, dtype=np.int64), np.asarray(start_s, dtype=np.int64),
+                 np.asarray(temperature_c, dtype=np.float64)))
+
+    def get_temperatures(self, meter_id: str, start_s: int | None = None,
+                         end_s: int | None = None, *,
+                         site_id: str | None = None) -> TemperatureArrays:
+        key = self._key_or_none(meter_id, site_id)
+        clause, params = self._range(start_s, end_s, "start_s")
+        rows = [] if key is None else self._q(
+            "SELECT start_s, temperature_c FROM interval_temperatures "
+            f"WHERE meter_key = ?{clause} ORDER BY start_s", [key, *params])
+        table = np.array(rows, dtype=_TEMPERATURE_ROW)  # one pass over the row tuples
+        return TemperatureArrays(table["start_s"].copy(), table["temperature_c"].copy())
 
     # -- meter keys ------------------------------------------------------------------------
 
-    def meter_keys(self, meter_ids: Sequence[str]) -> npt.NDArray[np.int64]:
-        """The integer keys of meters (``StoreError`` naming the first unknown one)."""
-        missing = [m for m in dict.fromkeys(meter_ids) if m not in self._key_by_meter]
+    def meter_keys(self, meter_ids: Sequence[str], *,
+                   site_id: str | None = None) -> npt.NDArray[np.int64]:
+        """The integer keys of meters (``StoreError`` naming the first unknown one;
+        :class:`AmbiguousIdError` for an id of several sites when ``site_id`` is None)."""
+        if site_id is None:
+            return self._bare_meter_keys(meter_ids)
+        cache = self._key_by_meter
+        missing = [m for m in dict.fromkeys(meter_ids) if (site_id, m) not in cache]
         for i in range(0, len(missing), 500):
             part = missing[i:i + 500]
             marks = ", ".join("?" for _ in part)
-            for key, mid in self._q(f"SELECT meter_key, meter_id FROM meters "
-                                    f"WHERE meter_id IN ({marks})", part):
-                self._key_by_meter[mid] = int(key)
-                self._meter_by_key[int(key)] = mid
+            for key, mid in self._q(f"SELECT meter_key, meter_id FROM meters WHERE site_id = ? "
+                                    f"AND meter_id IN ({marks})", [site_id, *part]):
+                cache[(site_id, mid)] = int(key)
+                self._meter_by_key[int(key)] = (site_id, mid)
         try:
-            return np.fromiter((self._key_by_meter[m] for m in meter_ids), dtype=np.int64,
+            return np.fromiter((cache[(site_id, m)] for m in meter_ids), dtype=np.int64,
                                count=len(meter_ids))
         except KeyError as exc:
-            raise StoreError(f"unknown meter {exc.args[0]!r}: create it first "
-                             "(upsert_meter)") from None
+            raise StoreError(f"unknown meter {exc.args[0][1]!r} at site {site_id!r}: create "
+                             "it first (upsert_meter)") from None
 
-    def meter_id_of_key(self, key: int) -> str:
-        mid = self._meter_by_key.get(key)
-        if mid is None:
-            row = self._q1("SELECT meter_id FROM meters WHERE meter_key = ?", (key,))
+    def _bare_meter_keys(self, meter_ids: Sequence[str]) -> npt.NDArray[np.int64]:
+        """Keys of ids given without a site: always asked of the database (another site may
+        have registered the same id since), one query per 500 ids."""
+        found: dict[str, list[tuple[str, int]]] = {}
+        unique = list(dict.fromkeys(meter_ids))
+        for i in range(0, len(unique), 500):
+            part = unique[i:i + 500]
+            marks = ", ".join("?" for _ in part)
+            for key, sid, mid in self._q(f"SELECT meter_key, site_id, meter_id FROM meters "
+                                         f"WHERE meter_id IN ({marks}) ORDER BY site_id", part):
+                found.setdefault(mid, []).append((sid, int(key)))
+                self._key_by_meter[(sid, mid)] = int(key)
+                self._meter_by_key[int(key)] = (sid, mid)
+        keys = np.empty(len(meter_ids), dtype=np.int64)
+        for i, mid in enumerate(meter_ids):
+            hits = found.get(mid)
+            if not hits:
+                raise StoreError(f"unknown meter {mid!r}: create it first (upsert_meter)")
+            if len(hits) > 1:
+                raise AmbiguousIdError("meter", mid, [sid for sid, _ in hits])
+            keys[i] = hits[0][1]
+        return keys
+
+    def _meter_ref(self, key: int) -> tuple[str, str]:
+        ref = self._meter_by_key.get(key)
+        if ref is None:
+            row = self._q1("SELECT site_id, meter_id FROM meters WHERE meter_key = ?", (key,))
             if row is None:
                 raise StoreError(f"unknown meter key {key}")
-            mid = str(row[0])
-            self._meter_by_key[key] = mid
-            self._key_by_meter[mid] = key
-        return mid
+            ref = (str(row[0]), str(row[1]))
+            self._meter_by_key[key] = ref
+            self._key_by_meter[ref] = key
+        return ref
+
+    def meter_id_of_key(self, key: int) -> str:
+        return self._meter_ref(key)[1]
+
+    def site_id_of_key(self, key: int) -> str:
+        return self._meter_ref(key)[0]
 
     # -- intervals -------------------------------------------------------------------------
 
@@ -549,13 +743,15 @@ class SqlStore(VeeSqlMixin, UnitsSql, Store):
         if n and (start.min() < 0 or start.max() >= (1 << _KEY_SHIFT)):
             raise StoreError("start_s out of range")
         if isinstance(batch.meter_id, str):
-            keys = np.full(n, self.meter_keys([batch.meter_id])[0], dtype=np.int64)
+            keys = np.full(n, self.meter_keys([batch.meter_id], site_id=batch.site_id)[0],
+                           dtype=np.int64)
         else:
             ids = np.asarray(batch.meter_id, dtype=object)
             if ids.shape != (n,):
                 raise StoreError(f"meter_id: expected {n} values, got {ids.shape}")
             uniq, inverse = np.unique(ids, return_inverse=True) if n else (ids, ids)
-            keys = self.meter_keys(list(uniq))[inverse] if n else np.empty(0, np.int64)
+            keys = (self.meter_keys(list(uniq), site_id=batch.site_id)[inverse] if n
+                    else np.empty(0, np.int64))
         quality = self._quality_codes(batch.quality, n)
         flags = _arr_i64(batch.flags, n, "flags")
         source = _SOURCE_CODE.get(batch.source)
@@ -654,15 +850,19 @@ class SqlStore(VeeSqlMixin, UnitsSql, Store):
             params.append(int(end_s))
         return "".join(f" AND {w}" for w in where), params
 
-    def _key_or_none(self, meter_id: str) -> int | None:
+    def _key_or_none(self, meter_id: str, site_id: str | None = None) -> int | None:
+        """The meter's key, None when unknown (:class:`AmbiguousIdError` passes through)."""
         try:
-            return int(self.meter_keys([meter_id])[0])
+            return int(self.meter_keys([meter_id], site_id=site_id)[0])
+        except AmbiguousIdError:
+            raise
         except StoreError:
             return None
 
     def get_intervals(self, meter_id: str, start_s: int | None = None,
-                      end_s: int | None = None) -> IntervalArrays:
-        key = self._key_or_none(meter_id)
+                      end_s: int | None = None, *, site_id: str | None = None
+                      ) -> IntervalArrays:
+        key = self._key_or_none(meter_id, site_id)
         if key is None:
             empty = IntervalTable.empty()
             return IntervalArrays(empty.start_s, empty.energy_wh, empty.quality, empty.flags)
@@ -693,36 +893,44 @@ class SqlStore(VeeSqlMixin, UnitsSql, Store):
                               np.array(flags, dtype=np.int64))
 
     def get_intervals_bulk(self, meter_ids: Sequence[str] | None, start_s: int | None = None,
-                           end_s: int | None = None) -> IntervalTable:
+                           end_s: int | None = None, *,
+                           site_id: SiteScope = None) -> IntervalTable:
         clause, params = self._range(start_s, end_s)
         if meter_ids is None:
-            rows = self._q("SELECT m.meter_id, i.start_s, i.energy_wh, i.quality, i.flags "
-                           "FROM intervals i JOIN meters m ON m.meter_key = i.meter_key "
-                           f"WHERE 1 = 1{clause} ORDER BY m.meter_id, i.start_s", params)
+            scope, scope_params = _scope(site_id, "m.site_id")
+            rows = self._q("SELECT m.meter_id, i.start_s, i.energy_wh, i.quality, i.flags, "
+                           "m.site_id FROM intervals i JOIN meters m ON m.meter_key = "
+                           f"i.meter_key WHERE 1 = 1{clause}{scope} "
+                           "ORDER BY m.meter_id, m.site_id, i.start_s", [*params, *scope_params])
         else:
             rows = []
+            one_site = site_id if isinstance(site_id, str) else None
             for mid in sorted(set(meter_ids)):
-                key = self._key_or_none(mid)
+                key = self._key_or_none(mid, one_site)
                 if key is None:
                     continue
+                sid = self.site_id_of_key(key)
                 part = self._q("SELECT start_s, energy_wh, quality, flags FROM intervals "
                                f"WHERE meter_key = ?{clause} ORDER BY start_s", [key, *params])
-                rows.extend((mid, *r) for r in part)
+                rows.extend((mid, *r, sid) for r in part)
         if not rows:
             return IntervalTable.empty()
-        mids, start, energy, quality, flags = zip(*rows, strict=True)
+        mids, start, energy, quality, flags, sites = zip(*rows, strict=True)
         return IntervalTable(np.array(mids, dtype=object), np.array(start, dtype=np.int64),
                              np.array(energy, dtype=np.float64),
                              _QUALITY_NAMES[np.array(quality, dtype=np.int64)],
-                             np.array(flags, dtype=np.int64))
+                             np.array(flags, dtype=np.int64), np.array(sites, dtype=object))
 
     def _interval_aggregate(self, expr: str, meter_id: str | None, start_s: int | None,
-                            end_s: int | None) -> Any:
+                            end_s: int | None, site_id: str | None = None) -> Any:
         clause, params = self._range(start_s, end_s)
-        if meter_id is None:
+        if meter_id is None and site_id is None:
             row = self._q1(f"SELECT {expr} FROM intervals WHERE 1 = 1{clause}", params)
+        elif meter_id is None:
+            row = self._q1(f"SELECT {expr} FROM intervals WHERE meter_key IN (SELECT meter_key "
+                           f"FROM meters WHERE site_id = ?){clause}", [site_id, *params])
         else:
-            key = self._key_or_none(meter_id)
+            key = self._key_or_none(meter_id, site_id)
             if key is None:
                 return None
             row = self._q1(f"SELECT {expr} FROM intervals WHERE meter_key = ?{clause}",
@@ -730,21 +938,22 @@ class SqlStore(VeeSqlMixin, UnitsSql, Store):
         return row[0] if row else None
 
     def interval_count(self, meter_id: str | None = None, start_s: int | None = None,
-                       end_s: int | None = None) -> int:
-        return int(self._interval_aggregate("count(*)", meter_id, start_s, end_s) or 0)
+                       end_s: int | None = None, *, site_id: str | None = None) -> int:
+        return int(self._interval_aggregate("count(*)", meter_id, start_s, end_s, site_id) or 0)
 
     def interval_total_wh(self, meter_id: str | None = None, start_s: int | None = None,
-                          end_s: int | None = None) -> float:
-        return float(self._interval_aggregate("sum(energy_wh)", meter_id, start_s, end_s) or 0.0)
+                          end_s: int | None = None, *, site_id: str | None = None) -> float:
+        return float(self._interval_aggregate("sum(energy_wh)", meter_id, start_s, end_s,
+                                              site_id) or 0.0)
 
-    def last_interval_s(self, meter_id: str) -> int | None:
-        value = self._interval_aggregate("max(start_s)", meter_id, None, None)
+    def last_interval_s(self, meter_id: str, *, site_id: str | None = None) -> int | None:
+        value = self._interval_aggregate("max(start_s)", meter_id, None, None, site_id)
         return None if value is None else int(value)
 
     # -- register reads --------------------------------------------------------------------
 
     def put_register_reads(self, meter_id: str, t_s: npt.ArrayLike, register_wh: npt.ArrayLike,
-                           source: str = "frame") -> int:
+                           source: str = "frame", *, site_id: str | None = None) -> int:
         t = np.atleast_1d(np.asarray(t_s, dtype=np.int64))
         reg = np.atleast_1d(np.asarray(register_wh, dtype=np.float64))
         if t.shape != reg.shape:
@@ -752,7 +961,7 @@ class SqlStore(VeeSqlMixin, UnitsSql, Store):
         code = _SOURCE_CODE.get(source)
         if code is None:
             raise StoreError(f"source {source!r} is not one of {SOURCES}")
-        key = self.meter_keys([meter_id])[0]
+        key = self.meter_keys([meter_id], site_id=site_id)[0]
         return self.put_register_rows(np.full(len(t), key, dtype=np.int64), t, reg, code)
 
     def put_register_rows(self, keys: npt.NDArray[np.int64], t_s: npt.NDArray[np.int64],
@@ -766,8 +975,9 @@ class SqlStore(VeeSqlMixin, UnitsSql, Store):
                 (keys, t_s, register_wh, np.full(len(t_s), source, dtype=np.int64)))
 
     def get_register_reads(self, meter_id: str, start_s: int | None = None,
-                           end_s: int | None = None) -> RegisterArrays:
-        key = self._key_or_none(meter_id)
+                           end_s: int | None = None, *,
+                           site_id: str | None = None) -> RegisterArrays:
+        key = self._key_or_none(meter_id, site_id)
         rows = [] if key is None else self._q(
             "SELECT t_s, register_wh FROM register_reads WHERE meter_key = ?"
             f"{self._range(start_s, end_s, 't_s')[0]} ORDER BY t_s",
@@ -790,14 +1000,15 @@ class SqlStore(VeeSqlMixin, UnitsSql, Store):
                 [(e.device_id.lower(), e.meter_id, e.code, int(e.t_s), int(e.value),
                   int(e.received_s)) for e in events])
 
-    def list_events(self, site_id: str | None = None, device_id: str | None = None,
+    def list_events(self, site_id: SiteScope = None, device_id: str | None = None,
                     start_s: int | None = None, end_s: int | None = None, limit: int = 100,
                     offset: int = 0, code: str | None = None,
                     meter_id: str | None = None) -> list[EventRow]:
         clause, params = self._range(start_s, end_s, "t_s")
         if site_id is not None:
-            clause += " AND device_id IN (SELECT device_id FROM devices WHERE site_id = ?)"
-            params.append(site_id)
+            scope, scope_params = _scope(site_id)
+            clause += f" AND device_id IN (SELECT device_id FROM devices WHERE 1 = 1{scope})"
+            params += scope_params
         for column, value in (("device_id", device_id and device_id.lower()), ("code", code),
                               ("meter_id", meter_id)):
             if value is not None:
@@ -810,30 +1021,52 @@ class SqlStore(VeeSqlMixin, UnitsSql, Store):
 
     # -- alarms ----------------------------------------------------------------------------
 
+    def _alarm_site(self, alarm: AlarmRow) -> str | None:
+        """The alarm's site: given, else its device's, else its meter's (when one site has
+        that meter id)."""
+        if alarm.site_id is not None:
+            return alarm.site_id
+        if alarm.device_id is not None:
+            row = self._wx("SELECT site_id FROM devices WHERE device_id = ?",
+                           (alarm.device_id.lower(),)).fetchone()
+            if row is not None:
+                return str(row[0])
+        if alarm.meter_id is not None:
+            rows = self._wx("SELECT site_id FROM meters WHERE meter_id = ?",
+                            (alarm.meter_id,)).fetchall()
+            if len(rows) == 1:
+                return str(rows[0][0])
+        return None
+
     def raise_alarm(self, alarm: AlarmRow) -> int:
         with self.transaction():
+            site_id = self._alarm_site(alarm)
             row = self._wx(
                 "SELECT alarm_id FROM alarms WHERE code = ? AND coalesce(device_id, '') = ? "
-                "AND coalesce(meter_id, '') = ? AND state <> 'cleared'",
-                (alarm.code, alarm.device_id or "", alarm.meter_id or "")).fetchone()
+                "AND coalesce(meter_id, '') = ? AND coalesce(site_id, '') = ? "
+                "AND state <> 'cleared'",
+                (alarm.code, alarm.device_id or "", alarm.meter_id or "",
+                 site_id or "")).fetchone()
             if row is not None:
                 return int(row[0])
             row = self._wx(
-                "INSERT INTO alarms (code, device_id, meter_id, raised_s, detail, state) "
-                "VALUES (?, ?, ?, ?, ?, 'open') RETURNING alarm_id",
+                "INSERT INTO alarms (code, device_id, meter_id, raised_s, detail, state, "
+                "site_id) VALUES (?, ?, ?, ?, ?, 'open', ?) RETURNING alarm_id",
                 (alarm.code, alarm.device_id, alarm.meter_id, int(alarm.raised_s),
-                 alarm.detail)).fetchone()
+                 alarm.detail, site_id)).fetchone()
             return int(row[0])
 
     def clear_alarm(self, code: str, device_id: str | None, cleared_s: int,
-                    meter_id: str | None = None) -> bool:
+                    meter_id: str | None = None, *, site_id: str | None = None) -> bool:
         with self.transaction():
             cur = self._wx(
                 "UPDATE alarms SET state = 'cleared', cleared_s = ? WHERE code = ? "
                 "AND coalesce(device_id, '') = ? AND state <> 'cleared'"
-                + (" AND coalesce(meter_id, '') = ?" if meter_id is not None else ""),
+                + (" AND coalesce(meter_id, '') = ?" if meter_id is not None else "")
+                + (" AND site_id = ?" if site_id is not None else ""),
                 (int(cleared_s), code, device_id or "",
-                 *((meter_id,) if meter_id is not None else ())))
+                 *((meter_id,) if meter_id is not None else ()),
+                 *((site_id,) if site_id is not None else ())))
             return bool(cur.rowcount)
 
     def ack_alarm(self, alarm_id: int, user: str, t_s: int) -> bool:
@@ -847,17 +1080,16 @@ class SqlStore(VeeSqlMixin, UnitsSql, Store):
         return AlarmRow(*row) if row else None
 
     def list_alarms(self, state: str | None = None, limit: int = 1000,
-                    site_id: str | None = None) -> list[AlarmRow]:
+                    site_id: SiteScope = None) -> list[AlarmRow]:
         clause, params = "", []
         if state is not None:
             if state not in ALARM_STATES:
                 raise StoreError(f"alarm state {state!r} is not one of {ALARM_STATES}")
             clause += " AND state = ?"
             params.append(state)
-        if site_id is not None:
-            clause += (" AND (device_id IN (SELECT device_id FROM devices WHERE site_id = ?) "
-                       "OR meter_id IN (SELECT meter_id FROM meters WHERE site_id = ?))")
-            params += [site_id, site_id]
+        scope, scope_params = _scope(site_id)
+        clause += scope
+        params += scope_params
         rows = self._q(f"SELECT {_ALARM_COLS} FROM alarms WHERE 1 = 1{clause} "
                        "ORDER BY raised_s DESC, alarm_id DESC LIMIT ?", [*params, int(limit)])
         return [AlarmRow(*r) for r in rows]
@@ -976,7 +1208,13 @@ class SqlStore(VeeSqlMixin, UnitsSql, Store):
 
     # -- tokens ----------------------------------------------------------------------------
 
-    _TOKEN_COLS = "token_id, token_hash, role, label, created_s, revoked_s"
+    _TOKEN_COLS = "token_id, token_hash, role, label, created_s, revoked_s, site_ids"
+
+    @staticmethod
+    def _token(row: Row) -> TokenRow:
+        sites = None if row[6] is None else tuple(str(s) for s in json.loads(row[6]))
+        return TokenRow(str(row[0]), str(row[1]), str(row[2]), str(row[3]), int(row[4]),
+                        None if row[5] is None else int(row[5]), site_ids=sites)
 
     def put_token(self, token: TokenRow) -> None:
         with self.transaction():
@@ -984,14 +1222,15 @@ class SqlStore(VeeSqlMixin, UnitsSql, Store):
                            (token.token_id, token.token_hash)).fetchone()
             if row is not None:
                 raise StoreError(f"token {token.token_id!r} (or its hash) exists already")
-            self._wx(f"INSERT INTO tokens ({self._TOKEN_COLS}) VALUES (?, ?, ?, ?, ?, ?)",
+            self._wx(f"INSERT INTO tokens ({self._TOKEN_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
                      (token.token_id, token.token_hash, token.role, token.label,
-                      int(token.created_s), token.revoked_s))
+                      int(token.created_s), token.revoked_s,
+                      None if token.site_ids is None else json.dumps(list(token.site_ids))))
 
     def get_token_by_hash(self, token_hash: str) -> TokenRow | None:
         row = self._q1(f"SELECT {self._TOKEN_COLS} FROM tokens WHERE token_hash = ?",
                        (token_hash,))
-        return TokenRow(*row) if row else None
+        return self._token(row) if row else None
 
     def revoke_token(self, token_id: str, t_s: int) -> bool:
         with self.transaction():
@@ -1000,8 +1239,8 @@ class SqlStore(VeeSqlMixin, UnitsSql, Store):
             return bool(cur.rowcount)
 
     def list_tokens(self) -> list[TokenRow]:
-        return [TokenRow(*r) for r in self._q(f"SELECT {self._TOKEN_COLS} FROM tokens "
-                                               "ORDER BY created_s, token_id")]
+        return [self._token(r) for r in self._q(f"SELECT {self._TOKEN_COLS} FROM tokens "
+                                                 "ORDER BY created_s, token_id")]
 
     # -- outbox ----------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from openamr.errors import StoreError
 from openamr.headend.store.units import UnitsStore
 from openamr.headend.store.vee_rows import VeeEdit, VeeFinding, VeeRows
 
@@ -39,6 +40,7 @@ __all__ = [
     "QUALITIES",
     "SOURCES",
     "AlarmRow",
+    "AmbiguousIdError",
     "Device",
     "DeviceStatus",
     "EventRow",
@@ -52,9 +54,14 @@ __all__ = [
     "RejectionRow",
     "SeqState",
     "Site",
+    "SiteScope",
+    "SiteTou",
+    "StatusReport",
     "Store",
     "StoredBatch",
+    "TemperatureArrays",
     "TokenRow",
+    "TouRegisterArrays",
 ]
 
 QUALITIES: tuple[str, ...] = ("measured", "partial", "clock_unsynced", "estimated",
@@ -77,6 +84,23 @@ SOURCES: tuple[str, ...] = ("frame", "import", "api", "manual")
 
 DEVICE_ROLES: tuple[str, ...] = ("dcap", "repeater", "mdt")
 ALARM_STATES: tuple[str, ...] = ("open", "acknowledged", "cleared")
+
+SiteScope = str | Sequence[str] | None
+"""A site filter: one site id, several (a token's scope), or None for every site."""
+
+
+class AmbiguousIdError(StoreError):
+    """A meter or device id given without its site names objects at several sites.
+
+    ``candidates`` are the site ids that have it (the API answers 409 with them)."""
+
+    def __init__(self, kind: str, ident: str, candidates: Sequence[str]) -> None:
+        self.kind = kind
+        self.ident = ident
+        self.candidates = tuple(candidates)
+        super().__init__(f"{kind} id {ident!r} exists at several sites "
+                         f"({', '.join(self.candidates)}): name the site")
+
 
 DEFAULT_MAX_POWER_W = 60_720.0
 """Catalogue maximum power of a meter [W]: 220 A x 2 elements x 138 V."""
@@ -111,6 +135,9 @@ class Meter:
     """Meter constant [Wh per pulse]."""
     max_power_w: float = DEFAULT_MAX_POWER_W
     """Physical maximum power [W]; an interval above ``max_power_w * 900 / 3600`` Wh is refused."""
+    unit: str | None = None
+    """The apartment, office or suite the meter bills (a label from the site file or
+    ``device add --unit``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,11 +156,18 @@ class Device:
     """Install code from the label (hex); its HKDF key protects the join."""
     installed_s: int | None = None
     """When the device was installed [UTC epoch s]; bounds the oldest plausible interval."""
+    local_id: str | None = None
+    """The device's id within its site (``DCAP-1``, ``REP-001``; an MDT's is its meter id);
+    unique per site, while ``device_id`` (the EUI-64) is unique across the head-end."""
 
 
 @dataclass(frozen=True, slots=True)
 class DeviceStatus:
-    """The latest health of a device (one row per device, replaced by each report)."""
+    """The latest health of a device (one row per device, replaced by each report).
+
+    The radio and battery fields come from the device's latest STATUS frame (``battery_mv``
+    also from its join request); ``None`` until one arrived.  Every STATUS frame is also kept
+    as a :class:`StatusReport` (the history)."""
 
     device_id: str
     last_heard_s: int
@@ -141,8 +175,9 @@ class DeviceStatus:
     parent_id: str | None = None
     rssi_dbm: int | None = None
     link_margin_db: float | None = None
+    """Margin of the parent link above the receiver sensitivity [dB], as the device reports."""
     etx: float | None = None
-    """Expected transmissions on the parent link."""
+    """Expected transmissions on the path to the DCAP (STATUS ``etx``)."""
     hops: int | None = None
     battery_mv: int | None = None
     battery_remaining_mah: int | None = None
@@ -150,10 +185,50 @@ class DeviceStatus:
     joined_s: int | None = None
     """Last accepted join [UTC epoch s]."""
     tx_frames: int | None = None
+    """Frames sent in the window of the latest status (since the one before)."""
     retries: int | None = None
+    """Retransmissions in the window of the latest status."""
     queue_frames: int | None = None
     parent_changes: int | None = None
     firmware: int | None = None
+    drops: int | None = None
+    """Frames given up in the window of the latest status."""
+    uptime_s: int | None = None
+    """Time since the device last restarted, at its latest status [s]."""
+    clock_offset_ms: int | None = None
+    """Device clock minus network time at its last TIME_SYNC [ms] (latest status)."""
+    status_received_s: int | None = None
+    """Receive time of the latest STATUS frame [UTC epoch s]."""
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReport:
+    """One STATUS frame as received: a row of a device's status history (``status_reports``).
+
+    Idempotent on ``(device_id, frame_counter)``; ``tx_frames``, ``retries`` and ``drops``
+    count since the device's previous STATUS, so the rows of a period add up."""
+
+    device_id: str
+    frame_counter: int
+    """The frame counter of the STATUS frame (unique per device)."""
+    received_s: int
+    """When the head-end received it [UTC epoch s]."""
+    parent_id: str | None
+    rssi_dbm: int
+    link_margin_db: float
+    etx: float
+    hops: int
+    battery_mv: int | None
+    """Battery voltage [mV]; ``None`` for a mains-powered device (0 on the wire)."""
+    battery_remaining_mah: int
+    on_battery: bool
+    tx_frames: int
+    retries: int
+    drops: int
+    queue_frames: int
+    parent_changes: int
+    uptime_s: int
+    clock_offset_ms: int
 
 
 # ------------------------------------------------------------------------------------------
@@ -181,6 +256,8 @@ class IntervalBatch:
     """When the head-end received the data [UTC epoch s]."""
     quality: str | Sequence[str] | npt.NDArray[np.integer] = "measured"
     flags: int | npt.NDArray[np.integer] = 0
+    site_id: str | None = None
+    """The site of every ``meter_id`` (None: each id must name one meter head-end-wide)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +296,8 @@ class IntervalTable:
     energy_wh: npt.NDArray[np.float64]
     quality: npt.NDArray[np.str_]
     flags: npt.NDArray[np.int64]
+    site_id: npt.NDArray[np.object_] | None = None
+    """The site of each row's meter (None when the reader did not say)."""
 
     def __len__(self) -> int:
         return len(self.start_s)
@@ -228,6 +307,44 @@ class IntervalTable:
         return cls(np.empty(0, dtype=object), np.empty(0, dtype=np.int64),
                    np.empty(0, dtype=np.float64), np.empty(0, dtype="<U18"),
                    np.empty(0, dtype=np.int64))
+
+
+@dataclass(frozen=True, slots=True)
+class TouRegisterArrays:
+    """One meter's TOU register reads (long format, sorted by time then register index)."""
+
+    t_s: npt.NDArray[np.int64]
+    """When the totals were read [UTC epoch s] (the same instants as the total register)."""
+    register_index: npt.NDArray[np.int64]
+    """TOU register index (0 = the site's default period; see ``openamr.headend.tou``)."""
+    register_wh: npt.NDArray[np.float64]
+    """Cumulative energy of that register [Wh]."""
+
+    def __len__(self) -> int:
+        return len(self.t_s)
+
+
+@dataclass(frozen=True, slots=True)
+class TemperatureArrays:
+    """One meter's interval temperatures (temperature variants), sorted by interval start."""
+
+    start_s: npt.NDArray[np.int64]
+    temperature_c: npt.NDArray[np.float64]
+    """Temperature the MDT recorded for the interval [degC], 0.01 degC resolution."""
+
+    def __len__(self) -> int:
+        return len(self.start_s)
+
+
+@dataclass(frozen=True, slots=True)
+class SiteTou:
+    """A site's time-of-use configuration as stored (validated by ``openamr.headend.tou``)."""
+
+    site_id: str
+    config_json: str
+    """``{"default": name, "periods": [{"name", "start", "end", "days"}, ...]}`` (local time)."""
+    updated_s: int
+    """When it was last set [UTC epoch s]."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,6 +396,8 @@ class AlarmRow:
     acked_by: str | None = None
     acked_s: int | None = None
     cleared_s: int | None = None
+    site_id: str | None = None
+    """The site the alarm belongs to (filled from the device, or the meter, when None)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,6 +424,8 @@ class TokenRow:
     label: str
     created_s: int
     revoked_s: int | None = None
+    site_ids: tuple[str, ...] | None = None
+    """The sites the token may see (None: every site)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,6 +465,7 @@ class StoredBatch:
     intervals: IntervalTable
     events: tuple[EventRow, ...] = ()
     statuses: tuple[DeviceStatus, ...] = ()
+    """Statuses reported in this commit (STATUS frames and joins), not mere ``last_heard_s``."""
     received_s: int = 0
     rejections: Mapping[str, int] = field(default_factory=dict)
     """Rejections of this batch counted by reason."""
@@ -402,22 +524,44 @@ class Store(UnitsStore):
         """Insert or replace a meter (its site must exist: ``StoreError`` otherwise)."""
 
     @abc.abstractmethod
-    def get_meter(self, meter_id: str) -> Meter | None: ...
+    def get_meter(self, meter_id: str, *, site_id: str | None = None) -> Meter | None:
+        """The meter ``meter_id`` of ``site_id``; without a site, the one meter of that id
+        (:class:`AmbiguousIdError` when several sites have it)."""
 
     @abc.abstractmethod
-    def list_meters(self, site_id: str | None = None) -> list[Meter]:
-        """Meters (of one site), by ``meter_id``."""
+    def find_meters(self, meter_id: str, site_id: SiteScope = None) -> list[Meter]:
+        """Every meter of that id (at the sites in scope), by ``site_id``."""
+
+    @abc.abstractmethod
+    def list_meters(self, site_id: SiteScope = None) -> list[Meter]:
+        """Meters (of the sites in scope), by ``meter_id`` then ``site_id``."""
 
     @abc.abstractmethod
     def upsert_device(self, device: Device) -> None:
-        """Insert or replace a device (its site must exist)."""
+        """Insert or replace a device (its site must exist; a ``local_id`` of None keeps the
+        stored one).  An EUI-64 registered at another
+        site, or a ``local_id`` its site gives another device, raise ``StoreError``: nothing
+        of one site changes when another is registered."""
 
     @abc.abstractmethod
-    def get_device(self, device_id: str) -> Device | None: ...
+    def get_device(self, device_id: str, *, site_id: str | None = None) -> Device | None:
+        """The device of that EUI-64, or of that site-scoped id (``local_id``) at ``site_id``
+        (without a site: :class:`AmbiguousIdError` when several sites have it)."""
 
     @abc.abstractmethod
-    def list_devices(self, site_id: str | None = None, role: str | None = None) -> list[Device]:
-        """Devices (of one site, of one role), by ``device_id``."""
+    def find_devices(self, ident: str, site_id: SiteScope = None) -> list[Device]:
+        """Devices whose EUI-64 or site-scoped id is ``ident`` (at the sites in scope)."""
+
+    @abc.abstractmethod
+    def remove_device(self, device_id: str) -> bool:
+        """Forget a device (by EUI-64), its status, replay window and sequence state; False if
+        unknown.  Its meter and every stored reading stay.  Registered again, it starts afresh
+        (frame counters and record seqs from 0, as a replaced or reset MDT): a replayed old
+        frame can then only repeat readings already stored (ingest is idempotent)."""
+
+    @abc.abstractmethod
+    def list_devices(self, site_id: SiteScope = None, role: str | None = None) -> list[Device]:
+        """Devices (of the sites in scope, of one role), by ``device_id``."""
 
     @abc.abstractmethod
     def put_device_status(self, status: DeviceStatus) -> None:
@@ -432,8 +576,55 @@ class Store(UnitsStore):
     def get_device_status(self, device_id: str) -> DeviceStatus | None: ...
 
     @abc.abstractmethod
-    def list_device_status(self, site_id: str | None = None) -> list[DeviceStatus]:
+    def list_device_status(self, site_id: SiteScope = None) -> list[DeviceStatus]:
         """Status rows (of one site's devices), by ``device_id``."""
+
+    @abc.abstractmethod
+    def put_status_reports(self, reports: Sequence[StatusReport]) -> int:
+        """Keep STATUS frames in the history, idempotently on ``(device_id, frame_counter)``;
+        returns how many were new."""
+
+    @abc.abstractmethod
+    def list_status_reports(self, device_id: str, start_s: int | None = None,
+                            end_s: int | None = None, limit: int = 1000) -> list[StatusReport]:
+        """A device's status history with ``start_s <= received_s < end_s``, oldest first, at
+        most ``limit`` rows."""
+
+    # -- time-of-use and temperature ---------------------------------------------------------
+
+    @abc.abstractmethod
+    def put_site_tou(self, site_id: str, config_json: str | None, updated_s: int) -> None:
+        """Set (``None``: remove) a site's TOU configuration (the site must exist)."""
+
+    @abc.abstractmethod
+    def get_site_tou(self, site_id: str) -> SiteTou | None: ...
+
+    @abc.abstractmethod
+    def put_tou_register_rows(self, keys: npt.NDArray[np.int64], t_s: npt.NDArray[np.int64],
+                              register_index: npt.NDArray[np.int64],
+                              register_wh: npt.NDArray[np.float64]) -> int:
+        """TOU register reads by meter key, idempotent on ``(meter, t_s, register_index)``;
+        returns how many were new."""
+
+    @abc.abstractmethod
+    def get_tou_register_reads(self, meter_id: str, start_s: int | None = None,
+                               end_s: int | None = None, *,
+                               site_id: str | None = None) -> TouRegisterArrays:
+        """One meter's TOU register reads with ``start_s <= t_s < end_s`` (``site_id``: the
+        meter's site; empty when the meter is not there)."""
+
+    @abc.abstractmethod
+    def put_temperature_rows(self, keys: npt.NDArray[np.int64], start_s: npt.NDArray[np.int64],
+                             temperature_c: npt.NDArray[np.float64]) -> int:
+        """Interval temperatures by meter key, idempotent on ``(meter, start_s)`` (the first
+        value stays); returns how many were new."""
+
+    @abc.abstractmethod
+    def get_temperatures(self, meter_id: str, start_s: int | None = None,
+                         end_s: int | None = None, *,
+                         site_id: str | None = None) -> TemperatureArrays:
+        """One meter's interval temperatures with ``start_s <= start < end_s`` (``site_id``:
+        the meter's site; empty when the meter is not there)."""
 
     # -- intervals ------------------------------------------------------------------------
 
@@ -448,15 +639,25 @@ class Store(UnitsStore):
         """
 
     @abc.abstractmethod
-    def meter_keys(self, meter_ids: Sequence[str]) -> npt.NDArray[np.int64]:
-        """The store's integer keys of meters (``StoreError`` naming the first unknown one).
+    def meter_keys(self, meter_ids: Sequence[str], *,
+                   site_id: str | None = None) -> npt.NDArray[np.int64]:
+        """The store's integer keys of meters (``StoreError`` naming the first unknown one;
+        without ``site_id``, :class:`AmbiguousIdError` for an id several sites have).
 
         For bulk callers (ingest, import) that map ids once and then use
         :meth:`put_interval_rows`."""
 
+    def meter_key(self, meter_id: str, *, site_id: str | None = None) -> int:
+        """The key of one meter (see :meth:`meter_keys`)."""
+        return int(self.meter_keys([meter_id], site_id=site_id)[0])
+
     @abc.abstractmethod
     def meter_id_of_key(self, key: int) -> str:
-        """Inverse of :meth:`meter_keys`."""
+        """Inverse of :meth:`meter_keys` (the meter id; its site: :meth:`site_id_of_key`)."""
+
+    @abc.abstractmethod
+    def site_id_of_key(self, key: int) -> str:
+        """The site of the meter with that key."""
 
     @abc.abstractmethod
     def put_interval_rows(self, keys: npt.NDArray[np.int64], start: npt.NDArray[np.int64],
@@ -483,36 +684,39 @@ class Store(UnitsStore):
 
     @abc.abstractmethod
     def get_intervals(self, meter_id: str, start_s: int | None = None,
-                      end_s: int | None = None) -> IntervalArrays:
+                      end_s: int | None = None, *, site_id: str | None = None
+                      ) -> IntervalArrays:
         """One meter's intervals with ``start_s <= start < end_s``, sorted by start."""
 
     @abc.abstractmethod
     def get_intervals_bulk(self, meter_ids: Sequence[str] | None, start_s: int | None = None,
-                           end_s: int | None = None) -> IntervalTable:
-        """Many meters' intervals (all meters when ``meter_ids`` is None), by meter then start.
+                           end_s: int | None = None, *,
+                           site_id: SiteScope = None) -> IntervalTable:
+        """Many meters' intervals (all meters, of the sites in scope, when ``meter_ids`` is
+        None), by meter then start; the table carries each row's ``site_id``.
 
         For exports and bill runs: one query, not one per meter.
         """
 
     @abc.abstractmethod
     def interval_count(self, meter_id: str | None = None, start_s: int | None = None,
-                       end_s: int | None = None) -> int:
-        """How many interval rows are stored (for one meter / a time range)."""
+                       end_s: int | None = None, *, site_id: str | None = None) -> int:
+        """How many interval rows are stored (for one meter, one site / a time range)."""
 
     @abc.abstractmethod
     def interval_total_wh(self, meter_id: str | None = None, start_s: int | None = None,
-                          end_s: int | None = None) -> float:
-        """Sum of stored interval energy [Wh] (for one meter / a time range)."""
+                          end_s: int | None = None, *, site_id: str | None = None) -> float:
+        """Sum of stored interval energy [Wh] (for one meter, one site / a time range)."""
 
     @abc.abstractmethod
-    def last_interval_s(self, meter_id: str) -> int | None:
+    def last_interval_s(self, meter_id: str, *, site_id: str | None = None) -> int | None:
         """Start of the meter's latest stored interval [UTC epoch s], None when none."""
 
     # -- register reads -------------------------------------------------------------------
 
     @abc.abstractmethod
     def put_register_reads(self, meter_id: str, t_s: npt.ArrayLike, register_wh: npt.ArrayLike,
-                           source: str = "frame") -> int:
+                           source: str = "frame", *, site_id: str | None = None) -> int:
         """Store cumulative register totals idempotently on ``(meter_id, t_s)``; returns how
         many were new (a later different value for the same instant is ignored)."""
 
@@ -523,7 +727,8 @@ class Store(UnitsStore):
 
     @abc.abstractmethod
     def get_register_reads(self, meter_id: str, start_s: int | None = None,
-                           end_s: int | None = None) -> RegisterArrays: ...
+                           end_s: int | None = None, *,
+                           site_id: str | None = None) -> RegisterArrays: ...
 
     # -- events ---------------------------------------------------------------------------
 
@@ -532,7 +737,7 @@ class Store(UnitsStore):
         """Store events idempotently on ``(device_id, code, t_s)``; returns how many were new."""
 
     @abc.abstractmethod
-    def list_events(self, site_id: str | None = None, device_id: str | None = None,
+    def list_events(self, site_id: SiteScope = None, device_id: str | None = None,
                     start_s: int | None = None, end_s: int | None = None, limit: int = 100,
                     offset: int = 0, code: str | None = None,
                     meter_id: str | None = None) -> list[EventRow]:
@@ -547,8 +752,9 @@ class Store(UnitsStore):
 
     @abc.abstractmethod
     def clear_alarm(self, code: str, device_id: str | None, cleared_s: int,
-                    meter_id: str | None = None) -> bool:
-        """Clear the active alarm of ``code`` for the device (and meter); False if none."""
+                    meter_id: str | None = None, *, site_id: str | None = None) -> bool:
+        """Clear the active alarm of ``code`` for the device (and meter, and site); False if
+        none."""
 
     @abc.abstractmethod
     def ack_alarm(self, alarm_id: int, user: str, t_s: int) -> bool:
@@ -559,7 +765,7 @@ class Store(UnitsStore):
 
     @abc.abstractmethod
     def list_alarms(self, state: str | None = None, limit: int = 1000,
-                    site_id: str | None = None) -> list[AlarmRow]:
+                    site_id: SiteScope = None) -> list[AlarmRow]:
         """Alarms in ``state`` (``open`` | ``acknowledged`` | ``cleared`` | None for all),
         newest first."""
 

@@ -41,6 +41,9 @@ _STAGES = {
     "stage_intervals": "meter_key int8, start_s int8, energy_wh float8, quality int8, flags int8",
     "stage_probe": "meter_key int8, start_s int8",
     "stage_register_reads": "meter_key int8, t_s int8, register_wh float8, source int8",
+    "stage_tou_register_reads": "meter_key int8, t_s int8, register_index int8, "
+                                "register_wh float8",
+    "stage_interval_temperatures": "meter_key int8, start_s int8, temperature_c float8",
 }
 """Staging tables of the binary COPY paths (int8/float8: what ``copy_binary`` writes)."""
 _UPSERT_STAGED = ("device_status", "replay_windows", "seq_states")

@@ -83,15 +83,15 @@ def validated_intervals(store: Store, meter_ids: Sequence[str], start_s: int, en
 
 
 def interval_series(store: Store, meter_id: str, start_s: int | None, end_s: int | None, *,
-                    view: str = "raw") -> IntervalArrays:
+                    view: str = "raw", site_id: str | None = None) -> IntervalArrays:
     """One meter's intervals in ``[start_s, end_s)`` as the API serves them: the stored rows
     (``raw``) or the validated ones (present values only, sorted by start)."""
     if view not in VIEWS:
         raise InputError(f"unknown view {view!r} (use raw or validated)", where="view")
-    raw = store.get_intervals(meter_id, start_s, end_s)
+    raw = store.get_intervals(meter_id, start_s, end_s, site_id=site_id)
     if view == "raw":
         return raw
-    keys = store.meter_keys([meter_id])
+    keys = store.meter_keys([meter_id], site_id=site_id)
     rows = store.get_vee_rows(keys, start_s, end_s)
     if len(rows) == 0:
         return raw
@@ -112,12 +112,12 @@ def interval_series(store: Store, meter_id: str, start_s: int | None, end_s: int
     return IntervalArrays(starts[last], energy[last], quality[last], raw_flags)
 
 
-def covered_mask(store: Store, meter_id: str,
-                 start_s: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+def covered_mask(store: Store, meter_id: str, start_s: npt.NDArray[np.int64], *,
+                 site_id: str | None = None) -> npt.NDArray[np.bool_]:
     """True for each interval start [UTC epoch s] inside a range VEE has validated for the
     meter (an interval there without a VEE row passed every rule)."""
     starts = np.asarray(start_s, dtype=np.int64)
     out = np.zeros(starts.size, dtype=bool)
-    for lo, hi in store.get_vee_coverage(int(store.meter_keys([meter_id])[0])):
+    for lo, hi in store.get_vee_coverage(int(store.meter_keys([meter_id], site_id=site_id)[0])):
         out |= (starts >= lo) & (starts < hi)
     return out

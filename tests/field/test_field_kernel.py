@@ -1,4 +1,4 @@
-from openamr.field.sim.kernel import Kernel
+from openamr.field.kernel import Kernel
 
 
 def test_events_run_in_time_order_and_ties_in_scheduling_order() -> None:
