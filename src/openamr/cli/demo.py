@@ -108,13 +108,25 @@ def _default_tariff() -> Path | None:
 
 # --- the steps --------------------------------------------------------------------------------
 
+def _ingest_backhaul(db: str, epoch_s: int, dcap_eui: int) -> Any:
+    """``sim run``'s ingest backhaul over the demo store opened with ``synchronous=NORMAL``: a
+    sample store need not survive a power cut (WAL keeps it consistent; the last commits may be
+    lost, and the demo is run again), and the simulation waits for no fsync.  Built in the
+    pipelined worker's own process (picklable through ``functools.partial``)."""
+    from openamr.cli.sim import IngestBackhaul
+    from openamr.headend.store import open_store
+
+    return IngestBackhaul(open_store(db, sqlite_synchronous="NORMAL"), epoch_s, dcap_eui,
+                          close_store=True)
+
+
 def _simulate(db: str, building: Any, days: int, epoch_s: int, drain_s: int,
               show_progress: bool) -> tuple[dict[str, Any], dict[str, int]]:
     """Run the mesh into the head-end's ingest over ``db``; the sim summary (with
     ``commissioned_s``: start of the first interval every joined MDT counts [UTC epoch s]) and
     the intervals each joined MDT was expected to deliver (from its first whole interval after
     power-up to the data end)."""
-    from openamr.cli import sim as sim_cli
+    from openamr.cli.sim import _prepare_store
     from openamr.field.mesh.mdt_node import MdtNode
     from openamr.field.mesh.params import MeshParams
     from openamr.field.sim.pipeline import PipelinedBackhaul
@@ -124,13 +136,8 @@ def _simulate(db: str, building: Any, days: int, epoch_s: int, drain_s: int,
 
     site = building.site
     scenario = scenario_from_site(site, days, epoch_s=epoch_s)
-    sim_cli._prepare_store(db, site, scenario)  # the site, meters, devices, units: as sim run
-    # `sim run`'s own ingest backhaul (named make_ingest_backhaul once the field twin's
-    # simulator lands; _make_ingest_backhaul before)
-    make_backhaul = next(getattr(sim_cli, name) for name in
-                         ("make_ingest_backhaul", "_make_ingest_backhaul")
-                         if hasattr(sim_cli, name))
-    backhaul = PipelinedBackhaul(partial(make_backhaul, db, scenario.epoch_s,
+    _prepare_store(db, site, scenario)  # the site, meters, devices, units: as `sim run` does
+    backhaul = PipelinedBackhaul(partial(_ingest_backhaul, db, scenario.epoch_s,
                                          scenario.nodes[0].eui))
     try:
         run = SimRun(scenario, backhaul, params=MeshParams())
