@@ -265,3 +265,27 @@ def test_is_demo_store_reads_without_writing(tmp_path: Path) -> None:
     before = path.read_bytes()
     assert not is_demo_store(path)
     assert path.read_bytes() == before
+
+
+def test_bad_input_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    """A tariff that does not load, or a --db in a missing directory: exit 2, nothing written."""
+    from click.testing import CliRunner
+
+    from openamr.cli import main
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text("x = \n")
+    runner = CliRunner()
+    result = runner.invoke(main, ["demo", "--no-serve", "--tariff", str(bad),
+                                  "--db", str(tmp_path / "d.db")])
+    assert result.exit_code == 2
+    assert "bad.toml" in result.output
+    assert not (tmp_path / "d.db").exists()
+    result = runner.invoke(main, ["demo", "--no-serve", "--tariff", str(tmp_path / "none.toml"),
+                                  "--db", str(tmp_path / "d.db")])
+    assert result.exit_code == 2
+    assert "--tariff" in result.output
+    result = runner.invoke(main, ["demo", "--no-serve", "--db", str(tmp_path / "no" / "d.db")])
+    assert result.exit_code == 2
+    assert "does not exist" in result.output
+    assert list(tmp_path.iterdir()) == [bad]

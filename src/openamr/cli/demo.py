@@ -3,13 +3,13 @@
 Composes the field and the head-end (the CLI is the only place where they meet):
 
 1. **builds** the demo apartment block (:func:`openamr.field.site.demo_building.demo_site`):
-   apartments with household loads, a common-area meter, a PV production meter on the roof, 2–3
-   repeaters and one DCAP, in Los Angeles' time zone;
+   apartments with household loads, a common-area meter, a PV production meter on the roof, 3
+   repeaters (for the default 48 apartments) and one DCAP, in Los Angeles' time zone;
 2. **simulates** the last ``--days`` (35) up to now through the mesh into the head-end's real
    ingest over a SQLite store (``--db``, default ``demo.db``), with a progress bar; the
    simulated timeline ends now, its last ``2 × report period + DCAP upload`` (2 h 15 min) being
    the drain in which the last reports travel, so intervals are expected up to then;
-3. **registers** units, tenants and occupancies (when the head-end keeps them), and stores the
+3. **registers** units, tenants and occupancies, and stores the
    utility master meter's intervals (the building's total as the utility meter sees it:
    :func:`openamr.field.site.demo_building.master_interval_wh`);
 4. **validates** the intervals (VEE, :func:`openamr.headend.vee.run_vee`) and **bills** every
@@ -20,9 +20,11 @@ Composes the field and the head-end (the CLI is the only place where they meet):
    dashboard at ``/``, alarms; no frame listener) and prints the sign-in URL with a token.
    Ctrl-C stops it.
 
-``--no-serve`` prints the summary and exits; ``--json`` prints it as JSON.  A part of openamr
-that is not installed (VEE, billing, tenants, PV, the dashboard) is reported as such in the
-summary's ``unavailable`` list: the demo never makes up a result.  The store at ``--db`` is
+``--no-serve`` prints the summary and exits; ``--json`` prints it as JSON.  A step this
+installation cannot run (no dashboard package, no example tariff outside a source checkout) is
+reported as such in the summary's ``unavailable`` list: the demo never makes up a result.
+Bad input (a tariff file that does not load, a ``--db`` in a missing directory) is refused
+before anything is simulated or written.  The store at ``--db`` is
 replaced when it is an earlier demo's (only the site ``openamr-demo``); any other existing file
 is refused (exit 2) unless ``--force``.
 """
@@ -216,13 +218,11 @@ def _vee(store: Any, site_id: str, start_s: int, end_s: int, now_s: int) -> dict
     return {k: v for k, v in dataclasses.asdict(summary).items() if k in keep}
 
 
-def _bills(store: Any, building: Any, tariff_path: Path, month: str,
+def _bills(store: Any, building: Any, tariff: Any, tariff_path: Path, month: str,
            tenants: dict[str, str]) -> dict[str, Any]:
     """Bill every tenant for ``month`` (``openamr bill --tenant``'s service)."""
     from openamr.billing.service import run_bills
-    from openamr.billing.tariff_file import load_tariff
 
-    tariff = load_tariff(tariff_path)
     rows: dict[str, dict[str, Any]] = {}
     total = Decimal(0)
     currency = ""
@@ -275,6 +275,7 @@ def _unavailable(module: str) -> bool:
 def demo(db: Path, force: bool, days: int, apartments: int, seed: int,
          tariff_file: Path | None, host: str, port: int, no_serve: bool, as_json: bool) -> None:
     """Build a sample building, simulate its last days, validate, bill, and serve it."""
+    from openamr.billing.tariff_file import load_tariff
     from openamr.field.mesh.params import MeshParams
     from openamr.field.site.demo_building import demo_site
     from openamr.headend.auth import issue_token
@@ -285,6 +286,9 @@ def demo(db: Path, force: bool, days: int, apartments: int, seed: int,
     tariff_path = tariff_file if tariff_file is not None else _default_tariff()
     if tariff_file is not None and not tariff_file.is_file():
         raise InputError("no such tariff file", where="--tariff")
+    tariff = load_tariff(tariff_path) if tariff_path is not None else None  # refused up front
+    if not db.parent.is_dir():
+        raise InputError("its directory does not exist", where=f"--db {db}")
     _clear_target(db, force)
     # the roof array grows with the building: 30 kWp for the default 48 apartments
     building = demo_site(apartments, seed=seed, pv_kwp=round(30.0 * apartments / 48, 2))
@@ -325,11 +329,11 @@ def demo(db: Path, force: bool, days: int, apartments: int, seed: int,
         _lap("vee")
         month = last_full_month(now_s, site.time_zone)
         bills: dict[str, Any] | None = None
-        if tariff_path is None:
+        if tariff is None or tariff_path is None:
             unavailable.append(f"bills: no tariff ({DEFAULT_TARIFF} is not in this "
                                "installation; give --tariff FILE)")
         else:
-            bills = _bills(store, building, tariff_path, month, tenants)
+            bills = _bills(store, building, tariff, tariff_path, month, tenants)
         _lap("bills")
         token = issue_token(store, TOKEN_ROLE, "openamr demo", now_s).secret
     url = f"http://{host}:{port}/?token={token}"
