@@ -75,9 +75,11 @@ async def run_server(settings: Settings, *, create: bool = False) -> None:
         def capture_signals(self) -> Iterator[None]:  # we handle signals ourselves
             yield
 
-    config = uvicorn.Config(create_app(store, settings, metrics=metrics,
-                                       on_devices_changed=ingest.refresh),
-                            host=settings.api.host, port=settings.api.port,
+    from openamr.web import mount_web
+
+    app = create_app(store, settings, metrics=metrics, on_devices_changed=ingest.refresh)
+    mount_web(app)  # the dashboard and commissioning tool at /
+    config = uvicorn.Config(app, host=settings.api.host, port=settings.api.port,
                             log_level="warning", lifespan="on")
     api_server = _Server(config)
 

@@ -184,6 +184,17 @@ def register_scenario(store: Any, site_id: str, name: str, time_zone: str, scena
         raise InputError(str(exc), where=f"site {site_id!r}") from None
 
 
+def _register_positions(store: Any, site: Any, scenario: Any) -> None:
+    """Where each device is mounted (floor, x/y [m], placement, its site-file name), for the
+    dashboard's floor plans and the commissioning tool (``Store.put_device_positions``)."""
+    from openamr.headend.store.base import DevicePosition
+
+    store.put_device_positions([
+        DevicePosition(f"{spec.eui:016x}", site.site_id, spec.id, placed.floor, placed.x_m,
+                       placed.y_m, str(placed.placement))
+        for spec in scenario.nodes for placed in (site.device(spec.id),)])
+
+
 def _register_units(store: Any, site: Any) -> None:
     """Put the site's units into the store: the meters' ``unit`` keys grouped, with the name,
     kind and floor area of ``[[units]]`` (docs/units-tenants.md)."""
@@ -262,6 +273,7 @@ def _prepare_store(db: str, site: Any, scenario: Any, *, refuse_used: bool = Tru
             register_scenario(store, site.site_id, site.name, site.time_zone, scenario,
                               units={m.id: m.unit for m in site.meters})
             _register_units(store, site)
+            _register_positions(store, site, scenario)
             set_site_tou(store, site.site_id, site.tou, where=f"{site.source or 'site'}: tou",
                          updated_s=scenario.epoch_s)
     finally:

@@ -35,6 +35,7 @@ from openamr.headend.store.base import (
     AlarmRow,
     AmbiguousIdError,
     Device,
+    DevicePosition,
     DeviceStatus,
     EventRow,
     IntervalArrays,
@@ -517,6 +518,26 @@ class SqlStore(VeeSqlMixin, UnitsSql, Store):
                        "ORDER BY device_id", params)
         return [Device(*r) for r in rows]
 
+    _POSITION_COLS = "device_id, site_id, label, floor, x_m, y_m, placement"
+
+    def put_device_positions(self, positions: Sequence[DevicePosition]) -> None:
+        rows = [(p.device_id.lower(), p.site_id, p.label, int(p.floor), float(p.x_m),
+                 float(p.y_m), p.placement) for p in positions]
+        if not rows:
+            return
+        with self.transaction():
+            self._upsert_many("device_positions", self._POSITION_COLS.split(", "), "device_id",
+                              "site_id = excluded.site_id, label = excluded.label, "
+                              "floor = excluded.floor, x_m = excluded.x_m, y_m = excluded.y_m, "
+                              "placement = excluded.placement", rows)
+
+    def list_device_positions(self, site_id: SiteScope = None) -> list[DevicePosition]:
+        clause, params = _scope(site_id)
+        rows = self._q(f"SELECT {self._POSITION_COLS} FROM device_positions WHERE 1 = 1{clause} "
+                       "ORDER BY device_id", params)
+        return [DevicePosition(r[0], r[1], r[2], int(r[3]), float(r[4]), float(r[5]), r[6])
+                for r in rows]
+
     _status_values = operator.attrgetter(*_STATUS_FIELDS)
     _ON_BATTERY = _STATUS_FIELDS.index("on_battery")
 
@@ -945,6 +966,34 @@ class SqlStore(VeeSqlMixin, UnitsSql, Store):
                           end_s: int | None = None, *, site_id: str | None = None) -> float:
         return float(self._interval_aggregate("sum(energy_wh)", meter_id, start_s, end_s,
                                               site_id) or 0.0)
+
+    _COUNTS_CHUNK = 500
+    """Meters per ``interval_counts`` query (bounds the number of bound parameters)."""
+
+    def interval_counts(self, meter_ids: Sequence[str], windows: Sequence[tuple[int, int]],
+                        *, site_id: str | None = None) -> npt.NDArray[np.int64]:
+        out = np.zeros((len(meter_ids), len(windows)), dtype=np.int64)
+        if not windows or not meter_ids:
+            return out
+        rows_of: dict[int, list[int]] = {}
+        for i, mid in enumerate(meter_ids):
+            key = self._key_or_none(mid, site_id)
+            if key is not None:
+                rows_of.setdefault(key, []).append(i)
+        sums = ", ".join("sum(CASE WHEN start_s >= ? AND start_s < ? THEN 1 ELSE 0 END)"
+                         for _ in windows)
+        bounds = [int(v) for w in windows for v in w]
+        lo, hi = min(int(w[0]) for w in windows), max(int(w[1]) for w in windows)
+        keys = sorted(rows_of)
+        for c in range(0, len(keys), self._COUNTS_CHUNK):
+            chunk = keys[c:c + self._COUNTS_CHUNK]
+            marks = ", ".join("?" for _ in chunk)
+            for key, *counts in self._q(
+                    f"SELECT meter_key, {sums} FROM intervals WHERE meter_key IN ({marks}) "
+                    "AND start_s >= ? AND start_s < ? GROUP BY meter_key",
+                    [*bounds, *chunk, lo, hi]):
+                out[rows_of[int(key)]] = [int(n or 0) for n in counts]
+        return out
 
     def last_interval_s(self, meter_id: str, *, site_id: str | None = None) -> int | None:
         value = self._interval_aggregate("max(start_s)", meter_id, None, None, site_id)

@@ -42,6 +42,7 @@ __all__ = [
     "AlarmRow",
     "AmbiguousIdError",
     "Device",
+    "DevicePosition",
     "DeviceStatus",
     "EventRow",
     "IntervalArrays",
@@ -159,6 +160,25 @@ class Device:
     local_id: str | None = None
     """The device's id within its site (``DCAP-1``, ``REP-001``; an MDT's is its meter id);
     unique per site, while ``device_id`` (the EUI-64) is unique across the head-end."""
+
+
+@dataclass(frozen=True, slots=True)
+class DevicePosition:
+    """Where a device is mounted: registered with the site (``sim run`` from the site file)."""
+
+    device_id: str
+    """EUI-64 as 16 lower-case hex digits (as in :class:`Device`)."""
+    site_id: str
+    label: str
+    """The name the site file gives the device (``DCAP-1``, ``REP-001``, ``M-01`` ...)."""
+    floor: int
+    """Floor number, 0 = ground."""
+    x_m: float
+    """Position along the building's x axis [m]."""
+    y_m: float
+    """Position along the building's y axis [m]."""
+    placement: str = "open"
+    """``open`` | ``near_metal`` | ``metal_box_window`` | ``metal_box`` (manual §5.2)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -564,6 +584,14 @@ class Store(UnitsStore):
         """Devices (of the sites in scope, of one role), by ``device_id``."""
 
     @abc.abstractmethod
+    def put_device_positions(self, positions: Sequence[DevicePosition]) -> None:
+        """Insert or replace where devices are mounted (one row per device)."""
+
+    @abc.abstractmethod
+    def list_device_positions(self, site_id: SiteScope = None) -> list[DevicePosition]:
+        """Positions (of the sites in scope), by ``device_id``."""
+
+    @abc.abstractmethod
     def put_device_status(self, status: DeviceStatus) -> None:
         """Upsert the device's status row.  Fields left ``None`` keep their stored value;
         ``last_heard_s`` and ``on_battery`` are always replaced."""
@@ -707,6 +735,14 @@ class Store(UnitsStore):
     def interval_total_wh(self, meter_id: str | None = None, start_s: int | None = None,
                           end_s: int | None = None, *, site_id: str | None = None) -> float:
         """Sum of stored interval energy [Wh] (for one meter, one site / a time range)."""
+
+    @abc.abstractmethod
+    def interval_counts(self, meter_ids: Sequence[str], windows: Sequence[tuple[int, int]],
+                        *, site_id: str | None = None) -> npt.NDArray[np.int64]:
+        """How many intervals each meter (of ``site_id``) holds in each window
+        ``[start_s, end_s)``: an array of shape ``(len(meter_ids), len(windows))``; an unknown
+        meter counts 0.  A few queries for any number of meters (the commissioning tool's
+        completeness of a 1,000-MDT site)."""
 
     @abc.abstractmethod
     def last_interval_s(self, meter_id: str, *, site_id: str | None = None) -> int | None:
