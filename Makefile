@@ -1,7 +1,10 @@
-# The two set-up commands of the README.  Each creates .venv on first use.
+# The set-up commands of the README.  Each creates .venv on first use.
+#   make demo   installs what running needs (pip install -e .) and runs the whole-system demo
+#   make test   installs the test extra too (pytest, hypothesis, ruff, mypy ...) and runs the tests
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+DEMO_ARGS ?= --no-serve
 
 .PHONY: demo test lint bench clean
 
@@ -9,13 +12,20 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
+## openamr and its runtime dependencies only (no test or lint tools).
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+## openamr with the test extra (a superset of the runtime install).
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $@
 
-## Install and run the main job: a simulated meter, its LCD, outputs and registers.
-demo: $(VENV)/.installed-test
-	$(BIN)/openamr meter simulate --model MMSMT-C02 --service split --l1-w 1500 --l2-w 900 --pf 0.95 --duration-s 3600
+## Install and run the demo: a 48-apartment building's last 35 days, VEE, bills, a summary.
+## `make demo DEMO_ARGS=` serves the dashboard at the end instead (Ctrl-C stops it).
+demo: $(VENV)/.installed
+	$(BIN)/openamr demo $(DEMO_ARGS)
 
 ## Install the test dependencies and run the whole test suite.
 test: $(VENV)/.installed-test

@@ -29,6 +29,7 @@ _COMMANDS: dict[str, str] = {
     "bench": "openamr.cli.bench:bench",
     "bill": "openamr.cli.bill:bill",
     "cit": "openamr.cli.cit:cit",
+    "demo": "openamr.cli.demo:demo",
     "device": "openamr.cli.device:device",
     "export": "openamr.cli.export:export",
     "import": "openamr.cli.importing:import_",
