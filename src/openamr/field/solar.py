@@ -174,7 +174,7 @@ def plane_of_array_w_m2(tilt_deg: float, azimuth_deg: float, zenith_deg: F64,
 def pvwatts_inverter_ac_w(pdc_w: F64, pdc0_w: float) -> F64:
     """AC power [W] of the PVWatts inverter with DC input limit ``pdc0_w`` [W]."""
     zeta = pdc_w / pdc0_w
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         inverse = np.where(pdc_w != 0, 0.0059 / np.where(pdc_w != 0, zeta, 1.0), 0.0)
     eta = INVERTER_EFFICIENCY_NOMINAL / INVERTER_EFFICIENCY_REFERENCE * (
         -0.0162 * zeta - inverse + 0.9858)
