@@ -84,8 +84,8 @@ class Partition:
     end_s: int | None
     """First second after its range; None for DEFAULT (or MAXVALUE)."""
     rows: int
-    """Rows: exact for DEFAULT, PostgreSQL's estimate (``reltuples``) for the others (-1
-    before the first ANALYZE)."""
+    """Rows: exact for DEFAULT; for the others PostgreSQL's statistics (``n_live_tup``:
+    an estimate that trails the last commits by a moment)."""
     default: bool = False
     """True for the DEFAULT partition."""
 
@@ -211,10 +211,12 @@ class MonthPartitions:
                 self._conn = None
 
     def _catalog(self, conn: Any) -> list[tuple[str, str, int]]:
-        """(name, bound expression, reltuples) of every partition of the table."""
+        """(name, bound expression, estimated rows) of every partition of the table."""
         rows = conn.execute(
-            "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid), c.reltuples::bigint "
+            "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid), "
+            "coalesce(s.n_live_tup, greatest(c.reltuples, 0))::bigint "
             "FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid "
             "WHERE i.inhparent = %s::regclass", (self.table,)).fetchall()
         return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
 
