@@ -78,7 +78,8 @@ def test_partitions_lists_creates_ahead_and_empties_default(
     assert placed == {"intervals_y2026m01": 4, "intervals_y1969m12": 1, "intervals_default": 1}
 
     again = runner.invoke(main, ["partitions", "--db", url])
-    assert again.exit_code == 0 and "created" not in again.output
+    assert again.exit_code == 0
+    assert "created" not in again.output
 
 
 def test_partitions_refuses_a_sqlite_store(tmp_path: Path) -> None:

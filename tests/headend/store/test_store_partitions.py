@@ -91,7 +91,9 @@ def test_split_statements_keeps_a_do_block_whole() -> None:
     sql = migrations("postgres")[9].sql
     statements = split_statements(sql)
     do = [s for s in statements if s.startswith("DO $$")]
-    assert len(do) == 1 and do[0].endswith("$$") and "END LOOP;" in do[0]
+    assert len(do) == 1
+    assert do[0].endswith("$$")
+    assert "END LOOP;" in do[0]
     assert statements[-1] == "ANALYZE intervals"
 
 
@@ -226,8 +228,10 @@ def test_reads_by_meter_and_range_prune_partitions(pg: Any) -> None:
         assert other not in plan, plan
     both = "\n".join(r[0] for r in conn.execute(
         "EXPLAIN (COSTS OFF) " + sql.replace("?", "%s"), [key, feb, mar + 1]).fetchall())
-    assert "intervals_y2026m02" in both and "intervals_y2026m03" in both
-    assert "intervals_y2026m01" not in both and "intervals_default" not in both
+    assert "intervals_y2026m02" in both
+    assert "intervals_y2026m03" in both
+    assert "intervals_y2026m01" not in both
+    assert "intervals_default" not in both
     assert len(store.get_intervals("m0", feb, mar)) == 28 * 24
 
 
@@ -250,7 +254,8 @@ def test_far_future_and_pre_1970_rows_wait_in_default_and_move_out(pg: Any) -> N
     report = store.maintain_partitions(T0 + 5 * DAY_S)
     assert set(report.created) == {"intervals_y1969m12", "intervals_y2026m01",
                                    "intervals_y2026m02"}
-    assert report.default_rows == 0 and report.deferred == ()
+    assert report.default_rows == 0
+    assert report.deferred == ()
     assert _placement(conn) == {"intervals_y2200m01": 3, "intervals_y1969m12": 1}
     assert store.get_intervals("m0").start_s.tolist() == [FAR_S, FAR_S + 900, FAR_S + 1800]
     assert store.get_intervals("m1").energy_wh.tolist() == [3.0]
@@ -336,7 +341,8 @@ def test_another_session_holding_default_defers_after_the_lock_timeout(
     finally:
         other.close()
     report = store.maintain_partitions(T0)
-    assert "intervals_y2026m01" in report.created and report.default_rows == 1
+    assert "intervals_y2026m01" in report.created
+    assert report.default_rows == 1
     assert _placement(conn) == {"intervals_y2026m01": 2, "intervals_default": 1}
 
 
