@@ -16,7 +16,7 @@
   range matches rows in DEFAULT), then ``ATTACH PARTITION``: that takes SHARE UPDATE EXCLUSIVE
   on ``intervals`` (concurrent inserts and reads go on) and ACCESS EXCLUSIVE on
   ``intervals_default`` only;
-* months later than ``ahead_months`` after the write's ``received_s`` (a clock error, a
+* months more than ``horizon_months`` after the month of the write's ``received_s`` (a clock error, a
   far-future import) get no partition: their rows wait in ``intervals_default`` until their
   month is created (by a later write within the horizon or by :meth:`MonthPartitions.maintain`);
 * when the month cannot be created now, its rows go to ``intervals_default`` and are moved out
@@ -112,7 +112,7 @@ class MonthPartitions:
     """The month partitions of one range-partitioned table of one store (thread-safe)."""
 
     def __init__(self, connect: Callable[[], Any], writer_pid: Callable[[], int | None], *,
-                 table: str = "intervals", column: str = "start_s", ahead_months: int = 12,
+                 table: str = "intervals", column: str = "start_s", horizon_months: int = 12,
                  lock_timeout_ms: int = 2000) -> None:
         self._connect = connect
         """A new autocommit connection with the store's settings (``search_path``)."""
@@ -120,8 +120,9 @@ class MonthPartitions:
         """The backend pid of the store's write connection (None: not connected)."""
         self.table = table
         self.column = column
-        self.ahead_months = ahead_months
-        """Months after the write's ``received_s`` month that get a partition on demand."""
+        self.horizon_months = horizon_months
+        """Months after the write's ``received_s`` month that get a partition on demand (rows
+        of later months, bad clocks, wait in DEFAULT)."""
         self.lock_timeout_ms = lock_timeout_ms
         self._conn: Any = None
         self._lock = threading.Lock()
@@ -162,7 +163,7 @@ class MonthPartitions:
     def ensure(self, start_s: npt.NDArray[np.int64], lo_s: int, hi_s: int,
                received_s: int) -> None:
         """Create the month partitions that rows starting at ``start_s`` (whose min and max
-        are ``lo_s``, ``hi_s``) need, up to ``ahead_months`` after ``received_s``'s month.
+        are ``lo_s``, ``hi_s``) need, up to ``horizon_months`` after ``received_s``'s month.
         Rows of months not created (too far ahead, or deferred) go to DEFAULT."""
         with self._lock:
             if self._ranges is None:
@@ -173,7 +174,7 @@ class MonthPartitions:
                 return  # every month from the first to the last has its partition
             months = (np.unique(utc_months(start_s)) if last > first
                       else np.array([first], dtype=np.int64))
-            horizon = int(utc_months(np.array([received_s]))[0]) + self.ahead_months
+            horizon = int(utc_months(np.array([received_s]))[0]) + self.horizon_months
             missing = self._missing(months[months <= horizon])
             if missing:
                 self._create(missing)
@@ -312,7 +313,7 @@ class MonthPartitions:
     def maintain(self, now_s: int, ahead_months: int = 1) -> PartitionReport:
         """Create the partitions of the month of ``now_s`` and the ``ahead_months`` after it
         (so the month's first write does not create it), and of every month within the
-        horizon (:attr:`ahead_months` after ``now_s``) that has rows in DEFAULT, moving them
+        horizon (:attr:`horizon_months` after ``now_s``) that has rows in DEFAULT, moving them
         out."""
         with self._lock:
             conn = self._connection()
@@ -326,7 +327,7 @@ class MonthPartitions:
                         sql.Identifier(self.column), sql.Identifier(default))).fetchall()
                 in_default = utc_months(np.array([d[0] for d in days], dtype=np.int64) * 86400)
                 wanted |= {int(m) for m in in_default
-                           if m <= now_month + self.ahead_months}
+                           if m <= now_month + self.horizon_months}
             missing = self._missing(np.array(sorted(wanted), dtype=np.int64))
             created, deferred = self._create(missing) if missing else ([], [])
             return self._report(tuple(created), tuple(deferred))
