@@ -376,3 +376,52 @@ def test_month_partitions_cache_skips_known_months() -> None:
     assert parts._find(jan, mar) == (True, True)
     assert parts._find(mar, mar + DAY_S) == (False, False)
     assert parts._find(mar - DAY_S, mar + DAY_S) == (False, True)
+
+
+@pytest.mark.parametrize("overlapped", [False, True])
+def test_a_write_that_began_before_its_month_was_attached_is_routed_again(
+        pg: Any, overlapped: bool) -> None:
+    """A COPY whose statement began before another session attached the rows' month meets
+    PostgreSQL's re-check of DEFAULT's constraint (CheckViolation): the store rolls the COPY
+    back and stores the rows through the staging path, into the new month."""
+    store, conn = pg
+    store.partitions.horizon_months = -10**6  # this store creates no month by itself
+    key = int(store.meter_keys(["m0"])[0])
+    start = T0 + 900 * np.arange(8)
+    writer = store._writer_pid()
+    results: list[Any] = []
+    errors: list[BaseException] = []
+
+    def write() -> None:
+        zeros = np.zeros(len(start), dtype=np.int64)
+        args = (np.full(len(start), key), start, np.ones(len(start)), zeros, zeros, "import", T0)
+        try:
+            if overlapped:
+                with store.transaction():
+                    results.append(store.start_interval_rows(*args)())
+            else:
+                results.append(store.put_interval_rows(*args))
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+
+    with conn.transaction():
+        conn.execute("LOCK TABLE intervals_default IN ACCESS EXCLUSIVE MODE")
+        thread = threading.Thread(target=write)
+        thread.start()
+        # wait until the writer's COPY (routing to DEFAULT) waits for our lock: its
+        # statement has begun without the month's partition
+        waiting = None
+        for _ in range(100_000):
+            waiting = conn.execute("SELECT 1 FROM pg_locks WHERE pid = %s AND NOT granted",
+                                   (writer,)).fetchone()
+            if waiting is not None or not thread.is_alive():
+                break
+        assert waiting is not None, "the writer never waited for the DEFAULT partition"
+        conn.execute("CREATE TABLE intervals_y2026m01 (LIKE intervals INCLUDING ALL)")
+        lo, hi = utc_month_start_s([672, 673])
+        conn.execute(f"ALTER TABLE intervals ATTACH PARTITION intervals_y2026m01 "
+                     f"FOR VALUES FROM ({lo}) TO ({hi})")
+    thread.join()
+    assert errors == []
+    assert results[0].inserted == len(start)
+    assert _placement(conn) == {"intervals_y2026m01": len(start)}

@@ -16,9 +16,10 @@
   range matches rows in DEFAULT), then ``ATTACH PARTITION``: that takes SHARE UPDATE EXCLUSIVE
   on ``intervals`` (concurrent inserts and reads go on) and ACCESS EXCLUSIVE on
   ``intervals_default`` only;
-* months more than ``horizon_months`` after the month of the write's ``received_s`` (a clock error, a
-  far-future import) get no partition: their rows wait in ``intervals_default`` until their
-  month is created (by a later write within the horizon or by :meth:`MonthPartitions.maintain`);
+* months more than ``horizon_months`` after the month of the write's ``received_s`` (a clock
+  error, a far-future import) get no partition: their rows wait in ``intervals_default`` until
+  their month is created (by a later write within the horizon or by
+  :meth:`MonthPartitions.maintain`);
 * when the month cannot be created now, its rows go to ``intervals_default`` and are moved out
   later, never refused: the writer's own transaction holds a lock on ``intervals_default``
   (checked in ``pg_locks`` first: waiting for it would wait for ourselves), or another
@@ -212,9 +213,12 @@ class MonthPartitions:
                 self._conn = None
 
     def _catalog(self, conn: Any) -> list[tuple[str, str, int]]:
-        """(name, bound expression, estimated rows) of every partition of the table."""
+        """(name, bound expression, estimated rows) of every partition of the table.
+
+        ``pg_get_expr(..., 0)``: bounds are constants, and naming the partition would lock it
+        (a read of the bounds would then wait behind another session's month creation)."""
         rows = conn.execute(
-            "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid), "
+            "SELECT c.relname, pg_get_expr(c.relpartbound, 0), "
             "coalesce(s.n_live_tup, greatest(c.reltuples, 0))::bigint "
             "FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
             "LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid "
@@ -272,7 +276,7 @@ class MonthPartitions:
                     (writer, default)).fetchone() is not None:
                 return None  # waiting for the DEFAULT lock would wait for our own writer
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (PARTITION_LOCK,))
-            found = self._load(conn)  # what other processes created meanwhile
+            self._load(conn)  # what other processes created meanwhile
             todo = self._missing(np.array(months, dtype=np.int64))
             if not todo:
                 return []

@@ -38,7 +38,7 @@ from openamr.headend.store.target import redact
 
 __all__ = ["PostgresStore", "copy_binary"]
 
-_WRONG_PARTITION = (psycopg.errors.UniqueViolation, psycopg.errors.CheckViolation)
+_COPY_FALLBACK = (psycopg.errors.UniqueViolation, psycopg.errors.CheckViolation)
 """Errors on which a direct COPY falls back to the staging path: a stored key, or a row routed
 to DEFAULT by a statement that began before its month's partition was attached (PostgreSQL
 re-checks DEFAULT's constraint); the staging path's new statement routes it right."""
@@ -258,7 +258,7 @@ class PostgresStore(SqlStore):
             with self._w.cursor() as cur, cur.copy(
                     f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
                 copy.write(data)
-        except _WRONG_PARTITION:
+        except _COPY_FALLBACK:
             self._w.execute("ROLLBACK TO SAVEPOINT copy_direct")
             self._w.execute("RELEASE SAVEPOINT copy_direct")
             self._staged_tables.add(table)
@@ -318,7 +318,7 @@ class PostgresStore(SqlStore):
         self._pending = None
         try:
             pending.copy_cm.__exit__(None, None, None)
-        except _WRONG_PARTITION:
+        except _COPY_FALLBACK:
             self._w.execute("ROLLBACK TO SAVEPOINT copy_direct")
             self._w.execute("RELEASE SAVEPOINT copy_direct")
             self._staged_tables.add("intervals")
