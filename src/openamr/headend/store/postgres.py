@@ -138,9 +138,10 @@ class PostgresStore(SqlStore):
         """Counts top-level transactions (the temp stages are ``ON COMMIT DELETE ROWS``)."""
         self._stage_filled: dict[str, int] = {}
         """The transaction that last filled an upsert stage (it is empty in any other)."""
-        super().__init__(create=create)
         self.partitions = MonthPartitions(lambda: self._connect(write=True), self._writer_pid)
-        """The month partitions of ``intervals`` (created on demand before writes)."""
+        """The month partitions of ``intervals`` (created on demand before writes; its
+        connection is opened at the first interval write)."""
+        super().__init__(create=create)
         self._create_stages()
 
     def _writer_pid(self) -> int | None:
