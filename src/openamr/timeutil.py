@@ -34,6 +34,8 @@ __all__ = [
     "local_period_edges_s",
     "parse_utc",
     "site_zone",
+    "utc_month_start_s",
+    "utc_months",
     "utc_now",
     "utc_offsets_s",
 ]
@@ -75,6 +77,20 @@ def align_down_s(t_s: int, length_s: int = INTERVAL_LENGTH_S) -> int:
     multiples of 900.
     """
     return t_s - (t_s % length_s)
+
+
+def utc_months(t_s: npt.ArrayLike) -> npt.NDArray[np.int64]:
+    """The UTC calendar month of each time [UTC epoch s], as months since January 1970
+    (0 = 1970-01, -1 = 1969-12, 672 = 2026-01); vectorised."""
+    seconds = np.asarray(t_s, dtype=np.int64).astype("datetime64[s]")
+    return seconds.astype("datetime64[M]").astype(np.int64)
+
+
+def utc_month_start_s(months: npt.ArrayLike) -> npt.NDArray[np.int64]:
+    """The first second [UTC epoch s] of each month of :func:`utc_months` (``months + 1``:
+    the end of the half-open month); vectorised."""
+    first = np.asarray(months, dtype=np.int64).astype("datetime64[M]")
+    return first.astype("datetime64[s]").astype(np.int64)
 
 
 def parse_utc(text: str, *, where: str | None = None) -> datetime:

@@ -133,8 +133,10 @@ async def run_server(settings: Settings, *, create: bool = False) -> None:
 async def _sweep(ingest: Any, alarms: Any, store: Any, settings: Settings,
                  stop: asyncio.Event) -> None:
     """Every ``[alarms] sweep_interval_s``: pick up changed devices and meters, run the alarm
-    sweep; every ``[retention] prune_interval_s``: apply the retention."""
+    sweep; every ``[retention] prune_interval_s``: apply the retention and, on PostgreSQL,
+    create the coming month's interval partition and move rows out of DEFAULT."""
     from openamr.headend.retention import apply_retention
+    from openamr.headend.store.postgres import PostgresStore
 
     loop = asyncio.get_running_loop()
     next_prune = loop.time()
@@ -151,6 +153,8 @@ async def _sweep(ingest: Any, alarms: Any, store: Any, settings: Settings,
                 next_prune = loop.time() + settings.retention.prune_interval_s
                 await loop.run_in_executor(None, apply_retention, store, settings.retention,
                                            now_s)
+                if isinstance(store, PostgresStore):
+                    await loop.run_in_executor(None, store.maintain_partitions, now_s)
         except Exception:
             log.exception("periodic sweep failed")
 

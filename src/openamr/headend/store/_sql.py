@@ -238,6 +238,11 @@ class SqlStore(VeeSqlMixin, UnitsSql, Store):
                             arrays: Sequence[npt.NDArray[Any]]) -> int:
         """Bulk ``INSERT ... ON CONFLICT DO NOTHING`` of parallel numeric arrays."""
 
+    def _before_interval_write(self, start: npt.NDArray[np.int64], lo_s: int, hi_s: int,
+                               received_s: int) -> None:
+        """Prepare the table for rows starting at ``start`` (min ``lo_s``, max ``hi_s``),
+        before the write's transaction touches it (PostgreSQL: month partitions)."""
+
     def _sql(self, sql: str) -> str:
         return sql
 
@@ -808,11 +813,13 @@ class SqlStore(VeeSqlMixin, UnitsSql, Store):
         n = len(start)
         if n == 0:
             return PutResult(0, 0, 0)
-        if start.min() < 0 or start.max() >= (1 << _KEY_SHIFT):  # the packed key's range
+        lo_s, hi_s = int(start.min()), int(start.max())
+        if lo_s < 0 or hi_s >= (1 << _KEY_SHIFT):  # the packed key's range
             raise StoreError("start_s out of range (0 <= start_s < 2**33: 1970 to 2242)")
         if not np.isfinite(energy).all():
             raise StoreError("energy_wh: NaN or infinite values cannot be stored")
         code = _SOURCE_CODE[source]
+        self._before_interval_write(start, lo_s, hi_s, received_s)
         with self.transaction():
             if self._expect_duplicates:  # the last put met stored rows: look before inserting
                 return self._put_with_duplicates(keys, start, energy, quality, flags, source,
@@ -887,10 +894,15 @@ class SqlStore(VeeSqlMixin, UnitsSql, Store):
         if key is None:
             empty = IntervalTable.empty()
             return IntervalArrays(empty.start_s, empty.energy_wh, empty.quality, empty.flags)
+        return self._fetch_intervals(*self._intervals_query(key, start_s, end_s))
+
+    def _intervals_query(self, key: int, start_s: int | None,
+                         end_s: int | None) -> tuple[str, list[Any]]:
+        """The statement of :meth:`get_intervals` (one meter, a time range) and its
+        parameters (PostgreSQL prunes it to the months of the range)."""
         clause, params = self._range(start_s, end_s)
-        return self._fetch_intervals(f"SELECT start_s, energy_wh, quality, flags FROM intervals "
-                                     f"WHERE meter_key = ?{clause} ORDER BY start_s",
-                                     [key, *params])
+        return (f"SELECT start_s, energy_wh, quality, flags FROM intervals "
+                f"WHERE meter_key = ?{clause} ORDER BY start_s", [key, *params])
 
     def _fetch_intervals(self, sql: str, params: Sequence[Any]) -> IntervalArrays:
         """Run a ``start_s, energy_wh, quality, flags`` query into arrays (the read path):
@@ -931,8 +943,7 @@ class SqlStore(VeeSqlMixin, UnitsSql, Store):
                 if key is None:
                     continue
                 sid = self.site_id_of_key(key)
-                part = self._q("SELECT start_s, energy_wh, quality, flags FROM intervals "
-                               f"WHERE meter_key = ?{clause} ORDER BY start_s", [key, *params])
+                part = self._q(*self._intervals_query(key, start_s, end_s))
                 rows.extend((mid, *r, sid) for r in part)
         if not rows:
             return IntervalTable.empty()

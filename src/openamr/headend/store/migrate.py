@@ -47,7 +47,19 @@ def latest_version(dialect: str) -> int:
 
 
 def split_statements(sql: str) -> list[str]:
-    """Split a schema file into statements (``;`` at the end of a line; no triggers)."""
+    """Split a schema file into statements: ``;`` at the end of a line ends one, except inside
+    a ``$$``-quoted body (a PostgreSQL ``DO`` block); lines starting with ``--`` are dropped."""
     lines = [line for line in sql.splitlines() if not line.lstrip().startswith("--")]
-    text = "\n".join(lines)
-    return [s.strip() for s in re.split(r";\s*(?:\n|$)", text) if s.strip()]
+    statements: list[str] = []
+    current: list[str] = []
+    quoted = False
+    for line in lines:
+        current.append(line)
+        quoted ^= line.count("$$") % 2 == 1
+        if not quoted and re.search(r";\s*$", line):
+            statements.append("\n".join(current).strip()[:-1].rstrip())
+            current = []
+    tail = "\n".join(current).strip()
+    if tail:
+        statements.append(tail)
+    return [s for s in statements if s]

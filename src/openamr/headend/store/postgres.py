@@ -9,6 +9,9 @@ starts there, until one goes through without meeting stored rows).
 
 The binary COPY stream is built with numpy (a big-endian structured array: field count,
 then length + value per column), so no Python loop runs per row.
+
+``intervals`` is partitioned by UTC month (schema version 10): before a write the store
+creates the month partitions the rows need (:mod:`openamr.headend.store._partitions`).
 """
 
 from __future__ import annotations
@@ -28,11 +31,17 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from openamr.errors import StoreError
-from openamr.headend.store._sql import Row, SqlStore
+from openamr.headend.store._partitions import MonthPartitions, PartitionReport
+from openamr.headend.store._sql import _KEY_SHIFT, Row, SqlStore
 from openamr.headend.store.base import QUALITIES, SOURCES, IntervalArrays, PutResult
 from openamr.headend.store.target import redact
 
 __all__ = ["PostgresStore", "copy_binary"]
+
+_COPY_FALLBACK = (psycopg.errors.UniqueViolation, psycopg.errors.CheckViolation)
+"""Errors on which a direct COPY falls back to the staging path: a stored key, or a row routed
+to DEFAULT by a statement that began before its month's partition was attached (PostgreSQL
+re-checks DEFAULT's constraint); the staging path's new statement routes it right."""
 
 _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
 _COPY_TRAILER = b"\xff\xff"
@@ -129,8 +138,29 @@ class PostgresStore(SqlStore):
         """Counts top-level transactions (the temp stages are ``ON COMMIT DELETE ROWS``)."""
         self._stage_filled: dict[str, int] = {}
         """The transaction that last filled an upsert stage (it is empty in any other)."""
+        self.partitions = MonthPartitions(lambda: self._connect(write=True), self._writer_pid)
+        """The month partitions of ``intervals`` (created on demand before writes; its
+        connection is opened at the first interval write)."""
         super().__init__(create=create)
         self._create_stages()
+
+    def _writer_pid(self) -> int | None:
+        conn = self._w
+        return None if conn.closed or conn.broken else int(conn.info.backend_pid)
+
+    def _before_interval_write(self, start: npt.NDArray[np.int64], lo_s: int, hi_s: int,
+                               received_s: int) -> None:
+        self.partitions.ensure(start, lo_s, hi_s, received_s)
+
+    def maintain_partitions(self, now_s: int, ahead_months: int = 1) -> PartitionReport:
+        """Create the interval partitions of the month of ``now_s`` [UTC epoch s] and the
+        ``ahead_months`` after it, and of the months of rows waiting in the DEFAULT partition
+        (moving them out); :class:`PartitionReport` lists every partition."""
+        return self.partitions.maintain(now_s, ahead_months)
+
+    def close(self) -> None:
+        self.partitions.close()
+        super().close()
 
     def _create_stages(self) -> None:
         """The session's staging tables, created once outside any transaction (a table created
@@ -180,6 +210,7 @@ class PostgresStore(SqlStore):
 
     def _after_reconnect(self) -> None:
         self._pending = None
+        self.partitions.forget()
         self._staged_tables.clear()
         self._stage_filled.clear()
         self._create_stages()
@@ -228,7 +259,7 @@ class PostgresStore(SqlStore):
             with self._w.cursor() as cur, cur.copy(
                     f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
                 copy.write(data)
-        except psycopg.errors.UniqueViolation:
+        except _COPY_FALLBACK:
             self._w.execute("ROLLBACK TO SAVEPOINT copy_direct")
             self._w.execute("RELEASE SAVEPOINT copy_direct")
             self._staged_tables.add(table)
@@ -249,11 +280,14 @@ class PostgresStore(SqlStore):
         if self._pending is not None and self._owner == threading.get_ident():
             with self._lock:
                 self._settle_pending()  # the previous chunk's
-        if (n == 0 or self._expect_duplicates or "intervals" in self._staged_tables
-                or self._pending is not None or not self._depth
-                or self._owner != threading.get_ident() or source not in SOURCES):
-            done = self.put_interval_rows(*args)
+        lo_s, hi_s = (int(start.min()), int(start.max())) if n else (0, 0)
+        if (n == 0 or lo_s < 0 or hi_s >= 1 << _KEY_SHIFT or self._expect_duplicates
+                or "intervals" in self._staged_tables or self._pending is not None
+                or not self._depth or self._owner != threading.get_ident()
+                or source not in SOURCES):
+            done = self.put_interval_rows(*args)  # (refuses rows out of range)
             return lambda: done
+        self._before_interval_write(start, lo_s, hi_s, received_s)
         order = np.lexsort((start, keys))
         data = copy_binary_typed(_DIRECT_TYPES["intervals"], (
             keys[order], start[order], energy[order], quality[order], flags[order],
@@ -285,7 +319,7 @@ class PostgresStore(SqlStore):
         self._pending = None
         try:
             pending.copy_cm.__exit__(None, None, None)
-        except psycopg.errors.UniqueViolation:
+        except _COPY_FALLBACK:
             self._w.execute("ROLLBACK TO SAVEPOINT copy_direct")
             self._w.execute("RELEASE SAVEPOINT copy_direct")
             self._staged_tables.add("intervals")
@@ -333,9 +367,13 @@ class PostgresStore(SqlStore):
                          start: npt.NDArray[np.int64]
                          ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
         self._stage("stage_probe", ("meter_key", "start_s"), (keys, start))
+        # the batch's time range as constants: the plan reads only the partitions of its
+        # months (and takes no lock on the others, DEFAULT included, until the commit)
         rows = self._w.execute(
             "SELECT i.meter_key, i.start_s, i.energy_wh FROM stage_probe p JOIN intervals i "
-            "ON i.meter_key = p.meter_key AND i.start_s = p.start_s").fetchall()
+            "ON i.meter_key = p.meter_key AND i.start_s = p.start_s "
+            "WHERE i.start_s >= %s AND i.start_s <= %s",
+            (int(start.min()), int(start.max())), prepare=False).fetchall()
         if not rows:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
         k, t, e = (np.array(c) for c in zip(*rows, strict=True))

@@ -1,0 +1,2 @@
+-- Version 10: nothing on SQLite.  PostgreSQL partitions the intervals table by UTC month
+-- (docs/headend-store.md § Monthly partitions); a SQLite store keeps its one WITHOUT ROWID table.
