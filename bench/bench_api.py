@@ -131,7 +131,7 @@ def _render_samples(store: Store, start_s: int, end_s: int) -> list[float]:
                     "intervals", len(arrays),
                     [("start", iso_utc_column(arrays.start_s, quote=True)),
                      ("energy_wh", float_column(arrays.energy_wh, align="right")),
-                     ("quality", text_column(arrays.quality, quote=True))])
+                     ("quality", text_column(arrays.quality, quote=True, pad=True))])
         if i >= WARMUP:
             samples.append(time.perf_counter() - t0)
     return samples
