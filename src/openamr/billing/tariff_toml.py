@@ -24,7 +24,6 @@ import numpy.typing as npt
 from openamr.billing.money import decimal_of
 from openamr.billing.tariff import (
     POLICY_CHOICES,
-    SLOTS_PER_DAY,
     Charge,
     DemandPeriod,
     DemandTier,
@@ -34,6 +33,7 @@ from openamr.billing.tariff import (
     Tariff,
 )
 from openamr.errors import InputError
+from openamr.timeutil import SLOTS_PER_WALL_DAY
 
 __all__ = ["load_tariff_toml", "parse_tariff_toml"]
 
@@ -106,7 +106,7 @@ def _windows(period: Mapping[str, Any], where: str,
     """Mask [2 day types, 12 months, 96 slots] of a period's ``when`` (None: everything)."""
     if "when" not in period:
         return None
-    mask = np.zeros((2, 12, SLOTS_PER_DAY), dtype=bool)
+    mask = np.zeros((2, 12, SLOTS_PER_WALL_DAY), dtype=bool)
     for i, window in enumerate(_list(period["when"], f"{where}.when")):
         w = f"{where}.when[{i}]"
         if not isinstance(window, Mapping):
@@ -128,7 +128,7 @@ def _windows(period: Mapping[str, Any], where: str,
                              where=f"{w}.days")
         first = _quarter(window.get("from", "00:00"), f"{w}.from", end=False)
         last = _quarter(window.get("to", "24:00"), f"{w}.to", end=True)
-        slots = np.zeros(SLOTS_PER_DAY, dtype=bool)
+        slots = np.zeros(SLOTS_PER_WALL_DAY, dtype=bool)
         if first < last:
             slots[first:last] = True
         elif first > last:  # across midnight, e.g. 21:00 to 06:00
@@ -194,7 +194,7 @@ def _demand_tiers(period: Mapping[str, Any], where: str) -> tuple[DemandTier, ..
 
 def _assign(masks: list[npt.NDArray[np.bool_] | None]) -> npt.NDArray[np.int16]:
     """First period naming a slot wins; -1 where none does."""
-    schedule = np.full((2, 12, SLOTS_PER_DAY), -1, dtype=np.int16)
+    schedule = np.full((2, 12, SLOTS_PER_WALL_DAY), -1, dtype=np.int16)
     for index, mask in enumerate(masks):
         free = schedule == -1
         schedule[free & (True if mask is None else mask)] = index
@@ -244,7 +244,7 @@ def parse_tariff_toml(data: Mapping[str, Any], *, source: str = "") -> Tariff:
         _keys(table, {"rate_per_kwh"}, "incentive")
         if "rate_per_kwh" not in table:
             raise InputError("missing key", where="incentive.rate_per_kwh")
-        empty = np.zeros((12, SLOTS_PER_DAY), dtype=np.int16)
+        empty = np.zeros((12, SLOTS_PER_WALL_DAY), dtype=np.int16)
         return Tariff.build(**common, energy_periods=(), energy_weekday=empty,
                             energy_weekend=empty,
                             incentive_rate_per_kwh=decimal_of(table["rate_per_kwh"],

@@ -26,7 +26,6 @@ import numpy.typing as npt
 
 from openamr.billing.money import decimal_of
 from openamr.billing.tariff import (
-    SLOTS_PER_DAY,
     Charge,
     DemandPeriod,
     DemandTier,
@@ -35,6 +34,7 @@ from openamr.billing.tariff import (
     Tariff,
 )
 from openamr.errors import InputError
+from openamr.timeutil import SLOTS_PER_WALL_DAY
 
 __all__ = ["load_urdb_json", "parse_urdb"]
 
@@ -70,7 +70,7 @@ def _matrix(item: Mapping[str, Any], key: str, periods: int) -> npt.NDArray[np.i
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < periods:
                 raise InputError(f"{value!r} is not a period index 0..{periods - 1}",
                                  where=f"{key}[{m}][{h}]")
-    return np.repeat(np.asarray(raw, dtype=np.int16), SLOTS_PER_DAY // 24, axis=1)
+    return np.repeat(np.asarray(raw, dtype=np.int16), SLOTS_PER_WALL_DAY // 24, axis=1)
 
 
 def _structure(item: Mapping[str, Any], key: str) -> Sequence[Sequence[Mapping[str, Any]]]:
