@@ -29,12 +29,13 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
+from openamr.units import S_PER_DAY
+
 __all__ = ["ByteColumn", "Piece", "Segment", "float_column", "int_column", "iso_local_column",
            "iso_utc_column", "join_rows", "text_column"]
 
 _MIN_S = -62_135_596_800  # 0001-01-01T00:00:00Z
 _MAX_S = 253_402_300_799  # 9999-12-31T23:59:59Z
-_DAY_S = 86_400
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +109,7 @@ def _full(table: npt.NDArray[np.uint8], codes: npt.NDArray[np.intp] | None = Non
     return Segment(table, np.full(table.shape[0], table.shape[1], dtype=np.int64), codes)
 
 
-_TIME_TABLE = _time_block(np.arange(_DAY_S, dtype=np.int64))  # 778 kB: every second of a day
+_TIME_TABLE = _time_block(np.arange(S_PER_DAY, dtype=np.int64))  # 778 kB: every second of a day
 
 
 def _day_and_time(t: npt.NDArray[np.int64]) -> tuple[Segment, Segment]:
@@ -117,8 +118,8 @@ def _day_and_time(t: npt.NDArray[np.int64]) -> tuple[Segment, Segment]:
     the 86,400 seconds of a day."""
     if t.size and (int(t.min()) < _MIN_S or int(t.max()) > _MAX_S):
         raise ValueError("timestamps outside years 1..9999 cannot be written as ISO 8601")
-    days = t // _DAY_S
-    seconds_of_day = (t - days * _DAY_S).astype(np.intp)
+    days = t // S_PER_DAY
+    seconds_of_day = (t - days * S_PER_DAY).astype(np.intp)
     if t.size == 0:
         return _full(np.zeros((0, 10), np.uint8)), _full(_TIME_TABLE, seconds_of_day)
     first, last = int(days.min()), int(days.max())
