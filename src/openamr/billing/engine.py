@@ -176,31 +176,26 @@ def _round_cents(exact: npt.NDArray[np.object_]) -> npt.NDArray[np.object_]:
     return result
 
 
-def _monthly_equivalent(charge: Charge) -> Decimal:
-    if charge.per == "month":
-        return charge.amount
-    if charge.per == "day":
-        return charge.amount * Decimal(365) / Decimal(12)
-    return charge.amount / Decimal(12)
+_PER_YEAR = {"day": Decimal(365), "month": Decimal(12), "year": Decimal(1)}
+"""How many of each charge unit a year holds (a ``$/day`` charge is × 365 / 12 a month)."""
 
 
-def _daily_equivalent(charge: Charge) -> Decimal:
-    if charge.per == "day":
+def _equivalent(charge: Charge, per: str) -> Decimal:
+    """The charge's amount per ``per`` (``day`` or ``month``), through its yearly amount."""
+    if charge.per == per:
         return charge.amount
-    if charge.per == "month":
-        return charge.amount * Decimal(12) / Decimal(365)
-    return charge.amount / Decimal(365)
+    return charge.amount * _PER_YEAR[charge.per] / _PER_YEAR[per]
 
 
 def prorated_charge(charge: Charge, policy: str, period: BillingPeriod, days: int) -> Decimal:
     """A fixed or minimum charge for ``days`` billed days of ``period`` under ``policy``."""
     if policy == "flat":
-        return _monthly_equivalent(charge) * period.months
+        return _equivalent(charge, "month") * period.months
     if policy == "daily" or charge.per == "day":
-        return _daily_equivalent(charge) * days
+        return _equivalent(charge, "day") * days
     if days == period.days:
-        return _monthly_equivalent(charge) * period.months
-    return _monthly_equivalent(charge) * period.months * days / period.days
+        return _equivalent(charge, "month") * period.months
+    return _equivalent(charge, "month") * period.months * days / period.days
 
 
 def _exact(amount: Decimal) -> int:

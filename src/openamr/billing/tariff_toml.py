@@ -13,10 +13,10 @@ that names it.  Unknown keys and malformed values are refused with the key path.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -36,6 +36,8 @@ from openamr.errors import InputError
 from openamr.timeutil import SLOTS_PER_WALL_DAY
 
 __all__ = ["load_tariff_toml", "parse_tariff_toml"]
+
+_Tier = TypeVar("_Tier", EnergyTier, DemandTier)
 
 _TOP = {"tariff", "policy", "seasons", "energy", "demand", "fixed", "minimum", "incentive"}
 _DAYS = ("all", "weekdays", "weekends")
@@ -151,45 +153,36 @@ def _months(value: object, where: str) -> list[int]:
     return [int(m) for m in months]
 
 
-def _energy_tiers(period: Mapping[str, Any], where: str) -> tuple[EnergyTier, ...]:
-    if "rate_per_kwh" in period and "tiers" in period:
-        raise InputError("give rate_per_kwh or tiers, not both", where=where)
-    if "rate_per_kwh" in period:
-        return (EnergyTier(decimal_of(period["rate_per_kwh"], f"{where}.rate_per_kwh")),)
+def _tiers(period: Mapping[str, Any], where: str, unit: str,
+           make: Callable[[Decimal, Decimal | None], _Tier]) -> tuple[_Tier, ...]:
+    """The blocks of an energy (``unit="kwh"``) or demand (``"kw"``) period: one
+    ``rate_per_<unit>``, or ``tiers`` of ``{rate_per_<unit>, max_<unit>}``."""
+    rate, top = f"rate_per_{unit}", f"max_{unit}"
+    if rate in period and "tiers" in period:
+        raise InputError(f"give {rate} or tiers, not both", where=where)
+    if rate in period:
+        return (make(decimal_of(period[rate], f"{where}.{rate}"), None),)
     tiers = []
     for i, tier in enumerate(_list(period.get("tiers"), f"{where}.tiers")):
         w = f"{where}.tiers[{i}]"
         if not isinstance(tier, Mapping):
-            raise InputError("expected a table {rate_per_kwh, max_kwh}", where=w)
-        _keys(tier, {"rate_per_kwh", "max_kwh"}, w)
-        if "rate_per_kwh" not in tier:
-            raise InputError("missing key", where=f"{w}.rate_per_kwh")
-        limit = tier.get("max_kwh")
-        tiers.append(EnergyTier(
-            decimal_of(tier["rate_per_kwh"], f"{w}.rate_per_kwh"),
-            None if limit is None else decimal_of(limit, f"{w}.max_kwh",
-                                                  minimum=Decimal(0))))
+            raise InputError(f"expected a table {{{rate}, {top}}}", where=w)
+        _keys(tier, {rate, top}, w)
+        if rate not in tier:
+            raise InputError("missing key", where=f"{w}.{rate}")
+        limit = tier.get(top)
+        tiers.append(make(decimal_of(tier[rate], f"{w}.{rate}"),
+                          None if limit is None else decimal_of(limit, f"{w}.{top}",
+                                                                minimum=Decimal(0))))
     return tuple(tiers)
+
+
+def _energy_tiers(period: Mapping[str, Any], where: str) -> tuple[EnergyTier, ...]:
+    return _tiers(period, where, "kwh", EnergyTier)
 
 
 def _demand_tiers(period: Mapping[str, Any], where: str) -> tuple[DemandTier, ...]:
-    if "rate_per_kw" in period and "tiers" in period:
-        raise InputError("give rate_per_kw or tiers, not both", where=where)
-    if "rate_per_kw" in period:
-        return (DemandTier(decimal_of(period["rate_per_kw"], f"{where}.rate_per_kw")),)
-    tiers = []
-    for i, tier in enumerate(_list(period.get("tiers"), f"{where}.tiers")):
-        w = f"{where}.tiers[{i}]"
-        if not isinstance(tier, Mapping):
-            raise InputError("expected a table {rate_per_kw, max_kw}", where=w)
-        _keys(tier, {"rate_per_kw", "max_kw"}, w)
-        if "rate_per_kw" not in tier:
-            raise InputError("missing key", where=f"{w}.rate_per_kw")
-        limit = tier.get("max_kw")
-        tiers.append(DemandTier(
-            decimal_of(tier["rate_per_kw"], f"{w}.rate_per_kw"),
-            None if limit is None else decimal_of(limit, f"{w}.max_kw", minimum=Decimal(0))))
-    return tuple(tiers)
+    return _tiers(period, where, "kw", DemandTier)
 
 
 def _assign(masks: list[npt.NDArray[np.bool_] | None]) -> npt.NDArray[np.int16]:
