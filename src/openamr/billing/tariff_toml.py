@@ -35,7 +35,7 @@ from openamr.billing.tariff import (
 from openamr.errors import InputError
 from openamr.timeutil import SLOTS_PER_WALL_DAY
 
-__all__ = ["load_tariff_toml", "parse_tariff_toml"]
+__all__ = ["load_tariff_toml", "parse_tariff_text", "parse_tariff_toml"]
 
 _Tier = TypeVar("_Tier", EnergyTier, DemandTier)
 
@@ -49,15 +49,22 @@ def load_tariff_toml(path: Path) -> Tariff:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", where=str(path)) from exc
+    return parse_tariff_text(text, where=str(path))
+
+
+def parse_tariff_text(text: str, *, where: str, source: str | None = None) -> Tariff:
+    """A tariff from the text of a TOML tariff (a file, a form field, a request body):
+    ``InputError`` naming ``where`` and the key inside it on any fault; ``source`` (default
+    ``where``) is recorded in the tariff."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML: {exc}", where=str(path)) from exc
+        raise InputError(f"not valid TOML: {exc}", where=where) from exc
     try:
-        return parse_tariff_toml(data, source=str(path))
+        return parse_tariff_toml(data, source=source if source is not None else where)
     except InputError as exc:
-        raise InputError(exc.message, where=f"{path}: {exc.where}" if exc.where
-                         else str(path)) from exc
+        raise InputError(exc.message, where=f"{where}: {exc.where}" if exc.where
+                         else where) from exc
 
 
 def _table(data: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:

@@ -8,7 +8,6 @@ choices as ``openamr bill``; the answer is the same JSON, CSV ledger, HTML or PD
 from __future__ import annotations
 
 import json
-import tomllib
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Response
@@ -16,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from openamr.billing.service import MEDIA_TYPES, render_bills, run_bills
 from openamr.billing.tariff import Tariff, with_policy
-from openamr.billing.tariff_toml import parse_tariff_toml
+from openamr.billing.tariff_toml import parse_tariff_text
 from openamr.billing.urdb import parse_urdb
 from openamr.errors import InputError
 from openamr.headend.api.deps import get_store, require
@@ -68,14 +67,7 @@ def _tariff(body: TariffBody) -> Tariff:
     if (body.toml is None) == (body.urdb is None):
         raise InputError("give exactly one of tariff.toml and tariff.urdb", where="tariff")
     if body.toml is not None:
-        try:
-            data = tomllib.loads(body.toml)
-        except tomllib.TOMLDecodeError as exc:
-            raise InputError(f"not valid TOML: {exc}", where="tariff.toml") from exc
-        try:
-            return parse_tariff_toml(data, source="API request")
-        except InputError as exc:
-            raise InputError(exc.message, where=f"tariff.toml: {exc.where}") from exc
+        return parse_tariff_text(body.toml, where="tariff.toml", source="API request")
     try:
         return parse_urdb(body.urdb, source="API request")
     except InputError as exc:
