@@ -13,7 +13,7 @@ that names it.  Unknown keys and malformed values are refused with the key path.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
@@ -94,6 +94,18 @@ def _list(value: object, where: str) -> Sequence[Any]:
     return value
 
 
+def _tables(value: object, where: str,
+            allowed: set[str]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """Each table of the array ``value`` at ``where`` with its place (``where[i]``), its keys
+    checked against ``allowed``."""
+    for i, item in enumerate(_list(value, where)):
+        w = f"{where}[{i}]"
+        if not isinstance(item, Mapping):
+            raise InputError(f"expected a table (keys: {', '.join(sorted(allowed))})", where=w)
+        _keys(item, allowed, w)
+        yield w, item
+
+
 def _quarter(text: object, where: str, *, end: bool) -> int:
     """``HH:MM`` on the quarter-hour → slot index (``24:00`` allowed as an end)."""
     if not isinstance(text, str) or len(text.split(":")) != 2:
@@ -116,11 +128,8 @@ def _windows(period: Mapping[str, Any], where: str,
     if "when" not in period:
         return None
     mask = np.zeros((2, 12, SLOTS_PER_WALL_DAY), dtype=bool)
-    for i, window in enumerate(_list(period["when"], f"{where}.when")):
-        w = f"{where}.when[{i}]"
-        if not isinstance(window, Mapping):
-            raise InputError("expected a table {season|months, days, from, to}", where=w)
-        _keys(window, {"season", "months", "days", "from", "to"}, w)
+    for w, window in _tables(period["when"], f"{where}.when",
+                             {"season", "months", "days", "from", "to"}):
         if "season" in window and "months" in window:
             raise InputError("give a season or months, not both", where=w)
         if "season" in window:
@@ -170,11 +179,7 @@ def _tiers(period: Mapping[str, Any], where: str, unit: str,
     if rate in period:
         return (make(decimal_of(period[rate], f"{where}.{rate}"), None),)
     tiers = []
-    for i, tier in enumerate(_list(period.get("tiers"), f"{where}.tiers")):
-        w = f"{where}.tiers[{i}]"
-        if not isinstance(tier, Mapping):
-            raise InputError(f"expected a table {{{rate}, {top}}}", where=w)
-        _keys(tier, {rate, top}, w)
+    for w, tier in _tables(period.get("tiers"), f"{where}.tiers", {rate, top}):
         if rate not in tier:
             raise InputError("missing key", where=f"{w}.{rate}")
         limit = tier.get(top)
@@ -259,11 +264,8 @@ def parse_tariff_toml(data: Mapping[str, Any], *, source: str = "") -> Tariff:
     if not periods_raw:
         raise InputError("a tariff needs at least one [[energy.periods]]", where="energy.periods")
     periods, masks = [], []
-    for i, raw in enumerate(periods_raw):
-        w = f"energy.periods[{i}]"
-        if not isinstance(raw, Mapping):
-            raise InputError("expected a table", where=w)
-        _keys(raw, {"name", "rate_per_kwh", "tiers", "when"}, w)
+    for w, raw in _tables(periods_raw, "energy.periods",
+                          {"name", "rate_per_kwh", "tiers", "when"}):
         periods.append(EnergyPeriod(_str(raw, "name", w), _energy_tiers(raw, w)))
         masks.append(_windows(raw, w, seasons))
     schedule = _assign(masks)
@@ -276,11 +278,8 @@ def parse_tariff_toml(data: Mapping[str, Any], *, source: str = "") -> Tariff:
     demand = _table(data, "demand", "")
     _keys(demand, {"flat", "periods"}, "demand")
     flat_periods, flat_months = [], [-1] * 12
-    for i, raw in enumerate(_list(demand.get("flat", []), "demand.flat")):
-        w = f"demand.flat[{i}]"
-        if not isinstance(raw, Mapping):
-            raise InputError("expected a table", where=w)
-        _keys(raw, {"name", "rate_per_kw", "tiers", "months", "season"}, w)
+    for i, (w, raw) in enumerate(_tables(demand.get("flat", []), "demand.flat",
+                                         {"name", "rate_per_kw", "tiers", "months", "season"})):
         flat_periods.append(DemandPeriod(str(raw.get("name", f"flat{i}")), _demand_tiers(raw, w)))
         if "season" in raw:
             if raw["season"] not in seasons:
@@ -293,11 +292,8 @@ def parse_tariff_toml(data: Mapping[str, Any], *, source: str = "") -> Tariff:
                 raise InputError(f"month {m} already has a flat demand charge", where=w)
             flat_months[m - 1] = i
     demand_periods, demand_masks = [], []
-    for i, raw in enumerate(_list(demand.get("periods", []), "demand.periods")):
-        w = f"demand.periods[{i}]"
-        if not isinstance(raw, Mapping):
-            raise InputError("expected a table", where=w)
-        _keys(raw, {"name", "rate_per_kw", "tiers", "when"}, w)
+    for w, raw in _tables(demand.get("periods", []), "demand.periods",
+                          {"name", "rate_per_kw", "tiers", "when"}):
         demand_periods.append(DemandPeriod(_str(raw, "name", w), _demand_tiers(raw, w)))
         demand_masks.append(_windows(raw, w, seasons))
     dschedule = _assign(demand_masks) if demand_periods else None
