@@ -97,6 +97,21 @@ def _gate(request: Request, permission: str | None = None,
     return row if permission is None else _refused(row, permission, action) or row
 
 
+_SIGNIN_FORM_BYTES = 64_000
+"""The sign-in form is read up to this size (it is read before anyone is signed in)."""
+
+
+async def _form(request: Request, max_bytes: int) -> dict[str, str] | None:
+    """The request's url-encoded form, or None as soon as its body passes ``max_bytes`` (the
+    rest is not read)."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > max_bytes:
+            return None
+    return form_fields(bytes(body))
+
+
 def _download(content: bytes, media_type: str, name: str, *, inline: bool = False) -> Response:
     """A file answer: ``name`` made a safe file name, never cached, never sniffed."""
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
@@ -120,7 +135,9 @@ def signin_form(request: Request, next: str = "/") -> Response:
 
 @router.post("/signin", response_class=HTMLResponse)
 async def signin(request: Request) -> Response:
-    fields = form_fields(await request.body())
+    fields = await _form(request, _SIGNIN_FORM_BYTES)
+    if fields is None:
+        return _error(None, 413, "Too large", "the form is too large")
     secret = fields.get("token", "").strip()
     target = _safe_next(fields.get("next"))
     if not secret or verify_token(_store(request), secret) is None:
@@ -408,13 +425,10 @@ async def survey_run(request: Request) -> Response:
     gate = _gate(request)
     if isinstance(gate, Response):
         return gate
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > 4 * MAX_SITE_BYTES:  # url-encoding may triple the text
-            return _error(gate, 413, "Too large", "the site file is too large for the form; "
-                          "use openamr cit survey")
-    fields = form_fields(bytes(body))
+    fields = await _form(request, 4 * MAX_SITE_BYTES)  # url-encoding may triple the text
+    if fields is None:
+        return _error(gate, 413, "Too large", "the site file is too large for the form; "
+                      "use openamr cit survey")
     text = fields.get("site_toml", "")
     margin_text = fields.get("min_margin_db", "") or str(_SURVEY_DEFAULT_DB)
     try:
@@ -465,12 +479,9 @@ async def bills_run(request: Request) -> Response:
         return gate
     store = _store(request)
     sites = visible_sites(store, gate)
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > 1_000_000:
-            return _error(gate, 413, "Too large", "the form is too large")
-    fields = form_fields(bytes(body))
+    fields = await _form(request, 1_000_000)
+    if fields is None:
+        return _error(gate, 413, "Too large", "the form is too large")
     form = None
     try:
         form = parse_bill_form(fields)
@@ -592,10 +603,9 @@ async def cit_add_device(request: Request) -> Response:
     if isinstance(gate, Response):
         return gate
     store = _store(request)
-    body = await request.body()
-    if len(body) > 20_000:
+    f = await _form(request, 20_000)
+    if f is None:
         return _error(gate, 413, "Too large", "the form is too large")
-    f = form_fields(body)
     site_id = f.get("site", "")
     if not any(s.site_id == site_id for s in visible_sites(store, gate)):
         return _error(gate, 404, "No such site", f"no site {site_id!r} is visible to you")
