@@ -25,7 +25,7 @@ import numpy as np
 import orjson
 import uvicorn
 
-from bench.timing import Result
+from bench.timing import Result, interleaved_s
 from openamr.headend.api import create_app
 from openamr.headend.api.bytecols import float_column, iso_utc_column, text_column
 from openamr.headend.api.json_render import series_json
@@ -76,19 +76,12 @@ async def _samples(store: Store, token: str, start_s: int,
         assert body["next"] is None
         print(f"response: {len(first.content) / 1e6:.2f} MB JSON, "
               f"{len(body['intervals'])} intervals")
-        store_s: list[float] = []
-        api_s: list[float] = []
-        for i in range(WARMUP + REQUESTS):
-            t0 = time.perf_counter()
-            store.get_intervals("m-1", start_s, end_s)
-            t1 = time.perf_counter()
+        async def request() -> None:
             r = await client.get(url, params=params, headers=headers)
-            t2 = time.perf_counter()
             assert r.status_code == 200
-            if i >= WARMUP:
-                store_s.append(t1 - t0)
-                api_s.append(t2 - t1)
-        return store_s, api_s
+
+        return await interleaved_s(lambda: store.get_intervals("m-1", start_s, end_s), request,
+                                   samples=REQUESTS, warmup=WARMUP)
 
 
 def _uvicorn_samples(store: Store, token: str, start_s: int, end_s: int) -> list[float]:
