@@ -20,7 +20,6 @@ from openamr.billing.urdb import parse_urdb
 from openamr.errors import InputError
 from openamr.headend.api.deps import get_store, require
 from openamr.headend.api.errors import ApiError
-from openamr.headend.api.models import ErrorBody
 from openamr.headend.api.responses import ERRORS
 from openamr.headend.store.base import Store, TokenRow
 
@@ -74,11 +73,8 @@ def _tariff(body: TariffBody) -> Tariff:
         raise InputError(exc.message, where=f"tariff.urdb: {exc.where}") from exc
 
 
-_TOO_LARGE: dict[int | str, dict[str, Any]] = {
-    413: {"model": ErrorBody, "description": "the body exceeds [api] max_body_bytes"}}
-
 _ANSWERS: dict[int | str, dict[str, Any]] = {
-    **ERRORS, **_TOO_LARGE,
+    **ERRORS,
     200: {"description": "the bills as JSON (or CSV, HTML, PDF with format)",
           "content": {"application/json": {"schema": {"type": "object"}},
                       "text/csv": {"schema": {"type": "string"}},
@@ -109,7 +105,7 @@ def post_bills(request_body: BillRequest, store: StoreDep, token: BillingToken) 
     return Response(data, media_type=MEDIA_TYPES[request_body.format])
 
 
-@router.post("/tariffs/check", responses={**ERRORS, **_TOO_LARGE,
+@router.post("/tariffs/check", responses={**ERRORS,
                                            200: {"description": "the summary"}},
              summary="Validate a tariff and summarise it (as openamr tariff check --json)")
 def post_tariff_check(body: TariffBody, token: BillingToken) -> Response:
