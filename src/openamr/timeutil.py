@@ -166,6 +166,26 @@ def utc_offsets_s(t_s: npt.NDArray[np.int64], zone: ZoneInfo) -> npt.NDArray[np.
     return result
 
 
+def _period_changes(grid: npt.NDArray[np.int64], wall: npt.NDArray[np.int64],
+                    period: Period) -> npt.NDArray[np.bool_]:
+    """Whether a new local ``period`` starts at ``grid[i + 1]`` (``wall``: the local wall time
+    of each instant of ``grid`` [s since 1970-01-01 local])."""
+    if period == "hourly":
+        key = wall // 3600
+        result: npt.NDArray[np.bool_] = (np.diff(key) != 0) | (np.diff(wall - grid) != 0)
+        return result
+    if period == "daily":
+        # running maximum: where a fall-back crosses midnight (St John's changed at 00:01 until
+        # 2011) the wall clock briefly returns to the previous day; the day starts at the first
+        # midnight, as local_day_bounds_s has it
+        key = np.maximum.accumulate(wall // S_PER_DAY)
+    else:
+        month = wall.astype("datetime64[s]").astype("datetime64[M]").astype(np.int64)
+        key = np.maximum.accumulate(month)
+    result = np.diff(key) != 0
+    return result
+
+
 def _local_period_start(moment: datetime, period: Period) -> datetime:
     if period == "hourly":
         return moment.replace(minute=0, second=0, microsecond=0)
@@ -203,19 +223,7 @@ def local_period_edges_s(start_s: int, end_s: int, zone: ZoneInfo, period: Perio
     stop_s = max(after_s, end_s)
     stop_s = -(-stop_s // length_s) * length_s
     grid = np.arange(first_s, stop_s, length_s, dtype=np.int64)
-    wall = grid + utc_offsets_s(grid, zone)
-    if period == "hourly":
-        key = wall // 3600
-        change = (np.diff(key) != 0) | (np.diff(wall - grid) != 0)
-    elif period == "daily":
-        # running maximum: where a fall-back crosses midnight (St John's changed at 00:01 until
-        # 2011) the wall clock briefly returns to the previous day; the day starts at the first
-        # midnight, as local_day_bounds_s has it
-        change = np.diff(np.maximum.accumulate(wall // 86_400)) != 0
-    else:
-        month = wall.astype("datetime64[s]").astype("datetime64[M]").astype(np.int64)
-        change = np.diff(np.maximum.accumulate(month)) != 0
-    inner = grid[1:][change]
+    inner = grid[1:][_period_changes(grid, grid + utc_offsets_s(grid, zone), period)]
     edges: npt.NDArray[np.int64] = np.concatenate(
         ([first_s], inner, [stop_s])).astype(np.int64)
     return edges
@@ -297,23 +305,23 @@ class LocalGrid:
 
 def local_grid(start_s: int, end_s: int, timezone: str) -> LocalGrid:
     """The grid of ``[start_s, end_s)`` [UTC epoch s, multiples of 900] in ``timezone``
-    (vectorised: one offset look-up per slot, days from :func:`local_period_edges_s`).
+    (vectorised: one offset look-up per slot; days as :func:`local_period_edges_s` cuts them).
 
     ``InputError`` unless the range is a non-empty span of whole 15-minute intervals.
     """
     if start_s % INTERVAL_LENGTH_S or end_s % INTERVAL_LENGTH_S or end_s <= start_s:
         raise InputError(f"a local grid covers a non-empty span of whole 15-minute intervals, "
                          f"not [{start_s}, {end_s})", where="period")
-    zone = site_zone(timezone)
     starts = np.arange(start_s, end_s, INTERVAL_LENGTH_S, dtype=np.int64)
-    offsets = utc_offsets_s(starts, zone)
-    edges = np.clip(local_period_edges_s(start_s, end_s, zone, "daily"), start_s, end_s)
-    day_starts = edges[:-1]
-    # the date of a day is the wall date at its first instant (a day that starts in a gap, at
-    # 01:00, is still that date; a zone that skipped a date has no edge for it)
-    civil_day = (day_starts + utc_offsets_s(day_starts, zone)) // S_PER_DAY
+    offsets = utc_offsets_s(starts, site_zone(timezone))
+    wall = starts + offsets
+    change = _period_changes(starts, wall, "daily")  # the days of local_period_edges_s
+    first_slot = np.concatenate(([0], np.flatnonzero(change) + 1))
+    # the date of a day is the wall date at its first slot (a day that starts in a gap, at
+    # 01:00, is still that date; a zone that skipped a date has no day for it)
     return LocalGrid(
         timezone=timezone, start_s=starts, offset_s=offsets,
-        wall_slot=((starts + offsets) % S_PER_DAY) // INTERVAL_LENGTH_S,
-        day_edges_s=edges, civil_day=civil_day.astype(np.int64),
-        day_index=(np.searchsorted(edges, starts, side="right") - 1).astype(np.int64))
+        wall_slot=(wall % S_PER_DAY) // INTERVAL_LENGTH_S,
+        day_edges_s=np.concatenate((starts[first_slot], [end_s])).astype(np.int64),
+        civil_day=(wall[first_slot] // S_PER_DAY).astype(np.int64),
+        day_index=np.concatenate(([0], np.cumsum(change))).astype(np.int64))

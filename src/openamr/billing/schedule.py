@@ -52,13 +52,15 @@ def weekend_days(grid: LocalGrid, holidays_country: str | None = None,
                  holidays_subdivision: str | None = None) -> npt.NDArray[np.bool_]:
     """Whether each interval of the grid falls on a Saturday, a Sunday or (with a country) a
     public holiday of its local date: the intervals priced by the weekend schedule."""
-    weekend: npt.NDArray[np.bool_] = grid.weekday >= 5
-    if holidays_country and len(grid):
-        years = grid.civil_day.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64)
+    days = grid.civil_day
+    weekend: npt.NDArray[np.bool_] = (days + 3) % 7 >= 5  # 1970-01-01 was a Thursday
+    if holidays_country and days.size:
+        years = days[[0, -1]].astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64)
         found = holiday_days(holidays_country, holidays_subdivision,
-                             range(int(years[0]) + 1970, int(years[-1]) + 1971))
-        weekend |= np.isin(grid.civil_day, found)[grid.day_index]
-    return weekend
+                             range(int(years[0]) + 1970, int(years[1]) + 1971))
+        weekend |= np.isin(days, found)
+    result: npt.NDArray[np.bool_] = weekend[grid.day_index]
+    return result
 
 
 def schedule_index(grid: LocalGrid, weekday: npt.NDArray[np.int16],
