@@ -31,12 +31,11 @@ import numpy as np
 from bench.timing import Result, best_s, time_result
 from openamr.billing.bill import bill_from_batch
 from openamr.billing.engine import UsageBatch, compute_bills
-from openamr.billing.local_grid import local_grid
 from openamr.billing.periods import month_cycle
 from openamr.billing.run import bill_accounts, site_accounts
 from openamr.billing.tariff_file import load_tariff
 from openamr.headend.store import Meter, Site, open_store
-from openamr.timeutil import epoch_s, site_zone
+from openamr.timeutil import epoch_s, local_grid, site_zone
 
 METERS = 1000
 STORE_METERS = int(os.environ.get("OPENAMR_BENCH_BILLING_STORE_METERS", "200"))
@@ -68,9 +67,7 @@ def engine_run(energy: np.ndarray, tariff_name: str, materialise: bool) -> int:
     made = 0
     for month in range(1, 13):
         period = month_cycle(YEAR, month, ZONE)
-        grid = local_grid(period.start_s, period.end_s, ZONE,
-                          holidays_country=tariff.holidays_country,
-                          holidays_subdivision=tariff.holidays_subdivision)
+        grid = local_grid(period.start_s, period.end_s, ZONE)
         first = (period.start_s - start_s) // 900
         block = energy[:, first:first + len(grid)]
         usage = UsageBatch(block, np.ones(block.shape, dtype=bool), None, None,

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from bench.timing import Result, time_result
+from bench.timing import Result, interleaved_s, time_result
 from openamr.headend.api import create_app
 from openamr.headend.auth import issue_token
 from openamr.headend.store import IntervalBatch, Meter, Site, Store, open_store
@@ -101,19 +101,12 @@ async def _samples(store: Store, token: str, now: int) -> tuple[list[float], lis
         assert first.status_code == 200, first.text[:500]
         assert first.text.count('<g class="dev"') == MDTS + REPEATERS + 1
         print(f"page: {len(first.content) / 1e6:.2f} MB HTML, {MDTS + REPEATERS + 1} devices")
-        reads_s: list[float] = []
-        page_s: list[float] = []
-        for i in range(WARMUP + REQUESTS):
-            t0 = time.perf_counter()
-            _reads(store, now)
-            t1 = time.perf_counter()
+        async def page() -> None:
             r = await client.get("/cit", params={"site": "s-1"})
-            t2 = time.perf_counter()
             assert r.status_code == 200
-            if i >= WARMUP:
-                reads_s.append(t1 - t0)
-                page_s.append(t2 - t1)
-        return reads_s, page_s
+
+        return await interleaved_s(lambda: _reads(store, now), page, samples=REQUESTS,
+                                   warmup=WARMUP)
 
 
 def main(quick: bool = False) -> list[Result]:

@@ -7,7 +7,7 @@ with every 15-minute interval of March 2026 (a DST month).  Figures:
   local grid, daily and monthly usage, load profile, heatmap, peak, per-meter totals, the
   previous period) against the same-run baseline of reading the same rows alone
   (``store.get_intervals_bulk``): the report should cost little beyond the read;
-* the figures alone on arrays already in memory (``local_grid`` + ``usage`` + ``load_profile`` +
+* the figures alone on arrays already in memory (``energy_grid`` + ``usage`` + ``load_profile`` +
   ``heatmap`` + ``peak_demand``) against a numpy sum over the same rows.
 
 Goal: the site report within 2× the read alone.  ``--quick``: 100 meters.  Run with
@@ -25,10 +25,10 @@ import numpy as np
 
 from bench.timing import Result, best_s, time_result
 from openamr.headend.energy import (
+    energy_grid,
     energy_report,
     heatmap,
     load_profile,
-    local_grid,
     peak_demand,
     usage,
 )
@@ -71,7 +71,7 @@ def main(quick: bool = False) -> list[Result]:
               f"ratio {report_s / read_s:.2f}x")
 
         def figures() -> None:
-            grid = local_grid("America/Los_Angeles", FIRST, date(2026, 4, 1),
+            grid = energy_grid("America/Los_Angeles", FIRST, date(2026, 4, 1),
                               interval_start_s=table.start_s, energy_wh=table.energy_wh,
                               meters=meters)
             usage(grid, "daily")

@@ -10,10 +10,10 @@ benchmark.  A throughput is turned into a cost by :func:`rate_result`.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-__all__ = ["Result", "best_s", "rate_result", "time_result"]
+__all__ = ["Result", "best_s", "interleaved_s", "rate_result", "time_result"]
 
 
 def best_s(func: Callable[[], object], repeats: int = 3) -> float:
@@ -24,6 +24,24 @@ def best_s(func: Callable[[], object], repeats: int = 3) -> float:
         func()
         best = min(best, time.perf_counter() - start)
     return best
+
+
+async def interleaved_s(baseline: Callable[[], object], figure: Callable[[], Awaitable[object]],
+                        *, samples: int, warmup: int) -> tuple[list[float], list[float]]:
+    """Wall times [s] of ``baseline()`` and of ``await figure()``, called in turn so both see
+    the same load: ``samples`` of each after ``warmup`` rounds."""
+    baseline_s: list[float] = []
+    figure_s: list[float] = []
+    for i in range(warmup + samples):
+        t0 = time.perf_counter()
+        baseline()
+        t1 = time.perf_counter()
+        await figure()
+        t2 = time.perf_counter()
+        if i >= warmup:
+            baseline_s.append(t1 - t0)
+            figure_s.append(t2 - t1)
+    return baseline_s, figure_s
 
 
 @dataclass(frozen=True, slots=True)

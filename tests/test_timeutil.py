@@ -13,6 +13,7 @@ from openamr.timeutil import (
     intervals_in_local_day,
     local_date,
     local_day_bounds_s,
+    local_grid,
     parse_utc,
     site_zone,
 )
@@ -92,3 +93,53 @@ def test_daily_edges_where_the_clock_falls_back_across_midnight() -> None:
     days = [date(1998, 10, 23), date(1998, 10, 24), date(1998, 10, 25)]
     assert (np.diff(edges) // 900).tolist() == [intervals_in_local_day(d, zone) for d in days]
     assert intervals_in_local_day(date(1998, 10, 25), zone) == 100
+
+
+@pytest.mark.parametrize(("day", "slots", "repeated", "skipped"),
+                         [(date(2026, 3, 8), 92, [], [8, 9, 10, 11]),
+                          (date(2026, 3, 9), 96, [], []),
+                          (date(2026, 11, 1), 100, [4, 5, 6, 7], [])])
+def test_local_grid_of_a_dst_day(day: date, slots: int, repeated: list[int],
+                                 skipped: list[int]) -> None:
+    start_s, end_s = local_day_bounds_s(day, LA)
+    grid = local_grid(start_s, end_s, "America/Los_Angeles")
+    assert len(grid) == slots
+    assert grid.days == 1
+    assert grid.dates == [day]
+    assert grid.day_edges_s.tolist() == [start_s, end_s]
+    counts = np.bincount(grid.wall_slot, minlength=96)
+    assert np.flatnonzero(counts == 2).tolist() == repeated
+    assert np.flatnonzero(counts == 0).tolist() == skipped
+    assert set(grid.weekday.tolist()) == {day.weekday()}
+    assert set(grid.month.tolist()) == {day.month - 1}
+    assert set(grid.month_key.tolist()) == {(day.year - 1970) * 12 + day.month - 1}
+    assert set(grid.day.tolist()) == {(day - date(1970, 1, 1)).days}
+
+
+def test_local_grid_days_in_odd_zones() -> None:
+    """Samoa skipped 30 December 2011; St John's fell back at 00:01 (midnight twice)."""
+    apia = site_zone("Pacific/Apia")
+    start_s = local_day_bounds_s(date(2011, 12, 29), apia)[0]
+    end_s = local_day_bounds_s(date(2012, 1, 1), apia)[0]
+    grid = local_grid(start_s, end_s, "Pacific/Apia")
+    assert grid.dates == [date(2011, 12, 29), date(2011, 12, 31)]
+    assert np.bincount(grid.day_index).tolist() == [96, 96]
+    johns = site_zone("America/St_Johns")
+    start_s = local_day_bounds_s(date(1998, 10, 24), johns)[0]
+    end_s = local_day_bounds_s(date(1998, 10, 26), johns)[0]
+    grid = local_grid(start_s, end_s, "America/St_Johns")
+    assert grid.dates == [date(1998, 10, 24), date(1998, 10, 25)]
+    assert np.bincount(grid.day_index).tolist() == [
+        intervals_in_local_day(date(1998, 10, 24), johns),
+        intervals_in_local_day(date(1998, 10, 25), johns)]
+
+
+def test_local_grid_clips_partial_days_and_refuses_bad_ranges() -> None:
+    start_s = local_day_bounds_s(date(2026, 1, 31), LA)[0] + 12 * 3600
+    grid = local_grid(start_s, start_s + 86_400, "America/Los_Angeles")
+    assert grid.dates == [date(2026, 1, 31), date(2026, 2, 1)]
+    assert grid.day_edges_s.tolist() == [start_s, start_s + 43_200, start_s + 86_400]
+    assert grid.month.tolist() == [0] * 48 + [1] * 48
+    for bad in ((start_s, start_s), (start_s + 1, start_s + 900), (start_s + 900, start_s)):
+        with pytest.raises(InputError, match="whole 15-minute"):
+            local_grid(*bad, "America/Los_Angeles")

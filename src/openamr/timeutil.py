@@ -12,6 +12,7 @@ Rules (see ``docs/architecture.md``):
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -20,10 +21,12 @@ import numpy as np
 import numpy.typing as npt
 
 from openamr.errors import InputError
-from openamr.units import INTERVAL_LENGTH_S
+from openamr.units import INTERVAL_LENGTH_S, S_PER_DAY
 
 __all__ = [
+    "SLOTS_PER_WALL_DAY",
     "UTC",
+    "LocalGrid",
     "align_down_s",
     "epoch_s",
     "format_utc",
@@ -31,6 +34,7 @@ __all__ = [
     "intervals_in_local_day",
     "local_date",
     "local_day_bounds_s",
+    "local_grid",
     "local_period_edges_s",
     "parse_utc",
     "site_zone",
@@ -178,6 +182,26 @@ def utc_offsets_s(t_s: npt.NDArray[np.int64], zone: ZoneInfo) -> npt.NDArray[np.
     return result
 
 
+def _period_changes(grid: npt.NDArray[np.int64], wall: npt.NDArray[np.int64],
+                    period: Period) -> npt.NDArray[np.bool_]:
+    """Whether a new local ``period`` starts at ``grid[i + 1]`` (``wall``: the local wall time
+    of each instant of ``grid`` [s since 1970-01-01 local])."""
+    if period == "hourly":
+        key = wall // 3600
+        result: npt.NDArray[np.bool_] = (np.diff(key) != 0) | (np.diff(wall - grid) != 0)
+        return result
+    if period == "daily":
+        # running maximum: where a fall-back crosses midnight (St John's changed at 00:01 until
+        # 2011) the wall clock briefly returns to the previous day; the day starts at the first
+        # midnight, as local_day_bounds_s has it
+        key = np.maximum.accumulate(wall // S_PER_DAY)
+    else:
+        month = wall.astype("datetime64[s]").astype("datetime64[M]").astype(np.int64)
+        key = np.maximum.accumulate(month)
+    result = np.diff(key) != 0
+    return result
+
+
 def _local_period_start(moment: datetime, period: Period) -> datetime:
     if period == "hourly":
         return moment.replace(minute=0, second=0, microsecond=0)
@@ -215,19 +239,105 @@ def local_period_edges_s(start_s: int, end_s: int, zone: ZoneInfo, period: Perio
     stop_s = max(after_s, end_s)
     stop_s = -(-stop_s // length_s) * length_s
     grid = np.arange(first_s, stop_s, length_s, dtype=np.int64)
-    wall = grid + utc_offsets_s(grid, zone)
-    if period == "hourly":
-        key = wall // 3600
-        change = (np.diff(key) != 0) | (np.diff(wall - grid) != 0)
-    elif period == "daily":
-        # running maximum: where a fall-back crosses midnight (St John's changed at 00:01 until
-        # 2011) the wall clock briefly returns to the previous day; the day starts at the first
-        # midnight, as local_day_bounds_s has it
-        change = np.diff(np.maximum.accumulate(wall // 86_400)) != 0
-    else:
-        month = wall.astype("datetime64[s]").astype("datetime64[M]").astype(np.int64)
-        change = np.diff(np.maximum.accumulate(month)) != 0
-    inner = grid[1:][change]
+    inner = grid[1:][_period_changes(grid, grid + utc_offsets_s(grid, zone), period)]
     edges: npt.NDArray[np.int64] = np.concatenate(
         ([first_s], inner, [stop_s])).astype(np.int64)
     return edges
+
+
+SLOTS_PER_WALL_DAY = S_PER_DAY // INTERVAL_LENGTH_S
+"""Wall-clock quarter-hours of a day (96): the columns of a heatmap, the slots of a TOU
+schedule; a 23- or 25-hour day still maps onto these 96 by its wall clock."""
+
+_EPOCH_DAY = date(1970, 1, 1)
+
+
+@dataclass(frozen=True, eq=False)
+class LocalGrid:
+    """The 15-minute slots of ``[start_s, end_s)`` placed on a zone's civil calendar.
+
+    Slot ``i`` is the interval ``[start_s[i], start_s[i] + 900)`` [UTC epoch s].  Each slot knows
+    its UTC offset, its wall-clock quarter-hour (``wall_slot``: the repeated hour of a fall-back
+    day maps twice onto the same four slots, the skipped hour of a spring-forward day onto none)
+    and its civil day: day ``d`` of the grid is ``[day_edges_s[d], day_edges_s[d + 1])`` (a day
+    starts at its first midnight, as :func:`local_day_bounds_s` has it; the first and last day
+    are clipped to the range), 92, 96 or 100 slots long.  Built by :func:`local_grid`.
+    """
+
+    timezone: str
+    """IANA zone name."""
+    start_s: npt.NDArray[np.int64]
+    """Slot starts [UTC epoch s]."""
+    offset_s: npt.NDArray[np.int64]
+    """UTC offset at each slot's start [s] (local wall time = ``start_s + offset_s``)."""
+    wall_slot: npt.NDArray[np.int64]
+    """Wall-clock quarter-hour of each slot's start (0 = 00:00–00:15 local, … 95)."""
+    day_edges_s: npt.NDArray[np.int64]
+    """``days + 1`` edges [UTC epoch s] of the civil days the slots fall in."""
+    civil_day: npt.NDArray[np.int64]
+    """The civil date of each day of ``day_edges_s``, as days since 1970-01-01."""
+    day_index: npt.NDArray[np.int64]
+    """The day (index into ``civil_day``) of each slot."""
+
+    def __len__(self) -> int:
+        return int(self.start_s.size)
+
+    @property
+    def days(self) -> int:
+        """How many civil days the grid touches."""
+        return int(self.civil_day.size)
+
+    @property
+    def dates(self) -> list[date]:
+        """The civil days, in order."""
+        return [_EPOCH_DAY + timedelta(days=d) for d in self.civil_day.tolist()]
+
+    @property
+    def day(self) -> npt.NDArray[np.int64]:
+        """The civil date of each slot as days since 1970-01-01."""
+        result: npt.NDArray[np.int64] = self.civil_day[self.day_index]
+        return result
+
+    @property
+    def weekday(self) -> npt.NDArray[np.int64]:
+        """The weekday of each slot's civil day (0 = Monday … 6 = Sunday)."""
+        result: npt.NDArray[np.int64] = (self.civil_day[self.day_index] + 3) % 7  # 1970-01-01:
+        return result  # a Thursday
+
+    @property
+    def month_key(self) -> npt.NDArray[np.int64]:
+        """The civil month of each slot as months since 1970-01 (changes at local month
+        starts)."""
+        result: npt.NDArray[np.int64] = (self.civil_day.astype("datetime64[D]").astype(
+            "datetime64[M]").astype(np.int64))[self.day_index]
+        return result
+
+    @property
+    def month(self) -> npt.NDArray[np.int64]:
+        """The civil month of each slot, 0 (January) … 11."""
+        result: npt.NDArray[np.int64] = self.month_key % 12
+        return result
+
+
+def local_grid(start_s: int, end_s: int, timezone: str) -> LocalGrid:
+    """The grid of ``[start_s, end_s)`` [UTC epoch s, multiples of 900] in ``timezone``
+    (vectorised: one offset look-up per slot; days as :func:`local_period_edges_s` cuts them).
+
+    ``InputError`` unless the range is a non-empty span of whole 15-minute intervals.
+    """
+    if start_s % INTERVAL_LENGTH_S or end_s % INTERVAL_LENGTH_S or end_s <= start_s:
+        raise InputError(f"a local grid covers a non-empty span of whole 15-minute intervals, "
+                         f"not [{start_s}, {end_s})", where="period")
+    starts = np.arange(start_s, end_s, INTERVAL_LENGTH_S, dtype=np.int64)
+    offsets = utc_offsets_s(starts, site_zone(timezone))
+    wall = starts + offsets
+    change = _period_changes(starts, wall, "daily")  # the days of local_period_edges_s
+    first_slot = np.concatenate(([0], np.flatnonzero(change) + 1))
+    # the date of a day is the wall date at its first slot (a day that starts in a gap, at
+    # 01:00, is still that date; a zone that skipped a date has no day for it)
+    return LocalGrid(
+        timezone=timezone, start_s=starts, offset_s=offsets,
+        wall_slot=(wall % S_PER_DAY) // INTERVAL_LENGTH_S,
+        day_edges_s=np.concatenate((starts[first_slot], [end_s])).astype(np.int64),
+        civil_day=(wall[first_slot] // S_PER_DAY).astype(np.int64),
+        day_index=np.concatenate(([0], np.cumsum(change))).astype(np.int64))

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from openamr.billing.engine import UsageBatch, compute_bills
-from openamr.billing.local_grid import local_grid, tariff_indices
 from openamr.billing.periods import month_cycle
+from openamr.billing.schedule import tariff_indices
 from openamr.billing.tariff_toml import parse_tariff_toml
-from openamr.timeutil import epoch_s, parse_utc
+from openamr.timeutil import epoch_s, local_grid, parse_utc
 
 ZONE = "America/Los_Angeles"
 TOU = """
@@ -44,7 +44,7 @@ def _utc(text: str) -> int:
 def test_tou_periods_follow_the_local_clock_across_the_change() -> None:
     tariff = parse_tariff_toml(tomllib.loads(TOU))
     period = month_cycle(2026, 3, ZONE)
-    grid = local_grid(period.start_s, period.end_s, ZONE, holidays_country="US")
+    grid = local_grid(period.start_s, period.end_s, ZONE)
     energy_index, _ = tariff_indices(grid, tariff)
     peak = set(grid.start_s[energy_index == 0].tolist())
     # Friday 6 March (PST, UTC-8): peak 16:00 local = 00:00 UTC on the 7th
@@ -63,10 +63,10 @@ def test_tou_periods_follow_the_local_clock_across_the_change() -> None:
 
 def test_the_repeated_hour_is_priced_by_the_wall_clock_and_holidays_are_off_peak() -> None:
     period = month_cycle(2026, 11, ZONE)
-    grid = local_grid(period.start_s, period.end_s, ZONE, holidays_country="US")
+    grid = local_grid(period.start_s, period.end_s, ZONE)
     first_day = grid.day == grid.day[0]
     assert int(first_day.sum()) == 100
-    assert int(np.count_nonzero(first_day & (grid.slot // 4 == 1))) == 8  # 01:00-02:00 twice
+    assert int(np.count_nonzero(first_day & (grid.wall_slot // 4 == 1))) == 8  # 01:00-02:00 twice
     tariff = parse_tariff_toml(tomllib.loads(TOU))
     energy_index, _ = tariff_indices(grid, tariff)
     # 21 weekdays in November 2026, less Veterans Day (Wed 11th) and Thanksgiving (Thu 26th)

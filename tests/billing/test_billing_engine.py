@@ -15,11 +15,12 @@ from hypothesis import strategies as st
 from naive_bill import naive_components
 
 from openamr.billing.engine import UsageBatch, compute_bills, prorated_charge
-from openamr.billing.local_grid import holiday_days, local_grid
 from openamr.billing.periods import date_range, month_cycle
+from openamr.billing.schedule import holiday_days
 from openamr.billing.tariff import Charge, Policy, Tariff
 from openamr.billing.tariff_file import load_tariff
 from openamr.billing.tariff_toml import parse_tariff_toml
+from openamr.timeutil import local_grid
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "tariffs"
 RETAIL = sorted(p for p in EXAMPLES.iterdir() if p.name != "solar-pbi.toml")
@@ -33,9 +34,7 @@ def _usage(energy: np.ndarray, days: int, estimated: np.ndarray | None = None) -
 def _bill(tariff: Tariff, year: int, month: int, zone: str, energy: np.ndarray,
           start_day: int = 1) -> tuple[object, object]:
     period = month_cycle(year, month, zone, start_day)
-    grid = local_grid(period.start_s, period.end_s, zone,
-                      holidays_country=tariff.holidays_country,
-                      holidays_subdivision=tariff.holidays_subdivision)
+    grid = local_grid(period.start_s, period.end_s, zone)
     return compute_bills(tariff, period, grid, _usage(energy[:, :len(grid)], period.days)), grid
 
 

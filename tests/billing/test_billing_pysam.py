@@ -19,10 +19,10 @@ import pytest
 from pysam_cases import CASES, YEAR, pysam_monthly, year_load_wh
 
 from openamr.billing.engine import UsageBatch, compute_bills
-from openamr.billing.local_grid import local_grid
 from openamr.billing.periods import month_cycle
 from openamr.billing.tariff import Policy
 from openamr.billing.urdb import parse_urdb
+from openamr.timeutil import local_grid
 
 if not os.environ.get("CI"):  # in CI the test extra is installed: a missing PySAM fails
     pytest.importorskip("PySAM.Utilityrate5", reason="nrel-pysam is in the test extra")

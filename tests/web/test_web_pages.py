@@ -65,6 +65,21 @@ def test_a_bad_token_or_none_gets_the_sign_in_page(client: WebClient,
     assert r.headers["location"] == "/"
 
 
+def test_forms_are_read_only_up_to_their_bound(client: WebClient, tokens: dict[str, str]) -> None:
+    """The sign-in form is read before anyone is signed in: a huge body is refused (413), not
+    held in memory; so are the other forms past their bounds."""
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    r = client.post("/signin", content=f"token={tokens['billing']}&next=/" + "x" * 100_000,
+                    headers=form)
+    assert r.status_code == 413
+    assert COOKIE not in r.headers.get("set-cookie", "")
+    _signed_in(client, tokens["admin"])
+    r = client.post("/cit/devices", content="site=s&" + "x" * 30_000, headers=form)
+    assert r.status_code == 413
+    r = client.post("/bills", content="site=s&" + "x" * 1_100_000, headers=form)
+    assert r.status_code == 413
+
+
 def test_a_revoked_token_is_signed_out_at_once(client: WebClient, store: Store,
                                                tokens: dict[str, str], now_s: int) -> None:
     _signed_in(client, tokens["admin"])

@@ -2,8 +2,8 @@
 
 Reads the head-end's store (never the field).  Three layers, as the rest of openamr:
 
-* pure, vectorised functions: the local grid of a period (:mod:`.local_grid`), the bill engine
-  (:mod:`.engine`);
+* pure, vectorised functions: the tariff period of each interval of a period's local grid
+  (:mod:`.schedule`, on :func:`openamr.timeutil.local_grid`), the bill engine (:mod:`.engine`);
 * objects that hold parameters: :class:`~openamr.billing.tariff.Tariff` (from our TOML format,
   :mod:`.tariff_toml`, or OpenEI URDB JSON, :mod:`.urdb`), :class:`~.periods.BillingPeriod`;
 * one orchestrator per job: :mod:`.run` (bills of meters, tenants or a site from the store),

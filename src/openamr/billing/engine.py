@@ -3,7 +3,8 @@
 Three steps, the first two across all rows (meters or tenants) at once:
 
 1. **Quantities** from numpy: energy per TOU period (a matrix product with the one-hot period
-   matrix of the :class:`~openamr.billing.local_grid.LocalGrid`), maximum 15-minute demand per
+   matrix of the intervals' periods on the :class:`~openamr.timeutil.LocalGrid`, read by
+   :func:`~openamr.billing.schedule.tariff_indices`), maximum 15-minute demand per
    demand segment and period; all as exact integers of 10⁻⁶ kWh or kW.
 2. **Tiers** (monthly, or daily allowances × billable days) and **amounts**: quantity × rate in
    exact integers (10⁻¹⁶ of the currency; rates have at most 10 decimals), rounded half-up to
@@ -26,11 +27,12 @@ from typing import Any, cast
 import numpy as np
 import numpy.typing as npt
 
-from openamr.billing.local_grid import LocalGrid, tariff_indices
 from openamr.billing.money import MAX_RATE_DECIMALS, scaled
 from openamr.billing.periods import BillingPeriod
+from openamr.billing.schedule import tariff_indices
 from openamr.billing.tariff import Charge, DemandPeriod, DemandTier, EnergyTier, Tariff
 from openamr.errors import InputError
+from openamr.timeutil import LocalGrid
 from openamr.units import INTERVAL_LENGTH_S, S_PER_H, WH_PER_KWH
 
 __all__ = ["AMOUNT_DECIMALS", "QUANTITY_DECIMALS", "BillBatch", "LineSpec", "UsageBatch",
@@ -174,31 +176,26 @@ def _round_cents(exact: npt.NDArray[np.object_]) -> npt.NDArray[np.object_]:
     return result
 
 
-def _monthly_equivalent(charge: Charge) -> Decimal:
-    if charge.per == "month":
-        return charge.amount
-    if charge.per == "day":
-        return charge.amount * Decimal(365) / Decimal(12)
-    return charge.amount / Decimal(12)
+_PER_YEAR = {"day": Decimal(365), "month": Decimal(12), "year": Decimal(1)}
+"""How many of each charge unit a year holds (a ``$/day`` charge is × 365 / 12 a month)."""
 
 
-def _daily_equivalent(charge: Charge) -> Decimal:
-    if charge.per == "day":
+def _equivalent(charge: Charge, per: str) -> Decimal:
+    """The charge's amount per ``per`` (``day`` or ``month``), through its yearly amount."""
+    if charge.per == per:
         return charge.amount
-    if charge.per == "month":
-        return charge.amount * Decimal(12) / Decimal(365)
-    return charge.amount / Decimal(365)
+    return charge.amount * _PER_YEAR[charge.per] / _PER_YEAR[per]
 
 
 def prorated_charge(charge: Charge, policy: str, period: BillingPeriod, days: int) -> Decimal:
     """A fixed or minimum charge for ``days`` billed days of ``period`` under ``policy``."""
     if policy == "flat":
-        return _monthly_equivalent(charge) * period.months
+        return _equivalent(charge, "month") * period.months
     if policy == "daily" or charge.per == "day":
-        return _daily_equivalent(charge) * days
+        return _equivalent(charge, "day") * days
     if days == period.days:
-        return _monthly_equivalent(charge) * period.months
-    return _monthly_equivalent(charge) * period.months * days / period.days
+        return _equivalent(charge, "month") * period.months
+    return _equivalent(charge, "month") * period.months * days / period.days
 
 
 def _exact(amount: Decimal) -> int:
@@ -217,15 +214,16 @@ def _segments(grid: LocalGrid, reset: str) -> list[tuple[int, int, int, int, int
     """Demand segments ``(first, stop, days, month_days, month)``: one per bill, or one per
     local calendar month (charged × days / month_days)."""
     n = len(grid)
+    month_key = grid.month_key
     if reset == "billing_period":
-        return [(0, n, 1, 1, int(grid.month[0]))]
-    cuts = [0, *(np.nonzero(np.diff(grid.month_key))[0] + 1).tolist(), n]
+        return [(0, n, 1, 1, int(month_key[0] % 12))]
+    cuts = [0, *(np.nonzero(np.diff(month_key))[0] + 1).tolist(), n]
     out = []
     for a, b in itertools.pairwise(cuts):
-        days = int(np.unique(grid.day[a:b]).size)
-        key = int(grid.month_key[a])
+        days = int(np.unique(grid.day_index[a:b]).size)
+        key = int(month_key[a])
         month_days = calendar.monthrange(1970 + key // 12, key % 12 + 1)[1]
-        out.append((a, b, days, month_days, int(grid.month[a])))
+        out.append((a, b, days, month_days, key % 12))
     return out
 
 

@@ -18,7 +18,6 @@ import numpy as np
 
 from openamr.billing.bill import Bill, bill_from_batch
 from openamr.billing.engine import BillBatch, UsageBatch, compute_bills
-from openamr.billing.local_grid import local_grid
 from openamr.billing.pbi import incentive_statement
 from openamr.billing.periods import BillingPeriod
 from openamr.billing.source import read_usage, register_reads
@@ -26,7 +25,7 @@ from openamr.billing.tariff import Tariff
 from openamr.errors import InputError
 from openamr.headend.energy.report import NOT_CONSUMPTION_KINDS
 from openamr.headend.store.base import AmbiguousIdError, Store
-from openamr.timeutil import local_day_bounds_s, site_zone
+from openamr.timeutil import local_day_bounds_s, local_grid, site_zone
 
 __all__ = ["Account", "bill_accounts", "meter_account", "site_accounts", "site_timezone",
            "tenant_accounts"]
@@ -148,9 +147,7 @@ def bill_accounts(store: Store, tariff: Tariff, period: BillingPeriod,
     """The bills (or incentive statements) of ``accounts`` for ``period``."""
     if not accounts:
         return []
-    grid = local_grid(period.start_s, period.end_s, period.timezone,
-                      holidays_country=tariff.holidays_country,
-                      holidays_subdivision=tariff.holidays_subdivision)
+    grid = local_grid(period.start_s, period.end_s, period.timezone)
     usage = _usage(store, period, accounts, grid.start_s)
     batch: BillBatch | None = None
     if tariff.kind == "retail":

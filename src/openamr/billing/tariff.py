@@ -20,11 +20,11 @@ import numpy as np
 import numpy.typing as npt
 
 from openamr.errors import InputError
+from openamr.timeutil import SLOTS_PER_WALL_DAY
 
 __all__ = [
     "CHARGE_PERIODS",
     "POLICY_CHOICES",
-    "SLOTS_PER_DAY",
     "TARIFF_KINDS",
     "TIER_UNITS",
     "Charge",
@@ -36,9 +36,6 @@ __all__ = [
     "Tariff",
     "with_policy",
 ]
-
-SLOTS_PER_DAY = 96
-"""Quarter-hours of a (23, 24 or 25-hour) local day indexed by wall-clock time."""
 
 TIER_UNITS: tuple[str, ...] = ("monthly", "daily")
 """``monthly``: tier limits are kWh per billing period; ``daily``: kWh per day × billable days
@@ -141,8 +138,8 @@ def _schedule(value: npt.ArrayLike | None, where: str, periods: int,
     if value is None:
         raise InputError("a schedule is missing", where=where)
     array = np.asarray(value, dtype=np.int16)
-    if array.shape != (12, SLOTS_PER_DAY):
-        raise InputError(f"a schedule must be 12 months × {SLOTS_PER_DAY} quarter-hours, "
+    if array.shape != (12, SLOTS_PER_WALL_DAY):
+        raise InputError(f"a schedule must be 12 months × {SLOTS_PER_WALL_DAY} quarter-hours, "
                          f"not {array.shape}", where=where)
     low = -1 if allow_none else 0
     if array.size and (array.min() < low or array.max() >= periods):

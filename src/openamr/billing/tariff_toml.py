@@ -13,10 +13,10 @@ that names it.  Unknown keys and malformed values are refused with the key path.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -24,7 +24,6 @@ import numpy.typing as npt
 from openamr.billing.money import decimal_of
 from openamr.billing.tariff import (
     POLICY_CHOICES,
-    SLOTS_PER_DAY,
     Charge,
     DemandPeriod,
     DemandTier,
@@ -34,8 +33,11 @@ from openamr.billing.tariff import (
     Tariff,
 )
 from openamr.errors import InputError
+from openamr.timeutil import SLOTS_PER_WALL_DAY
 
-__all__ = ["load_tariff_toml", "parse_tariff_toml"]
+__all__ = ["load_tariff_toml", "parse_tariff_text", "parse_tariff_toml"]
+
+_Tier = TypeVar("_Tier", EnergyTier, DemandTier)
 
 _TOP = {"tariff", "policy", "seasons", "energy", "demand", "fixed", "minimum", "incentive"}
 _DAYS = ("all", "weekdays", "weekends")
@@ -47,15 +49,22 @@ def load_tariff_toml(path: Path) -> Tariff:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", where=str(path)) from exc
+    return parse_tariff_text(text, where=str(path))
+
+
+def parse_tariff_text(text: str, *, where: str, source: str | None = None) -> Tariff:
+    """A tariff from the text of a TOML tariff (a file, a form field, a request body):
+    ``InputError`` naming ``where`` and the key inside it on any fault; ``source`` (default
+    ``where``) is recorded in the tariff."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML: {exc}", where=str(path)) from exc
+        raise InputError(f"not valid TOML: {exc}", where=where) from exc
     try:
-        return parse_tariff_toml(data, source=str(path))
+        return parse_tariff_toml(data, source=source if source is not None else where)
     except InputError as exc:
-        raise InputError(exc.message, where=f"{path}: {exc.where}" if exc.where
-                         else str(path)) from exc
+        raise InputError(exc.message, where=f"{where}: {exc.where}" if exc.where
+                         else where) from exc
 
 
 def _table(data: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
@@ -85,6 +94,18 @@ def _list(value: object, where: str) -> Sequence[Any]:
     return value
 
 
+def _tables(value: object, where: str,
+            allowed: set[str]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """Each table of the array ``value`` at ``where`` with its place (``where[i]``), its keys
+    checked against ``allowed``."""
+    for i, item in enumerate(_list(value, where)):
+        w = f"{where}[{i}]"
+        if not isinstance(item, Mapping):
+            raise InputError(f"expected a table (keys: {', '.join(sorted(allowed))})", where=w)
+        _keys(item, allowed, w)
+        yield w, item
+
+
 def _quarter(text: object, where: str, *, end: bool) -> int:
     """``HH:MM`` on the quarter-hour → slot index (``24:00`` allowed as an end)."""
     if not isinstance(text, str) or len(text.split(":")) != 2:
@@ -106,12 +127,9 @@ def _windows(period: Mapping[str, Any], where: str,
     """Mask [2 day types, 12 months, 96 slots] of a period's ``when`` (None: everything)."""
     if "when" not in period:
         return None
-    mask = np.zeros((2, 12, SLOTS_PER_DAY), dtype=bool)
-    for i, window in enumerate(_list(period["when"], f"{where}.when")):
-        w = f"{where}.when[{i}]"
-        if not isinstance(window, Mapping):
-            raise InputError("expected a table {season|months, days, from, to}", where=w)
-        _keys(window, {"season", "months", "days", "from", "to"}, w)
+    mask = np.zeros((2, 12, SLOTS_PER_WALL_DAY), dtype=bool)
+    for w, window in _tables(period["when"], f"{where}.when",
+                             {"season", "months", "days", "from", "to"}):
         if "season" in window and "months" in window:
             raise InputError("give a season or months, not both", where=w)
         if "season" in window:
@@ -128,7 +146,7 @@ def _windows(period: Mapping[str, Any], where: str,
                              where=f"{w}.days")
         first = _quarter(window.get("from", "00:00"), f"{w}.from", end=False)
         last = _quarter(window.get("to", "24:00"), f"{w}.to", end=True)
-        slots = np.zeros(SLOTS_PER_DAY, dtype=bool)
+        slots = np.zeros(SLOTS_PER_WALL_DAY, dtype=bool)
         if first < last:
             slots[first:last] = True
         elif first > last:  # across midnight, e.g. 21:00 to 06:00
@@ -151,50 +169,37 @@ def _months(value: object, where: str) -> list[int]:
     return [int(m) for m in months]
 
 
-def _energy_tiers(period: Mapping[str, Any], where: str) -> tuple[EnergyTier, ...]:
-    if "rate_per_kwh" in period and "tiers" in period:
-        raise InputError("give rate_per_kwh or tiers, not both", where=where)
-    if "rate_per_kwh" in period:
-        return (EnergyTier(decimal_of(period["rate_per_kwh"], f"{where}.rate_per_kwh")),)
+def _tiers(period: Mapping[str, Any], where: str, unit: str,
+           make: Callable[[Decimal, Decimal | None], _Tier]) -> tuple[_Tier, ...]:
+    """The blocks of an energy (``unit="kwh"``) or demand (``"kw"``) period: one
+    ``rate_per_<unit>``, or ``tiers`` of ``{rate_per_<unit>, max_<unit>}``."""
+    rate, top = f"rate_per_{unit}", f"max_{unit}"
+    if rate in period and "tiers" in period:
+        raise InputError(f"give {rate} or tiers, not both", where=where)
+    if rate in period:
+        return (make(decimal_of(period[rate], f"{where}.{rate}"), None),)
     tiers = []
-    for i, tier in enumerate(_list(period.get("tiers"), f"{where}.tiers")):
-        w = f"{where}.tiers[{i}]"
-        if not isinstance(tier, Mapping):
-            raise InputError("expected a table {rate_per_kwh, max_kwh}", where=w)
-        _keys(tier, {"rate_per_kwh", "max_kwh"}, w)
-        if "rate_per_kwh" not in tier:
-            raise InputError("missing key", where=f"{w}.rate_per_kwh")
-        limit = tier.get("max_kwh")
-        tiers.append(EnergyTier(
-            decimal_of(tier["rate_per_kwh"], f"{w}.rate_per_kwh"),
-            None if limit is None else decimal_of(limit, f"{w}.max_kwh",
-                                                  minimum=Decimal(0))))
+    for w, tier in _tables(period.get("tiers"), f"{where}.tiers", {rate, top}):
+        if rate not in tier:
+            raise InputError("missing key", where=f"{w}.{rate}")
+        limit = tier.get(top)
+        tiers.append(make(decimal_of(tier[rate], f"{w}.{rate}"),
+                          None if limit is None else decimal_of(limit, f"{w}.{top}",
+                                                                minimum=Decimal(0))))
     return tuple(tiers)
+
+
+def _energy_tiers(period: Mapping[str, Any], where: str) -> tuple[EnergyTier, ...]:
+    return _tiers(period, where, "kwh", EnergyTier)
 
 
 def _demand_tiers(period: Mapping[str, Any], where: str) -> tuple[DemandTier, ...]:
-    if "rate_per_kw" in period and "tiers" in period:
-        raise InputError("give rate_per_kw or tiers, not both", where=where)
-    if "rate_per_kw" in period:
-        return (DemandTier(decimal_of(period["rate_per_kw"], f"{where}.rate_per_kw")),)
-    tiers = []
-    for i, tier in enumerate(_list(period.get("tiers"), f"{where}.tiers")):
-        w = f"{where}.tiers[{i}]"
-        if not isinstance(tier, Mapping):
-            raise InputError("expected a table {rate_per_kw, max_kw}", where=w)
-        _keys(tier, {"rate_per_kw", "max_kw"}, w)
-        if "rate_per_kw" not in tier:
-            raise InputError("missing key", where=f"{w}.rate_per_kw")
-        limit = tier.get("max_kw")
-        tiers.append(DemandTier(
-            decimal_of(tier["rate_per_kw"], f"{w}.rate_per_kw"),
-            None if limit is None else decimal_of(limit, f"{w}.max_kw", minimum=Decimal(0))))
-    return tuple(tiers)
+    return _tiers(period, where, "kw", DemandTier)
 
 
 def _assign(masks: list[npt.NDArray[np.bool_] | None]) -> npt.NDArray[np.int16]:
     """First period naming a slot wins; -1 where none does."""
-    schedule = np.full((2, 12, SLOTS_PER_DAY), -1, dtype=np.int16)
+    schedule = np.full((2, 12, SLOTS_PER_WALL_DAY), -1, dtype=np.int16)
     for index, mask in enumerate(masks):
         free = schedule == -1
         schedule[free & (True if mask is None else mask)] = index
@@ -244,7 +249,7 @@ def parse_tariff_toml(data: Mapping[str, Any], *, source: str = "") -> Tariff:
         _keys(table, {"rate_per_kwh"}, "incentive")
         if "rate_per_kwh" not in table:
             raise InputError("missing key", where="incentive.rate_per_kwh")
-        empty = np.zeros((12, SLOTS_PER_DAY), dtype=np.int16)
+        empty = np.zeros((12, SLOTS_PER_WALL_DAY), dtype=np.int16)
         return Tariff.build(**common, energy_periods=(), energy_weekday=empty,
                             energy_weekend=empty,
                             incentive_rate_per_kwh=decimal_of(table["rate_per_kwh"],
@@ -259,11 +264,8 @@ def parse_tariff_toml(data: Mapping[str, Any], *, source: str = "") -> Tariff:
     if not periods_raw:
         raise InputError("a tariff needs at least one [[energy.periods]]", where="energy.periods")
     periods, masks = [], []
-    for i, raw in enumerate(periods_raw):
-        w = f"energy.periods[{i}]"
-        if not isinstance(raw, Mapping):
-            raise InputError("expected a table", where=w)
-        _keys(raw, {"name", "rate_per_kwh", "tiers", "when"}, w)
+    for w, raw in _tables(periods_raw, "energy.periods",
+                          {"name", "rate_per_kwh", "tiers", "when"}):
         periods.append(EnergyPeriod(_str(raw, "name", w), _energy_tiers(raw, w)))
         masks.append(_windows(raw, w, seasons))
     schedule = _assign(masks)
@@ -276,11 +278,8 @@ def parse_tariff_toml(data: Mapping[str, Any], *, source: str = "") -> Tariff:
     demand = _table(data, "demand", "")
     _keys(demand, {"flat", "periods"}, "demand")
     flat_periods, flat_months = [], [-1] * 12
-    for i, raw in enumerate(_list(demand.get("flat", []), "demand.flat")):
-        w = f"demand.flat[{i}]"
-        if not isinstance(raw, Mapping):
-            raise InputError("expected a table", where=w)
-        _keys(raw, {"name", "rate_per_kw", "tiers", "months", "season"}, w)
+    for i, (w, raw) in enumerate(_tables(demand.get("flat", []), "demand.flat",
+                                         {"name", "rate_per_kw", "tiers", "months", "season"})):
         flat_periods.append(DemandPeriod(str(raw.get("name", f"flat{i}")), _demand_tiers(raw, w)))
         if "season" in raw:
             if raw["season"] not in seasons:
@@ -293,11 +292,8 @@ def parse_tariff_toml(data: Mapping[str, Any], *, source: str = "") -> Tariff:
                 raise InputError(f"month {m} already has a flat demand charge", where=w)
             flat_months[m - 1] = i
     demand_periods, demand_masks = [], []
-    for i, raw in enumerate(_list(demand.get("periods", []), "demand.periods")):
-        w = f"demand.periods[{i}]"
-        if not isinstance(raw, Mapping):
-            raise InputError("expected a table", where=w)
-        _keys(raw, {"name", "rate_per_kw", "tiers", "when"}, w)
+    for w, raw in _tables(demand.get("periods", []), "demand.periods",
+                          {"name", "rate_per_kw", "tiers", "when"}):
         demand_periods.append(DemandPeriod(_str(raw, "name", w), _demand_tiers(raw, w)))
         demand_masks.append(_windows(raw, w, seasons))
     dschedule = _assign(demand_masks) if demand_periods else None

@@ -26,7 +26,6 @@ import numpy.typing as npt
 
 from openamr.billing.money import decimal_of
 from openamr.billing.tariff import (
-    SLOTS_PER_DAY,
     Charge,
     DemandPeriod,
     DemandTier,
@@ -35,6 +34,7 @@ from openamr.billing.tariff import (
     Tariff,
 )
 from openamr.errors import InputError
+from openamr.timeutil import SLOTS_PER_WALL_DAY
 
 __all__ = ["load_urdb_json", "parse_urdb"]
 
@@ -70,7 +70,7 @@ def _matrix(item: Mapping[str, Any], key: str, periods: int) -> npt.NDArray[np.i
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < periods:
                 raise InputError(f"{value!r} is not a period index 0..{periods - 1}",
                                  where=f"{key}[{m}][{h}]")
-    return np.repeat(np.asarray(raw, dtype=np.int16), SLOTS_PER_DAY // 24, axis=1)
+    return np.repeat(np.asarray(raw, dtype=np.int16), SLOTS_PER_WALL_DAY // 24, axis=1)
 
 
 def _structure(item: Mapping[str, Any], key: str) -> Sequence[Sequence[Mapping[str, Any]]]:
@@ -113,6 +113,15 @@ def _is_zero(value: object) -> bool:
     return value is None or (isinstance(value, int | float) and value == 0)
 
 
+def _demand_periods(item: Mapping[str, Any], key: str, label: str) -> list[DemandPeriod]:
+    """The demand periods of a URDB rate structure (``flatdemandstructure`` or
+    ``demandratestructure``), named ``<label> <index>``."""
+    return [DemandPeriod(f"{label} {p}", tuple(
+                DemandTier(_price(t, f"{key}[{p}][{i}]"), _limit(t, f"{key}[{p}][{i}]"))
+                for i, t in enumerate(tiers)))
+            for p, tiers in enumerate(_structure(item, key))]
+
+
 def parse_urdb(data: object, *, source: str = "") -> Tariff:
     """A tariff from a parsed URDB v8 record (or ``{"items": [record, ...]}``)."""
     item: Any = data
@@ -149,11 +158,7 @@ def parse_urdb(data: object, *, source: str = "") -> Tariff:
     flat_periods: list[DemandPeriod] = []
     flat_months: tuple[int, ...] = ()
     if item.get("flatdemandstructure"):
-        for p, tiers in enumerate(_structure(item, "flatdemandstructure")):
-            flat_periods.append(DemandPeriod(f"flat {p}", tuple(
-                DemandTier(_price(t, f"flatdemandstructure[{p}][{i}]"),
-                           _limit(t, f"flatdemandstructure[{p}][{i}]"))
-                for i, t in enumerate(tiers))))
+        flat_periods = _demand_periods(item, "flatdemandstructure", "flat")
         months = item.get("flatdemandmonths")
         if not isinstance(months, list) or len(months) != 12 or any(
                 isinstance(m, bool) or not isinstance(m, int) or not 0 <= m < len(flat_periods)
@@ -164,11 +169,7 @@ def parse_urdb(data: object, *, source: str = "") -> Tariff:
     demand_periods: list[DemandPeriod] = []
     dweekday = dweekend = None
     if item.get("demandratestructure"):
-        for p, tiers in enumerate(_structure(item, "demandratestructure")):
-            demand_periods.append(DemandPeriod(f"demand {p}", tuple(
-                DemandTier(_price(t, f"demandratestructure[{p}][{i}]"),
-                           _limit(t, f"demandratestructure[{p}][{i}]"))
-                for i, t in enumerate(tiers))))
+        demand_periods = _demand_periods(item, "demandratestructure", "demand")
         m = len(demand_periods)
         dweekday = _matrix(item, "demandweekdayschedule", m)
         dweekend = _matrix(item, "demandweekendschedule", m)

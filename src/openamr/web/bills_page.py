@@ -13,7 +13,6 @@ The token must hold ``data.export`` (admin, billing) and see the site.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -21,7 +20,7 @@ from typing import Any
 from openamr.billing.bill import Bill
 from openamr.billing.service import MEDIA_TYPES, render_bills, run_bills
 from openamr.billing.tariff import Tariff
-from openamr.billing.tariff_toml import parse_tariff_toml
+from openamr.billing.tariff_toml import parse_tariff_text
 from openamr.errors import InputError, StoreError
 from openamr.headend.store.base import Store
 
@@ -87,14 +86,7 @@ def parse_bill_form(fields: dict[str, str]) -> BillForm:
 def _tariff(text: str) -> Tariff:
     if not text.strip():
         raise InputError("paste a tariff (openamr TOML, docs/tariffs.md)", where="tariff_toml")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML: {exc}", where="tariff_toml") from None
-    try:
-        return parse_tariff_toml(data, source="the form")
-    except InputError as exc:
-        raise InputError(exc.message, where=f"tariff_toml: {exc.where}") from None
+    return parse_tariff_text(text, where="tariff_toml", source="the form")
 
 
 def bill_run(store: Store, form: BillForm) -> BillRun:

@@ -34,7 +34,7 @@ import numpy as np
 import numpy.typing as npt
 
 from openamr.headend.store.base import Device, DevicePosition, DeviceStatus, Store
-from openamr.units import INTERVAL_LENGTH_S
+from openamr.units import INTERVAL_LENGTH_S, S_PER_DAY
 
 __all__ = [
     "JOIN_STATES",
@@ -60,7 +60,6 @@ Indications"; which pattern a silent device shows is an assumption: it may also 
 SILENT_AFTER_REPORTS = 3
 """A device not heard for this many report periods past its expected time is ``silent``."""
 
-DAY_S = 86_400
 
 
 @dataclass(frozen=True)
@@ -143,7 +142,7 @@ def _battery_days_left(device: Device, status: DeviceStatus | None,
     if device.role != "mdt" and not status.on_battery:
         return None  # mains powered: its backup battery is not being drawn
     used_mah = s.battery_capacity_mah - float(status.battery_remaining_mah)
-    elapsed_days = (int(status.last_heard_s) - int(device.installed_s)) / DAY_S
+    elapsed_days = (int(status.last_heard_s) - int(device.installed_s)) / S_PER_DAY
     if used_mah <= 0 or elapsed_days <= 0:
         return None
     return round(float(status.battery_remaining_mah) / (used_mah / elapsed_days), 1)
@@ -164,8 +163,8 @@ def _ratios(store: Store, site_id: str, meters: Sequence[tuple[str, int | None]]
     end_s = now_s - now_s % INTERVAL_LENGTH_S  # intervals that have ended
     due_s = now_s - s.report_period_s - s.upload_s
     due_s -= due_s % INTERVAL_LENGTH_S
-    windows = [(due_s - DAY_S, due_s), (due_s - 7 * DAY_S, due_s),
-               (end_s - DAY_S, end_s), (end_s - 3 * DAY_S, end_s)]
+    windows = [(due_s - S_PER_DAY, due_s), (due_s - 7 * S_PER_DAY, due_s),
+               (end_s - S_PER_DAY, end_s), (end_s - 3 * S_PER_DAY, end_s)]
     held = store.interval_counts(ids, windows, site_id=site_id)
     cols: list[npt.NDArray[np.float64]] = []
     for j, (lo_s, hi_s) in enumerate(windows):

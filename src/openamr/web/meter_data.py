@@ -16,23 +16,25 @@ Sections whose data does not exist are ``None`` and the page leaves them out.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
 
 from openamr.frames import IntervalFlag
+from openamr.headend.energy import energy_grid
+from openamr.headend.energy import heatmap as energy_heatmap
 from openamr.headend.rollup import rollup
 from openamr.headend.store.base import EventRow, Meter, Store
 from openamr.headend.store.vee_rows import VeeFinding
 from openamr.headend.tou import tou_by_read
 from openamr.headend.variants import has_temperature, has_tou
 from openamr.headend.vee import interval_series
-from openamr.timeutil import site_zone, utc_offsets_s
-from openamr.units import INTERVAL_LENGTH_S
+from openamr.timeutil import local_date, site_zone
+from openamr.units import INTERVAL_LENGTH_S, S_PER_DAY
 
 __all__ = ["FLAG_ROWS", "MeterView", "meter_view"]
 
-DAY_S = 86_400
 FLAG_ROWS = 200
 """At most this many flagged intervals are listed one by one."""
 
@@ -79,14 +81,14 @@ def meter_view(store: Store, meter: Meter, timezone: str, now_s: int, *, days: i
     """Read and shape one meter's page (see the module docstring); ``view`` is ``raw`` (as
     measured) or ``validated`` (VEE's estimates and edits in place, ``openamr.headend.vee``)."""
     end_s = now_s - now_s % INTERVAL_LENGTH_S + INTERVAL_LENGTH_S
-    start_s = end_s - days * DAY_S
+    start_s = end_s - days * S_PER_DAY
     site = meter.site_id
     arr = interval_series(store, meter.meter_id, start_s, end_s, view=view, site_id=site)
     t = arr.start_s.astype(np.int64)
     e = arr.energy_wh.astype(np.float64)
     intervals = {"t_s": t.tolist(), "energy_wh": [round(float(v), 3) for v in e.tolist()]}
 
-    year_s = end_s - 400 * DAY_S
+    year_s = end_s - 400 * S_PER_DAY
     d = rollup(t, e, start_s=start_s, end_s=end_s, period="daily", timezone=timezone)
     daily = {"start_s": d.start_s.tolist(),
              "energy_wh": _none_if_nan(np.where(d.intervals_present > 0, d.energy_wh, np.nan)),
@@ -94,28 +96,13 @@ def meter_view(store: Store, meter: Meter, timezone: str, now_s: int, *, days: i
     long = (interval_series(store, meter.meter_id, year_s, end_s, view=view, site_id=site)
             if days < 400 else arr)
     m = rollup(long.start_s, long.energy_wh, start_s=max(year_s, int(long.start_s[0])
-                                                         if len(long) else end_s - DAY_S),
+                                                         if len(long) else end_s - S_PER_DAY),
                end_s=end_s, period="monthly", timezone=timezone)
     monthly = {"start_s": m.start_s.tolist(),
                "energy_wh": _none_if_nan(np.where(m.intervals_present > 0, m.energy_wh, np.nan)),
                "present": m.intervals_present.tolist(), "expected": m.intervals_expected.tolist()}
 
-    heatmap: dict[str, Any] = {"days": [], "energy_wh": []}
-    if len(t):
-        local = t + utc_offsets_s(t, site_zone(timezone))
-        day_index = local // DAY_S
-        col = (local % DAY_S) // INTERVAL_LENGTH_S
-        first = int(day_index.min())
-        n_days = int(day_index.max()) - first + 1
-        shape = (n_days, DAY_S // INTERVAL_LENGTH_S)
-        rows = day_index - first
-        filled = np.zeros(shape)
-        seen = np.zeros(shape, dtype=bool)
-        np.add.at(filled, (rows, col), e)
-        seen[rows, col] = True
-        grid = np.where(seen, filled, np.nan)
-        heatmap = {"days": [str(np.datetime64(int(first + i), "D")) for i in range(n_days)],
-                   "energy_wh": [_none_if_nan(r) for r in grid]}
+    heatmap = _heatmap(t, e, timezone)
 
     reads = store.get_register_reads(meter.meter_id, site_id=site)
     register_wh = float(reads.register_wh[-1]) if len(reads) else None
@@ -133,6 +120,19 @@ def meter_view(store: Store, meter: Meter, timezone: str, now_s: int, *, days: i
     return MeterView(meter, timezone, intervals, _trim(daily), _trim(monthly), heatmap,
                      register_wh, register_t_s, tou_wh, temperature, events, flags, flag_counts,
                      view, validated, findings)
+
+
+def _heatmap(t_s: np.ndarray, energy_wh: np.ndarray, timezone: str) -> dict[str, Any]:
+    """The energy reports' heatmap (:func:`openamr.headend.energy.heatmap`) of the civil days
+    from the first to the last interval shown: ``{"days": [...], "energy_wh": [[96] ...]}``."""
+    if not len(t_s):
+        return {"days": [], "energy_wh": []}
+    zone = site_zone(timezone)
+    first_day = local_date(int(t_s.min()), zone)
+    end_day = local_date(int(t_s.max()), zone) + timedelta(days=1)
+    grid = energy_grid(timezone, first_day, end_day, interval_start_s=t_s, energy_wh=energy_wh)
+    return {"days": [d.isoformat() for d in grid.calendar.dates],
+            "energy_wh": [_none_if_nan(row) for row in energy_heatmap(grid).energy_wh]}
 
 
 def _trim(buckets: dict[str, list[Any]]) -> dict[str, list[Any]]:

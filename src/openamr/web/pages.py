@@ -69,8 +69,18 @@ def _error(token: TokenRow | None, status: int, heading: str, message: str) -> H
                         message=message), status)
 
 
-def _gate(request: Request) -> TokenRow | Response:
-    """The signed-in token, or the response to send instead (redirect or sign-in page)."""
+def _refused(gate: TokenRow, permission: str, action: str) -> HTMLResponse | None:
+    """The 403 page unless the token's role has ``permission`` (``action``: what it may not
+    do), else None."""
+    if can(gate, permission):
+        return None
+    return _error(gate, 403, "Not allowed", f"role {gate.role!r} may not {action}")
+
+
+def _gate(request: Request, permission: str | None = None,
+          action: str = "") -> TokenRow | Response:
+    """The signed-in token, or the response to send instead (redirect or sign-in page; the
+    403 page when it lacks ``permission``, see :func:`_refused`)."""
     secret = request.query_params.get("token")
     if secret is not None:
         row = verify_token(_store(request), secret)
@@ -84,7 +94,31 @@ def _gate(request: Request) -> TokenRow | Response:
     if row is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/signin?next={quote(target, safe='')}", status_code=303)
-    return row
+    return row if permission is None else _refused(row, permission, action) or row
+
+
+_SIGNIN_FORM_BYTES = 64_000
+"""The sign-in form is read up to this size (it is read before anyone is signed in)."""
+
+
+async def _form(request: Request, max_bytes: int) -> dict[str, str] | None:
+    """The request's url-encoded form, or None as soon as its body passes ``max_bytes`` (the
+    rest is not read)."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > max_bytes:
+            return None
+    return form_fields(bytes(body))
+
+
+def _download(content: bytes, media_type: str, name: str, *, inline: bool = False) -> Response:
+    """A file answer: ``name`` made a safe file name, never cached, never sniffed."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+    disposition = "inline" if inline else "attachment"
+    return Response(content, media_type=media_type, headers={
+        "Content-Disposition": f'{disposition}; filename="{safe}"',
+        "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
 
 
 def _safe_next(path: str | None) -> str:
@@ -101,7 +135,9 @@ def signin_form(request: Request, next: str = "/") -> Response:
 
 @router.post("/signin", response_class=HTMLResponse)
 async def signin(request: Request) -> Response:
-    fields = form_fields(await request.body())
+    fields = await _form(request, _SIGNIN_FORM_BYTES)
+    if fields is None:
+        return _error(None, 413, "Too large", "the form is too large")
     secret = fields.get("token", "").strip()
     target = _safe_next(fields.get("next"))
     if not secret or verify_token(_store(request), secret) is None:
@@ -194,9 +230,9 @@ def meter_page(request: Request, meter_id: str, site: str | None = None,
         return _html(render("ambiguous.html", token=gate, nav="sites", meter_id=meter_id,
                             candidates=found), 409)
     meter, where = found
-    if not can(gate, "data.read"):
-        return _error(gate, 403, "Not allowed",
-                      f"role {gate.role!r} may not read meter data")
+    refused = _refused(gate, "data.read", "read meter data")
+    if refused is not None:
+        return refused
     days = min(max(days, 1), 400)
     now_s = _now_s(request)
     shown = meter_view(store, meter, where.timezone, now_s, days=days,
@@ -267,8 +303,9 @@ def ack_alarm(request: Request, alarm_id: int) -> Response:
     alarm = store.get_alarm(alarm_id)
     if alarm is None or not _alarm_visible(store, visible_sites(store, gate), alarm):
         return _error(gate, 404, "No such alarm", f"no alarm {alarm_id} is visible to you")
-    if not can(gate, "alarms.ack"):
-        return _error(gate, 403, "Not allowed", f"role {gate.role!r} may not acknowledge alarms")
+    refused = _refused(gate, "alarms.ack", "acknowledge alarms")
+    if refused is not None:
+        return refused
     if not store.ack_alarm(alarm_id, describe(gate), _now_s(request)):
         current = store.get_alarm(alarm_id)
         return _error(gate, 409, "Not open",
@@ -388,13 +425,10 @@ async def survey_run(request: Request) -> Response:
     gate = _gate(request)
     if isinstance(gate, Response):
         return gate
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > 4 * MAX_SITE_BYTES:  # url-encoding may triple the text
-            return _error(gate, 413, "Too large", "the site file is too large for the form; "
-                          "use openamr cit survey")
-    fields = form_fields(bytes(body))
+    fields = await _form(request, 4 * MAX_SITE_BYTES)  # url-encoding may triple the text
+    if fields is None:
+        return _error(gate, 413, "Too large", "the site file is too large for the form; "
+                      "use openamr cit survey")
     text = fields.get("site_toml", "")
     margin_text = fields.get("min_margin_db", "") or str(_SURVEY_DEFAULT_DB)
     try:
@@ -425,18 +459,9 @@ def _default_period(now_s: int) -> str:
     return f"{first.year:04d}-{first.month:02d}"
 
 
-def _bills_gate(request: Request) -> TokenRow | Response:
-    gate = _gate(request)
-    if isinstance(gate, Response):
-        return gate
-    if not can(gate, "data.export"):
-        return _error(gate, 403, "Not allowed", f"role {gate.role!r} may not make bills")
-    return gate
-
-
 @router.get("/bills", response_class=HTMLResponse)
 def bills_form(request: Request) -> Response:
-    gate = _bills_gate(request)
+    gate = _gate(request, "data.export", "make bills")
     if isinstance(gate, Response):
         return gate
     store = _store(request)
@@ -449,17 +474,14 @@ def bills_form(request: Request) -> Response:
 async def bills_run(request: Request) -> Response:
     from openamr.web.bills_page import bill_file, bill_run, parse_bill_form
 
-    gate = _bills_gate(request)
+    gate = _gate(request, "data.export", "make bills")
     if isinstance(gate, Response):
         return gate
     store = _store(request)
     sites = visible_sites(store, gate)
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > 1_000_000:
-            return _error(gate, 413, "Too large", "the form is too large")
-    fields = form_fields(bytes(body))
+    fields = await _form(request, 1_000_000)
+    if fields is None:
+        return _error(gate, 413, "Too large", "the form is too large")
     form = None
     try:
         form = parse_bill_form(fields)
@@ -468,11 +490,7 @@ async def bills_run(request: Request) -> Response:
         run = await run_in_threadpool(bill_run, store, form)
         if form.fmt != "view":
             content, media, name = await run_in_threadpool(bill_file, store, run, form.fmt)
-            disposition = "inline" if form.fmt == "html" else "attachment"
-            safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
-            return Response(content, media_type=media, headers={
-                "Content-Disposition": f'{disposition}; filename="{safe}"',
-                "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+            return _download(content, media, name, inline=form.fmt == "html")
     except InputError as exc:
         return _html(render("bills.html", token=gate, nav="bills", sites=sites, form=form,
                             run=None, error=str(exc),
@@ -519,11 +537,9 @@ def energy_page(request: Request) -> Response:
 
     from openamr.headend.energy import report_json
 
-    gate = _gate(request)
+    gate = _gate(request, "data.read", "read meter data")
     if isinstance(gate, Response):
         return gate
-    if not can(gate, "data.read"):
-        return _error(gate, 403, "Not allowed", f"role {gate.role!r} may not read meter data")
     store = _store(request)
     sites = visible_sites(store, gate)
     q = _energy_query(request)
@@ -557,26 +573,22 @@ def _kwh(energy_wh: float | None) -> str:
 def energy_download(request: Request, fmt: str) -> Response:
     from openamr.headend.energy import report_csv, report_json
 
-    gate = _gate(request)
+    gate = _gate(request, "data.read", "read meter data")
     if isinstance(gate, Response):
         return gate
-    if fmt not in ("csv", "json") or not can(gate, "data.read"):
-        return _error(gate, 404 if fmt not in ("csv", "json") else 403, "Not found",
-                      "no such download")
+    if fmt not in ("csv", "json"):
+        return _error(gate, 404, "Not found", "no such download")
     store = _store(request)
     q = _energy_query(request)
     try:
         report = _energy_report(store, visible_sites(store, gate), q)
     except InputError as exc:
         return _error(gate, 400, "Bad request", str(exc))
-    name = f"energy-{q['site']}-{q['from']}-{q['to']}.{fmt}"
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
     if fmt == "csv":
         body, media = report_csv(report).encode("utf-8"), "text/csv; charset=utf-8"
     else:
         body, media = json.dumps(report_json(report)).encode("utf-8"), "application/json"
-    return Response(body, media_type=media, headers={
-        "Content-Disposition": f'attachment; filename="{safe}"', "Cache-Control": "no-store"})
+    return _download(body, media, f"energy-{q['site']}-{q['from']}-{q['to']}.{fmt}")
 
 
 # -- provisioning from the CIT page -----------------------------------------------------------
@@ -587,16 +599,13 @@ async def cit_add_device(request: Request) -> Response:
     """Register a device at the site (``openamr device add``'s checks), with its position."""
     from openamr.headend.provision import DeviceSpec, add_devices
 
-    gate = _gate(request)
+    gate = _gate(request, "devices.manage", "add devices")
     if isinstance(gate, Response):
         return gate
-    if not can(gate, "devices.manage"):
-        return _error(gate, 403, "Not allowed", f"role {gate.role!r} may not add devices")
     store = _store(request)
-    body = await request.body()
-    if len(body) > 20_000:
+    f = await _form(request, 20_000)
+    if f is None:
         return _error(gate, 413, "Too large", "the form is too large")
-    f = form_fields(body)
     site_id = f.get("site", "")
     if not any(s.site_id == site_id for s in visible_sites(store, gate)):
         return _error(gate, 404, "No such site", f"no site {site_id!r} is visible to you")

@@ -48,6 +48,16 @@ def test_a_run_fills_the_gap_and_a_second_run_writes_nothing(client: ApiClient,
     assert (val_day["energy_wh"], val_day["intervals_present"]) == (920.0, 96)
 
 
+def test_a_meter_named_twice_is_validated_once(client: ApiClient, headers: Headers) -> None:
+    """Found by schemathesis: ``meter_ids: [m-1, m-1]`` answered 500 (an IndexError)."""
+    r = client.post("/api/v1/vee/runs", headers=headers["admin"],
+                    json={"meter_ids": ["m-1", "m-1"]})
+    assert r.status_code == 200, r.text
+    run = r.json()
+    assert (run["meters"], run["rows_written"], run["intervals_by_rule"]) == (
+        1, 4, {"vee.gap": 4})
+
+
 def test_an_edit_is_audited_and_served(client: ApiClient, headers: Headers, store: Store) -> None:
     body = {"start": "2026-03-10T12:00:00-07:00", "energy_wh": 11.5, "reason": "meter test"}
     r = client.post("/api/v1/meters/m-1/intervals/edits", headers=headers["billing"], json=body)
@@ -74,6 +84,15 @@ def test_bad_vee_requests(client: ApiClient, headers: Headers) -> None:
     r = client.post("/api/v1/vee/runs", headers=admin,
                     json={"start": "2026-03-10T00:00:00Z", "end": "2026-03-09T00:00:00Z"})
     assert r.status_code == 400
+    # a start centuries back would hold centuries of quarter-hours in memory (schemathesis)
+    for body in ({"start": "0001-01-01T00:00:00Z"},
+                 {"start": "2020-01-01T00:00:00Z", "end": "2024-01-01T00:00:00Z"}):
+        r = client.post("/api/v1/vee/runs", headers=admin, json=body)
+        assert (r.status_code, r.json()["error"]["code"]) == (400, "request.bad_input")
+        assert "at most 1099 days" in r.json()["error"]["message"]
+    r = client.post("/api/v1/vee/runs", headers=admin,
+                    json={"start": "2024-01-01T00:00:00Z", "end": "2026-03-09T00:00:00Z"})
+    assert r.status_code == 200, r.text
     edits = "/api/v1/meters/m-1/intervals/edits"
     r = client.post(edits, headers=admin, json={"start": "2026-03-10T12:05:00-07:00",
                                                 "energy_wh": 1, "reason": "x"})

@@ -13,10 +13,10 @@ from hypothesis.extra import numpy as hnp
 from openamr.errors import InputError
 from openamr.headend.energy import (
     change,
+    energy_grid,
     floor_area_band,
     heatmap,
     load_profile,
-    local_grid,
     peak_demand,
     usage,
 )
@@ -36,11 +36,11 @@ def _span(zone: str, first: date, end: date) -> np.ndarray:
 @pytest.mark.parametrize(("day", "slots"), [(date(2026, 3, 8), 92), (date(2026, 3, 9), 96),
                                             (date(2026, 11, 1), 100)])
 def test_dst_days_have_92_96_100_slots(day: date, slots: int) -> None:
-    grid = local_grid("America/Los_Angeles", day, day + timedelta(days=1))
+    grid = energy_grid("America/Los_Angeles", day, day + timedelta(days=1))
     assert len(grid) == slots
-    assert grid.days == 1
+    assert grid.calendar.days == 1
     # the wall clock: the spring-forward day skips 02:00-02:45, the fall-back day repeats 01:xx
-    counts = np.bincount(grid.wall_slot, minlength=96)
+    counts = np.bincount(grid.calendar.wall_slot, minlength=96)
     if slots == 92:
         assert counts[8:12].tolist() == [0, 0, 0, 0]
     elif slots == 100:
@@ -53,12 +53,12 @@ def test_grid_ignores_rows_outside_or_off_grid() -> None:
     rows = np.concatenate([starts, [starts[0] - 900, starts[-1] + 900, starts[3] + 1]])
     energy = np.concatenate([np.ones(starts.size), [5.0, 5.0, 5.0]])
     energy[0] = np.nan
-    grid = local_grid("UTC", date(2026, 1, 1), date(2026, 1, 2), interval_start_s=rows,
+    grid = energy_grid("UTC", date(2026, 1, 1), date(2026, 1, 2), interval_start_s=rows,
                       energy_wh=energy)
     assert np.isnan(grid.energy_wh[0])
     assert np.nansum(grid.energy_wh) == starts.size - 1
     with pytest.raises(InputError, match="before it starts"):
-        local_grid("UTC", date(2026, 1, 2), date(2026, 1, 2))
+        energy_grid("UTC", date(2026, 1, 2), date(2026, 1, 2))
 
 
 @settings(max_examples=40, deadline=None)
@@ -78,7 +78,7 @@ def test_daily_monthly_heatmap_and_profile_conserve_energy(zone: str, first: dat
     energy = rng.integers(0, 500, rows.size).astype(np.float64)
     keep = rng.random(rows.size) > 0.1
     rows, energy = rows[keep], energy[keep]
-    grid = local_grid(zone, first, end, interval_start_s=rows, energy_wh=energy, meters=meters)
+    grid = energy_grid(zone, first, end, interval_start_s=rows, energy_wh=energy, meters=meters)
     total = energy.sum()
     assert np.nansum(grid.energy_wh) == total
     daily, monthly = usage(grid, "daily"), usage(grid, "monthly")
@@ -107,7 +107,7 @@ def test_daily_monthly_heatmap_and_profile_conserve_energy(zone: str, first: dat
 @settings(max_examples=50, deadline=None)
 def test_peak_is_the_largest_interval(values: np.ndarray) -> None:
     starts = _span("UTC", date(2026, 1, 1), date(2026, 1, 4))
-    grid = local_grid("UTC", date(2026, 1, 1), date(2026, 1, 4), interval_start_s=starts,
+    grid = energy_grid("UTC", date(2026, 1, 1), date(2026, 1, 4), interval_start_s=starts,
                       energy_wh=values)
     peak = peak_demand(grid)
     assert peak is not None
@@ -120,14 +120,14 @@ def test_peak_is_the_largest_interval(values: np.ndarray) -> None:
 
 def test_a_day_without_data_is_nan_not_zero() -> None:
     starts = _span("UTC", date(2026, 1, 1), date(2026, 1, 2))
-    grid = local_grid("UTC", date(2026, 1, 1), date(2026, 1, 3), interval_start_s=starts,
+    grid = energy_grid("UTC", date(2026, 1, 1), date(2026, 1, 3), interval_start_s=starts,
                       energy_wh=np.zeros(starts.size))
     daily = usage(grid, "daily")
     assert daily.energy_wh[0] == 0.0
     assert np.isnan(daily.energy_wh[1])
     assert daily.peak_start_s[1] == -1
     assert daily.intervals_present.tolist() == [96, 0]
-    assert peak_demand(local_grid("UTC", date(2026, 1, 1), date(2026, 1, 2))) is None
+    assert peak_demand(energy_grid("UTC", date(2026, 1, 1), date(2026, 1, 2))) is None
 
 
 def test_weekday_and_weekend_profiles() -> None:
@@ -135,7 +135,7 @@ def test_weekday_and_weekend_profiles() -> None:
     first = date(2026, 3, 2)
     starts = _span("UTC", first, first + timedelta(days=7))
     energy = np.where(np.arange(starts.size) < 5 * 96, 100.0, 250.0)
-    grid = local_grid("UTC", first, first + timedelta(days=7), interval_start_s=starts,
+    grid = energy_grid("UTC", first, first + timedelta(days=7), interval_start_s=starts,
                       energy_wh=energy)
     prof = load_profile(grid)
     assert prof.weekday_power_w.tolist() == [400.0] * 24

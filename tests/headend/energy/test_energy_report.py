@@ -207,7 +207,7 @@ def test_the_same_meter_id_at_two_sites(store: Store) -> None:
     store.upsert_site(Site("s-2", "Annex", "America/Los_Angeles"))
     store.upsert_meter(Meter("m-102", "s-2"))
     lo = energy_report(store, date(2026, 3, 9), date(2026, 3, 9), meter_id="m-102",
-                       site_id="s-1").grid.day_edges_s[0]
+                       site_id="s-1").grid.calendar.day_edges_s[0]
     store.put_intervals(IntervalBatch("m-102", np.arange(lo, lo + 96 * 900, 900), np.ones(96),
                                       site_id="s-2"))
     annex = energy_report(store, date(2026, 3, 9), date(2026, 3, 9), meter_id="m-102",

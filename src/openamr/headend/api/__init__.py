@@ -29,7 +29,7 @@ from openamr.headend.api import (
 )
 from openamr.headend.api.docs_assets import install_docs
 from openamr.headend.api.errors import install_error_handlers
-from openamr.headend.api.limits import BodyGuard
+from openamr.headend.api.limits import BodyGuard, document_body_limit
 from openamr.headend.metrics import CONTENT_TYPE, Metrics
 from openamr.headend.settings import Settings
 from openamr.headend.store.base import Store
@@ -99,6 +99,7 @@ def create_app(store: Store, settings: Settings | None = None, *,
     for module in (routes_config, routes_data, routes_events, routes_admin, routes_vee,
                    routes_bills, routes_units, routes_energy, routes_provision):
         app.include_router(module.router, prefix=API_PREFIX)
-    app.add_middleware(BodyGuard, store=store, prefix=API_PREFIX,
-                       max_body_bytes=(settings or Settings()).api.max_body_bytes)
+    max_body_bytes = (settings or Settings()).api.max_body_bytes
+    app.add_middleware(BodyGuard, store=store, prefix=API_PREFIX, max_body_bytes=max_body_bytes)
+    document_body_limit(app, prefix=API_PREFIX, max_body_bytes=max_body_bytes)
     return app

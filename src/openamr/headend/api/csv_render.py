@@ -16,6 +16,8 @@ import numpy.typing as npt
 
 from openamr.headend.api.bytecols import (
     ByteColumn,
+    Piece,
+    Segment,
     float_column,
     iso_utc_column,
     join_rows,
@@ -55,7 +57,7 @@ def intervals_csv(meter_id: str, start_s: npt.NDArray[np.int64],
     if rows == 0:
         return header
     meter_cell = rows_csv(["m"], [[meter_id]]).split(b"\r\n")[1]
-    pieces: list[ByteColumn | bytes] = [meter_cell + b",", iso_utc_column(start_s), b",",
+    pieces: list[ByteColumn | Piece] = [meter_cell + b",", iso_utc_column(start_s), b",",
                                         _blank_nan(energy_wh), b",", text_column(quality)]
     if temperature_c is not None:
         pieces += [b",", _blank_nan(temperature_c)]
@@ -65,5 +67,7 @@ def intervals_csv(meter_id: str, start_s: npt.NDArray[np.int64],
 
 def _blank_nan(values: npt.NDArray[np.float64]) -> ByteColumn:
     """A float column whose NaN ('null') cells are empty."""
-    text, lengths = float_column(values)
-    return text, np.where(np.isfinite(values), lengths, 0)
+    (text,) = float_column(values)
+    assert isinstance(text, Segment)  # a number column is one segment
+    table = text.table if text.codes is None else text.table[text.codes]
+    return (Segment(table, np.where(np.isfinite(values), text.row_lengths(), 0)),)

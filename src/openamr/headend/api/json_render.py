@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 import orjson
 
-from openamr.headend.api.bytecols import ByteColumn, join_rows
+from openamr.headend.api.bytecols import ByteColumn, Piece, join_rows
 
 __all__ = ["series_json"]
 
@@ -23,7 +23,7 @@ def series_json(head: Mapping[str, object], key: str, rows: int,
     """
     opening = orjson.dumps(dict(head))[:-1]
     comma = b"," if len(opening) > 1 else b""
-    pieces: list[ByteColumn | bytes] = []
+    pieces: list[ByteColumn | Piece] = []
     for i, (name, column) in enumerate(columns):
         pieces.append((b"{" if i == 0 else b",") + orjson.dumps(name) + b":")
         pieces.append(column)

@@ -11,7 +11,8 @@ carry a body (``POST``, ``PUT``, ``PATCH``, ``DELETE``):
    without a length (chunked), as soon as the bytes received exceed it.
 
 ``max_body_bytes`` is ``[api] max_body_bytes`` (default 64 KiB: the largest body the API takes
-is a token label or an acknowledgement).
+is a token label or an acknowledgement).  :func:`document_body_limit` adds that 413 answer to
+the OpenAPI document of every operation the guard covers (the same methods and prefix).
 """
 
 from __future__ import annotations
@@ -21,12 +22,12 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import anyio
-from fastapi import HTTPException
+from fastapi import FastAPI, HTTPException
 
 from openamr.headend.auth import verify_token
 from openamr.headend.store.base import Store
 
-__all__ = ["BodyGuard"]
+__all__ = ["BodyGuard", "document_body_limit"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -54,6 +55,28 @@ async def _answer(send: Send, status: int, code: str, message: str,
             for k, v in (headers or {}).items()]
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": body})
+
+
+def document_body_limit(app: FastAPI, *, prefix: str, max_body_bytes: int) -> None:
+    """Document :class:`BodyGuard`'s 413 (``request.too_large``, an ``ErrorBody``) on every
+    operation it guards: the methods that may carry a body, under ``prefix``."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = build()  # FastAPI builds the document once and keeps it
+        for path, operations in schema.get("paths", {}).items():
+            if not path.startswith(prefix):
+                continue
+            for method, operation in operations.items():
+                if method.upper() in _BODY_METHODS:
+                    operation.setdefault("responses", {}).setdefault("413", {
+                        "description": f"the body exceeds {max_body_bytes} bytes "
+                                       "([api] max_body_bytes)",
+                        "content": {"application/json": {"schema": {
+                            "$ref": "#/components/schemas/ErrorBody"}}}})
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 class BodyGuard:

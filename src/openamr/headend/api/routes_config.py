@@ -78,31 +78,24 @@ def meter_out(meter: Meter) -> MeterOut:
                     unit=meter.unit)
 
 
+_STATUS_AS_IS = ("parent_id", "rssi_dbm", "link_margin_db", "etx", "hops", "battery_mv",
+                 "battery_remaining_mah", "on_battery", "tx_frames", "retries", "drops",
+                 "queue_frames", "parent_changes", "uptime_s", "clock_offset_ms")
+"""The status fields a device answer carries under the same name and unit."""
+
+
 def device_out(device: Device, status: DeviceStatus | None) -> DeviceOut:
     """A device and its status; the install code (key material) is never served."""
     s = status
+    same: dict[str, Any] = {name: getattr(s, name) if s else None for name in _STATUS_AS_IS}
     return DeviceOut(
         device_id=device.device_id, role=device.role,  # type: ignore[arg-type]
         site_id=device.site_id, meter_id=device.meter_id, model=device.model,
         local_id=device.local_id, installed=_iso(device.installed_s),
         last_heard=_iso(s.last_heard_s) if s else None,
-        parent_id=s.parent_id if s else None,
-        rssi_dbm=s.rssi_dbm if s else None,
-        link_margin_db=s.link_margin_db if s else None,
-        etx=s.etx if s else None,
-        hops=s.hops if s else None,
-        battery_mv=s.battery_mv if s else None,
-        battery_remaining_mah=s.battery_remaining_mah if s else None,
-        on_battery=s.on_battery if s else None,
         joined=_iso(s.joined_s) if s else None,
         last_status=_iso(s.status_received_s) if s else None,
-        tx_frames=s.tx_frames if s else None,
-        retries=s.retries if s else None,
-        drops=s.drops if s else None,
-        queue_frames=s.queue_frames if s else None,
-        parent_changes=s.parent_changes if s else None,
-        uptime_s=s.uptime_s if s else None,
-        clock_offset_ms=s.clock_offset_ms if s else None,
+        **same,
     )
 
 

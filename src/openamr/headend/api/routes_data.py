@@ -141,7 +141,7 @@ def get_intervals(request: Request, meter_id: str, store: StoreDep, token: DataT
                         media_type=CSV_MEDIA_TYPE, headers=headers)
     columns = [("start", iso_utc_column(starts, quote=True)),
                ("energy_wh", float_column(energy, align="right")),
-               ("quality", text_column(quality, quote=True))]
+               ("quality", text_column(quality, quote=True, pad=True))]
     if temperature is not None:
         columns.append(("temperature_c", float_column(temperature, align="right")))
     body = series_json({"meter_id": meter_id, "site_timezone": zone, "next": nxt}, "intervals",

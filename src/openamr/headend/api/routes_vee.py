@@ -31,8 +31,14 @@ from openamr.headend.store.base import Store, TokenRow
 from openamr.headend.store.vee_rows import VeeEdit
 from openamr.headend.vee import VeeParams, edit_interval, run_vee
 from openamr.timeutil import format_utc
+from openamr.units import S_PER_DAY
 
-__all__ = ["router"]
+__all__ = ["VEE_RUN_SPAN_MAX_S", "router"]
+
+VEE_RUN_SPAN_MAX_S = (3 * 366 + 1) * S_PER_DAY
+"""An explicit ``start`` of ``POST /vee/runs`` may reach at most this far before the range's
+end (or now) [s]: a run holds its meters' whole range in memory, and a start in year 1 would
+make it centuries long (found by schemathesis)."""
 
 log = logging.getLogger("openamr.headend.api")
 router = APIRouter(tags=["vee"])
@@ -69,6 +75,11 @@ def post_run(request: Request, store: StoreDep,
     if start_s is not None and end_s is not None and start_s >= end_s:
         raise ApiError(400, "request.bad_input", "start must be before end ([start, end))")
     now_s = int(request.app.state.clock())
+    if start_s is not None and min(end_s if end_s is not None else now_s, now_s) - start_s \
+            > VEE_RUN_SPAN_MAX_S:
+        raise ApiError(400, "request.bad_input",
+                       f"a run covers at most {VEE_RUN_SPAN_MAX_S // S_PER_DAY} days from its "
+                       "start (leave start out to run over the stored data)")
     try:
         params = VeeParams(max_linear_gap_intervals=spec.max_linear_gap_intervals,
                            like_day_weeks=spec.like_day_weeks,

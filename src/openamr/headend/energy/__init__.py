@@ -22,7 +22,7 @@ from openamr.headend.energy.analysis import (
     peak_demand,
     usage,
 )
-from openamr.headend.energy.grid import LocalGrid, local_grid
+from openamr.headend.energy.grid import EnergyGrid, energy_grid
 from openamr.headend.energy.render import report_csv, report_json, report_table
 from openamr.headend.energy.report import (
     NOT_CONSUMPTION_KINDS,
@@ -39,10 +39,10 @@ __all__ = [
     "FLOOR_AREA_BANDS_M2",
     "NOT_CONSUMPTION_KINDS",
     "Change",
+    "EnergyGrid",
     "EnergyReport",
     "Heatmap",
     "LoadProfile",
-    "LocalGrid",
     "MeterTotal",
     "PeakDemand",
     "PreviousPeriod",
@@ -50,11 +50,11 @@ __all__ = [
     "Subject",
     "Usage",
     "change",
+    "energy_grid",
     "energy_report",
     "floor_area_band",
     "heatmap",
     "load_profile",
-    "local_grid",
     "peak_demand",
     "previous_range",
     "report_csv",

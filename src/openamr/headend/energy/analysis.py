@@ -1,4 +1,4 @@
-"""Energy-management figures of a :class:`~.grid.LocalGrid` (pure, vectorised).
+"""Energy-management figures of an :class:`~.grid.EnergyGrid` (pure, vectorised).
 
 * :func:`usage`: energy per civil day or month (sums by :func:`openamr.headend.rollup.bucket_sums`,
   the roll-ups' one implementation), with the intervals expected and present and each bucket's
@@ -24,9 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from openamr.headend.energy.grid import SLOTS_PER_WALL_DAY, LocalGrid
+from openamr.headend.energy.grid import EnergyGrid
 from openamr.headend.rollup import bucket_sums
-from openamr.timeutil import local_period_edges_s, site_zone
+from openamr.timeutil import SLOTS_PER_WALL_DAY, local_period_edges_s, site_zone
 from openamr.units import INTERVAL_LENGTH_S, S_PER_H
 
 __all__ = [
@@ -122,7 +122,7 @@ class Change:
     """``100 * change / reference``; None when the reference is 0 or missing."""
 
 
-def _bucket_peaks(grid: LocalGrid, edges_s: npt.NDArray[np.int64]
+def _bucket_peaks(grid: EnergyGrid, edges_s: npt.NDArray[np.int64]
                   ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
     """Peak demand [W] and its start per bucket of ``edges_s`` (edges on the grid)."""
     buckets = edges_s.size - 1
@@ -133,7 +133,8 @@ def _bucket_peaks(grid: LocalGrid, edges_s: npt.NDArray[np.int64]
     demand = grid.energy_wh * DEMAND_PER_WH
     finite = np.isfinite(demand)
     filled = np.where(finite, demand, -np.inf)
-    index = ((edges_s[:-1] - grid.start_s[0]) // INTERVAL_LENGTH_S).astype(np.int64)
+    start_s = grid.calendar.start_s
+    index = ((edges_s[:-1] - start_s[0]) // INTERVAL_LENGTH_S).astype(np.int64)
     lengths = np.diff(edges_s) // INTERVAL_LENGTH_S
     nonempty = lengths > 0
     maxima = np.maximum.reduceat(filled, index[nonempty])
@@ -141,26 +142,27 @@ def _bucket_peaks(grid: LocalGrid, edges_s: npt.NDArray[np.int64]
     rows = np.flatnonzero(nonempty)[has]
     peak[rows] = maxima[has]
     # the first interval of each bucket that reaches its maximum
-    bucket_of = np.searchsorted(edges_s, grid.start_s, side="right") - 1
+    bucket_of = np.searchsorted(edges_s, start_s, side="right") - 1
     hit = np.flatnonzero(finite & (filled == peak[bucket_of]))
     first = np.unique(bucket_of[hit], return_index=True)
-    when[first[0]] = grid.start_s[hit[first[1]]]
+    when[first[0]] = start_s[hit[first[1]]]
     return peak, when
 
 
-def usage(grid: LocalGrid, period: str) -> Usage:
+def usage(grid: EnergyGrid, period: str) -> Usage:
     """Energy per civil ``daily`` or ``monthly`` bucket of the grid (months clipped to it)."""
+    cal = grid.calendar
     if period == "daily":
-        edges = grid.day_edges_s
+        edges = cal.day_edges_s
     else:
-        lo_s, hi_s = int(grid.day_edges_s[0]), int(grid.day_edges_s[-1])
-        months = local_period_edges_s(lo_s, hi_s, site_zone(grid.timezone), "monthly")
+        lo_s, hi_s = int(cal.day_edges_s[0]), int(cal.day_edges_s[-1])
+        months = local_period_edges_s(lo_s, hi_s, site_zone(cal.timezone), "monthly")
         edges = np.unique(np.clip(months, lo_s, hi_s)).astype(np.int64)
-    sums, _ = bucket_sums(grid.start_s, grid.energy_wh, edges)
+    sums, _ = bucket_sums(cal.start_s, grid.energy_wh, edges)
     complete = ((grid.meters_present > 0)
                 & (grid.meters_present >= grid.meters)).astype(np.float64)
-    present, _ = bucket_sums(grid.start_s, complete, edges)
-    any_data, _ = bucket_sums(grid.start_s, (grid.meters_present > 0).astype(np.float64), edges)
+    present, _ = bucket_sums(cal.start_s, complete, edges)
+    any_data, _ = bucket_sums(cal.start_s, (grid.meters_present > 0).astype(np.float64), edges)
     peak, when = _bucket_peaks(grid, edges)
     return Usage(period=period, start_s=edges[:-1], end_s=edges[1:],
                  energy_wh=np.where(any_data > 0, sums, np.nan),
@@ -169,11 +171,11 @@ def usage(grid: LocalGrid, period: str) -> Usage:
                  peak_demand_w=peak, peak_start_s=when)
 
 
-def load_profile(grid: LocalGrid) -> LoadProfile:
+def load_profile(grid: EnergyGrid) -> LoadProfile:
     """The average day of the grid by local clock hour (see :class:`LoadProfile`)."""
     finite = np.isfinite(grid.energy_wh)
-    hour = grid.wall_slot[finite] // (SLOTS_PER_WALL_DAY // 24)
-    weekend = (grid.weekday[finite] >= 5).astype(np.int64)
+    hour = grid.calendar.wall_slot[finite] // (SLOTS_PER_WALL_DAY // 24)
+    weekend = (grid.calendar.weekday[finite] >= 5).astype(np.int64)
     energy = grid.energy_wh[finite]
     key = weekend * 24 + hour
     sums = np.bincount(key, weights=energy, minlength=48).reshape(2, 24)
@@ -187,25 +189,27 @@ def load_profile(grid: LocalGrid) -> LoadProfile:
                        all_power_w=every)
 
 
-def heatmap(grid: LocalGrid) -> Heatmap:
+def heatmap(grid: EnergyGrid) -> Heatmap:
     """Energy per civil day × wall-clock quarter-hour (see :class:`Heatmap`)."""
+    cal = grid.calendar
     finite = np.isfinite(grid.energy_wh)
-    cells = grid.days * SLOTS_PER_WALL_DAY
-    key = grid.day_index[finite] * SLOTS_PER_WALL_DAY + grid.wall_slot[finite]
+    cells = cal.days * SLOTS_PER_WALL_DAY
+    key = cal.day_index[finite] * SLOTS_PER_WALL_DAY + cal.wall_slot[finite]
     sums = np.bincount(key, weights=grid.energy_wh[finite], minlength=cells)
     counts = np.bincount(key, minlength=cells)
-    matrix = np.where(counts > 0, sums, np.nan).reshape(grid.days, SLOTS_PER_WALL_DAY)
+    matrix = np.where(counts > 0, sums, np.nan).reshape(cal.days, SLOTS_PER_WALL_DAY)
     return Heatmap(energy_wh=matrix)
 
 
-def peak_demand(grid: LocalGrid) -> PeakDemand | None:
+def peak_demand(grid: EnergyGrid) -> PeakDemand | None:
     """The highest 15-minute demand of the grid (the earliest if tied), None without data."""
     finite = np.isfinite(grid.energy_wh)
     if not finite.any():
         return None
     filled = np.where(finite, grid.energy_wh, -np.inf)
     i = int(np.argmax(filled))
-    return PeakDemand(demand_w=float(filled[i] * DEMAND_PER_WH), start_s=int(grid.start_s[i]))
+    return PeakDemand(demand_w=float(filled[i] * DEMAND_PER_WH),
+                      start_s=int(grid.calendar.start_s[i]))
 
 
 def change(energy_wh: float, reference_wh: float) -> Change:

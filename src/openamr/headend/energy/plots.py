@@ -27,6 +27,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from openamr.errors import InputError
+from openamr.headend.energy.render import usage_labels
 from openamr.headend.energy.report import EnergyReport
 from openamr.units import WH_PER_KWH
 
@@ -85,10 +86,8 @@ def plot_usage(report: EnergyReport, *, period: str = "daily", fmt: Format = "pn
     x = np.arange(len(table))
     shown = np.isfinite(kwh)
     ax.bar(x[shown], kwh[shown], width=0.8, color="#2b6cb0")
-    dates = report.grid.dates
-    day_of = np.searchsorted(report.grid.day_edges_s, table.start_s, side="right") - 1
-    labels = [dates[int(d)].isoformat()[5:] if period == "daily"
-              else dates[int(d)].isoformat()[:7] for d in day_of]
+    labels = [label[5:] if period == "daily" else label
+              for label in usage_labels(table, report)]
     step = max(1, len(labels) // 12)
     ax.set_xticks(x[::step], labels[::step], rotation=0, fontsize=8)
     ax.set_xlim(-0.6, max(len(x), 1) - 0.4)
@@ -125,11 +124,11 @@ def plot_heatmap(report: EnergyReport, *, fmt: Format = "png", width_px: int = 8
     ax = fig.add_subplot()
     matrix = np.ma.masked_invalid(report.heatmap.energy_wh.T)
     image = ax.imshow(matrix, aspect="auto", origin="lower", interpolation="nearest",
-                      cmap="viridis", extent=(-0.5, report.grid.days - 0.5, 0, 24))
+                      cmap="viridis", extent=(-0.5, report.grid.calendar.days - 0.5, 0, 24))
     fig.colorbar(image, ax=ax, label="Wh per 15 min")
     ax.set_yticks(range(0, 25, 6))
     ax.set_ylabel("local time [h]")
-    dates = report.grid.dates
+    dates = report.grid.calendar.dates
     step = max(1, len(dates) // 10)
     ax.set_xticks(range(0, len(dates), step), [d.isoformat()[5:] for d in dates[::step]],
                   fontsize=8)

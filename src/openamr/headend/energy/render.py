@@ -18,12 +18,11 @@ import numpy as np
 import numpy.typing as npt
 
 from openamr.headend.energy.analysis import Usage
-from openamr.headend.energy.grid import SLOTS_PER_WALL_DAY
 from openamr.headend.energy.report import EnergyReport
-from openamr.timeutil import format_utc, from_epoch_s, site_zone
+from openamr.timeutil import SLOTS_PER_WALL_DAY, format_utc, from_epoch_s, site_zone
 from openamr.units import INTERVAL_LENGTH_S, WH_PER_KWH
 
-__all__ = ["USAGE_COLUMNS", "report_csv", "report_json", "report_table"]
+__all__ = ["USAGE_COLUMNS", "report_csv", "report_json", "report_table", "usage_labels"]
 
 USAGE_COLUMNS: tuple[str, ...] = ("period", "label", "start", "end", "energy_wh",
                                   "intervals_expected", "intervals_present", "peak_demand_w",
@@ -46,13 +45,14 @@ def _local(t_s: int, timezone: str) -> str:
     return from_epoch_s(t_s).astimezone(site_zone(timezone)).isoformat()
 
 
-def _labels(table: Usage, report: EnergyReport) -> list[str]:
-    dates = [report.first_day.fromordinal(report.first_day.toordinal() + i)
-             for i in range(report.grid.days)]
-    day_of = np.searchsorted(report.grid.day_edges_s, table.start_s, side="right") - 1
-    if table.period == "daily":
-        return [dates[int(d)].isoformat() for d in day_of]
-    return [dates[int(d)].isoformat()[:7] for d in day_of]
+def usage_labels(table: Usage, report: EnergyReport) -> list[str]:
+    """The local date (``YYYY-MM-DD``) of each daily bucket, or month (``YYYY-MM``) of each
+    monthly one."""
+    calendar = report.grid.calendar
+    dates = calendar.dates
+    day_of = np.searchsorted(calendar.day_edges_s, table.start_s, side="right") - 1
+    width = 10 if table.period == "daily" else 7
+    return [dates[int(d)].isoformat()[:width] for d in day_of]
 
 
 def _usage_rows(table: Usage, report: EnergyReport) -> list[dict[str, Any]]:
@@ -62,7 +62,7 @@ def _usage_rows(table: Usage, report: EnergyReport) -> list[dict[str, Any]]:
              "energy_wh": en, "intervals_expected": int(ex), "intervals_present": int(pr),
              "peak_demand_w": pk, "peak_start": format_utc(int(ps)) if ps >= 0 else None}
             for label, s, e, en, ex, pr, pk, ps in zip(
-                _labels(table, report), table.start_s.tolist(), table.end_s.tolist(), energy,
+                usage_labels(table, report), table.start_s.tolist(), table.end_s.tolist(), energy,
                 table.intervals_expected.tolist(), table.intervals_present.tolist(), peak,
                 table.peak_start_s.tolist(), strict=True)]
 
@@ -97,8 +97,8 @@ def report_json(report: EnergyReport) -> dict[str, Any]:
         "site_timezone": tz,
         "from": report.first_day.isoformat(),
         "to": report.last_day.isoformat(),
-        "start": format_utc(int(report.grid.day_edges_s[0])),
-        "end": format_utc(int(report.grid.day_edges_s[-1])),
+        "start": format_utc(int(report.grid.calendar.day_edges_s[0])),
+        "end": format_utc(int(report.grid.calendar.day_edges_s[-1])),
         "total": {"energy_wh": _num(report.total_energy_wh),
                   "intervals_expected": report.intervals_expected,
                   "intervals_present": report.intervals_present},
@@ -109,7 +109,7 @@ def report_json(report: EnergyReport) -> dict[str, Any]:
                          "weekday_power_w": _nums(report.profile.weekday_power_w),
                          "weekend_power_w": _nums(report.profile.weekend_power_w),
                          "all_power_w": _nums(report.profile.all_power_w)},
-        "heatmap": {"dates": [d.isoformat() for d in report.grid.dates],
+        "heatmap": {"dates": [d.isoformat() for d in report.grid.calendar.dates],
                     "columns": SLOTS_PER_WALL_DAY,
                     "column_minutes": INTERVAL_LENGTH_S // 60,
                     "energy_wh": [_nums(row) for row in report.heatmap.energy_wh]},

@@ -40,7 +40,7 @@ from openamr.headend.energy.analysis import (
     peak_demand,
     usage,
 )
-from openamr.headend.energy.grid import LocalGrid, local_grid
+from openamr.headend.energy.grid import EnergyGrid, energy_grid
 from openamr.headend.store.base import Store
 from openamr.headend.store.units import Unit
 from openamr.timeutil import local_day_bounds_s, site_zone
@@ -140,7 +140,7 @@ class EnergyReport:
     first_day: date
     last_day: date
     """Inclusive."""
-    grid: LocalGrid
+    grid: EnergyGrid
     daily: Usage
     monthly: Usage
     profile: LoadProfile
@@ -331,8 +331,8 @@ def energy_report(store: Store, first_day: date, last_day: date, *,
     listed_ids = [m for m, _, _ in listed]
     which, start_s, energy = _rows(store, listed_ids, lo_s, hi_s, view, subject.site_id)
     included = np.asarray([inc for _, _, inc in listed] + [False], dtype=bool)[which]
-    grid = local_grid(subject.timezone, first_day, end_day, interval_start_s=start_s[included],
-                      energy_wh=energy[included], meters=len(subject.meter_ids))
+    grid = energy_grid(subject.timezone, first_day, end_day, interval_start_s=start_s[included],
+                       energy_wh=energy[included], meters=len(subject.meter_ids))
     daily = usage(grid, "daily")
     monthly = usage(grid, "monthly")
     prev_first, prev_end = previous_range(first_day, end_day)

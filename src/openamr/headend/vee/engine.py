@@ -100,7 +100,7 @@ def _select_meters(store: Store, site_id: str | None,
                    meter_ids: Sequence[str] | None) -> list[Meter]:
     if meter_ids:
         meters = []
-        for mid in meter_ids:
+        for mid in dict.fromkeys(meter_ids):  # a meter named twice is validated once
             try:
                 meter = store.get_meter(mid, site_id=site_id)
             except AmbiguousIdError as exc:
