@@ -36,6 +36,7 @@ _COMMANDS: dict[str, str] = {
     "ingest-worker": "openamr.cli.ingest_worker:ingest_worker",
     "mdt": "openamr.cli.mdt:mdt",
     "meter": "openamr.cli.meter:meter",
+    "portfolio": "openamr.cli.portfolio:portfolio",
     "report": "openamr.cli.report:report",
     "serve": "openamr.cli.serve:serve",
     "sim": "openamr.cli.sim:sim",
