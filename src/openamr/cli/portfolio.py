@@ -47,8 +47,11 @@ def require_distributed() -> None:
             f"install the portfolio extra: {_INSTALL_HINT}") from None
 
 
-def _is_sqlite(db: str) -> bool:
-    return not db.startswith(("postgresql://", "postgres://"))
+def _refuse_sqlite_on_a_cluster(db: str, scheduler: str | None) -> None:
+    """A SQLite store is a file on this machine: a cluster's workers cannot share it."""
+    if scheduler is not None and not db.startswith(("postgresql://", "postgres://")):
+        raise InputError("a SQLite store is a file on this machine, which the workers of a "
+                         "cluster cannot share: use postgresql://...", where="--db")
 
 
 @contextmanager
@@ -144,9 +147,7 @@ def simulate(site_files: tuple[Path, ...], count: int | None, meters: int, floor
     require_distributed()
     if not site_files and count is None:
         raise InputError("give site files, or --generate N", where="SITE_FILES")
-    if scheduler is not None and _is_sqlite(db):
-        raise InputError("a SQLite store is a file on this machine, which the workers of a "
-                         "cluster cannot share: use postgresql://...", where="--db")
+    _refuse_sqlite_on_a_cluster(db, scheduler)
     site_zone(time_zone)
     sources = file_sources(site_files)
     if count is not None:
@@ -251,6 +252,7 @@ def bill(db: str, tariff_file: Path, month: str | None, first: str | None, last:
     )
 
     require_distributed()
+    _refuse_sqlite_on_a_cluster(db, scheduler)
     tariff = with_policy(load_tariff(tariff_file), _policies(policies))
     period_for("UTC", month, first, last, start_day)  # the options' syntax, before any task
     with _open(db) as store:

@@ -330,7 +330,7 @@ def dask_client(scheduler: str | None, workers: int, *, processes: bool = True
         if workers < 1:
             raise InputError(f"must be at least 1, got {workers}", where="--workers")
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes,
-                               dashboard_address=None, silence_logs=logging.ERROR)
+                               dashboard_address="127.0.0.1:0", silence_logs=logging.CRITICAL)
         client = Client(cluster)
     try:
         yield client
