@@ -248,3 +248,22 @@ def test_without_dask_the_command_says_what_to_install(site_file: Path, tmp_path
 def test_a_site_source_needs_text_or_parameters() -> None:
     with pytest.raises(ValueError, match="needs a text"):
         build_site(SiteSource("nothing"))
+
+
+def test_a_scheduler_without_workers_or_unreachable_is_a_clear_error() -> None:
+    import logging
+
+    import distributed
+
+    from openamr.compose.portfolio import dask_client
+    from openamr.errors import InputError
+
+    with distributed.LocalCluster(n_workers=0, dashboard_address="127.0.0.1:0",
+                                  silence_logs=logging.CRITICAL) as empty:
+        with pytest.raises(InputError, match="no worker") as info, \
+                dask_client(empty.scheduler_address, 1, worker_timeout_s=0.2):
+            pass
+        assert info.value.where == "--scheduler"
+    with pytest.raises(InputError, match="cannot reach the Dask scheduler"), \
+            dask_client("tcp://127.0.0.1:9", 1, connect_timeout_s=0.5):
+        pass

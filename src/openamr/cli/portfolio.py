@@ -161,7 +161,7 @@ def simulate(site_files: tuple[Path, ...], count: int | None, meters: int, floor
     t0 = time.perf_counter()
     with dask_client(scheduler, workers) as client, \
             _progress(show, "simulating sites", len(jobs)) as on_done:
-        n_workers = len(client.scheduler_info()["workers"])
+        n_workers = len(client.nthreads())
         outcomes = run_tasks(client, simulate_site_task, jobs, retries=retries,
                              on_done=on_done)
     wall_s = time.perf_counter() - t0

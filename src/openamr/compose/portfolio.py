@@ -299,7 +299,10 @@ def run_tasks(client: Any, function: Callable[..., Any],
         if future.status == "finished":
             outcome = TaskOutcome(label, value=future.result())
         else:
-            exc = future.exception()
+            try:
+                exc = future.exception()
+            except Exception as lost:  # cancelled: the scheduler went away
+                exc = lost
             outcome = TaskOutcome(label, error=f"{type(exc).__name__}: {exc}")
         future.release()
         outcomes[i] = outcome
@@ -309,12 +312,15 @@ def run_tasks(client: Any, function: Callable[..., Any],
 
 
 @contextmanager
-def dask_client(scheduler: str | None, workers: int, *, processes: bool = True
+def dask_client(scheduler: str | None, workers: int, *, processes: bool = True,
+                connect_timeout_s: float = 20.0, worker_timeout_s: float = 60.0
                 ) -> Iterator[Any]:
     """A Dask ``Client``: of the cluster whose scheduler is at ``scheduler``
     (``tcp://host:8786``), or of a new ``LocalCluster`` of ``workers`` single-threaded workers
     (the simulator is pure Python: one process per core; ``processes=False``: threads of this
-    process).  Closed, with a local cluster, on exit."""
+    process).  A scheduler that cannot be reached within ``connect_timeout_s``, or that has no
+    worker within ``worker_timeout_s``, is an :class:`InputError`.  Closed, with a local
+    cluster, on exit."""
     import logging
 
     from distributed import Client, LocalCluster
@@ -322,9 +328,16 @@ def dask_client(scheduler: str | None, workers: int, *, processes: bool = True
     cluster = None
     if scheduler is not None:
         try:
-            client = Client(scheduler, timeout="20s")
+            client = Client(scheduler, timeout=connect_timeout_s)
         except (OSError, TimeoutError, ValueError) as exc:
             raise InputError(f"cannot reach the Dask scheduler: {exc}",
+                             where="--scheduler") from None
+        try:
+            client.wait_for_workers(1, timeout=worker_timeout_s)
+        except TimeoutError:
+            client.close()
+            raise InputError(f"the scheduler has no worker (none joined within "
+                             f"{worker_timeout_s:g} s): start `dask worker {scheduler}`",
                              where="--scheduler") from None
     else:
         if workers < 1:
