@@ -192,12 +192,15 @@ def simulate(site_files: tuple[Path, ...], count: int | None, meters: int, floor
 
 def _print_simulated(summary: dict[str, Any]) -> None:
     table = Table(title=f"portfolio: {summary['days']} days simulated into {summary['store']}")
-    for column in ("site", "status", "meters", "MDTs joined", "intervals stored/expected",
-                   "read 24 h", "rejected", "wall s"):
-        table.add_column(column)
+    table.add_column("site", overflow="fold")
+    for column in ("status", "meters", "joined", "stored/expected", "read 24h", "rejected",
+                   "wall s"):
+        table.add_column(column, justify="left" if column == "status" else "right")
+    failures = []
     for r in summary["sites"]:
         if r["status"] == "failed":
-            table.add_row(r["label"], "[red]failed[/red]", "", "", r["error"], "", "", "")
+            table.add_row(r["label"], "[red]failed[/red]", "", "", "", "", "", "")
+            failures.append(f"[red]failed[/red] {r['label']}: {r['error']}")
             continue
         stored = r["status"] == "stored"
         table.add_row(
@@ -208,6 +211,8 @@ def _print_simulated(summary: dict[str, Any]) -> None:
             str(sum(r["frames_rejected"].values())) if stored else "", str(r["wall_s"]))
     console = Console()
     console.print(table)
+    for line in failures:
+        console.print(line, markup=True, highlight=False)
     console.print(f"{summary['stored']} stored, {summary['skipped']} skipped (already in the "
                   f"store), {summary['failed']} failed in {summary['wall_s']} s on "
                   f"{summary['workers']} workers ({summary['scheduler']}): "
@@ -309,16 +314,19 @@ def _summary_csv(totals: dict[str, Any]) -> str:
 
 def _print_billed(doc: dict[str, Any]) -> None:
     table = Table(title=f"portfolio bills (in {doc['out_dir']})")
-    for column in ("site", "accounts", "energy kWh", "total", "currency"):
-        table.add_column(column, justify="left" if column in ("site", "currency") else "right")
+    table.add_column("site", overflow="fold")
+    for column in ("accounts", "energy kWh", "total", "currency"):
+        table.add_column(column, justify="left" if column == "currency" else "right")
     for r in doc["sites"]:
         table.add_row(r["site_id"], str(r["accounts"]), r["energy_kwh"], r["total"],
                       r["currency"])
     for r in doc["failed"]:
-        table.add_row(r["site_id"], "[red]failed[/red]", r["error"], "", "")
+        table.add_row(r["site_id"], "[red]failed[/red]", "", "", "")
     for currency, total in doc["totals"].items():
         table.add_row("[b]portfolio[/b]", "", doc["energy_kwh"], f"[b]{total}[/b]", currency)
     console = Console()
     console.print(table)
+    for r in doc["failed"]:
+        console.print(f"[red]failed[/red] {r['site_id']}: {r['error']}", highlight=False)
     console.print(f"{len(doc['sites'])} sites billed, {len(doc['failed'])} failed in "
                   f"{doc['wall_s']} s")
