@@ -7,8 +7,9 @@
    higher events/s is the one the simulator uses.
 2. **The mesh at scale**, with full radio and security (every application frame sealed and
    verified through :mod:`openamr.frames`) and the real head-end ingest over a SQLite store
-   (:class:`openamr.cli.sim.IngestBackhaul`, as ``openamr sim run``) as backhaul: 1,000 MDTs + 40
-   repeaters for 30 days, and 10,000 MDTs + 400 repeaters for one day (generated sites).
+   (:class:`openamr.compose.site_sim.IngestBackhaul`, as ``openamr sim run``) as backhaul:
+   1,000 MDTs + 40 repeaters for 30 days, and 10,000 MDTs + 400 repeaters for one day
+   (generated sites).
    Beside each: a bare heapq loop doing the same number of wake-ups in the same run, and the
    ratio.  Targets: ≤ 30 s and ≤ 15 s wall on the 2-core CI machine.  The head-end runs in a
    worker process (:mod:`openamr.field.sim.pipeline`), as in ``openamr sim run``.
@@ -119,7 +120,7 @@ def mesh_run(meters: int, repeaters: int, floors: int, days: float, *,
     from functools import partial
     from pathlib import Path
 
-    from openamr.cli.sim import make_ingest_backhaul, register_scenario
+    from openamr.compose.site_sim import make_ingest_backhaul, register_scenario
     from openamr.field.mesh.params import MeshParams
     from openamr.field.sim.pipeline import PipelinedBackhaul
     from openamr.field.sim.runner import SimRun

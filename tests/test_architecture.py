@@ -1,5 +1,5 @@
 """The floors of the house: nothing imports upward, and the field and the head-end meet only
-through the frame contract (and in the CLI, which composes them)."""
+through the frame contract (and in ``openamr.compose`` and the CLI, which compose them)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,15 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "openamr"
 
 #: package -> prefixes it must never import
 FORBIDDEN = {
-    "openamr.field": ("openamr.headend", "openamr.billing", "openamr.web", "openamr.cli"),
-    "openamr.headend": ("openamr.field", "openamr.web", "openamr.cli"),
+    "openamr.field": ("openamr.headend", "openamr.billing", "openamr.web", "openamr.compose",
+                      "openamr.cli"),
+    "openamr.headend": ("openamr.field", "openamr.web", "openamr.compose", "openamr.cli"),
     "openamr.frames": ("openamr.field", "openamr.headend", "openamr.billing", "openamr.web",
-                       "openamr.cli"),
-    "openamr.billing": ("openamr.field", "openamr.web", "openamr.cli"),
-    "openamr.web": ("openamr.field.sim", "openamr.cli"),
+                       "openamr.compose", "openamr.cli"),
+    "openamr.billing": ("openamr.field", "openamr.web", "openamr.compose", "openamr.cli"),
+    "openamr.web": ("openamr.field.sim", "openamr.compose", "openamr.cli"),
+    # the composing floor: where the field and the head-end meet (sim run, portfolio jobs)
+    "openamr.compose": ("openamr.web", "openamr.cli"),
 }
 FLOOR_1 = ("openamr.units", "openamr.timeutil", "openamr.errors")
 
@@ -66,3 +69,11 @@ def test_only_timeutil_converts_time_zones() -> None:
         if "import zoneinfo" in text or "from zoneinfo" in text or "pytz" in text:
             offenders.append(str(path.relative_to(SRC)))
     assert not offenders, f"time-zone logic outside openamr.timeutil: {offenders}"
+
+
+def test_the_field_and_the_head_end_meet_in_the_composing_floor() -> None:
+    """``openamr.compose`` is where a simulated site feeds the real head-end: it imports both
+    (the rule above keeps every other floor from doing so)."""
+    imported = set().union(*(_imports(p) for p in (SRC / "compose").rglob("*.py")))
+    assert any(i.startswith("openamr.field") for i in imported)
+    assert any(i.startswith("openamr.headend") for i in imported)

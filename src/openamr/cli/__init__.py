@@ -37,6 +37,7 @@ _COMMANDS: dict[str, str] = {
     "mdt": "openamr.cli.mdt:mdt",
     "meter": "openamr.cli.meter:meter",
     "partitions": "openamr.cli.partitions:partitions",
+    "portfolio": "openamr.cli.portfolio:portfolio",
     "report": "openamr.cli.report:report",
     "serve": "openamr.cli.serve:serve",
     "sim": "openamr.cli.sim:sim",

@@ -115,7 +115,7 @@ def _ingest_backhaul(db: str, epoch_s: int, dcap_eui: int) -> Any:
     sample store need not survive a power cut (WAL keeps it consistent; the last commits may be
     lost, and the demo is run again), and the simulation waits for no fsync.  Built in the
     pipelined worker's own process (picklable through ``functools.partial``)."""
-    from openamr.cli.sim import IngestBackhaul
+    from openamr.compose.site_sim import IngestBackhaul
     from openamr.headend.store import open_store
 
     return IngestBackhaul(open_store(db, sqlite_synchronous="NORMAL"), epoch_s, dcap_eui,
@@ -128,7 +128,7 @@ def _simulate(db: str, building: Any, days: int, epoch_s: int, drain_s: int,
     ``commissioned_s``: start of the first interval every joined MDT counts [UTC epoch s]) and
     the intervals each joined MDT was expected to deliver (from its first whole interval after
     power-up to the data end)."""
-    from openamr.cli.sim import _prepare_store
+    from openamr.compose.site_sim import prepare_store
     from openamr.field.mesh.mdt_node import MdtNode
     from openamr.field.mesh.params import MeshParams
     from openamr.field.sim.pipeline import PipelinedBackhaul
@@ -138,7 +138,7 @@ def _simulate(db: str, building: Any, days: int, epoch_s: int, drain_s: int,
 
     site = building.site
     scenario = scenario_from_site(site, days, epoch_s=epoch_s)
-    _prepare_store(db, site, scenario)  # the site, meters, devices, units: as `sim run` does
+    prepare_store(db, site, scenario)  # the site, meters, devices, units: as `sim run` does
     backhaul = PipelinedBackhaul(partial(_ingest_backhaul, db, scenario.epoch_s,
                                          scenario.nodes[0].eui))
     try:

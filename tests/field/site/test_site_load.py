@@ -9,7 +9,7 @@ import pytest
 
 from openamr.errors import InputError
 from openamr.field.radio import Placement
-from openamr.field.site import LoadKind, SiteError, load_site, site_to_toml
+from openamr.field.site import LoadKind, SiteError, load_site, site_from_text, site_to_toml
 from openamr.field.site.check import check_site
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
@@ -180,6 +180,17 @@ def test_toml_syntax_errors_give_line_and_column(tmp_path: Path) -> None:
         load_site(path)
     assert info.value.where == f"{path}:16:7"
     assert "TOML syntax error" in info.value.message
+
+
+def test_a_site_files_text_reads_as_the_file(tmp_path: Path) -> None:
+    """``site_from_text``: the text a Dask worker is handed gives the site ``load_site`` gives,
+    and its errors name the file it came from."""
+    path = _write(tmp_path, MINIMAL)
+    assert site_from_text(MINIMAL, file=str(path), base_dir=tmp_path, source=path) \
+        == load_site(path)
+    with pytest.raises(SiteError) as info:
+        site_from_text(MINIMAL.replace('x_m = 10', 'x_m = = 10'), file="sites/a.toml")
+    assert info.value.where == "sites/a.toml:16:7"
 
 
 def test_missing_file_and_not_utf8(tmp_path: Path) -> None:

@@ -250,6 +250,18 @@ def test_security_state(store: Store) -> None:
     assert store.get_or_create_network_key() == key
 
 
+def test_a_staging_store_adopts_another_stores_network_key(store: Store) -> None:
+    key = bytes(range(16))
+    store.adopt_network_key(key)
+    assert store.get_or_create_network_key() == key
+    store.adopt_network_key(key)  # the same key again: nothing changes
+    with pytest.raises(StoreError, match="another network key"):
+        store.adopt_network_key(bytes(16))
+    with pytest.raises(ValueError, match="16 bytes"):
+        store.adopt_network_key(b"short")
+    assert store.get_or_create_network_key() == key
+
+
 def test_tokens(store: Store) -> None:
     store.put_token(TokenRow("t1", "h1", "reader", "dashboard", T0))
     with pytest.raises(StoreError):

@@ -14,6 +14,12 @@ The backhaul is built *in the worker* by ``factory()`` (a picklable callable: a 
 function or a ``functools.partial`` of one), so a store connection never crosses processes.
 The worker is started with ``spawn``: a script that uses this must keep its top level behind
 ``if __name__ == "__main__":``.
+
+:class:`InlineBackhaul` has the same interface and the same simulated timing but computes each
+batch at once in the calling process: for callers that parallelise across sites instead (a Dask
+worker is a daemonic process and may not start one of its own).  Since answers are applied at
+the same simulated times, a run gives the same frames and the same stored data either way
+(``tests/field/sim/test_sim_pipeline.py``).
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
-__all__ = ["PipelinedBackhaul"]
+__all__ = ["InlineBackhaul", "PipelinedBackhaul"]
 
 Backhaul = Callable[[list[bytes], float], list[bytes]]
 
@@ -96,3 +102,39 @@ class PipelinedBackhaul:
             self._conn.recv()
         self._proc.join(timeout=30)
         self._conn.close()
+
+
+class InlineBackhaul:
+    """:class:`PipelinedBackhaul`'s interface and timing, computed in this process: ``submit``
+    runs the backhaul at once and keeps its answers for the next :meth:`collect`."""
+
+    def __init__(self, backhaul: Backhaul, *, urgent_delay_s: float = 2.0) -> None:
+        self.backhaul = backhaul
+        self.urgent_delay_s = urgent_delay_s
+        """As :attr:`PipelinedBackhaul.urgent_delay_s` [s simulated]."""
+        self._answers: list[bytes] = []
+
+    def submit(self, frames: list[bytes], sim_t_s: float) -> None:
+        """Run the batch; its answers come from the next :meth:`collect`."""
+        self._answers.extend(self.backhaul(frames, sim_t_s))
+
+    def collect(self) -> list[bytes]:
+        """The downlinks of every batch submitted so far."""
+        out, self._answers = self._answers, []
+        return out
+
+    def __call__(self, frames: list[bytes], sim_t_s: float) -> list[bytes]:
+        """Synchronous: earlier batches' answers first, then this one's."""
+        self.submit(frames, sim_t_s)
+        return self.collect()
+
+    def report(self) -> dict[str, Any]:
+        """The backhaul's ``report()`` (if it has one)."""
+        report = getattr(self.backhaul, "report", None)
+        return dict(report()) if callable(report) else {}
+
+    def close(self) -> None:
+        """Close the backhaul (if it can be closed)."""
+        close = getattr(self.backhaul, "close", None)
+        if callable(close):
+            close()

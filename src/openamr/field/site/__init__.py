@@ -8,7 +8,13 @@ The schema is documented in ``docs/site.md``.
 
 from __future__ import annotations
 
-from openamr.field.site.load import SiteError, load_site, parse_site, parse_start_utc
+from openamr.field.site.load import (
+    SiteError,
+    load_site,
+    parse_site,
+    parse_start_utc,
+    site_from_text,
+)
 from openamr.field.site.model import (
     SCHEMA_VERSION,
     Building,
@@ -44,6 +50,7 @@ __all__ = [
     "load_site",
     "parse_site",
     "parse_start_utc",
+    "site_from_text",
     "site_to_dict",
     "site_to_toml",
     "write_site",

@@ -38,7 +38,7 @@ from openamr.field.site.model import (
 )
 from openamr.timeutil import epoch_s, parse_utc, site_zone
 
-__all__ = ["SiteError", "load_site", "parse_site", "parse_start_utc"]
+__all__ = ["SiteError", "load_site", "parse_site", "parse_start_utc", "site_from_text"]
 
 
 class SiteError(InputError):
@@ -306,16 +306,26 @@ def load_site(path: str | Path) -> Site:
     except OSError as exc:
         raise SiteError(f"cannot read the file: {exc.strerror}", where=name) from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SiteError(f"not UTF-8 text: {exc.reason}", where=name) from None
+    return site_from_text(text, file=name, base_dir=path.resolve().parent, source=path)
+
+
+def site_from_text(text: str, *, file: str = "site.toml", base_dir: Path | None = None,
+                   source: Path | None = None) -> Site:
+    """Read, validate and return a site file's ``text`` (raises :class:`SiteError`): for a file
+    read elsewhere (a Dask worker is handed the text).  ``file`` names it in messages; CSV load
+    paths are relative to ``base_dir`` (default: the current directory)."""
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         m = _SYNTAX.match(str(exc))
         if m:
             raise SiteError(f"TOML syntax error: {m['msg']}",
-                            where=f"{name}:{m['line']}:{m['col']}") from None
-        raise SiteError(f"TOML syntax error: {exc}", where=name) from None
-    return parse_site(data, file=name, base_dir=path.resolve().parent, source=path)
+                            where=f"{file}:{m['line']}:{m['col']}") from None
+        raise SiteError(f"TOML syntax error: {exc}", where=file) from None
+    return parse_site(data, file=file, base_dir=base_dir, source=source)
 
 
 def parse_site(data: dict[str, Any], *, file: str = "site.toml", base_dir: Path | None = None,

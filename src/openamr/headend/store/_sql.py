@@ -1266,6 +1266,17 @@ class SqlStore(VeeSqlMixin, UnitsSql, Store):
                            "LIMIT 1").fetchone()
             return bytes(row[0])
 
+    def adopt_network_key(self, network_key: bytes) -> None:
+        if len(network_key) != 16:
+            raise ValueError("a network key is 16 bytes")
+        with self.transaction():
+            self._wx("INSERT INTO network_keys (key_seq, network_key, created_s) "
+                     "VALUES (0, ?, 0) ON CONFLICT (key_seq) DO NOTHING", (bytes(network_key),))
+            row = self._wx("SELECT network_key FROM network_keys ORDER BY key_seq DESC "
+                           "LIMIT 1").fetchone()
+            if bytes(row[0]) != bytes(network_key):
+                raise StoreError("the store has another network key already")
+
     # -- tokens ----------------------------------------------------------------------------
 
     _TOKEN_COLS = "token_id, token_hash, role, label, created_s, revoked_s, site_ids"

@@ -867,6 +867,13 @@ class Store(UnitsStore):
     def get_or_create_network_key(self) -> bytes:
         """The 16-byte network key, created at random on first use and kept."""
 
+    @abc.abstractmethod
+    def adopt_network_key(self, network_key: bytes) -> None:
+        """Make ``network_key`` (16 bytes) this store's network key: for a staging store whose
+        ingest prepares frames that another store's ingest, holding that key, will take
+        (``openamr portfolio simulate``).  A :class:`StoreError` when the store has another
+        key already (its devices joined under it)."""
+
     # -- tokens ---------------------------------------------------------------------------
 
     @abc.abstractmethod
