@@ -209,6 +209,8 @@ def read_uci_csv(path: str | Path, *, detect_copies: bool = True) -> UciData:
         raise InputError(f"expected the header {HEADER!r}, got {header[:200]!r}",
                          where=_where(path, 1))
     body = b"" if end < 0 else raw[end + 1:]
+    if not body.strip():
+        raise InputError("no data rows after the header", where=str(path))
     try:
         rows = _rows(body)
     except ValueError as exc:
@@ -220,8 +222,6 @@ def read_uci_csv(path: str | Path, *, detect_copies: bool = True) -> UciData:
             rows = _rows(normalised)
         except ValueError as exc2:
             raise _row_error(exc2, path) from None
-    if rows.shape[0] == 0:
-        raise InputError("no data rows after the header", where=str(path))
     minutes = _minutes(rows["t"], path)
     steps = np.diff(minutes)
     if steps.size and (steps <= 0).any():

@@ -228,26 +228,39 @@ def uci_leg_power_w(meter_ids: Sequence[str], n_steps: int, step_s: float, start
     m1 = int(-(-end_s // 60))
     t_min = (m0 + np.arange(m1 - m0, dtype=np.int64)) * 60
     wall_min = (t_min + utc_offsets_s(t_min, site_zone(time_zone))) // 60
-    # step edges in minutes from m0: energy is piecewise linear in between minute edges
-    x = (start_s + np.arange(n_steps + 1, dtype=np.float64) * step_s) / 60.0 - m0
-    i_edge = np.minimum(np.floor(x).astype(np.int64), wall_min.shape[0] - 1)
-    frac = x - i_edge
-    legs = data.legs_w
-    chunk = max(1, _CHUNK_ELEMENTS // wall_min.shape[0])
+    n_min = wall_min.shape[0]
+    # day and minute of day of every minute, once per distinct minute shift (few of them)
+    shifts, shift_of = np.unique(slices.shift_min, return_inverse=True)
+    wall = wall_min[None, :] - shifts[:, None]                          # (shifts, minutes)
+    day = wall // DAY_MIN
+    d0 = int(day.min())
+    day_index = (day - d0).astype(np.intp)
+    minute_of_day = (wall % DAY_MIN).astype(np.int32)
+    span = np.arange(d0, int(day.max()) + 1, dtype=np.int64)
+    base = ((uci_data_days(span, slices, data) - data.first_local_day) * DAY_MIN).astype(
+        np.int32)                                                       # (meters, span)
+    aligned = float(step_s).is_integer() and int(step_s) % 60 == 0 and start_s % 60 == 0
+    per = int(step_s) // 60 if aligned else 0
+    if not aligned:
+        # step edges in minutes from m0: energy is linear within each minute
+        x = (start_s + np.arange(n_steps + 1, dtype=np.float64) * step_s) / 60.0 - m0
+        i_edge = np.minimum(np.floor(x).astype(np.int64), n_min - 1)
+        frac = x - i_edge
+    l1, l2 = data.legs_w
+    chunk = max(1, _CHUNK_ELEMENTS // n_min)
     for a in range(0, n_m, chunk):
         b = min(n_m, a + chunk)
-        sub = UciSlices(slices.years[a:b], slices.shift_weeks[a:b], slices.shift_min[a:b])
-        wall = wall_min[None, :] - sub.shift_min[:, None]               # (c, minutes)
-        day = wall // DAY_MIN
-        d0 = int(day.min())
-        span = np.arange(d0, int(day.max()) + 1, dtype=np.int64)
-        data_day = uci_data_days(span, sub, data)                       # (c, span)
-        row = (np.take_along_axis(data_day, day - d0, axis=1) - data.first_local_day) \
-            * DAY_MIN + wall % DAY_MIN
-        p = legs[:, row].astype(np.float64)                             # (2, c, minutes)
-        cum = np.zeros((2, b - a, p.shape[2] + 1), dtype=np.float64)
-        np.cumsum(p, axis=2, out=cum[:, :, 1:])
-        energy = cum[:, :, i_edge] + p[:, :, i_edge] * frac             # W·min at each edge
-        avg = np.diff(energy, axis=2) * (60.0 / step_s)
-        out[a:b] = (avg * factor[a:b][None, :, None]).transpose(1, 0, 2)
+        rows = np.arange(b - a)[:, None]
+        row = base[a:b][rows, day_index[shift_of[a:b]]]
+        row += minute_of_day[shift_of[a:b]]                             # (c, minutes)
+        for leg, source in enumerate((l1, l2)):
+            p = source[row]                                             # (c, minutes) [W]
+            if aligned:
+                avg = p.reshape(b - a, n_steps, per).mean(axis=2, dtype=np.float64)
+            else:
+                cum = np.zeros((b - a, n_min + 1), dtype=np.float64)
+                np.cumsum(p, axis=1, out=cum[:, 1:])
+                energy = cum[:, i_edge] + p[:, i_edge] * frac           # W·min at each edge
+                avg = np.diff(energy, axis=1) * (60.0 / step_s)
+            out[a:b, leg] = avg * factor[a:b, None]
     return out
