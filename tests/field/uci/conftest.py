@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,10 +20,9 @@ def fixture_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(autouse=True)
 def _private_cache(tmp_path_factory: pytest.TempPathFactory,
-                   monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+                   monkeypatch: pytest.MonkeyPatch) -> None:
     """Parsed grids go to a cache directory of the test session, not the user's."""
     monkeypatch.setenv("OPENAMR_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "uci-cache"))
-    yield
 
 
 @pytest.fixture
