@@ -11,7 +11,14 @@ import pytest
 from uci_helpers import FIRST_DAY
 
 from openamr.errors import InputError
-from openamr.field.uci import UciData, UciSlices, read_uci_csv, uci_data_days, uci_leg_power_w
+from openamr.field.uci import (
+    UciData,
+    UciSlices,
+    read_uci_csv,
+    uci_data_days,
+    uci_leg_power_w,
+    uci_slices,
+)
 from openamr.timeutil import local_day_bounds_s, site_zone
 
 EPOCH = date(1970, 1, 1)
@@ -186,3 +193,20 @@ def test_first_data_day_is_not_a_good_day(data: UciData) -> None:
     # the first day starts at 17:24: 28 % measured, below the 90 % a day needs to be chosen
     assert data.day_measured_ratio[0] == pytest.approx((1440 - 17 * 60 - 24) / 1440)
     assert EPOCH + timedelta(days=data.first_local_day) == FIRST_DAY
+
+
+def test_drawn_pairs_are_shared_by_as_few_meters_as_possible(data: UciData) -> None:
+    # the fixture has one year: 13 (year, week) pairs, weeks -6 .. 6
+    ids = [f"M-{i:02d}" for i in range(26)]
+    first = uci_slices(ids[:13], 3, data)
+    assert sorted(first.shift_weeks.tolist()) == list(range(-6, 7))
+    both = uci_slices(ids, 3, data)
+    assert np.bincount(both.shift_weeks + 6).tolist() == [2] * 13
+    assert np.array_equal(uci_slices(ids, 3, data).shift_weeks, both.shift_weeks)
+    # a pair a meter gives is counted as taken
+    given = uci_slices(ids[:13], 3, data, years=[2007] + [None] * 12,
+                       shift_weeks=[0] + [None] * 12)
+    assert sorted(given.shift_weeks.tolist()) == list(range(-6, 7))
+    # the minute shifts are the meter's own, whatever the others
+    assert np.array_equal(both.shift_min[:13], first.shift_min)
+    assert set(np.unique(both.shift_min).tolist()) <= set(range(-30, 31))

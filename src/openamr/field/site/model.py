@@ -84,9 +84,9 @@ class LoadSpec:
     """Direction the PV array faces, clockwise from north [°] (``kind = pv``; 180 = south)."""
     uci_year: int | None = None
     """Data year whose same calendar dates supply the days (``kind = uci``); ``None`` draws one
-    from the site seed and the meter id."""
+    (:func:`openamr.field.uci.uci_slices`)."""
     uci_shift_weeks: int | None = None
-    """Whole weeks added to the data day (``kind = uci``); ``None`` draws one in [-4, 4]."""
+    """Whole weeks added to the data day (``kind = uci``); ``None`` draws one in [-6, 6]."""
     uci_shift_min: int | None = None
     """Minutes the measured day is moved later in the local day (``kind = uci``); ``None``
     draws one in [-30, 30]."""

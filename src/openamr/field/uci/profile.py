@@ -11,10 +11,11 @@ The rule (assumptions of openamr, documented in ``docs/site.md``):
   same calendar date (29 February → 28 February), moved by −3 … +3 days onto the same weekday,
   plus the meter's whole-week shift.  A data day less than 90 % measured, or outside the data,
   gives way to the next data year (2010 → 2006 → 2007 …; the years cycle).
-* **Per meter**, from the site seed and the meter id unless the site file sets them: the data
-  year (2007–2010), the week shift (−4 … +4) and a shift of the whole day by −30 … +30 minutes
-  (households keep different hours): 36 (year, week) slices, told apart further by the minute
-  shift and the meter's scale.
+* **Per meter**, unless the site file sets them: the data year (2007–2010) and the week shift
+  (−6 … +6), 52 (year, week) pairs handed out so that as few meters as possible share one
+  (:func:`uci_slices`: a 48-apartment building gets 48 different pairs), and a shift of the
+  whole day by −30 … +30 minutes drawn from the site seed and the meter id (households keep
+  different hours).
 * **Scale**: ``scale_w`` is the mean power the household is scaled to over its whole record;
   ``None`` keeps the measured watts.
 """
@@ -40,8 +41,8 @@ I64 = npt.NDArray[np.int64]
 
 GOOD_DAY_RATIO = 0.9
 """A data day with a smaller share of measured minutes is not chosen."""
-SHIFT_WEEKS_DRAWN = 4
-"""Drawn week shifts lie in [-4, 4]."""
+SHIFT_WEEKS_DRAWN = 6
+"""Drawn week shifts lie in [-6, 6]: with the 4 drawable years, 52 (year, week) pairs."""
 SHIFT_MIN_DRAWN = 30
 """Drawn minute shifts lie in [-30, 30]."""
 SHIFT_WEEKS_MAX = 26
@@ -55,7 +56,7 @@ _MIN_DRAW_DAYS = 180
 _CHUNK_ELEMENTS = 2_000_000
 """Meters × minutes gathered at once (bounds the memory of long runs)."""
 
-_STREAM_YEAR, _STREAM_WEEKS, _STREAM_MIN = 20, 21, 22
+_STREAM_YEAR, _STREAM_MIN = 20, 22
 
 
 @dataclass(frozen=True, eq=False)
@@ -106,8 +107,14 @@ def uci_slices(meter_ids: Sequence[str], seed: int, data: UciData, *,
                years: Sequence[int | None] | None = None,
                shift_weeks: Sequence[int | None] | None = None,
                shift_min: Sequence[int | None] | None = None) -> UciSlices:
-    """The slice of every meter: given values where not ``None``, else drawn from a hash of
-    (meter id, ``seed``) (a meter's draw does not depend on the other meters)."""
+    """The slice of every meter: given values where not ``None``, else drawn.
+
+    A meter that sets neither year nor week shift gets a (year, week) pair that as few meters
+    as possible share: meters in the order of a hash of their id take, each, the first pair in
+    the order (drawn pair, then the next ones, year first) that the fewest meters before them
+    took (given pairs count as taken).  A year or a week shift alone, and the minute shift,
+    are drawn from a hash of (meter id, ``seed``), whatever the other meters.
+    """
     n = len(meter_ids)
     keys = _keys(list(meter_ids))
     zero = np.zeros(1, dtype=np.int64)
@@ -115,15 +122,6 @@ def uci_slices(meter_ids: Sequence[str], seed: int, data: UciData, *,
     y, y_set = _given(years, n, "uci_year")
     w, w_set = _given(shift_weeks, n, "uci_shift_weeks")
     s, s_set = _given(shift_min, n, "uci_shift_min")
-    u_year = _uniform(keys, zero, seed, _STREAM_YEAR)[:, 0]
-    u_week = _uniform(keys, zero, seed, _STREAM_WEEKS)[:, 0]
-    u_min = _uniform(keys, zero, seed, _STREAM_MIN)[:, 0]
-    drawn_year = drawable[np.minimum((u_year * drawable.size).astype(np.int64),
-                                     drawable.size - 1)]
-    span_w = 2 * SHIFT_WEEKS_DRAWN + 1
-    drawn_w = np.minimum((u_week * span_w).astype(np.int64), span_w - 1) - SHIFT_WEEKS_DRAWN
-    span_m = 2 * SHIFT_MIN_DRAWN + 1
-    drawn_m = np.minimum((u_min * span_m).astype(np.int64), span_m - 1) - SHIFT_MIN_DRAWN
     known = _years_of(data)
     bad = y_set & ~np.isin(y, known)
     if bad.any():
@@ -137,8 +135,29 @@ def uci_slices(meter_ids: Sequence[str], seed: int, data: UciData, *,
             i = int(np.flatnonzero(out)[0])
             raise InputError(f"must be within ±{bound}, got {int(vals[i])}",
                              where=f"{meter_ids[i]}: {name}")
-    return UciSlices(np.where(y_set, y, drawn_year), np.where(w_set, w, drawn_w),
-                     np.where(s_set, s, drawn_m))
+    n_y = drawable.size
+    span_w = 2 * SHIFT_WEEKS_DRAWN + 1
+    n_pairs = n_y * span_w                        # pair c: week index c // n_y, year c % n_y
+    u_pair = _uniform(keys, zero, seed, _STREAM_YEAR)[:, 0]
+    u_min = _uniform(keys, zero, seed, _STREAM_MIN)[:, 0]
+    pair = np.minimum((u_pair * n_pairs).astype(np.int64), n_pairs - 1)
+    y_out = np.where(y_set, y, drawable[pair % n_y])
+    w_out = np.where(w_set, w, pair // n_y - SHIFT_WEEKS_DRAWN)
+    # pairs taken by meters that give both, then the drawn ones in hash order
+    taken = np.zeros(n_pairs, dtype=np.int64)
+    both = y_set & w_set & np.isin(y, drawable) & (np.abs(w) <= SHIFT_WEEKS_DRAWN)
+    np.add.at(taken, (w[both] + SHIFT_WEEKS_DRAWN) * n_y + np.searchsorted(drawable, y[both]),
+              1)
+    free = np.flatnonzero(~y_set & ~w_set)
+    for i in free[np.argsort(keys[free], kind="stable")].tolist():
+        order = np.roll(taken, -int(pair[i]))     # the pairs from the drawn one on
+        c = (int(pair[i]) + int(np.argmin(order))) % n_pairs
+        taken[c] += 1
+        y_out[i] = drawable[c % n_y]
+        w_out[i] = c // n_y - SHIFT_WEEKS_DRAWN
+    span_m = 2 * SHIFT_MIN_DRAWN + 1
+    drawn_m = np.minimum((u_min * span_m).astype(np.int64), span_m - 1) - SHIFT_MIN_DRAWN
+    return UciSlices(y_out, w_out, np.where(s_set, s, drawn_m))
 
 
 def _same_date_in(local_days: I64, years: I64) -> I64:
