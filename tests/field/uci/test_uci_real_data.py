@@ -11,8 +11,20 @@ import pytest
 
 from openamr.field.loads import site_leg_power_w
 from openamr.field.site.generate import generate_site
-from openamr.field.uci import UciData, load_uci_data, uci_data_days, uci_leg_power_w, uci_slices
-from openamr.timeutil import local_day_bounds_s, site_zone
+from openamr.field.uci import (
+    UCI_TIME_ZONE,
+    UciData,
+    load_uci_data,
+    uci_data_days,
+    uci_leg_power_w,
+    uci_slices,
+)
+from openamr.timeutil import (
+    intervals_in_local_day,
+    local_day_bounds_s,
+    site_zone,
+    utc_offsets_s,
+)
 
 EPOCH = date(1970, 1, 1)
 KNOWN_DAY = date(2008, 1, 15)       # a Tuesday of winter 2008, every minute measured
@@ -90,3 +102,41 @@ def test_a_48_apartment_building_has_48_different_deterministic_curves(real: Uci
     # each scaled to the mean power drawn for it: a week's mean near it
     scale = np.array([m.load.scale_w for m in site.meters])
     assert 0.4 < np.median(total.mean(axis=1) / scale) < 2.5
+
+
+def _local_days(real: UciData) -> list[date]:
+    return [date.fromordinal(EPOCH.toordinal() + real.first_local_day + k)
+            for k in range(real.days)]
+
+
+def test_the_files_dst_days_are_plain_minute_days(real: UciData) -> None:
+    # Europe/Paris changed 8 times in the file; each of those days has 1,440 measured rows
+    zone = site_zone(UCI_TIME_ZONE)
+    days = _local_days(real)
+    dst = [k for k, d in enumerate(days) if intervals_in_local_day(d, zone) != 96]
+    assert [days[k].isoformat() for k in dst] == [
+        "2007-03-25", "2007-10-28", "2008-03-30", "2008-10-26", "2009-03-29", "2009-10-25",
+        "2010-03-28", "2010-10-31"]
+    for k in dst:
+        assert real.measured[k * 1440 + 120:k * 1440 + 180].all()   # 02:00-02:59 read
+
+
+def test_the_households_morning_follows_the_wall_clock_in_summer_time(real: UciData) -> None:
+    # had the logger kept standard time all year, the morning rise would be an hour earlier in
+    # summer time; it is not (docs/site.md): the rows are wall-clock time
+    zone = site_zone(UCI_TIME_ZONE)
+    days = _local_days(real)
+    window = real.power_w[:, 0].reshape(real.days, 1440)[:, 240:600]     # 04:00-09:59
+    measured = real.measured.reshape(real.days, 1440)[:, 240:600].all(axis=1)
+    above = window > 1000.0
+    rise = np.where(above.any(axis=1), above.argmax(axis=1), -1)
+    summer: list[int] = []
+    winter: list[int] = []
+    for k, d in enumerate(days):
+        if d.month in (3, 4, 10, 11) and d.weekday() < 5 and measured[k] and rise[k] >= 0:
+            noon_s = local_day_bounds_s(d, zone)[0] + 12 * 3600
+            (summer if utc_offsets_s(np.array([noon_s]), zone)[0] == 7200 else winter).append(
+                int(rise[k]))
+    assert len(summer) > 100
+    assert len(winter) > 100
+    assert abs(np.median(summer) - np.median(winter)) < 20                 # minutes

@@ -56,7 +56,7 @@ _MIN_DRAW_DAYS = 180
 _CHUNK_ELEMENTS = 2_000_000
 """Meters × minutes gathered at once (bounds the memory of long runs)."""
 
-_STREAM_YEAR, _STREAM_MIN = 20, 22
+_STREAM_PAIR, _STREAM_MIN = 20, 22
 
 
 @dataclass(frozen=True, eq=False)
@@ -138,7 +138,7 @@ def uci_slices(meter_ids: Sequence[str], seed: int, data: UciData, *,
     n_y = drawable.size
     span_w = 2 * SHIFT_WEEKS_DRAWN + 1
     n_pairs = n_y * span_w                        # pair c: week index c // n_y, year c % n_y
-    u_pair = _uniform(keys, zero, seed, _STREAM_YEAR)[:, 0]
+    u_pair = _uniform(keys, zero, seed, _STREAM_PAIR)[:, 0]
     u_min = _uniform(keys, zero, seed, _STREAM_MIN)[:, 0]
     pair = np.minimum((u_pair * n_pairs).astype(np.int64), n_pairs - 1)
     y_out = np.where(y_set, y, drawable[pair % n_y])
