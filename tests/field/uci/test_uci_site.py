@@ -232,3 +232,21 @@ def test_sim_run_of_a_generated_uci_site_on_the_real_data(real_csv: Path,
     summary = json.loads(result.output)
     assert summary["intervals_stored"] == summary["intervals_expected"] > 4 * 90
     assert _check_store_against_profile(site_file, db) == 4
+
+
+def test_site_generate_writes_uci_households_without_the_package(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def missing(name: str) -> importlib.metadata.Distribution:
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(cache.importlib.metadata, "distribution", missing)
+    out = tmp_path / "site.toml"
+    result = CliRunner().invoke(main, ["site", "generate", "--meters", "10", "--floors", "1",
+                                       "--household-load", "uci", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    kinds = [m.load.kind for m in load_site(out).meters]
+    assert kinds.count(LoadKind.UCI) == 9
+    assert kinds.count(LoadKind.COMMERCIAL) == 1
+    bad = CliRunner().invoke(main, ["site", "generate", "--meters", "2", "--floors", "1",
+                                    "--household-load", "measured"])
+    assert bad.exit_code == 2
