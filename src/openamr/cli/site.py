@@ -22,7 +22,7 @@ from rich.table import Table
 
 from openamr.field.site import Site, load_site, site_to_toml, write_site
 from openamr.field.site.check import check_site, coverage
-from openamr.field.site.generate import ORDERS, generate_site
+from openamr.field.site.generate import HOUSEHOLD_LOADS, ORDERS, generate_site
 from openamr.timeutil import format_utc
 
 __all__ = ["site"]
@@ -69,12 +69,16 @@ def _positive(ctx: click.Context, param: click.Parameter, value: int) -> int:
               help="Seconds between two power-ups of the backbone.")
 @click.option("--mdt-gap-s", type=click.FloatRange(min=0), default=2.0, show_default=True,
               help="Seconds between two MDT power-ups.")
+@click.option("--household-load", type=click.Choice(HOUSEHOLD_LOADS), default="synthetic",
+              show_default=True,
+              help="Households' loads: synthetic, or measured (the UCI household, one slice "
+                   "per meter; needs pip install 'openamr[loads]' to simulate).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Site file to write [default: standard output].")
 def generate(meters: int, floors: int, repeaters: int | None, seed: int, order: str,
              name: str | None, time_zone: str, start_utc: str | None, commercial_ratio: float,
              near_metal_ratio: float, metal_box_ratio: float, repeater_gap_s: float,
-             mdt_gap_s: float, output: Path | None) -> None:
+             mdt_gap_s: float, household_load: str, output: Path | None) -> None:
     """Write a plausible building with METERS meters on FLOORS floors."""
     from openamr.timeutil import site_zone
 
@@ -83,7 +87,8 @@ def generate(meters: int, floors: int, repeaters: int | None, seed: int, order: 
                           name=name, time_zone=time_zone, start_utc=start_utc,
                           commercial_ratio=commercial_ratio, near_metal_ratio=near_metal_ratio,
                           metal_box_ratio=metal_box_ratio, repeater_gap_s=repeater_gap_s,
-                          mdt_gap_s=mdt_gap_s)
+                          mdt_gap_s=mdt_gap_s,
+                          household_load=household_load)  # type: ignore[arg-type]
     if output is None:
         click.echo(site_to_toml(built), nl=False)
         return

@@ -21,6 +21,9 @@ day at 1-minute steps is 58 MB per leg.  Powers are averages over each step
 CSV profiles (``t_s,l1_w,l2_w[,pf1,pf2]``, each row holding until the next, times in seconds
 from the start of the simulation) are read with the meter's
 :func:`openamr.field.meter.profile.read_profile_csv` and averaged over each step.
+
+Measured household loads (``uci``) are slices of the UCI household data
+(:mod:`openamr.field.uci`, the optional ``openamr[loads]`` extra).
 """
 
 from __future__ import annotations
@@ -341,6 +344,9 @@ def _element_loads_w(meter: Any, n_steps: int, step_s: float, start: int, site: 
             if path not in cache:
                 cache[path] = csv_leg_power_w(read_profile_csv(path), n_steps, step_s)
             legs = cache[path]
+        elif e.load.kind is LoadKind.UCI:
+            legs = _uci_legs_w([f"{meter.id}/{k}"], [e.load], n_steps, step_s, start, site,
+                               np.float64)[0]
         else:
             legs = synthetic_leg_power_w([e.load.kind.value], [e.load.scale_w or 0.0], n_steps,
                                          step_s, start, site.seed,
@@ -350,6 +356,22 @@ def _element_loads_w(meter: Any, n_steps: int, step_s: float, start: int, site: 
     return out
 
 
+def _uci_legs_w(ids: list[str], specs: list[Any], n_steps: int, step_s: float, start: int,
+                site: Site, dtype: type[np.floating[Any]]) -> npt.NDArray[np.floating[Any]]:
+    """The ``uci`` loads of ``ids`` (their ``LoadSpec`` in ``specs``), per leg [W]."""
+    from openamr.field.uci import uci_leg_power_w
+
+    try:
+        return uci_leg_power_w(ids, n_steps, step_s, start, site.seed,
+                               time_zone=site.time_zone,
+                               years=[s.uci_year for s in specs],
+                               shift_weeks=[s.uci_shift_weeks for s in specs],
+                               shift_min=[s.uci_shift_min for s in specs],
+                               scales_w=[s.scale_w for s in specs], dtype=dtype)
+    except InputError as exc:
+        raise InputError(exc.message, where=exc.where or f"meters.{ids[0]}.load") from None
+
+
 def site_leg_power_w(site: Site, n_steps: int, step_s: float, start_s: int | None = None, *,
                      dtype: type[np.floating[Any]] = np.float32
                      ) -> npt.NDArray[np.floating[Any]]:
@@ -357,7 +379,9 @@ def site_leg_power_w(site: Site, n_steps: int, step_s: float, start_s: int | Non
     (meters, 2, n_steps), from ``start_s`` [UTC epoch s] (default: the site's start, else 0).
 
     Synthetic loads are seeded by the site's seed and meter ids, in the site's time zone; CSV
-    profiles start at the simulation start; PV loads are the clear-sky production of
+    profiles start at the simulation start; measured (``uci``) loads are each meter's slice of
+    the UCI household on the site's wall clock (:func:`openamr.field.uci.uci_leg_power_w`);
+    PV loads are the clear-sky production of
     :mod:`openamr.field.solar` at the site's latitude and longitude, split evenly on L1 and L2.
     A single-element meter (service ``single``) gets all its load on L1.
     """
@@ -367,7 +391,8 @@ def site_leg_power_w(site: Site, n_steps: int, step_s: float, start_s: int | Non
     start = start_s if start_s is not None else (site.start_s or 0)
     meters = site.meters
     out = np.zeros((len(meters), 2, n_steps), dtype=dtype)
-    synth = [i for i, m in enumerate(meters) if m.load.kind not in (LoadKind.CSV, LoadKind.PV)]
+    synth = [i for i, m in enumerate(meters)
+             if m.load.kind not in (LoadKind.CSV, LoadKind.PV, LoadKind.UCI)]
     if synth:
         out[synth] = synthetic_leg_power_w(
             [meters[i].load.kind.value for i in synth],
@@ -381,6 +406,10 @@ def site_leg_power_w(site: Site, n_steps: int, step_s: float, start_s: int | Non
                 assert path is not None
                 cache[path] = csv_leg_power_w(read_profile_csv(path), n_steps, step_s)
             out[i] = cache[path]
+    uci = [i for i, m in enumerate(meters) if m.load.kind is LoadKind.UCI and not m.loads]
+    if uci:
+        out[uci] = _uci_legs_w([meters[i].id for i in uci], [meters[i].load for i in uci],
+                               n_steps, step_s, start, site, dtype)
     pv = [i for i, m in enumerate(meters) if m.load.kind is LoadKind.PV]
     if pv:
         from openamr.field.solar import PvArray, pv_ac_power_w

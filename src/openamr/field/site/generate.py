@@ -46,10 +46,13 @@ from openamr.field.site.model import (
     Wall,
 )
 
-__all__ = ["ORDERS", "generate_site"]
+__all__ = ["HOUSEHOLD_LOADS", "ORDERS", "generate_site"]
 
 ORDERS = ("manual", "reverse", "random")
 """Power-up orders :func:`generate_site` knows."""
+HOUSEHOLD_LOADS = ("synthetic", "uci")
+"""Where the generated households' loads come from: the synthetic shape or the measured UCI
+household (:mod:`openamr.field.uci`), scaled to the same drawn mean power."""
 
 UNIT_WIDTH_M = 8.0
 UNIT_DEPTH_M = 10.0
@@ -126,12 +129,15 @@ def generate_site(meters: int, floors: int, repeaters: int | None = None, *, see
                   start_utc: str | None = None, commercial_ratio: float = 0.1,
                   near_metal_ratio: float = 0.25, metal_box_ratio: float = 0.0,
                   repeater_gap_s: float = 30.0, mdt_gap_s: float = 2.0,
-                  radio: RadioParams | None = None) -> Site:
+                  radio: RadioParams | None = None,
+                  household_load: Literal["synthetic", "uci"] = "synthetic") -> Site:
     """A plausible building with ``meters`` MDT-equipped meters on ``floors`` floors.
 
     ``repeaters`` defaults to ``ceil(meters / 25)`` (and grows until every MDT has a usable
     link); an explicit count is kept as given.  Ratios are in [0, 1].  Deterministic for
-    ``seed``.
+    ``seed``.  ``household_load = "uci"`` gives the households measured loads (each its own
+    slice of the UCI household, scaled to the mean power drawn for it) instead of synthetic
+    ones; everything else is drawn alike.
     """
     if not 1 <= meters <= MAX_METERS:
         raise InputError(f"must be between 1 and {MAX_METERS}, got {meters}", where="--meters")
@@ -141,6 +147,10 @@ def generate_site(meters: int, floors: int, repeaters: int | None = None, *, see
         raise InputError(f"must not be negative, got {repeaters}", where="--repeaters")
     if order not in ORDERS:
         raise InputError(f"unknown order {order!r}; known: {', '.join(ORDERS)}", where="--order")
+    if household_load not in HOUSEHOLD_LOADS:
+        raise InputError(f"unknown household load {household_load!r}; known: "
+                         f"{', '.join(HOUSEHOLD_LOADS)}", where="--household-load")
+    house_kind = LoadKind.UCI if household_load == "uci" else LoadKind.HOUSEHOLD
     for label, ratio in (("commercial_ratio", commercial_ratio),
                          ("near_metal_ratio", near_metal_ratio),
                          ("metal_box_ratio", metal_box_ratio)):
@@ -215,7 +225,7 @@ def generate_site(meters: int, floors: int, repeaters: int | None = None, *, see
     for i, (f, block, slot, x, y) in enumerate(meter_rows):
         is_shop = bool(commercial[i])
         load = (LoadSpec(LoadKind.COMMERCIAL, float(shop_scale[i])) if is_shop
-                else LoadSpec(LoadKind.HOUSEHOLD, float(house_scale[i])))
+                else LoadSpec(house_kind, float(house_scale[i])))
         service = "network" if is_shop or service_u[i] < 0.5 else "split"
         meter_list.append(Meter(
             id=f"M-{i + 1:0{width}d}", x_m=x, y_m=y, floor=f,
@@ -254,7 +264,9 @@ def generate_site(meters: int, floors: int, repeaters: int | None = None, *, see
                 dcap=dcap, repeaters=tuple(rep_list), meters=tuple(meter_list),
                 walls=tuple(walls), radio=radio, start_s=start_s, seed=seed,
                 description=f"openamr site generate --meters {meters} --floors {floors} "
-                            f"--seed {seed} --order {order}")
+                            f"--seed {seed} --order {order}"
+                            + (f" --household-load {household_load}"
+                               if household_load != "synthetic" else ""))
     site, cov = _fill_gaps(site, plan, rounds=4 if repeaters is None else 0)
     return _power_up(site, cov, order, rng, repeater_gap_s, mdt_gap_s)
 

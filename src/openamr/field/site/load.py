@@ -53,9 +53,10 @@ _BUILDING = ("floors", "floor_height_m", "width_m", "depth_m")
 _WALL = ("floor", "x1_m", "y1_m", "x2_m", "y2_m", "loss_db")
 _DEVICE = ("id", "x_m", "y_m", "floor", "placement", "power_on_s", "tx_power_dbm")
 _PV = ("pv_kwp", "pv_tilt_deg", "pv_azimuth_deg")
+_UCI = ("load_uci_year", "load_uci_shift_weeks", "load_uci_shift_min")
 _METER = (*_DEVICE, "model", "rating_a", "service", "load", "load_scale_w", "load_csv", "unit",
-          *_PV, "clock_drift_ppm", "loads", "ct_ratio_error_pct", "ct_phase_error_deg")
-_ELEMENT_LOAD = ("element", "load", "load_scale_w", "load_csv")
+          *_PV, *_UCI, "clock_drift_ppm", "loads", "ct_ratio_error_pct", "ct_phase_error_deg")
+_ELEMENT_LOAD = ("element", "load", "load_scale_w", "load_csv", *_UCI)
 _UNIT = ("id", "name", "kind", "floor_area_m2")
 _OUTAGE = ("device", "start_s", "duration_s")
 _TAMPER = ("meter", "start_s", "duration_s")
@@ -200,6 +201,12 @@ def _load_spec(r: _Reader, base_dir: Path, csv_cache: dict[Path, None]) -> LoadS
         for key in _PV:
             if r.has(key):
                 raise r.error(key, f'only allowed with load = "pv" (load is "{kind.value}")')
+    if kind is not LoadKind.UCI:
+        for key in _UCI:
+            if r.has(key):
+                raise r.error(key, f'only allowed with load = "uci" (load is "{kind.value}")')
+    else:
+        return _uci_spec(r, csv_text)
     if kind is LoadKind.PV:
         for key in ("load_scale_w", "load_csv"):
             if r.has(key):
@@ -229,6 +236,28 @@ def _load_spec(r: _Reader, base_dir: Path, csv_cache: dict[Path, None]) -> LoadS
     return LoadSpec(kind, scale)
 
 
+def _uci_spec(r: _Reader, csv_text: str | None) -> LoadSpec:
+    """A measured household (``load = "uci"``): the data is read when the loads are computed
+    (:mod:`openamr.field.uci`), so a site file stays readable without the optional package."""
+    from openamr.field.uci.profile import SHIFT_MIN_MAX, SHIFT_WEEKS_MAX, UCI_YEARS
+
+    if csv_text is not None:
+        raise r.error("load_csv", 'not allowed with load = "uci"')
+    year = None
+    if r.has("load_uci_year"):
+        year = r.integer("load_uci_year", minimum=UCI_YEARS[0], maximum=UCI_YEARS[-1])
+    weeks = None
+    if r.has("load_uci_shift_weeks"):
+        weeks = r.integer("load_uci_shift_weeks", minimum=-SHIFT_WEEKS_MAX,
+                          maximum=SHIFT_WEEKS_MAX)
+    minutes = None
+    if r.has("load_uci_shift_min"):
+        minutes = r.integer("load_uci_shift_min", minimum=-SHIFT_MIN_MAX, maximum=SHIFT_MIN_MAX)
+    return LoadSpec(LoadKind.UCI, r.number("load_scale_w", required=False, minimum=0.0),
+                    uci_year=year, uci_shift_weeks=weeks,
+                    uci_shift_min=minutes)
+
+
 def _meter(r: _Reader, floors: int, base_dir: Path, csv_cache: dict[Path, None]) -> Meter:
     from openamr.field.meter.catalogue import Service, get_model
 
@@ -256,7 +285,7 @@ def _meter(r: _Reader, floors: int, base_dir: Path, csv_cache: dict[Path, None])
             raise sub_r.error("element", "a single-element meter has no element 2")
         loads.append(ElementLoad(element, _load_spec(sub_r, base_dir, csv_cache)))
     if loads:
-        for key in ("load", "load_scale_w", "load_csv"):
+        for key in ("load", "load_scale_w", "load_csv", *_UCI):
             if r.has(key):
                 raise r.error(key, "not allowed with [[meters.loads]] (give each load there)")
     return Meter(**common, model=model_name, rating_a=rating, service=service.value,

@@ -52,6 +52,9 @@ class LoadKind(StrEnum):
     CSV = "csv"
     PV = "pv"
     """A PV array's clear-sky production (:mod:`openamr.field.solar`): a PV meter."""
+    UCI = "uci"
+    """A measured household: the UCI "individual household electric power consumption" data
+    (:mod:`openamr.field.uci`, the optional ``openamr[loads]`` extra)."""
 
 
 DEFAULT_SCALE_W: dict[LoadKind, float] = {LoadKind.HOUSEHOLD: 800.0,
@@ -61,11 +64,14 @@ DEFAULT_SCALE_W: dict[LoadKind, float] = {LoadKind.HOUSEHOLD: 800.0,
 
 @dataclass(frozen=True)
 class LoadSpec:
-    """A meter's load: synthetic (household or commercial, scaled) or a CSV profile."""
+    """A meter's load: synthetic (household or commercial, scaled), a CSV profile, a PV array
+    or a slice of the measured UCI household."""
 
     kind: LoadKind
     scale_w: float | None = None
-    """Mean power of a synthetic load over a weekday [W] (``None`` for CSV)."""
+    """Mean power of a synthetic load over a weekday [W] (``None`` for CSV); for ``uci``, the
+    mean power the measured household is scaled to over its whole record [W] (``None``: as
+    measured)."""
     csv_path: Path | None = None
     """Absolute path of the CSV profile (``t_s,l1_w,l2_w[,pf1,pf2]``), for ``kind = csv``."""
     csv_text: str | None = None
@@ -76,6 +82,14 @@ class LoadSpec:
     """PV array tilt from horizontal [°] (``kind = pv``)."""
     pv_azimuth_deg: float | None = None
     """Direction the PV array faces, clockwise from north [°] (``kind = pv``; 180 = south)."""
+    uci_year: int | None = None
+    """Data year whose same calendar dates supply the days (``kind = uci``); ``None`` draws one
+    (:func:`openamr.field.uci.uci_slices`)."""
+    uci_shift_weeks: int | None = None
+    """Whole weeks added to the data day (``kind = uci``); ``None`` draws one in [-6, 6]."""
+    uci_shift_min: int | None = None
+    """Minutes the measured day is moved later in the local day (``kind = uci``); ``None``
+    draws one in [-30, 30]."""
 
 
 @dataclass(frozen=True)

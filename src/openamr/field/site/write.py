@@ -20,6 +20,7 @@ from openamr.field.site.model import (
     Dcap,
     ElementLoad,
     LoadKind,
+    LoadSpec,
     Meter,
     Repeater,
     Site,
@@ -52,8 +53,8 @@ def _device(d: Dcap | Repeater | Meter, out_dir: Path | None) -> dict[str, Any]:
             assert d.load.csv_path is not None
             row["load_csv"] = (os.path.relpath(d.load.csv_path, out_dir) if out_dir is not None
                                else (d.load.csv_text or str(d.load.csv_path)))
-        elif d.load.scale_w is not None:
-            row["load_scale_w"] = _num(d.load.scale_w)
+        else:
+            row.update(_scale_and_slice(d.load))
         if d.unit is not None:
             row["unit"] = d.unit
         if d.loads:
@@ -75,8 +76,23 @@ def _element_load(e: ElementLoad, out_dir: Path | None) -> dict[str, Any]:
         assert e.load.csv_path is not None
         row["load_csv"] = (os.path.relpath(e.load.csv_path, out_dir) if out_dir is not None
                            else (e.load.csv_text or str(e.load.csv_path)))
-    elif e.load.scale_w is not None:
-        row["load_scale_w"] = _num(e.load.scale_w)
+    else:
+        row.update(_scale_and_slice(e.load))
+    return row
+
+
+_UCI_KEYS = ("load_uci_year", "load_uci_shift_weeks", "load_uci_shift_min")
+
+
+def _scale_and_slice(load: LoadSpec) -> dict[str, Any]:
+    """``load_scale_w`` and, for a measured household, the slice keys that are set."""
+    row: dict[str, Any] = {}
+    if load.scale_w is not None:
+        row["load_scale_w"] = _num(load.scale_w)
+    for key, value in zip(_UCI_KEYS, (load.uci_year, load.uci_shift_weeks,
+                                      load.uci_shift_min), strict=True):
+        if value is not None:
+            row[key] = value
     return row
 
 
