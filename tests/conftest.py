@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
+from collections.abc import Iterator
 
+import psycopg
 import pytest
 from hypothesis import settings
 
@@ -47,6 +50,22 @@ def postgres_dsn() -> str:
     """DSN of the real PostgreSQL test database."""
     require_service("PostgreSQL", "127.0.0.1", 5432)
     return POSTGRES_DSN
+
+
+@pytest.fixture
+def pg_schema_dsn(postgres_dsn: str) -> Iterator[str]:
+    """A DSN whose ``search_path`` is a fresh schema of this test's own, dropped afterwards.
+
+    Every connection made from the DSN (other processes and Dask workers too) sees that schema.
+    """
+    schema = f"openamr_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{postgres_dsn}?options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 @pytest.fixture

@@ -5,12 +5,9 @@ gives it alone, a second run stores nothing, and the bills are those of ``openam
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from click.testing import CliRunner
 from portfolio_snapshot import site_snapshot
@@ -25,16 +22,9 @@ PERIOD = ["--from", "2026-01-01", "--to", "2026-01-01"]
 
 
 @pytest.fixture
-def pg_dsn(postgres_dsn: str) -> Iterator[str]:
-    """A DSN whose search_path is a fresh schema (every worker's connection sees it)."""
-    schema = f"openamr_portfolio_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield f"{postgres_dsn}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(postgres_dsn, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+def pg_dsn(pg_schema_dsn: str) -> str:
+    """The DSN of a fresh schema (every Dask worker's connection sees it)."""
+    return pg_schema_dsn
 
 
 def test_a_portfolio_in_postgresql_on_a_running_cluster(pg_dsn: str, dask_cluster: Any,

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-import psycopg
 import pytest
 from click.testing import CliRunner
 
@@ -48,15 +45,9 @@ def test_backup_of_a_missing_store_is_refused(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def pg_target(postgres_dsn: str) -> Iterator[str]:
-    schema = f"openamr_backup_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield f"{postgres_dsn}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(postgres_dsn, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+def pg_target(pg_schema_dsn: str) -> str:
+    """The DSN of a fresh schema to back up."""
+    return pg_schema_dsn
 
 
 def test_postgres_backup_with_pg_dump(pg_target: str, tmp_path: Path) -> None:
