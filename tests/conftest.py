@@ -53,19 +53,26 @@ def postgres_dsn() -> str:
 
 
 @pytest.fixture
-def pg_schema_dsn(postgres_dsn: str) -> Iterator[str]:
-    """A DSN whose ``search_path`` is a fresh schema of this test's own, dropped afterwards.
-
-    Every connection made from the DSN (other processes and Dask workers too) sees that schema.
-    """
+def pg_schema(postgres_dsn: str) -> Iterator[tuple[str, str]]:
+    """(dsn, schema): a fresh PostgreSQL schema of this test's own, dropped at teardown."""
     schema = f"openamr_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(postgres_dsn, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
     try:
-        yield f"{postgres_dsn}?options=-csearch_path%3D{schema}"
+        yield postgres_dsn, schema
     finally:
         with psycopg.connect(postgres_dsn, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def pg_schema_dsn(pg_schema: tuple[str, str]) -> str:
+    """A DSN whose ``search_path`` is :func:`pg_schema`'s fresh schema.
+
+    Every connection made from the DSN (other processes and Dask workers too) sees that schema.
+    """
+    dsn, schema = pg_schema
+    return f"{dsn}?options=-csearch_path%3D{schema}"
 
 
 @pytest.fixture

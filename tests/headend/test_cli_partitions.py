@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import psycopg
-import pytest
 from click.testing import CliRunner
 
 from openamr.cli import main
@@ -18,19 +15,6 @@ from openamr.timeutil import epoch_s, utc_months, utc_now
 
 T0 = 1_767_225_600  # 2026-01-01
 FAR_S = 7_258_118_400  # 2200-01-01
-
-
-@pytest.fixture
-def pg_schema(postgres_dsn: str) -> Iterator[tuple[str, str]]:
-    """(dsn, schema): a fresh PostgreSQL schema, dropped at teardown."""
-    schema = f"openamr_parts_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield postgres_dsn, schema
-    finally:
-        with psycopg.connect(postgres_dsn, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 def _current_month() -> int:
