@@ -12,6 +12,7 @@ message naming the option or key, exit status 2, nothing written.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -44,17 +45,28 @@ def _policies(values: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
+def tariff_period_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The tariff and billing-period options of ``bill`` and ``portfolio bill``."""
+    options = [
+        click.option("--tariff", "tariff_file", required=True, type=click.Path(path_type=Path),
+                     metavar="FILE", help="Tariff: openamr TOML or OpenEI URDB JSON."),
+        click.option("--period", "month", default=None, metavar="YYYY-MM",
+                     help="The billing cycle starting in this month (see --start-day)."),
+        click.option("--from", "first", default=None, metavar="DATE", help="First civil day."),
+        click.option("--to", "last", default=None, metavar="DATE",
+                     help="Last civil day (inclusive)."),
+        click.option("--start-day", "start_day", default=1, type=int, show_default=True,
+                     help="Day of the month a cycle starts (1..28)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @click.command("bill")
 @click.option("--db", "db", required=True, metavar="PATH",
               help="Store: SQLite path, sqlite:///path or postgresql://...")
-@click.option("--tariff", "tariff_file", required=True, type=click.Path(path_type=Path),
-              metavar="FILE", help="Tariff: openamr TOML or OpenEI URDB JSON.")
-@click.option("--period", "month", default=None, metavar="YYYY-MM",
-              help="The billing cycle starting in this month (see --start-day).")
-@click.option("--from", "first", default=None, metavar="DATE", help="First civil day.")
-@click.option("--to", "last", default=None, metavar="DATE", help="Last civil day (inclusive).")
-@click.option("--start-day", "start_day", default=1, type=int, show_default=True,
-              help="Day of the month a cycle starts (1..28).")
+@tariff_period_options
 @click.option("--tenant", default=None, metavar="ID", help="Bill a tenant (its unit's meters).")
 @click.option("--meter", default=None, metavar="ID", help="Bill one meter.")
 @click.option("--site", default=None, metavar="ID", help="Bill every meter of a site.")

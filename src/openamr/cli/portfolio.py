@@ -30,6 +30,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from openamr.cli.bill import tariff_period_options
 from openamr.errors import InputError
 
 __all__ = ["portfolio", "require_distributed"]
@@ -222,14 +223,7 @@ def _print_simulated(summary: dict[str, Any]) -> None:
 @portfolio.command("bill")
 @click.option("--db", "db", required=True, metavar="DSN",
               help="The store: postgresql://... or a SQLite file.")
-@click.option("--tariff", "tariff_file", required=True, type=click.Path(path_type=Path),
-              metavar="FILE", help="Tariff: openamr TOML or OpenEI URDB JSON.")
-@click.option("--period", "month", default=None, metavar="YYYY-MM",
-              help="The billing cycle starting in this month (see --start-day).")
-@click.option("--from", "first", default=None, metavar="DATE", help="First civil day.")
-@click.option("--to", "last", default=None, metavar="DATE", help="Last civil day (inclusive).")
-@click.option("--start-day", "start_day", default=1, type=int, show_default=True,
-              help="Day of the month a cycle starts (1..28).")
+@tariff_period_options
 @click.option("--site", "sites", multiple=True, metavar="ID",
               help="Bill this site (repeatable; default: every site of the store).")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="csv",
