@@ -7,8 +7,7 @@ reaches the DCAP to ``openamr.headend.ingest.Ingest`` over the store at ``--db``
 default: ``openamr.db`` next to the site file), after the site, its meters and its devices
 (with their install codes) were registered there.  ``--live`` sends the frames to a running
 ``openamr serve`` instead (:class:`LiveBackhaul`); ``--frames-out`` keeps every uplink frame
-(hex, JSONL).  :func:`register_scenario`, :class:`IngestBackhaul` and
-:func:`make_ingest_backhaul` are re-exported from :mod:`openamr.compose.site_sim`.
+(hex, JSONL).
 """
 
 from __future__ import annotations
@@ -24,11 +23,9 @@ from typing import IO, Any
 
 import click
 
-from openamr.compose.site_sim import IngestBackhaul, make_ingest_backhaul, register_scenario
 from openamr.errors import InputError
 
-__all__ = ["IngestBackhaul", "LiveBackhaul", "make_ingest_backhaul", "parse_host_port",
-           "register_scenario", "sim"]
+__all__ = ["LiveBackhaul", "parse_host_port", "sim"]
 
 
 # --- --live: frames to a running `openamr serve` ----------------------------------------------

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from openamr.cli.sim import IngestBackhaul, register_scenario
+from openamr.compose.site_sim import IngestBackhaul, register_scenario
 from openamr.field.mesh.params import MeshParams
 from openamr.field.sim.runner import SimRun
 from openamr.field.sim.scenario import Scenario, scenario_from_links
