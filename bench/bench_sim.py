@@ -11,8 +11,9 @@
    1,000 MDTs + 40 repeaters for 30 days, and 10,000 MDTs + 400 repeaters for one day
    (generated sites).
    Beside each: a bare heapq loop doing the same number of wake-ups in the same run, and the
-   ratio.  Targets: ≤ 30 s and ≤ 15 s wall on the 2-core CI machine.  The head-end runs in a
-   worker process (:mod:`openamr.field.sim.pipeline`), as in ``openamr sim run``.
+   ratio.  The head-end runs in a worker process (:mod:`openamr.field.sim.pipeline`), as in
+   ``openamr sim run``, so the simulator's figure is its own process's CPU time (goal ≤ 25×
+   the bare loop); the wall time through the head-end is reported beside it without a goal.
 
 Run with ``python -m bench sim`` (``BENCH_SIM_QUICK=1`` for a 3-day / 0.25-day smoke run).
 Figures depend on the machine's load: the report prints CPU time (the simulator's process and
@@ -159,15 +160,17 @@ def mesh_run(meters: int, repeaters: int, floors: int, days: float, *,
             "worker_cpu_s": worker_cpu_s}
 
 
-def _report_mesh(label: str, r: dict[str, Any], target_s: float) -> Result:
+def _report_mesh(label: str, r: dict[str, Any]) -> list[Result]:
+    """The simulator's own figure (its process's CPU time: the head-end ingest runs in a worker
+    process and is left out) against the goal, and the wall time through the head-end beside it
+    (no goal: it includes the real ingest of every frame)."""
     s = r["summary"]
     events = s["events"]
     base_s = bare_heapq_events(events)
     where = (f"in a worker process, cpu {r['worker_cpu_s']:.1f} s" if r["pipelined"]
              else "in-process")
     print(f"{label}: wall {r['wall_s']:.1f} s (simulator process cpu {r['cpu_s']:.1f} s; "
-          f"head-end ingest {where}; site+energy build {r['build_s']:.1f} s), target "
-          f"<= {target_s:g} s")
+          f"head-end ingest {where}; site+energy build {r['build_s']:.1f} s)")
     print(f"  {events:,} events -> {events / r['wall_s']:,.0f} events/s; bare heapq, same "
           f"wake-ups, same run: {base_s:.2f} s ({events / base_s:,.0f}/s); ratio "
           f"{r['wall_s'] / base_s:.0f}x")
@@ -177,8 +180,9 @@ def _report_mesh(label: str, r: dict[str, Any], target_s: float) -> Result:
     print(f"  frames delivered {s['frames_delivered']:,}; joined {s['joined']}; read success "
           f"24 h {s['read_success_24h_ratio']}, 72 h {s['read_success_72h_ratio']}; "
           f"rejected {r['rejected'] or 'none'}")
-    return time_result(f"sim: {label} vs a bare heapq loop with the same wake-ups",
-                       r["wall_s"], base_s, goal=GOAL_RATIO)
+    return [time_result(f"sim: {label}, simulator process CPU", r["cpu_s"], base_s,
+                        goal=GOAL_RATIO),
+            time_result(f"sim: {label}, wall through the head-end", r["wall_s"], base_s)]
 
 
 def main(quick: bool = False) -> list[Result]:
@@ -199,11 +203,11 @@ def main(quick: bool = False) -> list[Result]:
     results = [Result("sim: openamr Kernel vs bare heapq, same wake-ups",
                       results_s["openamr Kernel"][0], "s", results_s["bare heapq"][0],
                       results_s["openamr Kernel"][0] / results_s["bare heapq"][0])]
-    results.append(_report_mesh(f"1,000 MDTs + 40 repeaters x {days_a:g} days",
-                                mesh_run(1000, 40, 10, days_a), 30.0 * days_a / 30.0))
+    results += _report_mesh(f"1,000 MDTs + 40 repeaters x {days_a:g} days",
+                            mesh_run(1000, 40, 10, days_a))
     # 25 floors: a single DCAP's backbone then needs up to ~16 hops (default limit 8)
-    results.append(_report_mesh(f"10,000 MDTs + 400 repeaters (25 floors) x {days_b:g} day",
-                                mesh_run(10_000, 400, 25, days_b, max_hops=24), 15.0 * days_b))
+    results += _report_mesh(f"10,000 MDTs + 400 repeaters (25 floors) x {days_b:g} day",
+                            mesh_run(10_000, 400, 25, days_b, max_hops=24))
     return results
 
 
