@@ -118,3 +118,12 @@ def test_battery_days_left_from_the_mean_drain(store: Store) -> None:
     row = next(h for h in site_health(store, "s1", now) if h.label == "M-0")
     # 100 mAh in 100 days: 1 mAh a day, 1,900 mAh left
     assert row.battery_days_left == pytest.approx(1900.0)
+
+
+def test_battery_days_left_never_outlive_the_shelf_life(store: Store) -> None:
+    now = T0 + 100 * DAY
+    store.put_device_statuses([DeviceStatus("00000000000000b0", now, battery_mv=3000,
+                                            battery_remaining_mah=1990)])
+    row = next(h for h in site_health(store, "s1", now) if h.label == "M-0")
+    # 10 mAh in 100 days would last 19,900 days (54 years); the cell's 20 years cap it
+    assert row.battery_days_left == pytest.approx(20 * 365.25 - 100)

@@ -22,7 +22,10 @@ Definitions (docs/cit.md explains them with their sources):
   window (the billing view: a hole is a hole, whatever the reason);
 * **battery days left**: remaining charge / mean drain since installation, with the drain from
   ``battery_capacity_mah`` minus the remaining charge (assumption: a 2,000 mAh primary cell, as
-  the field model's ``BatteryLedger``).
+  the field model's ``BatteryLedger``), never beyond the cell's shelf life counted from the
+  installation (``battery_shelf_life_years``: the field model's assumed 20 years, from the
+  Li-SOCl2 makers' 10-20 year service life), so a device that draws microamps shows years left,
+  not a century.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from openamr.field.mdt.battery import SHELF_LIFE_YEARS
 from openamr.headend.store.base import Device, DevicePosition, DeviceStatus, Store
 from openamr.units import INTERVAL_LENGTH_S, S_PER_DAY
 
@@ -75,6 +79,9 @@ class HealthSettings:
     """How long a report may wait at the DCAP before it is stored [s]."""
     battery_capacity_mah: float = 2000.0
     """Capacity of a new MDT battery [mAh] (assumption, as the field model)."""
+    battery_shelf_life_years: float = SHELF_LIFE_YEARS
+    """No battery outlives this from its installation [years] (assumption, as the field model:
+    :data:`openamr.field.mdt.battery.SHELF_LIFE_YEARS`)."""
 
 
 @dataclass(frozen=True)
@@ -145,7 +152,9 @@ def _battery_days_left(device: Device, status: DeviceStatus | None,
     elapsed_days = (int(status.last_heard_s) - int(device.installed_s)) / S_PER_DAY
     if used_mah <= 0 or elapsed_days <= 0:
         return None
-    return round(float(status.battery_remaining_mah) / (used_mah / elapsed_days), 1)
+    at_mean_drain_days = float(status.battery_remaining_mah) / (used_mah / elapsed_days)
+    shelf_left_days = max(0.0, s.battery_shelf_life_years * 365.25 - elapsed_days)
+    return round(min(at_mean_drain_days, shelf_left_days), 1)
 
 
 def _ratios(store: Store, site_id: str, meters: Sequence[tuple[str, int | None]], now_s: int,
