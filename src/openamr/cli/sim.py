@@ -24,6 +24,7 @@ from typing import IO, Any
 import click
 
 from openamr.errors import InputError
+from openamr.field.mdt.battery import SHELF_LIFE_YEARS
 
 __all__ = ["LiveBackhaul", "parse_host_port", "sim"]
 
@@ -247,7 +248,8 @@ def _print_summary(s: dict[str, Any]) -> None:
         f"hops mean/max {s['hops']['mean']}/{s['hops']['max']}; parent-link margin p50/min "
         f"{s['links']['margin_db_p50']}/{s['links']['margin_db_min']} dB",
         f"battery projection p50/min {s['battery_projection_years']['p50']}/"
-        f"{s['battery_projection_years']['min']} years",
+        f"{s['battery_projection_years']['min']} years (at most the cell's "
+        f"{SHELF_LIFE_YEARS:g}-year shelf life)",
         f"frames rejected: {s['frames_rejected'] or 'none'}",
         f"never joined: {', '.join(s['never_joined']) or 'none'}",
         f"store: {s['store'] or '-'}{'; live: ' + s['live'] if s['live'] else ''}",
