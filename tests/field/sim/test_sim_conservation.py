@@ -26,7 +26,7 @@ def test_stored_intervals_equal_the_mdt_total_and_the_meter_register(mesh) -> No
         assert stored_wh == mdt_total_wh
         k0 = mdt.first_interval
         register_wh = sc.register_wh[row, k0 + n] - sc.register_wh[row, k0]
-        assert abs(register_wh - mdt_total_wh) < 10.0  # pulses lag the register by < 1 Kh
+        assert abs(register_wh - mdt_total_wh) <= 10.0  # closures: within Kh/2 at each end
         # the head-end also got the MDT's running total in its last report
         assert he.register_wh(mdt.eui) == int(mdt.cum_wh[n])
         assert np.all(np.isfinite(mdt.delivered_s[:n]))

@@ -373,10 +373,7 @@ class Network:
         if p <= 0.0:
             return False
         draw = self.medium.uniform
-        for _ in range(self._tries):  # a loop, not any(genexpr): this is the hot path
-            if draw() < p:
-                return True
-        return False
+        return any(draw() < p for _ in range(self._tries))
 
     def deliver_downlinks(self, downlinks: list[bytes], routes: dict[int, list[int]]) -> None:
         """Route frames from the backhaul by their destination."""

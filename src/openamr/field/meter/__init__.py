@@ -29,6 +29,7 @@ from openamr.field.meter.metrology import (
 from openamr.field.meter.outputs import (
     OutputResult,
     PulseOutput,
+    closure_counts_per_interval,
     pulse_counts_per_interval,
     pulse_counts_per_interval_registered,
 )
@@ -75,6 +76,7 @@ __all__ = [
     "WaveformMeasurement",
     "Wiring",
     "ansi_test_points",
+    "closure_counts_per_interval",
     "compute_demand",
     "diagnose",
     "get_model",

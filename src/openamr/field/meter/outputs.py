@@ -42,6 +42,7 @@ __all__ = [
     "LED_KH_WH",
     "OutputResult",
     "PulseOutput",
+    "closure_counts_per_interval",
     "completed_pulses",
     "counter_counts",
     "output_is_on",
@@ -304,6 +305,27 @@ def pulse_counts_per_interval(
         whole = floor_count(buf, kh_wh)
         np.subtract(whole[:, 1:], whole[:, :-1], out=counts[start:stop])
     return counts[0] if single else counts
+
+
+def closure_counts_per_interval(
+    power_w: Any,
+    step_s: float,
+    interval_s: float = INTERVAL_LENGTH_S,
+    kh_wh: float = 10.0,
+    *,
+    chunk_meters: int = 64,
+) -> IntArray:
+    """Closures (rising edges, OFF → ON) of a Kh output per interval, for many meters [pulses].
+
+    What a pulse input wired to the output counts (the MDT counts a pulse when the contact
+    closes, :mod:`openamr.field.mdt.pulse_input`), where :func:`pulse_counts_per_interval` counts
+    completed pulses (falling edges).  With the output OFF at power-up, closure k comes when the
+    register reaches (k − ½)·Kh, so the counts are :func:`pulse_counts_per_interval` of a register
+    that starts at Kh/2: ``floor((E + Kh/2)/Kh)`` per boundary, differenced (as
+    :func:`rising_edges`).  Same shapes, units and interval convention.
+    """
+    return pulse_counts_per_interval(power_w, step_s, interval_s, kh_wh,
+                                     initial_wh=kh_wh / 2.0, chunk_meters=chunk_meters)
 
 
 def pulse_counts_per_interval_registered(

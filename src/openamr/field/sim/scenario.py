@@ -81,7 +81,7 @@ def scenario_from_links(roles: list[DeviceRole], links: list[tuple[int, int, flo
     """A hand-made scenario: ``links`` are ``(a, b, rssi_dbm, delivery_probability)`` used in
     both directions; every MDT draws a constant ``power_w`` [W] (scalar or one per MDT);
     ``tampers``: per MDT node index, cover removed ``(start_s, duration_s | None)`` [sim s]."""
-    from openamr.field.meter.outputs import pulse_counts_per_interval
+    from openamr.field.meter.outputs import closure_counts_per_interval
 
     n = len(roles)
     on = power_on_s or [0.0] * n
@@ -104,7 +104,7 @@ def scenario_from_links(roles: list[DeviceRole], links: list[tuple[int, int, flo
     pw = np.broadcast_to(np.asarray(power_w, dtype=np.float64).reshape(-1, 1)
                          if np.ndim(power_w) else np.asarray(power_w, dtype=np.float64),
                          (n_mdts, steps))
-    counts = pulse_counts_per_interval(np.ascontiguousarray(pw), 60.0, 900.0, kh_wh)
+    counts = closure_counts_per_interval(np.ascontiguousarray(pw), 60.0, 900.0, kh_wh)
     energy = (counts * int(kh_wh)).astype(np.int64)
     reg = np.concatenate([np.zeros((n_mdts, 1)), np.cumsum(pw.reshape(n_mdts, n_int, 15)
                                                           .sum(axis=2) * 60.0 / 3600.0, axis=1)],

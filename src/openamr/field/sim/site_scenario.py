@@ -11,9 +11,13 @@ each meter's true load per leg (:func:`openamr.field.loads.site_leg_power_w`) �
 the meter (its ``[[faults]]``: ``ct1``/``ct2``/``v2`` as in ``openamr meter simulate``) through
 :func:`openamr.field.meter.wiring.measured_element_powers_w` → the register rule (anti-creep,
 negative clamp: :func:`openamr.field.meter.metrology.register_power_w`) → 0 while the meter is
-dark (its ``[[outages]]``, or no voltage lead at the operating minimum) → completed Kh = 10 Wh
-pulses per 15-minute interval (:func:`openamr.field.meter.outputs.pulse_counts_per_interval`),
-the output reserved for the MDT.  ``register_wh`` is the meter's register, the same integral.
+dark (its ``[[outages]]``, or no voltage lead at the operating minimum) → closures of the
+Kh = 10 Wh output per 15-minute interval
+(:func:`openamr.field.meter.outputs.closure_counts_per_interval`: the MDT's pulse input counts a
+pulse when the contact closes), the output reserved for the MDT.  Counting per interval, not
+edge by edge, loses nothing: at the largest kit's maximum load the output closes every ~0.6 s,
+far beyond the input's 50 ms dead time, so debouncing each edge accepts every closure (a test
+holds the two paths equal).  ``register_wh`` is the meter's register, the same integral.
 A bad load (a missing or malformed CSV profile) raises :class:`openamr.errors.InputError`.
 Tamper events of the site file become each MDT's cover removed / replaced times; outages of a
 meter its MDT's supply lost / restored; presses its button; ``clock_drift_ppm`` its crystal.
@@ -31,7 +35,7 @@ from openamr.field.mdt.clock import draw_drift_ppm
 from openamr.field.mesh.medium import Medium
 from openamr.field.meter.ct import CT
 from openamr.field.meter.metrology import DEFAULT_CREEP, DEFAULT_SUPPLY, lcd_on, register_power_w
-from openamr.field.meter.outputs import pulse_counts_per_interval
+from openamr.field.meter.outputs import closure_counts_per_interval
 from openamr.field.meter.wiring import Wiring, measured_element_powers_w
 from openamr.field.sim.scenario import NodeSpec, Scenario
 from openamr.frames import DeviceRole
@@ -187,7 +191,7 @@ def scenario_from_site(site: Any, days: float, *, seed: int | None = None,
                 wiring_segments(faults.get(m.id, []), steps, STEP_S), dark,
                 ct=(CT(ratio_error_pct=m.ct_ratio_error_pct, phase_error_deg=m.ct_phase_error_deg)
                     if m.ct_ratio_error_pct or m.ct_phase_error_deg else None))
-        counts = pulse_counts_per_interval(p, STEP_S, INTERVAL_LENGTH_S, 10.0)
+        counts = closure_counts_per_interval(p, STEP_S, INTERVAL_LENGTH_S, 10.0)
         energy[a:a + len(chunk)] = counts * 10
         e_wh = p.reshape(len(chunk), n_int, per).sum(axis=2) * (STEP_S / 3600.0)
         np.cumsum(e_wh, axis=1, out=register[a:a + len(chunk), 1:])
