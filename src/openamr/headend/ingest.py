@@ -477,7 +477,7 @@ class Ingest:
                 continue
             dev = devices.get(src)
             window = windows.get(src)
-            if dev is None or window is None or counter <= window.highest:
+            if dev is None or (window is not None and counter <= window.highest):
                 slow.append(i)
                 continue
             try:
@@ -494,6 +494,8 @@ class Ingest:
             if len(plain) != offset + n_rec * _RECORD_SIZE:
                 slow.append(i)
                 continue
+            if window is None:  # the sender's first frame: a fresh window, as _frame makes
+                window = windows[src] = ReplayWindow()
             shift = counter - window.highest  # ReplayWindow.accept, inlined (counter is newer)
             window.seen = (((window.seen << shift) | 1) & ((1 << window.width) - 1)
                            if shift < window.width else 1)
