@@ -111,3 +111,42 @@ def test_ccm_batch_arrays() -> None:
     assert (got[1] == 0).all()
     with pytest.raises(ValueError, match="16 bytes"):
         CcmBatch(b"short")
+
+
+@given(st.integers(-1, 100), st.integers(0, 2**64 - 1),
+       st.lists(st.integers(1, 90), max_size=30))
+def test_accept_newer_equals_accept_in_turn(highest: int, seen: int, steps: list[int]) -> None:
+    seen = seen if highest >= 0 else 0
+    counters, c = [], highest
+    for step in steps:
+        c += step
+        counters.append(c)
+    one, run = ReplayWindow(highest, seen), ReplayWindow(highest, seen)
+    for counter in counters:
+        one.accept(counter)
+    run.accept_newer(counters)
+    assert (run.highest, run.seen) == (one.highest, one.seen)
+
+
+@given(st.integers(0, 5000), st.lists(st.integers(0, 700), max_size=20))
+def test_frame_counter_take_reserves_a_block(start: int, blocks: list[int]) -> None:
+    """``take(n)`` hands out what ``n`` calls of ``next`` would, and says to persist whenever
+    the reservation moved, which always covers every counter handed out."""
+    one, many = FrameCounter(start, 256, start), FrameCounter(start, 256, start)
+    for n in blocks:
+        firsts = [one.next()[0] for _ in range(n)]
+        before = many.reserved_until
+        first, persist = many.take(n)
+        assert many.value == one.value
+        assert first == (firsts[0] if firsts else many.value)
+        assert persist == (many.reserved_until != before)
+        assert many.reserved_until >= many.value
+
+
+def test_ccm_batch_of_no_frames() -> None:
+    batch = CcmBatch(bytes(16))
+    empty = np.zeros((0, 13), dtype=np.uint8)
+    plain, ok = batch.open_array(empty, np.zeros((0, 24), np.uint8), np.zeros((0, 30), np.uint8))
+    assert plain.shape == (0, 22)
+    assert ok.shape == (0,)
+    assert batch.seal_many([], [], []) == []

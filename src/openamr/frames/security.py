@@ -143,7 +143,7 @@ class CcmBatch:
             b[:, 18:18 + a] = aad
         at = _BLOCK + _blocks(a_len) * _BLOCK
         b[:, at:at + p] = plain
-        blocks = b.reshape(n, -1, _BLOCK)
+        blocks = b.reshape(n, b.shape[1] // _BLOCK, _BLOCK)
         x = self._aes(blocks[:, 0])
         for j in range(1, blocks.shape[1]):
             x = self._aes(x ^ blocks[:, j])
@@ -165,7 +165,7 @@ class CcmBatch:
         n, p = plain.shape
         ks = self._keystream(nonce, _blocks(p))
         out = np.empty((n, p + MIC_LENGTH), dtype=np.uint8)
-        out[:, :p] = plain ^ ks[:, 1:].reshape(n, -1)[:, :p]
+        out[:, :p] = plain ^ ks[:, 1:].reshape(n, _blocks(p) * _BLOCK)[:, :p]
         out[:, p:] = self._mac(nonce, aad, plain) ^ ks[:, 0, :MIC_LENGTH]
         return out
 
@@ -180,7 +180,7 @@ class CcmBatch:
             raise ValueError("bodies shorter than their MIC")
         p = b - MIC_LENGTH
         ks = self._keystream(nonce, _blocks(p))
-        plain = body[:, :p] ^ ks[:, 1:].reshape(n, -1)[:, :p]
+        plain = body[:, :p] ^ ks[:, 1:].reshape(n, _blocks(p) * _BLOCK)[:, :p]
         tag = body[:, p:] ^ ks[:, 0, :MIC_LENGTH]
         ok = (self._mac(nonce, aad, plain) == tag).all(axis=1)
         plain[~ok] = 0
@@ -287,14 +287,22 @@ class FrameCounter:
 
     def next(self) -> tuple[int, bool]:
         """The counter for the next frame and whether ``reserved_until`` must be persisted now."""
-        counter = self.value
-        if counter >= 0xFFFF_FFFF:
+        return self.take(1)
+
+    def take(self, n: int) -> tuple[int, bool]:
+        """``n`` consecutive counters at once (for ``n`` frames sealed together): the first
+        one, and whether ``reserved_until`` must be persisted now (it moved past the block)."""
+        first = self.value
+        if n <= 0:
+            return first, False
+        last = first + n - 1
+        if last >= 0xFFFF_FFFF:
             raise FrameError("counter_exhausted", "frame counter exhausted: re-key the device")
-        self.value += 1
-        must_persist = counter >= self.reserved_until
+        self.value = last + 1
+        must_persist = last >= self.reserved_until
         if must_persist:
-            self.reserved_until = counter + self.persist_every
-        return counter, must_persist
+            self.reserved_until = last + self.persist_every
+        return first, must_persist
 
     @classmethod
     def after_reset(cls, reserved_until: int, persist_every: int = 1024) -> FrameCounter:
@@ -326,6 +334,20 @@ class ReplayWindow:
         if (self.seen >> offset) & 1:
             return "replay"
         return None
+
+    def accept_newer(self, counters: Sequence[int]) -> None:
+        """Record a run of counters at once, each newer than the one before and the first newer
+        than ``highest`` (the same window as ``accept`` of each in turn)."""
+        if not counters:
+            return
+        last = counters[-1]
+        shift = last - self.highest
+        seen = (self.seen << shift) & ((1 << self.width) - 1) if shift < self.width else 0
+        for counter in counters:
+            if last - counter < self.width:
+                seen |= 1 << (last - counter)
+        self.seen = seen
+        self.highest = last
 
     def accept(self, counter: int) -> None:
         """Record ``counter`` as received (call only after ``check`` returned ``None``)."""
