@@ -38,7 +38,7 @@ def _state(store: Store, ingest: Ingest, meters: list[str]) -> tuple[object, ...
     return rows, store.rejection_counts(), windows, seqs, ingest.stats.readings_stored
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), n_dev=st.integers(1, 3),
        n_frames=st.integers(1, 14), cuts=st.lists(st.integers(1, 12), min_size=1, max_size=4))
 def test_column_path_equals_frame_by_frame(seed: int, n_dev: int, n_frames: int,
