@@ -46,6 +46,7 @@ from openamr.frames.codec import (
 from openamr.frames.security import (
     KEY_LENGTH,
     MIC_LENGTH,
+    CcmBatch,
     FrameCounter,
     ReplayWindow,
     install_code_key,
@@ -69,6 +70,7 @@ __all__ = [
     "TOU_REGISTER_STRUCT",
     "Ack",
     "Beacon",
+    "CcmBatch",
     "DeviceRole",
     "Event",
     "EventKind",

@@ -31,6 +31,7 @@ import struct
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 import numpy as np
 import numpy.typing as npt
@@ -47,6 +48,7 @@ from openamr.frames import (
     NO_SEQ,
     TOU_REGISTER_STRUCT,
     Ack,
+    CcmBatch,
     Event,
     EventKind,
     FrameCounter,
@@ -60,14 +62,15 @@ from openamr.frames import (
     TimeSync,
 )
 from openamr.frames.security import LEVEL_ENC_MIC, NONCE_STRUCT, _cipher
+from openamr.headend.register_watermarks import RegisterWatermarks
 from openamr.headend.registry import DeviceRegistry, KnownDevice
+from openamr.headend.seqs import SeqTracker, settle_runs
 from openamr.headend.settings import IngestSettings
 from openamr.headend.store import (
     DeviceStatus,
     EventRow,
     IntervalTable,
     PutResult,
-    SeqState,
     Store,
     StoredBatch,
 )
@@ -110,94 +113,6 @@ Subscriber = Callable[[StoredBatch], None]
 
 def _now_s() -> int:
     return epoch_s(utc_now())
-
-
-@dataclass
-class _SeqTracker:
-    """Settled interval seqs of one MDT: ``acked`` and the settled ones above it.
-
-    A seq is settled when it is stored, a duplicate, refused for good, or gone from the MDT's
-    buffer (given up: more than the horizon below the newest seq seen, or reported lost by a
-    ``buffer.records_lost`` event).  ``lost_pending`` holds a reported loss that had no gap to
-    apply to yet (kept in memory only; after a restart the horizon rule still gives up)."""
-
-    acked: int = -1
-    above: set[int] = field(default_factory=set)
-    lost_pending: int = 0
-
-    def settle(self, seqs: npt.NDArray[np.int64], horizon: int) -> list[tuple[int, int, str]]:
-        """Settle ``seqs``; returns the missing ranges given up: ``(lo, hi, why)``."""
-        if len(seqs) == 0:
-            return []
-        lo, hi = int(seqs.min()), int(seqs.max())
-        if (not self.above and not self.lost_pending and lo == self.acked + 1
-                and hi - lo + 1 == len(seqs)):
-            self.acked = hi  # the usual case: the next records, in order
-            return []
-        self.above.update(int(s) for s in seqs if s > self.acked)
-        lost: list[tuple[int, int, str]] = []
-        if self.lost_pending:
-            lost = self.lose(self.lost_pending)
-            self.lost_pending = 0
-        newest = max(self.above) if self.above else self.acked
-        if newest - horizon > self.acked:  # older seqs are out of every buffer: give up
-            why = f"more than {horizon} records below the newest seq {newest}"
-            lost += [(a, b, why) for a, b in self._give_up(newest - horizon)]
-        self._advance()
-        return lost
-
-    def lose(self, n_records: int) -> list[tuple[int, int, str]]:
-        """The MDT reports ``n_records`` overwritten before they were acknowledged: its oldest
-        unacknowledged ones, i.e. missing seqs in ``(acked, acked + n]`` below a seq already
-        seen (a gap).  Without a gap yet the loss applies at the next settle.  Returns the
-        missing ranges given up."""
-        if n_records <= 0:
-            return []
-        if not self.above:
-            self.lost_pending = n_records
-            return []
-        first_seen = min(self.above)
-        upto = min(self.acked + n_records, first_seen - 1)
-        why = f"the MDT reported {n_records} record(s) overwritten in its buffer"
-        lost = [(a, b, why) for a, b in self._give_up(upto)] if upto > self.acked else []
-        self._advance()
-        return lost
-
-    def _give_up(self, upto: int) -> list[tuple[int, int]]:
-        """Settle every seq up to ``upto``; the missing ranges among them."""
-        lost: list[tuple[int, int]] = []
-        prev = self.acked
-        for s in sorted(x for x in self.above if x <= upto):
-            if s > prev + 1:
-                lost.append((prev + 1, s - 1))
-            prev = s
-        if upto > prev:
-            lost.append((prev + 1, upto))
-        self.acked = upto
-        self.above = {s for s in self.above if s > upto}
-        return lost
-
-    def _advance(self) -> None:
-        while self.acked + 1 in self.above:
-            self.acked += 1
-            self.above.discard(self.acked)
-
-    def acked_seq(self) -> int:
-        return NO_SEQ if self.acked < 0 else self.acked
-
-    def gaps(self, limit: int) -> tuple[tuple[int, int], ...]:
-        out: list[tuple[int, int]] = []
-        prev = self.acked
-        for s in sorted(self.above):
-            if s > prev + 1:
-                out.append((prev + 1, s - 1))
-                if len(out) >= limit:
-                    break
-            prev = s
-        return tuple(out)
-
-    def state(self) -> SeqState:
-        return SeqState(self.acked, tuple(sorted(self.above)))
 
 
 @dataclass
@@ -251,8 +166,8 @@ class _Work:
     windows: set[int] = field(default_factory=set)
     events: list[EventRow] = field(default_factory=list)
     statuses: list[DeviceStatus] = field(default_factory=list)
-    statuses_out: list[DeviceStatus] = field(default_factory=list)
-    """What ``_store_others`` writes: the reported statuses and ``last_heard_s`` of the rest."""
+    heard_only: list[str] = field(default_factory=list)
+    """Devices heard that reported no status: ``_store_others`` sets their ``last_heard_s``."""
     stored: IntervalTable | None = None
     clock_suspect: set[int] = field(default_factory=set)
     rejections: list[tuple[str, str, str, bytes | None, int]] = field(default_factory=list)
@@ -316,18 +231,19 @@ class Ingest:
         self._stale = True  # until every part below is loaded
         self.network_key = self.store.get_or_create_network_key()
         self._network_cipher = _cipher(self.network_key)
+        self._network_batch = CcmBatch(self.network_key)
         self._registry = DeviceRegistry(self.store, self.settings.buffer_horizon_s)
         self._devices = self._registry.devices
         self._windows = {int(d, 16): ReplayWindow(h, s)
                          for d, (h, s) in self.store.load_replay_windows().items()}
-        self._seqs = {int(d, 16): _SeqTracker(st.acked_seq, set(st.above))
+        self._seqs = {int(d, 16): SeqTracker(st.acked_seq, set(st.above))
                       for d, st in self.store.load_seq_states().items()}
         self._counter = FrameCounter.after_reset(
             self.store.get_counter_reservation(self.dcap_id))
         self._counter_dirty = False
         """The reservation moved: persist it before the batch commits (in ``_save_state``)."""
         self._last_sync_s: dict[int, int] = {}
-        self._last_register: dict[int, tuple[int, int]] = {}
+        self._registers = RegisterWatermarks()
         self._tou = TouSender(self.settings.tou_schedule_days, self.settings.tou_resend_before_s)
         self._uptime_s: dict[int, int] = {}
         """Device -> ``uptime_s`` of its last STATUS (a lower one means it restarted)."""
@@ -380,9 +296,13 @@ class Ingest:
                     pendings = []
                     for lo in range(0, len(frames), step):
                         part = frames[lo:lo + step]
-                        for i in self._fast_intervals(work, part, lo):
+                        slow = self._fast_intervals(work, part, lo)
+                        fast = len(work.iv)
+                        for i in slow:
                             self._frame(work, i, bytes(frames[i]),
                                         origins[i] if origins is not None else "frame")
+                        if len(work.iv) > fast:  # in arrival order, as frame by frame: the
+                            work.iv.sort(key=itemgetter(0))  # first of two values wins
                         self.stats.frames_accepted += len(work.iv)
                         self._flush_rejections(work)
                         pendings.append(self._start_intervals(work))
@@ -431,7 +351,7 @@ class Ingest:
             if seq is None:
                 self._seqs.pop(eui, None)
             else:
-                self._seqs[eui] = _SeqTracker(seq.acked_seq, set(seq.above))
+                self._seqs[eui] = SeqTracker(seq.acked_seq, set(seq.above))
 
     def _claim_counters(self) -> None:
         """Shared store: continue the DCAP's counter from the store's reservation, holding its
@@ -456,54 +376,100 @@ class Ingest:
 
     def _fast_intervals(self, work: _Work, frames: Sequence[bytes], base: int = 0) -> list[int]:
         """The common case (INTERVALS frames from known devices with a fresh counter and a
-        good MIC) in one loop without any checks' bookkeeping; returns the indexes of the
-        other frames, for the full path (which names what is wrong).  A frame it does not
-        accept changes nothing here.  Indexes count from ``base``."""
+        good MIC) on columns: frames of one length are parsed and verified together
+        (:class:`~openamr.frames.CcmBatch`), then accepted in arrival order against the replay
+        windows; returns the indexes of the other frames, in order, for the full path (which
+        names what is wrong).  A frame it does not accept changes nothing here.  Indexes
+        count from ``base``."""
         slow: list[int] = []
-        unpack, head_unpack, nonce = _HEADER.unpack_from, _INTERVALS_HEAD.unpack_from, _NONCE.pack
         devices, windows = self._devices, self._windows
-        decrypt = self._network_cipher.decrypt
-        iv_append, heard, last_frame = work.iv.append, work.heard, work.last_frame
-        min_len, head_len, head_size = HEADER_LENGTH + MIC_LENGTH, HEADER_LENGTH, \
-            _INTERVALS_HEAD.size
-        for i, data in enumerate(frames, base):
-            if len(data) < min_len:
-                slow.append(i)
+        head_size = _INTERVALS_HEAD.size
+        lengths = np.fromiter(map(len, frames), dtype=np.int64, count=len(frames))
+        by_length: dict[int, list[int]] = {}
+        if len(lengths) and lengths.min() == lengths.max():  # the usual batch: one length
+            by_length[int(lengths[0])] = list(range(len(frames)))
+        else:
+            order = np.argsort(lengths, kind="stable")
+            cuts = np.flatnonzero(np.diff(lengths[order])) + 1
+            for part in np.split(order, cuts):
+                if len(part):
+                    by_length[int(lengths[part[0]])] = part.tolist()
+        # (index, device, counter, register_wh, records, n_rec, raw, TOU registers) of each
+        # frame that verified, in arrival order once sorted
+        good: list[tuple[int, KnownDevice, int, int, bytes, int, bytes, bytes]] = []
+        for length, rows in by_length.items():
+            width = length - HEADER_LENGTH - MIC_LENGTH  # payload [bytes]
+            if width < head_size:
+                slow.extend(rows)
                 continue
-            version, ftype, flags, key_id, src, _dst, counter = unpack(data)
-            if (version != FRAME_VERSION or ftype != _INTERVALS or not flags & _ENCRYPTED
-                    or key_id):
-                slow.append(i)
-                continue
-            dev = devices.get(src)
-            window = windows.get(src)
-            if dev is None or window is None or counter <= window.highest:
-                slow.append(i)
-                continue
-            try:
-                plain = decrypt(nonce(src, counter, LEVEL_ENC_MIC), data[head_len:],
-                                data[:head_len])
-            except InvalidTag:
-                slow.append(i)
-                continue
-            if len(plain) < head_size:
-                slow.append(i)
-                continue
-            register_wh, n_tou, n_rec = head_unpack(plain)
+            raw = list(frames) if len(rows) == len(frames) else [frames[k] for k in rows]
+            arr = np.frombuffer(b"".join(raw), dtype=np.uint8).reshape(len(rows), length)
+            head = arr[:, :HEADER_LENGTH]
+            src_col = head[:, 4:12].copy().view(">u8").ravel()
+            counter_col = head[:, 20:24].copy().view(">u4").ravel()
+            srcs, counters = src_col.tolist(), counter_col.tolist()
+            # the header as _frame wants it, a known sender and a counter newer than its
+            # window before this batch (a repeat inside the batch is caught below)
+            cand = ((head[:, 0] == FRAME_VERSION) & (head[:, 1] == _INTERVALS)
+                    & ((head[:, 2] & _ENCRYPTED) != 0) & (head[:, 3] == 0))
+            cand &= np.fromiter(
+                (src in devices and (w is None or c > w.highest)
+                 for src, c, w in zip(srcs, counters, map(windows.get, srcs), strict=True)),
+                dtype=bool, count=len(rows))
+            pick = np.flatnonzero(cand)
+            nonce = np.empty((len(pick), 13), dtype=np.uint8)
+            nonce[:, :8] = head[pick, 4:12]
+            nonce[:, 8:12] = head[pick, 20:24]
+            nonce[:, 12] = LEVEL_ENC_MIC
+            plain, ok = self._network_batch.open_array(nonce, head[pick],
+                                                       arr[pick, HEADER_LENGTH:])
+            register = plain[:, :8].copy().view(">u8").ravel()
+            n_tou = plain[:, 8].astype(np.int64)
+            n_rec = plain[:, 9].astype(np.int64)
             offset = head_size + 8 * n_tou
-            if len(plain) != offset + n_rec * _RECORD_SIZE:
-                slow.append(i)
+            ok &= offset + n_rec * _RECORD_SIZE == width
+            body = plain.tobytes()
+            slow.extend(rows[k] for k in np.flatnonzero(~cand).tolist())
+            for j, (p, good_mic, reg, off, n) in enumerate(zip(
+                    pick.tolist(), ok.tolist(), register.tolist(), offset.tolist(),
+                    n_rec.tolist(), strict=True)):
+                k = rows[p]
+                if not good_mic:
+                    slow.append(k)
+                    continue
+                at = j * width
+                good.append((k + base, devices[srcs[p]], counters[p], reg,
+                             body[at + off:at + width], n, raw[p],
+                             body[at + head_size:at + off]))
+        if len(by_length) > 1:
+            good.sort(key=itemgetter(0))
+        # replay windows: in arrival order, each sender's counters must keep rising
+        runs: dict[int, list[int]] = {}
+        iv_append, heard, last_frame = work.iv.append, work.heard, work.last_frame
+        for item in good:
+            i, dev, counter = item[0], item[1], item[2]
+            src = dev.eui
+            run = runs.get(src)
+            if run is not None:
+                newest = run[-1]
+            else:
+                window = windows.get(src)
+                newest = -1 if window is None else window.highest
+            if counter <= newest:  # a repeat inside the batch: the full path names it
+                slow.append(i - base)
                 continue
-            shift = counter - window.highest  # ReplayWindow.accept, inlined (counter is newer)
-            window.seen = (((window.seen << shift) | 1) & ((1 << window.width) - 1)
-                           if shift < window.width else 1)
-            window.highest = counter
+            if run is None:
+                runs[src] = [counter]
+            else:
+                run.append(counter)
             heard[src] = dev
             last_frame[src] = i
-            iv_append((i, dev, counter, register_wh, plain[offset:], n_rec, data,
-                       plain[head_size:offset]))
+            iv_append(item)
+        for src, run in runs.items():  # a sender's first frame gets a fresh window
+            windows.setdefault(src, ReplayWindow()).accept_newer(run)
         work.windows.update(heard)
-        return slow
+        slow.sort()
+        return [k + base for k in slow]
 
     def _frame(self, work: _Work, i: int, data: bytes, origin: str) -> None:
         if len(data) < HEADER_LENGTH + MIC_LENGTH:
@@ -560,8 +526,9 @@ class Ingest:
         window.accept(counter)
         work.windows.add(src)
         work.heard[src] = dev
-        if ftype != FrameType.JOIN_REQUEST:
-            work.last_frame[src] = i
+        if ftype != FrameType.JOIN_REQUEST:  # the latest to arrive (the column path's
+            # frames of this chunk came first, whatever their place)
+            work.last_frame[src] = max(i, work.last_frame.get(src, i))
         if ftype == FrameType.INTERVALS:
             work.iv.append((i, dev, counter, register_wh, plain[offset:], n_rec, data,
                             plain[_INTERVALS_HEAD.size:offset]))
@@ -664,45 +631,45 @@ class Ingest:
                 newest[nonempty]
         suspect = nonempty & (((last_flags & _CLOCK_BAD) != 0) | (
             newest + INTERVAL_LENGTH_S > work.received_s + s.clock_error_s))
-        reg_keys, reg_t, reg_wh = work.reg_keys, work.reg_t, work.reg_wh
+        # seqs: the MDTs whose records simply continue at once, the others frame by frame
+        eui = np.array([d.eui for d in devs], dtype=np.uint64)  # EUI-64s reach 2**64 - 1
+        settled = settle_runs(self._seqs, eui, seq_lo, seq_hi, counts)
         horizon = s.seq_horizon_records
-        seqs_by_tracker = self._seqs
-        last_register = self._last_register
-        registers = work.iv_register
-        for f, (dev, n, lo, hi, top, odd, reg_ok, last_flag) in enumerate(zip(
-                devs, counts.tolist(), seq_lo.tolist(), seq_hi.tolist(), newest.tolist(),
-                suspect.tolist(), register_ok.tolist(), last_flags.tolist(), strict=True)):
-            if n == 0:
-                continue
-            tracker = seqs_by_tracker.get(dev.eui)
+        for f in np.flatnonzero(~settled & nonempty).tolist():
+            dev = devs[f]
+            tracker = self._seqs.get(dev.eui)
             if tracker is None:
-                tracker = seqs_by_tracker[dev.eui] = _SeqTracker()
-            if (not tracker.above and lo == tracker.acked + 1 and hi - lo + 1 == n
-                    and not tracker.lost_pending):
-                tracker.acked = hi  # the usual case: the next records, in order
-            else:
-                a = int(bounds[f])
-                self._lost(work, dev, tracker.settle(seq[a:a + n], horizon), work.iv_raw[f])
-            if odd:
-                work.clock_suspect.add(dev.eui)
-            key = dev.meter_key
-            if key >= 0 and reg_ok:
-                t_s = top + INTERVAL_LENGTH_S
-                register_wh = registers[f]
-                last = last_register.get(key)
-                if (last is None or (t_s > last[0] and register_wh >= last[1])) or \
-                        self._register_ok(work, dev, t_s, register_wh, f):
-                    if last is None or t_s >= last[0]:
-                        last_register[key] = (t_s, register_wh)
-                    reg_keys.append(key)
-                    reg_t.append(t_s)
-                    reg_wh.append(register_wh)
-                    tou = work.iv_tou[f]
-                    if tou:  # the TOU registers, read with the total
-                        work.tou_rows.extend(
-                            (key, t_s, r, wh) for r, (wh,) in
-                            enumerate(_TOU_REGISTER.iter_unpack(tou)))
-            if dev.tou and last_flag & _TOU_STALE:
+                tracker = self._seqs[dev.eui] = SeqTracker()
+            a = int(bounds[f])
+            self._lost(work, dev, tracker.settle(seq[a:a + int(counts[f])], horizon),
+                       work.iv_raw[f])
+        work.clock_suspect.update(eui[suspect].tolist())
+        # register reads: the frame's newest record was accepted and the meter is known
+        meter_key = np.array([d.meter_key for d in devs], dtype=np.int64)
+        reads = np.flatnonzero(nonempty & register_ok & (meter_key >= 0))
+        t_s = newest[reads] + INTERVAL_LENGTH_S
+        register_wh = np.array(work.iv_register, dtype=np.int64)[reads]
+        ok, refused = self._registers.check_many(meter_key[reads], t_s, register_wh)
+        for j, (last_t, last_wh) in sorted(refused.items()):
+            f = int(reads[j])
+            dev = devs[f]
+            self._reject(work, "register_decreased", dev.device_id,
+                         f"meter {dev.meter_id}: register {int(register_wh[j])} Wh at "
+                         f"{format_utc(int(t_s[j]))} against {last_wh} Wh at "
+                         f"{format_utc(last_t)}", work.iv_raw[f])
+        work.reg_keys.extend(meter_key[reads][ok].tolist())
+        work.reg_t.extend(t_s[ok].tolist())
+        work.reg_wh.extend(register_wh[ok].tolist())
+        for f, key, t in zip(reads[ok].tolist(), meter_key[reads][ok].tolist(), t_s[ok].tolist(),
+                             strict=True):
+            tou = work.iv_tou[f]
+            if tou:  # the TOU registers, read with the total
+                work.tou_rows.extend((key, t, r, wh) for r, (wh,) in
+                                     enumerate(_TOU_REGISTER.iter_unpack(tou)))
+        stale = nonempty & ((last_flags & _TOU_STALE) != 0)
+        for f in np.flatnonzero(stale).tolist():
+            dev, top = devs[f], int(newest[f])
+            if dev.tou:
                 work.tou_stale[dev.eui] = max(top, work.tou_stale.get(dev.eui, top))
 
     def _finish_intervals(self, work: _Work, chunk: _Chunk | None) -> None:
@@ -765,22 +732,6 @@ class Ingest:
                          f"received and no longer in the MDT's buffer ({why}); acked past them",
                          raw, hi - lo + 1)
 
-    def _register_ok(self, work: _Work, dev: KnownDevice, t_s: int, register_wh: int,
-                     f: int) -> bool:
-        last = self._last_register.get(dev.meter_key)
-        if last is not None:
-            last_t, last_wh = last
-            if (t_s > last_t and register_wh < last_wh) or (t_s < last_t
-                                                             and register_wh > last_wh):
-                self._reject(work, "register_decreased", dev.device_id,
-                             f"meter {dev.meter_id}: register {register_wh} Wh at "
-                             f"{format_utc(t_s)} against {last_wh} Wh at {format_utc(last_t)}",
-                             work.iv_raw[f])
-                return False
-        if last is None or t_s >= last[0]:
-            self._last_register[dev.meter_key] = (t_s, register_wh)
-        return True
-
     # -- joins, events, status ------------------------------------------------------------
 
     def _prepare_others(self, work: _Work) -> None:
@@ -806,7 +757,7 @@ class Ingest:
                 if payload.kind == EventKind.RECORDS_LOST and payload.value > 0:
                     tracker = self._seqs.get(dev.eui)
                     if tracker is None:
-                        tracker = self._seqs[dev.eui] = _SeqTracker()
+                        tracker = self._seqs[dev.eui] = SeqTracker()
                     self._lost(work, dev, tracker.lose(int(payload.value)), None)
                     work.seq_touched.add(dev.eui)
                 if payload.kind == EventKind.DEVICE_RESTARTED:
@@ -844,14 +795,15 @@ class Ingest:
                 if dev.lower_bound_s is None:
                     dev.lower_bound_s = now - self.settings.buffer_horizon_s
         reported = {s.device_id for s in work.statuses}
-        work.statuses_out = [*work.statuses, *(DeviceStatus(d.device_id, now)
-                                               for d in work.heard.values()
-                                               if d.device_id not in reported)]
+        work.heard_only = [d.device_id for d in work.heard.values()
+                           if d.device_id not in reported]
 
     def _store_others(self, work: _Work) -> None:
         if work.events:
             self.store.put_events(work.events)
-        self.store.put_device_statuses(work.statuses_out)
+        if work.statuses:
+            self.store.put_device_statuses(work.statuses)
+        self.store.put_last_heard(work.heard_only, work.received_s)
         if work.reports:
             self.store.put_status_reports(work.reports)
 
@@ -860,7 +812,9 @@ class Ingest:
             f"{eui:016x}": (self._windows[eui].highest, self._windows[eui].seen)
             for eui in work.windows})
         touched = work.seq_touched
-        self.store.save_seq_states({f"{eui:016x}": self._seqs[eui].state() for eui in touched})
+        seqs = self._seqs  # a frame without records from a new sender starts no tracker
+        self.store.save_seq_states({f"{eui:016x}": seqs[eui].state() for eui in touched
+                                    if eui in seqs})
         if self._counter_claimed:  # shared store: exactly the next unused counter
             self.store.set_counter_reservation(self.dcap_id, self._counter.value)
             self._counter_dirty = False
@@ -885,16 +839,8 @@ class Ingest:
         is persisted in the batch's commit when the block passes it, as ``_next_counter``)."""
         if self.shared_store and not self._counter_claimed:
             self._claim_counters()
-        c = self._counter
-        first = c.value
-        if n <= 0:
-            return first
-        last = first + n - 1
-        if last >= 0xFFFF_FFFF:
-            raise FrameError("counter_exhausted", "frame counter exhausted: re-key the device")
-        c.value = last + 1
-        if last >= c.reserved_until:
-            c.reserved_until = last + c.persist_every
+        first, persist = self._counter.take(n)
+        if persist:
             self._counter_dirty = True
         return first
 
@@ -909,22 +855,47 @@ class Ingest:
                                              body, header)
 
     def _answer_intervals(self, work: _Work) -> None:
-        """ACKs of the INTERVALS frames of the chunk (``_seal`` inlined: the hot path)."""
+        """ACKs of the INTERVALS frames of the chunk, sealed together (``CcmBatch``) with a
+        block of DCAP counters; an ACK that names gaps (a longer body) is sealed on its own."""
         if not work.iv:
             return
         s = self.settings
-        encrypt, header_of, nonce_of = self._network_cipher.encrypt, _HEADER.pack, _NONCE.pack
-        ack_of = _ACK_NO_GAPS.pack
-        src, seqs, replies = self.dcap_eui, self._seqs, work.replies
-        out = self._take_counters(len(work.iv_frame))
-        for i, dev, counter in zip(work.iv_frame, work.iv_dev, work.iv_counter, strict=True):
-            tracker = seqs[dev.eui]
-            body = (Ack(counter, tracker.acked_seq(), tracker.gaps(s.max_gap_ranges)).pack()
-                    if tracker.above else
-                    ack_of(counter, NO_SEQ if tracker.acked < 0 else tracker.acked, 0))
-            header = header_of(FRAME_VERSION, _ACK, _ENCRYPTED, 0, src, dev.eui, out)
-            replies[i].append(header + encrypt(nonce_of(src, out, LEVEL_ENC_MIC), body, header))
-            out += 1
+        seqs, replies = self._seqs, work.replies
+        n = len(work.iv_frame)
+        first = self._take_counters(n)
+        acked: list[int] = []
+        gapped: list[tuple[int, bytes]] = []  # (row, ACK body with gaps)
+        for k, (dev, counter) in enumerate(zip(work.iv_dev, work.iv_counter, strict=True)):
+            tracker = seqs.get(dev.eui)  # None: a frame without records from a new sender
+            seq = NO_SEQ if tracker is None else tracker.acked_seq()
+            acked.append(seq)
+            if tracker is not None and tracker.above:
+                gapped.append((k, Ack(counter, seq, tracker.gaps(s.max_gap_ranges)).pack()))
+        u8 = np.uint8
+        out = np.arange(first, first + n, dtype=np.int64).astype(">u4").view(u8).reshape(n, 4)
+        header = np.empty((n, HEADER_LENGTH), dtype=u8)
+        header[:, :4] = (FRAME_VERSION, _ACK, _ENCRYPTED, 0)  # key id 0: the network key
+        header[:, 4:12] = np.frombuffer(self.dcap_eui.to_bytes(8, "big"), dtype=u8)
+        header[:, 12:20] = np.array([d.eui for d in work.iv_dev], dtype=">u8").view(u8) \
+            .reshape(n, 8)
+        header[:, 20:24] = out
+        nonce = np.empty((n, 13), dtype=u8)  # NONCE_STRUCT: src, counter, level
+        nonce[:, :8] = header[:, 4:12]
+        nonce[:, 8:12] = out
+        nonce[:, 12] = LEVEL_ENC_MIC
+        body = np.zeros((n, _ACK_NO_GAPS.size), dtype=u8)  # ACK_HEAD_STRUCT, no gaps
+        body[:, :4] = np.array(work.iv_counter, dtype=">u4").view(u8).reshape(n, 4)
+        body[:, 4:8] = np.array(acked, dtype=">u4").view(u8).reshape(n, 4)
+        sealed = np.concatenate((header, self._network_batch.seal_array(nonce, header, body)),
+                                axis=1).tobytes()
+        width = len(sealed) // n
+        acks = [sealed[a:a + width] for a in range(0, len(sealed), width)]
+        encrypt = self._network_cipher.encrypt
+        for k, gap_body in gapped:
+            head = acks[k][:HEADER_LENGTH]
+            acks[k] = head + encrypt(nonce[k].tobytes(), gap_body, head)
+        for i, ack in zip(work.iv_frame, acks, strict=True):
+            replies[i].append(ack)
 
     def _answer_others(self, work: _Work) -> None:
         """Answers to joins, events and statuses; TIME_SYNCs (after each device's ACK)."""

@@ -80,6 +80,26 @@ def test_device_status_keeps_unreported_fields(store: Store) -> None:
     assert store.get_device_status("ff") is None
 
 
+@pytest.mark.parametrize("n_devices", [3, 60])  # PostgreSQL stages 50 rows or more
+def test_put_last_heard_equals_heard_only_statuses(store: Store, n_devices: int) -> None:
+    """``put_last_heard`` is ``put_device_statuses`` of heard-only rows: ``last_heard_s`` set,
+    ``on_battery`` replaced by False, every other field kept, missing rows created."""
+    _setup(store)
+    ids = [f"{0xA0 + i:016x}" for i in range(n_devices)]
+    for d in ids:
+        store.upsert_device(Device(d, "mdt", "s1"))
+    store.put_device_statuses([DeviceStatus(d, T0, rssi_dbm=-80, battery_mv=3600,
+                                            on_battery=True) for d in ids[::2]])
+    store.put_last_heard([d.upper() for d in ids], T0 + 60)
+    got = {s.device_id: s for s in store.list_device_status("s1")}
+    assert sorted(got) == ids
+    for i, d in enumerate(ids):
+        want = (T0 + 60, False) + ((-80, 3600) if i % 2 == 0 else (None, None))
+        assert (got[d].last_heard_s, got[d].on_battery, got[d].rssi_dbm,
+                got[d].battery_mv) == want
+    store.put_last_heard([], T0 + 120)
+
+
 def test_intervals_idempotent_with_conflicts(store: Store) -> None:
     _setup(store)
     starts = T0 + 900 * np.arange(4)

@@ -8,8 +8,11 @@ the time-major arrival cheap (``bench/bench_ingest.py`` measures both key orders
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,37 @@ from openamr.headend.store._sql import Row, SqlStore
 __all__ = ["SqliteStore"]
 
 _BUSY_TIMEOUT_S = 30.0
+
+ROWS_PER_STATEMENT = 200
+"""Rows per multi-row ``INSERT ... VALUES (...), (...)`` [rows]: one statement step per 200
+rows instead of one per row (bench: ~2x the rows/s of ``executemany`` row by row)."""
+_MAX_VARIABLES = 32766 if sqlite3.sqlite_version_info >= (3, 32) else 999
+"""SQLite's limit of ``?`` parameters per statement (``SQLITE_MAX_VARIABLE_NUMBER``)."""
+_ONE_ROW = re.compile(r"^(.*?\bVALUES\s*)(\([^()]*\))(.*)$", re.DOTALL | re.IGNORECASE)
+"""``head VALUES (one row's marks) tail``: a statement that can take many rows at once."""
+
+
+@lru_cache(maxsize=256)
+def _multi_row(sql: str) -> tuple[str, int, str] | None:
+    """``(head VALUES, one row's marks, tail)`` of an ``INSERT ... VALUES (?, ...) ...``
+    statement (with no parenthesis inside the row), else None; and the ``?`` per row."""
+    match = _ONE_ROW.match(sql)
+    if match is None or not sql.lstrip().upper().startswith("INSERT"):
+        return None
+    head, row, tail = match.groups()
+    if "?" in head or "?" in tail or "RETURNING" in tail.upper():
+        return None
+    return head, row.count("?"), row + "\x00" + tail
+
+
+@lru_cache(maxsize=256)
+def _statement(sql: str, rows: int) -> str:
+    """The multi-row form of ``sql`` for ``rows`` rows (see :func:`_multi_row`)."""
+    split = _multi_row(sql)
+    assert split is not None
+    head, _marks, row_tail = split
+    row, tail = row_tail.split("\x00", 1)
+    return head + ", ".join([row] * rows) + tail
 
 
 class SqliteStore(SqlStore):
@@ -93,8 +127,31 @@ class SqliteStore(SqlStore):
 
     def _executemany_count(self, sql: str, rows: Iterable[Row]) -> int:
         before = self._w.total_changes
-        self._w.executemany(sql, rows)
+        self._insert_rows(sql, rows)
         return int(self._w.total_changes - before)
+
+    def _insert_rows(self, sql: str, rows: Iterable[Row]) -> None:
+        """``executemany(sql, rows)``, for an ``INSERT ... VALUES (?, ...)`` as multi-row
+        statements of up to ``ROWS_PER_STATEMENT`` rows each (the same rows in the same order,
+        so conflicts resolve as row by row: SQLite applies a statement's rows in turn)."""
+        split = _multi_row(sql)
+        if split is None or split[1] == 0:
+            self._w.executemany(sql, rows)
+            return
+        width = split[1]
+        per = max(1, min(ROWS_PER_STATEMENT, _MAX_VARIABLES // width))
+        flat = list(chain.from_iterable(rows))
+        n = len(flat) // width
+        if len(flat) != n * width:
+            raise StoreError(f"rows of {width} values expected for {sql[:40]!r}")
+        full = n // per
+        if full:
+            step = per * width
+            self._w.executemany(_statement(sql, per),
+                                (flat[a:a + step] for a in range(0, full * step, step)))
+        rest = n - full * per
+        if rest:
+            self._w.execute(_statement(sql, rest), flat[full * per * width:])
 
     def _insert_intervals_all(self, keys: npt.NDArray[np.int64], start: npt.NDArray[np.int64],
                               energy: npt.NDArray[np.float64], quality: npt.NDArray[np.int64],
@@ -103,7 +160,7 @@ class SqliteStore(SqlStore):
         rows = zip(keys[order].tolist(), start[order].tolist(), energy[order].tolist(),
                    quality[order].tolist(), flags[order].tolist(), strict=True)
         before = self._w.total_changes
-        self._w.executemany(
+        self._insert_rows(
             "INSERT INTO intervals (meter_key, start_s, energy_wh, quality, flags, source, "
             f"received_s) VALUES (?, ?, ?, ?, ?, {int(source)}, {int(received_s)}) "
             "ON CONFLICT DO NOTHING", rows)
@@ -115,7 +172,7 @@ class SqliteStore(SqlStore):
         self._w.execute("CREATE TEMP TABLE IF NOT EXISTS probe "
                         "(meter_key INTEGER, start_s INTEGER)")
         self._w.execute("DELETE FROM temp.probe")
-        self._w.executemany("INSERT INTO temp.probe VALUES (?, ?)",
+        self._insert_rows("INSERT INTO temp.probe VALUES (?, ?)",
                             zip(keys.tolist(), start.tolist(), strict=True))
         rows = self._w.execute(
             "SELECT i.meter_key, i.start_s, i.energy_wh FROM temp.probe p "

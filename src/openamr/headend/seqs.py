@@ -1,0 +1,153 @@
+"""Interval seqs of each MDT that are settled: what an ACK tells (``acked_seq`` and gaps).
+
+A seq is settled when it is stored, a duplicate, refused for good, or gone from the MDT's buffer
+(see ``docs/headend-ingest.md``, "Answer").  :class:`SeqTracker` keeps one MDT's; ``settle_runs``
+settles at once, on columns, the frames of a batch that simply continue their MDT's records
+(the usual case), and leaves the others to :meth:`SeqTracker.settle`, frame by frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from openamr.frames import NO_SEQ
+from openamr.headend.store import SeqState
+
+__all__ = ["SeqTracker", "settle_runs"]
+
+
+@dataclass
+class SeqTracker:
+    """Settled interval seqs of one MDT: ``acked`` and the settled ones above it.
+
+    A seq is settled when it is stored, a duplicate, refused for good, or gone from the MDT's
+    buffer (given up: more than the horizon below the newest seq seen, or reported lost by a
+    ``buffer.records_lost`` event).  ``lost_pending`` holds a reported loss that had no gap to
+    apply to yet (kept in memory only; after a restart the horizon rule still gives up)."""
+
+    acked: int = -1
+    above: set[int] = field(default_factory=set)
+    lost_pending: int = 0
+
+    def settle(self, seqs: npt.NDArray[np.int64], horizon: int) -> list[tuple[int, int, str]]:
+        """Settle ``seqs``; returns the missing ranges given up: ``(lo, hi, why)``."""
+        if len(seqs) == 0:
+            return []
+        lo, hi = int(seqs.min()), int(seqs.max())
+        if (not self.above and not self.lost_pending and lo == self.acked + 1
+                and hi - lo + 1 == len(seqs)):
+            self.acked = hi  # the usual case: the next records, in order
+            return []
+        self.above.update(int(s) for s in seqs if s > self.acked)
+        lost: list[tuple[int, int, str]] = []
+        if self.lost_pending:
+            lost = self.lose(self.lost_pending)
+            self.lost_pending = 0
+        newest = max(self.above) if self.above else self.acked
+        if newest - horizon > self.acked:  # older seqs are out of every buffer: give up
+            why = f"more than {horizon} records below the newest seq {newest}"
+            lost += [(a, b, why) for a, b in self._give_up(newest - horizon)]
+        self._advance()
+        return lost
+
+    def lose(self, n_records: int) -> list[tuple[int, int, str]]:
+        """The MDT reports ``n_records`` overwritten before they were acknowledged: its oldest
+        unacknowledged ones, i.e. missing seqs in ``(acked, acked + n]`` below a seq already
+        seen (a gap).  Without a gap yet the loss applies at the next settle.  Returns the
+        missing ranges given up."""
+        if n_records <= 0:
+            return []
+        if not self.above:
+            self.lost_pending = n_records
+            return []
+        first_seen = min(self.above)
+        upto = min(self.acked + n_records, first_seen - 1)
+        why = f"the MDT reported {n_records} record(s) overwritten in its buffer"
+        lost = [(a, b, why) for a, b in self._give_up(upto)] if upto > self.acked else []
+        self._advance()
+        return lost
+
+    def _give_up(self, upto: int) -> list[tuple[int, int]]:
+        """Settle every seq up to ``upto``; the missing ranges among them."""
+        lost: list[tuple[int, int]] = []
+        prev = self.acked
+        for s in sorted(x for x in self.above if x <= upto):
+            if s > prev + 1:
+                lost.append((prev + 1, s - 1))
+            prev = s
+        if upto > prev:
+            lost.append((prev + 1, upto))
+        self.acked = upto
+        self.above = {s for s in self.above if s > upto}
+        return lost
+
+    def _advance(self) -> None:
+        while self.acked + 1 in self.above:
+            self.acked += 1
+            self.above.discard(self.acked)
+
+    def acked_seq(self) -> int:
+        return NO_SEQ if self.acked < 0 else self.acked
+
+    def gaps(self, limit: int) -> tuple[tuple[int, int], ...]:
+        out: list[tuple[int, int]] = []
+        prev = self.acked
+        for s in sorted(self.above):
+            if s > prev + 1:
+                out.append((prev + 1, s - 1))
+                if len(out) >= limit:
+                    break
+            prev = s
+        return tuple(out)
+
+    def state(self) -> SeqState:
+        return SeqState(self.acked, tuple(sorted(self.above)))
+
+
+def settle_runs(trackers: MutableMapping[int, SeqTracker], eui: npt.NDArray[np.uint64],
+                seq_lo: npt.NDArray[np.int64], seq_hi: npt.NDArray[np.int64],
+                n_records: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    """Settle at once every MDT whose frames of the batch continue its records in order.
+
+    Per frame (in arrival order): the sender ``eui``, its lowest and highest seq and its
+    number of records.  An MDT qualifies when its tracker holds nothing above ``acked`` and
+    no pending loss, and each of its frames holds exactly the seqs ``previous + 1 ..
+    previous + n`` (``previous``: the tracker's ``acked``, then the frame before's highest);
+    its ``acked`` becomes its last frame's highest seq (a tracker is made for a new MDT), as
+    :meth:`SeqTracker.settle` of each frame in turn would do.  Returns which frames were
+    settled; the others (every frame of an MDT that does not qualify) are left untouched, for
+    :meth:`SeqTracker.settle` frame by frame in arrival order.
+    """
+    n = len(eui)
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    order = np.argsort(eui, kind="stable")
+    e = eui[order]
+    first = np.ones(n, dtype=bool)
+    first[1:] = e[1:] != e[:-1]
+    starts = np.flatnonzero(first)
+    devices = e[starts].tolist()
+    known = [trackers.get(d) for d in devices]
+    clean = np.array([t is None or (not t.above and not t.lost_pending) for t in known],
+                     dtype=bool)
+    acked = np.array([-1 if t is None else t.acked for t in known], dtype=np.int64)
+    lo, hi, count = seq_lo[order], seq_hi[order], n_records[order]
+    previous = np.empty(n, dtype=np.int64)
+    previous[1:] = hi[:-1]
+    previous[starts] = acked
+    step_ok = (count > 0) & (lo == previous + 1) & (hi - lo + 1 == count)
+    device_ok = clean & np.logical_and.reduceat(step_ok, starts)
+    ends = np.append(starts[1:], n) - 1
+    for d, t, ok, last in zip(devices, known, device_ok.tolist(), hi[ends].tolist(),
+                              strict=True):
+        if ok:
+            if t is None:
+                t = trackers[d] = SeqTracker()
+            t.acked = last
+    settled = np.empty(n, dtype=bool)
+    settled[order] = np.repeat(device_ok, np.diff(np.append(starts, n)))
+    return settled
