@@ -125,6 +125,20 @@ def test_status_frames_fill_the_latest_status_and_the_history(store: Store) -> N
         NOW + 3800, -101, NOW + 3600)
 
 
+def test_a_device_on_battery_stays_so_until_a_status_says_otherwise(store: Store) -> None:
+    (dev,) = _site(store)
+    ingest = _ingest(store)
+    ingest.handle(dev.seal(Status(DCAP, -80, on_battery=True), ingest.network_key), NOW)
+    ingest.handle(_intervals(dev, ingest, 0, 2), NOW + 600)  # heard, no STATUS
+    heard = store.get_device_status(dev.device_id)
+    assert heard is not None
+    assert (heard.last_heard_s, heard.on_battery) == (NOW + 600, True)
+    ingest.handle(dev.seal(Status(DCAP, -80, on_battery=False), ingest.network_key), NOW + 900)
+    back = store.get_device_status(dev.device_id)
+    assert back is not None
+    assert back.on_battery is False
+
+
 def test_tou_mdts_get_the_site_schedule_and_it_is_re_sent_when_due(store: Store) -> None:
     (dev,) = _site(store)
     set_site_tou(store, "s1", TOU_TABLE, where="site.toml: tou", updated_s=NOW)

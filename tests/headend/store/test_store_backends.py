@@ -81,9 +81,9 @@ def test_device_status_keeps_unreported_fields(store: Store) -> None:
 
 
 @pytest.mark.parametrize("n_devices", [3, 60])  # PostgreSQL stages 50 rows or more
-def test_put_last_heard_equals_heard_only_statuses(store: Store, n_devices: int) -> None:
-    """``put_last_heard`` is ``put_device_statuses`` of heard-only rows: ``last_heard_s`` set,
-    ``on_battery`` replaced by False, every other field kept, missing rows created."""
+def test_put_last_heard_moves_only_last_heard(store: Store, n_devices: int) -> None:
+    """``put_last_heard``: ``last_heard_s`` set, every other field kept (``on_battery`` too: a
+    device on its battery stays so until a STATUS says otherwise), missing rows created."""
     _setup(store)
     ids = [f"{0xA0 + i:016x}" for i in range(n_devices)]
     for d in ids:
@@ -94,7 +94,7 @@ def test_put_last_heard_equals_heard_only_statuses(store: Store, n_devices: int)
     got = {s.device_id: s for s in store.list_device_status("s1")}
     assert sorted(got) == ids
     for i, d in enumerate(ids):
-        want = (T0 + 60, False) + ((-80, 3600) if i % 2 == 0 else (None, None))
+        want = (T0 + 60,) + ((True, -80, 3600) if i % 2 == 0 else (False, None, None))
         assert (got[d].last_heard_s, got[d].on_battery, got[d].rssi_dbm,
                 got[d].battery_mv) == want
     store.put_last_heard([], T0 + 120)

@@ -578,15 +578,14 @@ class SqlStore(VeeSqlMixin, UnitsSql, Store):
                               [self._status_params(s) for s in merged.values()])
 
     def put_last_heard(self, device_ids: Sequence[str], last_heard_s: int) -> None:
-        """See :meth:`Store.put_last_heard`: three columns per row instead of a status row."""
+        """See :meth:`Store.put_last_heard`: two columns per row instead of a status row."""
         ids = sorted({d.lower() for d in device_ids})
         if not ids:
             return
         with self.transaction():
-            self._upsert_many("device_status", ("device_id", "last_heard_s", "on_battery"),
-                              "device_id", "last_heard_s = excluded.last_heard_s, "
-                              "on_battery = excluded.on_battery",
-                              [(d, int(last_heard_s), 0) for d in ids])
+            self._upsert_many("device_status", ("device_id", "last_heard_s"), "device_id",
+                              "last_heard_s = excluded.last_heard_s",
+                              [(d, int(last_heard_s)) for d in ids])
 
     def _status(self, row: Row) -> DeviceStatus:
         values = list(row)

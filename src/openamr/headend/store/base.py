@@ -600,11 +600,11 @@ class Store(UnitsStore):
     def put_device_statuses(self, statuses: Sequence[DeviceStatus]) -> None:
         """Many :meth:`put_device_status` at once (one statement)."""
 
+    @abc.abstractmethod
     def put_last_heard(self, device_ids: Sequence[str], last_heard_s: int) -> None:
-        """Devices heard at ``last_heard_s`` [UTC epoch s] that reported nothing else: the
-        same as :meth:`put_device_statuses` of ``DeviceStatus(device_id, last_heard_s)`` each
-        (``on_battery`` replaced by False, every other field kept), in bulk."""
-        self.put_device_statuses([DeviceStatus(d, last_heard_s) for d in device_ids])
+        """Devices heard at ``last_heard_s`` [UTC epoch s] that reported nothing else: only
+        ``last_heard_s`` moves; every other field, ``on_battery`` included, keeps what the last
+        STATUS said (a missing row is created with nothing but ``last_heard_s``)."""
 
     @abc.abstractmethod
     def get_device_status(self, device_id: str) -> DeviceStatus | None: ...

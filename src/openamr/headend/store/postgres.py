@@ -169,7 +169,8 @@ class PostgresStore(SqlStore):
             self._w.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({cols}) "
                             "ON COMMIT DELETE ROWS")
         for table in _UPSERT_STAGED:
-            self._w.execute(f"CREATE TEMP TABLE IF NOT EXISTS stage_{table} (LIKE {table}) "
+            self._w.execute(f"CREATE TEMP TABLE IF NOT EXISTS stage_{table} "
+                            f"(LIKE {table} INCLUDING DEFAULTS) "
                             "ON COMMIT DELETE ROWS")
 
     def _connect(self, *, write: bool) -> Any:
