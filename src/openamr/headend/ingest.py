@@ -863,21 +863,20 @@ class Ingest:
         seqs, replies = self._seqs, work.replies
         n = len(work.iv_frame)
         first = self._take_counters(n)
-        acked: list[int] = []
-        gapped: list[tuple[int, bytes]] = []  # (row, ACK body with gaps)
-        for k, (dev, counter) in enumerate(zip(work.iv_dev, work.iv_counter, strict=True)):
-            tracker = seqs.get(dev.eui)  # None: a frame without records from a new sender
-            seq = NO_SEQ if tracker is None else tracker.acked_seq()
-            acked.append(seq)
-            if tracker is not None and tracker.above:
-                gapped.append((k, Ack(counter, seq, tracker.gaps(s.max_gap_ranges)).pack()))
+        euis = [d.eui for d in work.iv_dev]
+        trackers = list(map(seqs.get, euis))  # None: a frame without records, new sender
+        acked = np.fromiter((-1 if t is None else t.acked for t in trackers), dtype=np.int64,
+                            count=n)
+        acked = np.where(acked < 0, NO_SEQ, acked)  # SeqTracker.acked_seq on the column
+        gapped = [(k, Ack(work.iv_counter[k], int(acked[k]),
+                          t.gaps(s.max_gap_ranges)).pack())  # (row, ACK body with gaps)
+                  for k, t in enumerate(trackers) if t is not None and t.above]
         u8 = np.uint8
         out = np.arange(first, first + n, dtype=np.int64).astype(">u4").view(u8).reshape(n, 4)
         header = np.empty((n, HEADER_LENGTH), dtype=u8)
         header[:, :4] = (FRAME_VERSION, _ACK, _ENCRYPTED, 0)  # key id 0: the network key
         header[:, 4:12] = np.frombuffer(self.dcap_eui.to_bytes(8, "big"), dtype=u8)
-        header[:, 12:20] = np.array([d.eui for d in work.iv_dev], dtype=">u8").view(u8) \
-            .reshape(n, 8)
+        header[:, 12:20] = np.array(euis, dtype=">u8").view(u8).reshape(n, 8)
         header[:, 20:24] = out
         nonce = np.empty((n, 13), dtype=u8)  # NONCE_STRUCT: src, counter, level
         nonce[:, :8] = header[:, 4:12]
@@ -885,7 +884,7 @@ class Ingest:
         nonce[:, 12] = LEVEL_ENC_MIC
         body = np.zeros((n, _ACK_NO_GAPS.size), dtype=u8)  # ACK_HEAD_STRUCT, no gaps
         body[:, :4] = np.array(work.iv_counter, dtype=">u4").view(u8).reshape(n, 4)
-        body[:, 4:8] = np.array(acked, dtype=">u4").view(u8).reshape(n, 4)
+        body[:, 4:8] = acked.astype(">u4").view(u8).reshape(n, 4)
         sealed = np.concatenate((header, self._network_batch.seal_array(nonce, header, body)),
                                 axis=1).tobytes()
         width = len(sealed) // n
