@@ -613,13 +613,9 @@ class Ingest:
         bounds = np.concatenate(([0], np.cumsum(counts)))
         nonempty = counts > 0
         firsts = bounds[:-1][nonempty]
-        seq_lo = np.zeros(len(counts), dtype=np.int64)
-        seq_hi = np.full(len(counts), -1, dtype=np.int64)
         newest = np.zeros(len(counts), dtype=np.int64)
         last_flags = np.zeros(len(counts), dtype=np.int64)
         if len(firsts):
-            seq_lo[nonempty] = np.minimum.reduceat(seq, firsts)
-            seq_hi[nonempty] = np.maximum.reduceat(seq, firsts)
             newest[nonempty] = np.maximum.reduceat(start, firsts)
             last_flags[nonempty] = flags[bounds[1:][nonempty] - 1]
         # the frame's register reading belongs to its newest record: it moves the register
@@ -633,7 +629,7 @@ class Ingest:
             newest + INTERVAL_LENGTH_S > work.received_s + s.clock_error_s))
         # seqs: the MDTs whose records simply continue at once, the others frame by frame
         eui = np.array([d.eui for d in devs], dtype=np.uint64)  # EUI-64s reach 2**64 - 1
-        settled = settle_runs(self._seqs, eui, seq_lo, seq_hi, counts)
+        settled = settle_runs(self._seqs, eui, seq, counts)
         horizon = s.seq_horizon_records
         for f in np.flatnonzero(~settled & nonempty).tolist():
             dev = devs[f]

@@ -37,10 +37,10 @@ class SeqTracker:
         """Settle ``seqs``; returns the missing ranges given up: ``(lo, hi, why)``."""
         if len(seqs) == 0:
             return []
-        lo, hi = int(seqs.min()), int(seqs.max())
-        if (not self.above and not self.lost_pending and lo == self.acked + 1
-                and hi - lo + 1 == len(seqs)):
-            self.acked = hi  # the usual case: the next records, in order
+        first, last = int(seqs[0]), int(seqs[-1])
+        if (not self.above and not self.lost_pending and first == self.acked + 1
+                and last - first + 1 == len(seqs) and bool(np.all(np.diff(seqs) == 1))):
+            self.acked = last  # the usual case: the next records, in order
             return []
         self.above.update(int(s) for s in seqs if s > self.acked)
         lost: list[tuple[int, int, str]] = []
@@ -109,14 +109,15 @@ class SeqTracker:
 
 
 def settle_runs(trackers: MutableMapping[int, SeqTracker], eui: npt.NDArray[np.uint64],
-                seq_lo: npt.NDArray[np.int64], seq_hi: npt.NDArray[np.int64],
+                seq: npt.NDArray[np.int64],
                 n_records: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
     """Settle at once every MDT whose frames of the batch continue its records in order.
 
-    Per frame (in arrival order): the sender ``eui``, its lowest and highest seq and its
-    number of records.  An MDT qualifies when its tracker holds nothing above ``acked`` and
-    no pending loss, and each of its frames holds exactly the seqs ``previous + 1 ..
-    previous + n`` (``previous``: the tracker's ``acked``, then the frame before's highest);
+    Per frame (in arrival order): the sender ``eui`` and its number of records; ``seq`` holds
+    every frame's record seqs, one frame after the other.  An MDT qualifies when its tracker
+    holds nothing above ``acked`` and no pending loss, and each of its frames holds exactly the
+    seqs ``previous + 1 .. previous + n`` in that order (``previous``: the tracker's ``acked``,
+    then the frame before's last); a repeated or skipped seq leaves the MDT to the slow path;
     its ``acked`` becomes its last frame's highest seq (a tracker is made for a new MDT), as
     :meth:`SeqTracker.settle` of each frame in turn would do.  Returns which frames were
     settled; the others (every frame of an MDT that does not qualify) are left untouched, for
@@ -125,6 +126,7 @@ def settle_runs(trackers: MutableMapping[int, SeqTracker], eui: npt.NDArray[np.u
     n = len(eui)
     if n == 0:
         return np.zeros(0, dtype=bool)
+    seq_lo, seq_hi, in_order = _frame_runs(seq, n_records)
     order = np.argsort(eui, kind="stable")
     e = eui[order]
     first = np.ones(n, dtype=bool)
@@ -139,7 +141,7 @@ def settle_runs(trackers: MutableMapping[int, SeqTracker], eui: npt.NDArray[np.u
     previous = np.empty(n, dtype=np.int64)
     previous[1:] = hi[:-1]
     previous[starts] = acked
-    step_ok = (count > 0) & (lo == previous + 1) & (hi - lo + 1 == count)
+    step_ok = (count > 0) & in_order[order] & (lo == previous + 1)
     device_ok = clean & np.logical_and.reduceat(step_ok, starts)
     ends = np.append(starts[1:], n) - 1
     for d, t, ok, last in zip(devices, known, device_ok.tolist(), hi[ends].tolist(),
@@ -151,3 +153,25 @@ def settle_runs(trackers: MutableMapping[int, SeqTracker], eui: npt.NDArray[np.u
     settled = np.empty(n, dtype=bool)
     settled[order] = np.repeat(device_ok, np.diff(np.append(starts, n)))
     return settled
+
+
+def _frame_runs(seq: npt.NDArray[np.int64], n_records: npt.NDArray[np.int64]
+                ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """Per frame: its first and last seq (``0, -1`` without records) and whether its seqs
+    count up by one from the first to the last."""
+    n = len(n_records)
+    lo = np.zeros(n, dtype=np.int64)
+    hi = np.full(n, -1, dtype=np.int64)
+    in_order = np.zeros(n, dtype=bool)
+    nonempty = n_records > 0
+    if not nonempty.any():
+        return lo, hi, in_order
+    ends = np.cumsum(n_records)
+    firsts = (ends - n_records)[nonempty]
+    step = np.ones(len(seq), dtype=bool)  # record k follows record k - 1 of its frame by one
+    step[1:] = seq[1:] == seq[:-1] + 1
+    step[firsts] = True
+    lo[nonempty] = seq[firsts]
+    hi[nonempty] = seq[ends[nonempty] - 1]
+    in_order[nonempty] = np.logical_and.reduceat(step, firsts)
+    return lo, hi, in_order
