@@ -8,17 +8,28 @@ from __future__ import annotations
 import random
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_ingest_fakes import T0, make_site
 
 from openamr.frames import Frame
+from openamr.headend import ingest as ingest_module
 from openamr.headend.ingest import Ingest
 from openamr.headend.store import Store, open_store
 
 NOW = T0 + 86_400
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _column_path_for_every_chunk() -> Iterator[None]:
+    """The batches here are small: make them take the column path whatever their size."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ingest_module, "COLUMN_PATH_MIN_FRAMES", 1)
+        yield
 
 
 def _frame_by_frame(ingest: Ingest) -> Ingest:

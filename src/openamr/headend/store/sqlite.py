@@ -150,8 +150,9 @@ class SqliteStore(SqlStore):
             self._w.executemany(_statement(sql, per),
                                 (flat[a:a + step] for a in range(0, full * step, step)))
         rest = n - full * per
-        if rest:
-            self._w.execute(_statement(sql, rest), flat[full * per * width:])
+        if rest:  # the single-row statement: one compiled statement whatever the remainder
+            tail = flat[full * per * width:]
+            self._w.executemany(sql, (tail[a:a + width] for a in range(0, len(tail), width)))
 
     def _insert_intervals_all(self, keys: npt.NDArray[np.int64], start: npt.NDArray[np.int64],
                               energy: npt.NDArray[np.float64], quality: npt.NDArray[np.int64],
