@@ -8,7 +8,6 @@ from __future__ import annotations
 import random
 import shutil
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,22 +21,6 @@ from openamr.headend.ingest import Ingest
 from openamr.headend.store import Store, open_store
 
 NOW = T0 + 86_400
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _column_path_for_every_chunk() -> Iterator[None]:
-    """The batches here are small: make them take the column path whatever their size."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(ingest_module, "COLUMN_PATH_MIN_FRAMES", 1)
-        yield
-
-
-def _frame_by_frame(ingest: Ingest) -> Ingest:
-    """The same ingest with its column path switched off: every frame takes ``_frame``."""
-    def none_fast(work: object, frames: list[bytes], base: int = 0) -> list[int]:
-        return list(range(base, base + len(frames)))
-    ingest._fast_intervals = none_fast  # type: ignore[assignment,method-assign]
-    return ingest
 
 
 def _state(store: Store, ingest: Ingest, meters: list[str]) -> tuple[object, ...]:
@@ -84,21 +67,22 @@ def test_column_path_equals_frame_by_frame(seed: int, n_dev: int, n_frames: int,
         if rng.random() < 0.5:  # out of order
             rng.shuffle(stream)
         results = []
-        for path, column in ((path_a, True), (path_b, False)):
-            store = open_store(str(path))
-            ingest = Ingest(store)
-            if not column:
-                _frame_by_frame(ingest)
-            answers = []
-            i = 0
-            for cut in cuts * (len(stream) + 1):
-                if i >= len(stream):
-                    break
-                for replies in ingest.handle_batch(stream[i:i + cut], NOW):
-                    answers.append(tuple(sorted(
-                        (f.dst, repr(f.payload))
-                        for f in (Frame.from_bytes(r, key) for r in replies))))
-                i += cut
-            results.append((answers, _state(store, ingest, [d.meter_id for d in devs])))
-            store.close()
+        for path, min_frames in ((path_a, 1), (path_b, len(stream) + 1)):
+            # 1: every chunk takes the column path; more frames than the stream: none does
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setattr(ingest_module, "COLUMN_PATH_MIN_FRAMES", min_frames)
+                store = open_store(str(path))
+                ingest = Ingest(store)
+                answers = []
+                i = 0
+                for cut in cuts * (len(stream) + 1):
+                    if i >= len(stream):
+                        break
+                    for replies in ingest.handle_batch(stream[i:i + cut], NOW):
+                        answers.append(tuple(sorted(
+                            (f.dst, repr(f.payload))
+                            for f in (Frame.from_bytes(r, key) for r in replies))))
+                    i += cut
+                results.append((answers, _state(store, ingest, [d.meter_id for d in devs])))
+                store.close()
         assert results[0] == results[1]
