@@ -5,13 +5,16 @@ keys, counters and replay protection; ``docs/frames.md`` is the byte-level speci
 """
 
 from openamr.frames.codec import (
+    ACK_HEAD_DTYPE,
     ACK_HEAD_STRUCT,
     BROADCAST,
     FLAG_ENCRYPTED,
     FRAME_VERSION,
     GAP_STRUCT,
+    HEADER_DTYPE,
     HEADER_LENGTH,
     HEADER_STRUCT,
+    INTERVALS_HEAD_DTYPE,
     INTERVALS_HEAD_STRUCT,
     MAX_RECORDS_PER_FRAME,
     NO_SEQ,
@@ -37,10 +40,13 @@ from openamr.frames.codec import (
     Status,
     TimeSync,
     TouSchedule,
+    headers_of,
     open_packed,
+    open_packed_many,
     pack_ack,
     peek_header,
     seal_packed,
+    seal_packed_many,
     unpack_ack,
 )
 from openamr.frames.security import (
@@ -53,13 +59,16 @@ from openamr.frames.security import (
 )
 
 __all__ = [
+    "ACK_HEAD_DTYPE",
     "ACK_HEAD_STRUCT",
     "BROADCAST",
     "FLAG_ENCRYPTED",
     "FRAME_VERSION",
     "GAP_STRUCT",
+    "HEADER_DTYPE",
     "HEADER_LENGTH",
     "HEADER_STRUCT",
+    "INTERVALS_HEAD_DTYPE",
     "INTERVALS_HEAD_STRUCT",
     "KEY_LENGTH",
     "MAX_RECORDS_PER_FRAME",
@@ -90,10 +99,13 @@ __all__ = [
     "Status",
     "TimeSync",
     "TouSchedule",
+    "headers_of",
     "install_code_key",
     "open_packed",
+    "open_packed_many",
     "pack_ack",
     "peek_header",
     "seal_packed",
+    "seal_packed_many",
     "unpack_ack",
 ]

@@ -30,18 +30,22 @@ from enum import IntEnum, IntFlag
 from typing import ClassVar, NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
 from openamr.errors import FrameError
-from openamr.frames.security import MIC_LENGTH, open_payload, seal_payload
+from openamr.frames.security import MIC_LENGTH, CcmBatch, nonces, open_payload, seal_payload
 
 __all__ = [
+    "ACK_HEAD_DTYPE",
     "ACK_HEAD_STRUCT",
     "BROADCAST",
     "FLAG_ENCRYPTED",
     "FRAME_VERSION",
     "GAP_STRUCT",
+    "HEADER_DTYPE",
     "HEADER_LENGTH",
     "HEADER_STRUCT",
+    "INTERVALS_HEAD_DTYPE",
     "INTERVALS_HEAD_STRUCT",
     "MAX_RECORDS_PER_FRAME",
     "NO_SEQ",
@@ -67,10 +71,13 @@ __all__ = [
     "Status",
     "TimeSync",
     "TouSchedule",
+    "headers_of",
     "open_packed",
+    "open_packed_many",
     "pack_ack",
     "peek_header",
     "seal_packed",
+    "seal_packed_many",
     "unpack_ack",
 ]
 
@@ -88,10 +95,15 @@ _U32 = 0xFFFF_FFFF
 HEADER_STRUCT = struct.Struct("!BBBBQQI")
 """The clear header: version, frame_type, flags, key_id, src, dst, counter."""
 HEADER_LENGTH = HEADER_STRUCT.size
+HEADER_DTYPE = np.dtype([("version", "u1"), ("frame_type", "u1"), ("flags", "u1"),
+                         ("key_id", "u1"), ("src", ">u8"), ("dst", ">u8"), ("counter", ">u4")])
+"""The same header as a numpy record, to read or write the headers of many frames at once."""
 FLAG_ENCRYPTED = 0x01
 """Header flag bit: the payload is encrypted."""
 INTERVALS_HEAD_STRUCT = struct.Struct("!QBB")
 """Start of an INTERVALS payload: register_wh, n_tou, n_records."""
+INTERVALS_HEAD_DTYPE = np.dtype([("register_wh", ">u8"), ("n_tou", "u1"), ("n_records", "u1")])
+"""The same as a numpy record."""
 TOU_REGISTER_STRUCT = struct.Struct("!Q")
 """One TOU register total in an INTERVALS payload [Wh]."""
 RECORD_STRUCT = struct.Struct("!IIIHh")
@@ -102,6 +114,8 @@ RECORD_DTYPE = np.dtype([("seq", ">u4"), ("start_s", ">u4"), ("energy_wh", ">u4"
 many records at once with ``np.frombuffer``."""
 ACK_HEAD_STRUCT = struct.Struct("!IIB")
 """Start of an ACK payload: acked_counter, acked_seq, n_gaps."""
+ACK_HEAD_DTYPE = np.dtype([("acked_counter", ">u4"), ("acked_seq", ">u4"), ("n_gaps", "u1")])
+"""The same as a numpy record (an ACK without gaps is just this)."""
 GAP_STRUCT = struct.Struct("!II")
 """One gap range of an ACK: first_seq, last_seq (inclusive)."""
 
@@ -589,6 +603,39 @@ def seal_packed(key: bytes, frame_type: FrameType, src: int, dst: int, counter: 
                                 key_id, _u(src, 64, "src"), _u(dst, 64, "dst"),
                                 _u(counter, 32, "counter"))
     return seal_payload(key, header, payload, src=src, counter=counter, encrypt=encrypted)
+
+
+def headers_of(frames: npt.NDArray[np.uint8]) -> npt.NDArray[np.void]:
+    """The clear headers of frames of one length (one frame per row) as ``HEADER_DTYPE``
+    records (a copy: never trust them before :func:`open_packed_many` verifies)."""
+    return np.ascontiguousarray(frames[:, :HEADER_LENGTH]).view(HEADER_DTYPE).ravel()
+
+
+def seal_packed_many(batch: CcmBatch, frame_type: FrameType, src: int, dst: npt.ArrayLike,
+                     counter: npt.ArrayLike, payloads: npt.NDArray[np.uint8],
+                     key_id: KeyId = KeyId.NETWORK) -> npt.NDArray[np.uint8]:
+    """:func:`seal_packed` of many frames of one encrypted type and payload length under
+    ``batch``'s key: one sealed frame per row (``payloads`` has one per row)."""
+    if not _PAYLOADS[frame_type].encrypted:
+        raise ValueError(f"{frame_type.name} frames are not encrypted")
+    n = len(payloads)
+    head = np.empty(n, dtype=HEADER_DTYPE)
+    head["version"], head["frame_type"], head["flags"] = FRAME_VERSION, frame_type, FLAG_ENCRYPTED
+    head["key_id"], head["src"], head["dst"], head["counter"] = key_id, src, dst, counter
+    header = head.view(np.uint8).reshape(n, HEADER_LENGTH)
+    body = batch.seal_array(nonces(head["src"], head["counter"]), header, payloads)
+    return np.concatenate((header, body), axis=1)
+
+
+def open_packed_many(batch: CcmBatch, frames: npt.NDArray[np.uint8]
+                     ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.bool_]]:
+    """The payloads of encrypted frames of one length (one per row) under ``batch``'s key, and
+    which verified (a row that did not is zeros).  Only the MIC is checked here: the caller
+    picks the frames whose headers (:func:`headers_of`) it takes first."""
+    head = headers_of(frames)
+    return batch.open_array(nonces(head["src"], head["counter"]),
+                            head.view(np.uint8).reshape(-1, HEADER_LENGTH),
+                            frames[:, HEADER_LENGTH:])
 
 
 def open_packed(data: bytes, keys: bytes | KeyLookup) -> tuple[int, int, int, int, KeyId, bytes]:

@@ -43,12 +43,14 @@ __all__ = [
     "LEVEL_ENC_MIC",
     "LEVEL_MIC",
     "MIC_LENGTH",
+    "NONCE_DTYPE",
     "NONCE_LENGTH",
     "NONCE_STRUCT",
     "CcmBatch",
     "FrameCounter",
     "ReplayWindow",
     "install_code_key",
+    "nonces",
     "open_payload",
     "seal_payload",
 ]
@@ -80,6 +82,8 @@ NONCE_STRUCT = struct.Struct("!QIB")
 """The 13-byte CCM nonce: sender EUI-64, frame counter, security level."""
 _nonce = NONCE_STRUCT.pack
 NONCE_LENGTH = NONCE_STRUCT.size
+NONCE_DTYPE = np.dtype([("src", ">u8"), ("counter", ">u4"), ("level", "u1")])
+"""The same nonce as a numpy record, to build the nonces of many frames at once."""
 """CCM nonce length [bytes] (13: CCM's length field is then 2 bytes, payloads < 64 KiB)."""
 
 _BLOCK = 16  # AES block [bytes]
@@ -94,6 +98,14 @@ U8Array = npt.NDArray[np.uint8]
 
 def _blocks(n_bytes: int) -> int:
     return -(-n_bytes // _BLOCK)
+
+
+def nonces(src: npt.ArrayLike, counter: npt.ArrayLike, level: int = LEVEL_ENC_MIC) -> U8Array:
+    """The CCM nonce of each frame (``NONCE_STRUCT`` per row): shape (frames, 13)."""
+    c = np.asarray(counter)
+    rec = np.empty(c.shape[0], dtype=NONCE_DTYPE)
+    rec["src"], rec["counter"], rec["level"] = src, c, level
+    return rec.view(np.uint8).reshape(-1, NONCE_LENGTH)
 
 
 class CcmBatch:

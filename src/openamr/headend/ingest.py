@@ -39,10 +39,12 @@ from cryptography.exceptions import InvalidTag
 
 from openamr.errors import FrameError, InputError
 from openamr.frames import (
-    ACK_HEAD_STRUCT,
+    ACK_HEAD_DTYPE,
+    FLAG_ENCRYPTED,
     FRAME_VERSION,
     HEADER_LENGTH,
     HEADER_STRUCT,
+    INTERVALS_HEAD_DTYPE,
     INTERVALS_HEAD_STRUCT,
     MIC_LENGTH,
     NO_SEQ,
@@ -60,6 +62,10 @@ from openamr.frames import (
     ReplayWindow,
     Status,
     TimeSync,
+    headers_of,
+    open_packed_many,
+    seal_packed,
+    seal_packed_many,
 )
 from openamr.frames.security import LEVEL_ENC_MIC, NONCE_STRUCT, _cipher
 from openamr.headend.register_watermarks import RegisterWatermarks
@@ -92,13 +98,11 @@ log = logging.getLogger(__name__)
 
 _HEADER = HEADER_STRUCT
 _NONCE = NONCE_STRUCT
-_ACK_NO_GAPS = ACK_HEAD_STRUCT
 _INTERVALS_HEAD = INTERVALS_HEAD_STRUCT
 _RECORD_SIZE = RECORD_DTYPE.itemsize
 _TOU_REGISTER = TOU_REGISTER_STRUCT
-_ENCRYPTED = 0x01
+_ENCRYPTED = FLAG_ENCRYPTED
 _INTERVALS = int(FrameType.INTERVALS)
-_ACK = int(FrameType.ACK)
 _UPLINK_TYPES = {FrameType.JOIN_REQUEST, FrameType.INTERVALS, FrameType.EVENT, FrameType.STATUS}
 _KNOWN_TYPES = {int(t) for t in FrameType}
 _CLOCK_BAD = 0x01 | 0x10  # IntervalFlag.CLOCK_UNSYNCED | CLOCK_STEPPED
@@ -236,7 +240,6 @@ class Ingest:
         """(Re)load the cached state from the store."""
         self._stale = True  # until every part below is loaded
         self.network_key = self.store.get_or_create_network_key()
-        self._network_cipher = _cipher(self.network_key)
         self._network_batch = CcmBatch(self.network_key)
         self._registry = DeviceRegistry(self.store, self.settings.buffer_horizon_s)
         self._devices = self._registry.devices
@@ -412,28 +415,23 @@ class Ingest:
                 continue
             raw = list(frames) if len(rows) == len(frames) else [frames[k] for k in rows]
             arr = np.frombuffer(b"".join(raw), dtype=np.uint8).reshape(len(rows), length)
-            head = arr[:, :HEADER_LENGTH]
-            src_col = head[:, 4:12].copy().view(">u8").ravel()
-            counter_col = head[:, 20:24].copy().view(">u4").ravel()
-            srcs, counters = src_col.tolist(), counter_col.tolist()
+            head = headers_of(arr)
+            srcs, counters = head["src"].tolist(), head["counter"].tolist()
             # the header as _frame wants it, a known sender and a counter newer than its
             # window before this batch (a repeat inside the batch is caught below)
-            cand = ((head[:, 0] == FRAME_VERSION) & (head[:, 1] == _INTERVALS)
-                    & ((head[:, 2] & _ENCRYPTED) != 0) & (head[:, 3] == 0))
+            cand = ((head["version"] == FRAME_VERSION) & (head["frame_type"] == _INTERVALS)
+                    & ((head["flags"] & _ENCRYPTED) != 0) & (head["key_id"] == KeyId.NETWORK))
             cand &= np.fromiter(
                 (src in devices and (w is None or c > w.highest)
                  for src, c, w in zip(srcs, counters, map(windows.get, srcs), strict=True)),
                 dtype=bool, count=len(rows))
             pick = np.flatnonzero(cand)
-            nonce = np.empty((len(pick), 13), dtype=np.uint8)
-            nonce[:, :8] = head[pick, 4:12]
-            nonce[:, 8:12] = head[pick, 20:24]
-            nonce[:, 12] = LEVEL_ENC_MIC
-            plain, ok = self._network_batch.open_array(nonce, head[pick],
-                                                       arr[pick, HEADER_LENGTH:])
-            register = plain[:, :8].copy().view(">u8").ravel()
-            n_tou = plain[:, 8].astype(np.int64)
-            n_rec = plain[:, 9].astype(np.int64)
+            plain, ok = open_packed_many(self._network_batch, arr[pick])
+            intervals_head = np.ascontiguousarray(plain[:, :head_size]).view(
+                INTERVALS_HEAD_DTYPE).ravel()
+            register = intervals_head["register_wh"]
+            n_tou = intervals_head["n_tou"].astype(np.int64)
+            n_rec = intervals_head["n_records"].astype(np.int64)
             offset = head_size + 8 * n_tou
             ok &= offset + n_rec * _RECORD_SIZE == width
             body = plain.tobytes()
@@ -851,13 +849,8 @@ class Ingest:
 
     def _seal(self, dst: int, payload: Payload, key: bytes, key_id: KeyId) -> bytes:
         """A downlink frame from the DCAP (bytes as ``Frame.to_bytes`` makes them)."""
-        counter = self._next_counter()
-        header = _HEADER.pack(FRAME_VERSION, payload.frame_type, _ENCRYPTED, key_id,
-                              self.dcap_eui, dst, counter)
-        body = (_ACK_NO_GAPS.pack(payload.acked_counter, payload.acked_seq, 0)
-                if isinstance(payload, Ack) and not payload.gaps else payload.pack())
-        return header + _cipher(key).encrypt(_NONCE.pack(self.dcap_eui, counter, LEVEL_ENC_MIC),
-                                             body, header)
+        return seal_packed(key, FrameType(payload.frame_type), self.dcap_eui, dst,
+                           self._next_counter(), payload.pack(), key_id)
 
     def _answer_intervals(self, work: _Work) -> None:
         """ACKs of the INTERVALS frames of the chunk, sealed together (``CcmBatch``) with a
@@ -876,28 +869,17 @@ class Ingest:
         gapped = [(k, Ack(work.iv_counter[k], int(acked[k]),
                           t.gaps(s.max_gap_ranges)).pack())  # (row, ACK body with gaps)
                   for k, t in enumerate(trackers) if t is not None and t.above]
-        u8 = np.uint8
-        out = np.arange(first, first + n, dtype=np.int64).astype(">u4").view(u8).reshape(n, 4)
-        header = np.empty((n, HEADER_LENGTH), dtype=u8)
-        header[:, :4] = (FRAME_VERSION, _ACK, _ENCRYPTED, 0)  # key id 0: the network key
-        header[:, 4:12] = np.frombuffer(self.dcap_eui.to_bytes(8, "big"), dtype=u8)
-        header[:, 12:20] = np.array(euis, dtype=">u8").view(u8).reshape(n, 8)
-        header[:, 20:24] = out
-        nonce = np.empty((n, 13), dtype=u8)  # NONCE_STRUCT: src, counter, level
-        nonce[:, :8] = header[:, 4:12]
-        nonce[:, 8:12] = out
-        nonce[:, 12] = LEVEL_ENC_MIC
-        body = np.zeros((n, _ACK_NO_GAPS.size), dtype=u8)  # ACK_HEAD_STRUCT, no gaps
-        body[:, :4] = np.array(work.iv_counter, dtype=">u4").view(u8).reshape(n, 4)
-        body[:, 4:8] = acked.astype(">u4").view(u8).reshape(n, 4)
-        sealed = np.concatenate((header, self._network_batch.seal_array(nonce, header, body)),
-                                axis=1).tobytes()
+        counters = np.arange(first, first + n, dtype=np.int64)
+        body = np.zeros(n, dtype=ACK_HEAD_DTYPE)  # no gaps
+        body["acked_counter"], body["acked_seq"] = work.iv_counter, acked
+        sealed = seal_packed_many(self._network_batch, FrameType.ACK, self.dcap_eui,
+                                  np.array(euis, dtype=np.uint64), counters,
+                                  body.view(np.uint8).reshape(n, -1)).tobytes()
         width = len(sealed) // n
         acks = [sealed[a:a + width] for a in range(0, len(sealed), width)]
-        encrypt = self._network_cipher.encrypt
-        for k, gap_body in gapped:
-            head = acks[k][:HEADER_LENGTH]
-            acks[k] = head + encrypt(nonce[k].tobytes(), gap_body, head)
+        for k, gap_body in gapped:  # a longer body: sealed on its own, same header and counter
+            acks[k] = seal_packed(self.network_key, FrameType.ACK, self.dcap_eui, euis[k],
+                                  first + k, gap_body)
         for i, ack in zip(work.iv_frame, acks, strict=True):
             replies[i].append(ack)
 
