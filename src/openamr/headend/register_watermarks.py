@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from openamr.headend.key_runs import KeyRuns
+
 __all__ = ["RegisterWatermarks"]
 
 
@@ -46,30 +48,21 @@ class RegisterWatermarks:
         refused: dict[int, tuple[int, int]] = {}
         if n == 0:
             return ok, refused
-        order = np.argsort(meter_key, kind="stable")
-        k, t, wh = meter_key[order], t_s[order], register_wh[order]
-        first = np.ones(n, dtype=bool)
-        first[1:] = k[1:] != k[:-1]
-        starts = np.flatnonzero(first)
-        keys = k[starts].tolist()
-        lasts = [self.last.get(key) for key in keys]
+        runs = KeyRuns.of(meter_key)
+        t, wh = t_s[runs.order], register_wh[runs.order]
+        lasts = [self.last.get(key) for key in runs.keys]
         has = np.array([x is not None for x in lasts], dtype=bool)
-        prev_t = np.empty(n, dtype=np.int64)
-        prev_wh = np.empty(n, dtype=np.int64)
-        prev_t[1:], prev_wh[1:] = t[:-1], wh[:-1]
-        prev_t[starts] = [x[0] if x is not None else 0 for x in lasts]
-        prev_wh[starts] = [x[1] if x is not None else 0 for x in lasts]
+        prev_t = runs.previous(t, [x[0] if x is not None else 0 for x in lasts])
+        prev_wh = runs.previous(wh, [x[1] if x is not None else 0 for x in lasts])
         # rising strictly in time, not falling in energy: each read passes and moves the mark
         step_ok = (t > prev_t) & (wh >= prev_wh)
-        step_ok[starts[~has]] = True
-        meter_ok = np.logical_and.reduceat(step_ok, starts)
-        ends = np.append(starts[1:], n) - 1
-        for key, good, end_t, end_wh in zip(keys, meter_ok.tolist(), t[ends].tolist(),
-                                            wh[ends].tolist(), strict=True):
+        step_ok[runs.starts[~has]] = True
+        meter_ok = runs.all_of(step_ok)
+        for key, good, end_t, end_wh in zip(runs.keys, meter_ok.tolist(), t[runs.ends].tolist(),
+                                            wh[runs.ends].tolist(), strict=True):
             if good:
                 self.last[key] = (end_t, end_wh)
-        slow = np.empty(n, dtype=bool)
-        slow[order] = ~np.repeat(meter_ok, np.diff(np.append(starts, n)))
+        slow = ~runs.to_rows(meter_ok)
         for i, key, ts, w in zip(np.flatnonzero(slow).tolist(), meter_key[slow].tolist(),
                                  t_s[slow].tolist(), register_wh[slow].tolist(), strict=True):
             against = self.check(key, ts, w)

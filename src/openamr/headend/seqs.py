@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from openamr.frames import NO_SEQ
+from openamr.headend.key_runs import KeyRuns
 from openamr.headend.store import SeqState
 
 __all__ = ["SeqTracker", "settle_runs"]
@@ -127,32 +128,22 @@ def settle_runs(trackers: MutableMapping[int, SeqTracker], eui: npt.NDArray[np.u
     if n == 0:
         return np.zeros(0, dtype=bool)
     seq_lo, seq_hi, in_order = _frame_runs(seq, n_records)
-    order = np.argsort(eui, kind="stable")
-    e = eui[order]
-    first = np.ones(n, dtype=bool)
-    first[1:] = e[1:] != e[:-1]
-    starts = np.flatnonzero(first)
-    devices = e[starts].tolist()
-    known = [trackers.get(d) for d in devices]
+    runs = KeyRuns.of(eui)
+    known = [trackers.get(d) for d in runs.keys]
     clean = np.array([t is None or (not t.above and not t.lost_pending) for t in known],
                      dtype=bool)
-    acked = np.array([-1 if t is None else t.acked for t in known], dtype=np.int64)
+    acked = [-1 if t is None else t.acked for t in known]
+    order = runs.order
     lo, hi, count = seq_lo[order], seq_hi[order], n_records[order]
-    previous = np.empty(n, dtype=np.int64)
-    previous[1:] = hi[:-1]
-    previous[starts] = acked
-    step_ok = (count > 0) & in_order[order] & (lo == previous + 1)
-    device_ok = clean & np.logical_and.reduceat(step_ok, starts)
-    ends = np.append(starts[1:], n) - 1
-    for d, t, ok, last in zip(devices, known, device_ok.tolist(), hi[ends].tolist(),
+    step_ok = (count > 0) & in_order[order] & (lo == runs.previous(hi, acked) + 1)
+    device_ok = clean & runs.all_of(step_ok)
+    for d, t, ok, last in zip(runs.keys, known, device_ok.tolist(), hi[runs.ends].tolist(),
                               strict=True):
         if ok:
             if t is None:
                 t = trackers[d] = SeqTracker()
             t.acked = last
-    settled = np.empty(n, dtype=bool)
-    settled[order] = np.repeat(device_ok, np.diff(np.append(starts, n)))
-    return settled
+    return runs.to_rows(device_ok)
 
 
 def _frame_runs(seq: npt.NDArray[np.int64], n_records: npt.NDArray[np.int64]
