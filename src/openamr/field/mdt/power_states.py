@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
+from typing import NamedTuple
 
 from openamr.errors import InputError
 
@@ -86,6 +87,10 @@ TIMER_EVENTS: Mapping[str, MdtEvent] = MappingProxyType({
     "join": MdtEvent.JOIN_FAILED,
     "led": MdtEvent.LED_TIMEOUT,
 })
+_TIMERS_OF: Mapping[MdtEvent, tuple[str, ...]] = MappingProxyType({
+    event: tuple(name for name, e in TIMER_EVENTS.items() if e is event)
+    for event in set(TIMER_EVENTS.values())})
+"""The timers whose expiry each event is (the inverse of :data:`TIMER_EVENTS`)."""
 
 
 @dataclass(frozen=True)
@@ -98,9 +103,9 @@ class ActionSpec:
     duration_param: str | None = None
 
 
-@dataclass(frozen=True)
-class Action:
-    """A concrete action for the driver: ``kind``, ``name`` and ``duration_s`` [s]."""
+class Action(NamedTuple):
+    """A concrete action for the driver: ``kind``, ``name`` and ``duration_s`` [s] (a named
+    tuple: the simulator makes one per timer of every MDT)."""
 
     kind: str
     name: str | None = None
@@ -211,20 +216,21 @@ class PowerStateMachine:
 
     def handle(self, event: MdtEvent | str, sim_t_s: float) -> tuple[Action, ...]:
         """Apply ``event`` at ``sim_t_s`` [s]; return the actions for the driver."""
-        try:
-            event = MdtEvent(event)
-        except ValueError:
-            raise InputError(f"unknown MDT event {event!r} (known: "
-                             f"{', '.join(e.value for e in MdtEvent)})", where="event") from None
+        if type(event) is not MdtEvent:
+            try:
+                event = MdtEvent(event)
+            except ValueError:
+                raise InputError(f"unknown MDT event {event!r} (known: "
+                                 f"{', '.join(e.value for e in MdtEvent)})",
+                                 where="event") from None
         row = TRANSITIONS.get((self.state, event))
         if row is None:
             return ()
-        for name, timer_event in TIMER_EVENTS.items():
-            if timer_event is event:  # a driver with its own timers reports the expiry
-                self.timers.pop(name, None)
+        for name in _TIMERS_OF.get(event, ()):
+            self.timers.pop(name, None)  # a driver with its own timers reports the expiry
         if row.next_state != self.state:
             self._overlay = None  # a transient pattern belongs to the state that showed it
-        actions = tuple(self._apply(spec, sim_t_s) for spec in row.actions)
+        actions = tuple([self._apply(spec, sim_t_s) for spec in row.actions])
         self.state = row.next_state
         return actions
 

@@ -373,7 +373,10 @@ class Network:
         if p <= 0.0:
             return False
         draw = self.medium.uniform
-        return any(draw() < p for _ in range(self._tries))
+        for _ in range(self._tries):
+            if draw() < p:
+                return True
+        return False
 
     def deliver_downlinks(self, downlinks: list[bytes], routes: dict[int, list[int]]) -> None:
         """Route frames from the backhaul by their destination."""
