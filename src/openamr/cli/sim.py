@@ -236,6 +236,10 @@ def run(site_file: Path, days: float, db: str | None, seed: int | None, trace_pa
         raise SystemExit(1)
 
 
+def _counts(by_code: dict[str, int]) -> str:
+    return ", ".join(f"{code} {n}" for code, n in by_code.items()) or "none"
+
+
 def _print_summary(s: dict[str, Any]) -> None:
     j = s["join_time_s"]
     lines = [
@@ -251,6 +255,9 @@ def _print_summary(s: dict[str, Any]) -> None:
         f"{s['battery_projection_years']['min']} years (at most the cell's "
         f"{SHELF_LIFE_YEARS:g}-year shelf life)",
         f"frames rejected: {s['frames_rejected'] or 'none'}",
+        f"alarms raised: {_counts(s['alarms']['raised'])}; open at the end: "
+        f"{_counts(s['alarms']['open'])}" if s.get("alarms") is not None else
+        "alarms: raised by the server (GET /api/v1/alarms)",
         f"never joined: {', '.join(s['never_joined']) or 'none'}",
         f"store: {s['store'] or '-'}{'; live: ' + s['live'] if s['live'] else ''}",
         f"{s['events']} events in {s['wall_s']} s",

@@ -186,7 +186,7 @@ def stage_site(site: Any, scenario: Any, days: float, network_key: bytes
             store.adopt_network_key(network_key)
         ingest = IngestBackhaul(open_store(staging, sqlite_synchronous="NORMAL"),
                                 scenario.epoch_s, scenario.nodes[0].eui, close_store=True,
-                                record=batches)
+                                record=batches, alarms=False)  # the target's ingest raises them
         summary = simulate_site(site, scenario, days, staging, backhaul=InlineBackhaul(ingest))
     return summary, batches
 

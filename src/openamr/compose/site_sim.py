@@ -142,11 +142,20 @@ class IngestBackhaul:
     Stamps arrivals ``epoch_s + sim_t_s`` [UTC epoch s].  ``close_store``: close the store in
     :meth:`close` (the store was opened for this backhaul).  ``record``: a list that receives
     every batch as ``(frames, sim_t_s)``, in order (to hand the same batches to another
-    store's ingest later: ``openamr.compose.portfolio``)."""
+    store's ingest later: ``openamr.compose.portfolio``).
+
+    ``alarms``: the head-end's alarm rules run on what is stored, as in ``openamr serve``
+    (:class:`openamr.headend.alarms.AlarmRules` subscribed to the ingest), on simulated time:
+    the event and status rules at each batch, the silence sweep (``alarm.no_data``) whenever
+    the batches have advanced by its own threshold (``no_data_after_s``) and once more at
+    :meth:`close`.  So a simulated tamper, outage, weak link or low battery leaves its alarm in
+    the store."""
 
     def __init__(self, store: Any, epoch_s: int, dcap_eui: int, *,
                  close_store: bool = False,
-                 record: list[tuple[list[bytes], float]] | None = None) -> None:
+                 record: list[tuple[list[bytes], float]] | None = None,
+                 alarms: bool = True) -> None:
+        from openamr.headend.alarms import AlarmRules
         from openamr.headend.ingest import Ingest
 
         self.store = store
@@ -154,15 +163,35 @@ class IngestBackhaul:
         self.epoch_s = epoch_s
         self._close_store = close_store
         self.record = record
+        self.now_s = epoch_s
+        """UTC epoch second of the latest batch [s]: the alarm rules' clock."""
+        self.alarms: AlarmRules | None = None
+        self._swept_s: int | None = None
+        if alarms:
+            self.alarms = AlarmRules(store, clock=lambda: float(self.now_s))
+            self.ingest.subscribe(self.alarms.on_stored)
 
     def __call__(self, frames: list[bytes], sim_t_s: float) -> list[bytes]:
         if self.record is not None:
             self.record.append((list(frames), sim_t_s))
-        replies = self.ingest.handle_batch(frames, int(self.epoch_s + sim_t_s))
+        self.now_s = int(self.epoch_s + sim_t_s)
+        replies = self.ingest.handle_batch(frames, self.now_s)
+        if self.alarms is not None and (
+                self._swept_s is None
+                or self.now_s - self._swept_s >= self.alarms.config.no_data_after_s):
+            self._sweep()
         return [d for per_frame in replies for d in per_frame]
 
+    def _sweep(self) -> None:
+        assert self.alarms is not None
+        self.alarms.sweep(self.now_s)
+        self._swept_s = self.now_s
+
     def close(self) -> None:
-        """Close the store when this backhaul opened it."""
+        """Sweep the alarms once more at the last batch's time; close the store when this
+        backhaul opened it."""
+        if self.alarms is not None and self._swept_s != self.now_s:
+            self._sweep()
         if self._close_store:
             self.store.close()
 
@@ -199,8 +228,10 @@ def stored_interval_count(store: Any, scenario: Any, end_s: int, site_id: str) -
 
 def _store_counts(db: str, summary: dict[str, Any], scenario: Any, end_s: int,
                   rejected_before: dict[str, int], site_id: str) -> None:
-    """What THIS run stored: intervals of the scenario's meters within the run, and the
-    rejections added during the run (a store may hold other sites' data)."""
+    """What THIS run stored: intervals of the scenario's meters within the run, the
+    rejections added during the run (a store may hold other sites' data), and the site's
+    alarms raised from the run's start: ``alarms`` = ``{"raised": {code: n}, "open":
+    {code: n}}`` (open: not cleared at the end; acknowledged ones count as open)."""
     from openamr.headend.store import open_store
 
     store = open_store(db)
@@ -209,6 +240,16 @@ def _store_counts(db: str, summary: dict[str, Any], scenario: Any, end_s: int,
         summary["frames_rejected"] = {k: v - rejected_before.get(k, 0) for k, v in after.items()
                                       if v - rejected_before.get(k, 0) > 0}
         summary["intervals_stored"] = stored_interval_count(store, scenario, end_s, site_id)
+        raised: dict[str, int] = {}
+        still_open: dict[str, int] = {}
+        for alarm in store.list_alarms(limit=10_000_000, site_id=site_id):
+            if alarm.raised_s < scenario.epoch_s:
+                continue
+            raised[alarm.code] = raised.get(alarm.code, 0) + 1
+            if alarm.state != "cleared":
+                still_open[alarm.code] = still_open.get(alarm.code, 0) + 1
+        summary["alarms"] = {"raised": dict(sorted(raised.items())),
+                             "open": dict(sorted(still_open.items()))}
     finally:
         store.close()
 
@@ -283,5 +324,6 @@ def simulate_site(site: Any, scenario: Any, days: float, db: str | None, *,
     else:
         summary["frames_rejected"] = None  # known to the server (GET /rejections)
         summary["intervals_stored"] = None
+        summary["alarms"] = None  # raised by the server (GET /alarms)
     summary["store"] = db
     return summary

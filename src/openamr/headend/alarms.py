@@ -271,11 +271,19 @@ class AlarmRules:
     def _on_intervals(self, table: Any, t_s: int) -> None:
         if not len(table):
             return
+        # only meters with an active silence alarm have anything to clear (no store lookups
+        # for the usual batch)
+        silent = {key[2] for key in self._active_alarms()
+                  if key[0] == ALARM_NO_DATA and key[2] is not None}
+        if not silent:
+            return
         meter_ids = np.asarray(table.meter_id, dtype=object).tolist()
         site_ids = (np.asarray(table.site_id, dtype=object).tolist()
                     if getattr(table, "site_id", None) is not None else [None] * len(meter_ids))
         for site_id, meter_id in sorted(set(zip(site_ids, meter_ids, strict=True)),
                                         key=lambda p: (str(p[0]), str(p[1]))):
+            if str(meter_id) not in silent:
+                continue
             try:
                 meter = self.store.get_meter(str(meter_id), site_id=site_id)
             except AmbiguousIdError:
@@ -284,9 +292,10 @@ class AlarmRules:
             self.clear(ALARM_NO_DATA, device_id, str(meter_id), t_s)
 
     def sweep(self, now_s: int) -> int:
-        """The silence rule: raise ``alarm.no_data`` for meters whose last interval ended, and
-        repeaters last heard, more than ``no_data_after_s`` before ``now_s``; clear it for those
-        heard again.  Returns how many alarms were raised.  Meters never heard are skipped.
+        """The silence rule: raise ``alarm.no_data`` for meters whose last interval ended more
+        than ``no_data_after_s`` before ``now_s``, and repeaters last heard more than
+        ``repeater_no_data_after_s`` before it; clear it for those heard again.  Returns how
+        many alarms were raised.  Meters never heard are skipped.
 
         It also pushes acknowledgements made elsewhere (the API's route).
         """
@@ -316,6 +325,7 @@ class AlarmRules:
                                       int(now_s), f"no interval for {silent_s} s")
             else:
                 self.clear(ALARM_NO_DATA, meter.device_id, meter.meter_id, int(now_s))
+        limit_s = self.config.repeater_no_data_after_s
         for device in self.store.list_devices(role="repeater"):
             status = self.store.get_device_status(device.device_id)
             if status is None:

@@ -140,6 +140,12 @@ class AlarmsSettings:
     """How often an MDT reports [s].  Assumption: the manual gives no report period; hourly is
     what public Tehama material describes (reference mesh.md, "hourly or 15-min reports" [S])
     and what the ingest gives devices in the JOIN_RESPONSE by default."""
+    repeater_report_period_s: int = 86_400
+    """How often a repeater sends a frame of its own, a STATUS [s] (the frames it relays do
+    not say it is alive: a frame names its originator only).  Assumption: daily, the field
+    model's ``status_period_s`` and the commissioning tool's figure; a repeater that loses
+    mains says so at once (``power.lost``, ``alarm.power_lost``), so this only has to catch
+    one that dies silently."""
     low_battery_mv: int = 2500
     """A battery below this voltage [mV] raises ``alarm.battery_low``.  Assumption: 1.25 V per
     cell of the MDT's two AA cells in series (reference mesh.md: 2xAA pre-installed [S]); an
@@ -163,6 +169,11 @@ class AlarmsSettings:
     def no_data_after_s(self) -> int:
         """Silence [s] after which ``alarm.no_data`` is raised."""
         return self.no_data_report_periods * self.report_period_s
+
+    @property
+    def repeater_no_data_after_s(self) -> int:
+        """Silence of a repeater [s] after which ``alarm.no_data`` is raised for it."""
+        return self.no_data_report_periods * self.repeater_report_period_s
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,9 +247,10 @@ class Settings:
                         raise InputError(f"must be a finite number {need}, not {value!r} (a zero "
                                          "period would spin a core)", where=f"[{section}] "
                                          f"{f.name}")
-        if self.alarms.report_period_s < 900:
-            raise InputError("must be at least 900 (one 15-minute interval)",
-                             where="[alarms] report_period_s")
+        for name in ("report_period_s", "repeater_report_period_s"):
+            if getattr(self.alarms, name) < 900:
+                raise InputError("must be at least 900 (one 15-minute interval)",
+                                 where=f"[alarms] {name}")
         if self.mqtt.qos not in (1, 2):
             raise InputError("must be 1 or 2 (QoS 0 has no acknowledgement to delete on)",
                              where="[mqtt] qos")

@@ -373,7 +373,7 @@ class Network:
         if p <= 0.0:
             return False
         draw = self.medium.uniform
-        for _ in range(self._tries):
+        for _ in range(self._tries):  # noqa: SIM110 (hot path: no generator)
             if draw() < p:
                 return True
         return False

@@ -1,0 +1,47 @@
+"""``openamr sim run`` raises the head-end's alarms from what the simulated building does, as
+``openamr serve`` would: a removed and refitted cover, a meter that goes dark and comes back."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from openamr.cli import main
+from openamr.field.site import write_site
+from openamr.field.site.generate import generate_site
+from openamr.headend.store import open_store
+
+START_S = 1_767_225_600  # 2026-01-01T00:00:00Z
+
+
+def test_a_tamper_and_a_meter_outage_leave_their_alarms_raised_and_cleared(
+        tmp_path: Path) -> None:
+    site_file = tmp_path / "site.toml"
+    write_site(generate_site(8, 1, seed=5, time_zone="UTC", start_utc="2026-01-01T00:00:00Z"),
+               site_file)
+    with site_file.open("a") as f:
+        f.write('\n[[tampers]]\nmeter = "M-2"\nstart_s = 20000\nduration_s = 7200\n'
+                '\n[[outages]]\ndevice = "M-3"\nstart_s = 30000\nduration_s = 10800\n')
+    db = tmp_path / "sim.db"
+    result = CliRunner().invoke(main, ["sim", "run", str(site_file), "--days", "1", "--db",
+                                       str(db), "--json", "--require-all-joined"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["never_joined"] == []
+    assert summary["alarms"] == {"raised": {"alarm.power_lost": 1, "alarm.tamper": 1},
+                                 "open": {}}
+    with open_store(str(db)) as store:
+        alarms = store.list_alarms(limit=1000)
+    by_key = {(a.code, a.meter_id): a for a in alarms}
+    tamper = by_key[("alarm.tamper", "M-2")]
+    power = by_key[("alarm.power_lost", "M-3")]
+    for alarm, start_s, length_s in ((tamper, 20000, 7200), (power, 30000, 10800)):
+        assert alarm.state == "cleared", alarm
+        # raised and cleared at the device's event times (simulated UTC), not the wall clock
+        assert START_S + start_s <= alarm.raised_s < START_S + start_s + 900, alarm
+        assert alarm.cleared_s is not None
+        assert START_S + start_s + length_s <= alarm.cleared_s < START_S + start_s + length_s + 900
+    # nothing else happened to the building: no other meter has an alarm
+    assert {a.meter_id for a in alarms} <= {"M-2", "M-3"}, alarms
