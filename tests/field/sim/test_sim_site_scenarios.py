@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from openamr.field.mesh.mdt_node import MdtNode
+from openamr.field.mesh.repeater import Repeater
 from openamr.field.meter import Meter
 from openamr.field.meter.catalogue import get_model
 from openamr.field.meter.profile import LoadProfile
@@ -68,6 +69,13 @@ def test_dcap_outage_of_two_days_loses_nothing(site_mesh) -> None:
         # every interval from the MDT's first to the end of the run, none missing
         assert starts.tolist() == list(range(first, int(end_s), 900))
     assert he.rejected == {}
+    # the repeater lost its parent with the DCAP and found it again when it came back (its
+    # failed link to the silent DCAP does not keep it out for good)
+    repeaters = [n for n in run.nodes if isinstance(n, Repeater)]
+    assert repeaters
+    for rep in repeaters:
+        assert rep.joined, rep.eui
+        assert rep.parent is not None
 
 
 def test_reversed_ct_on_one_element_stores_the_meter_models_register(site_mesh,

@@ -261,8 +261,7 @@ class MdtNode(MeshNode):
         elif a.kind == "start_search":
             self._radio_on()
             self.searches += 1
-            self.candidates.clear()
-            self.estimator.etx.clear()  # link statistics expire (Contiki-NG link-stats)
+            self.forget_neighbours()
             self.net.log("search", self)
             # solicitations on a discovery Trickle: one at a random time of each interval's
             # second half, the interval doubling from Imin up to 4 x Imin (Wi-SUN's PAS timer)

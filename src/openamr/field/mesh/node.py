@@ -111,6 +111,14 @@ class MeshNode:
         """Whether the node's receiver is on for a downlink now (mains nodes always)."""
         return True
 
+    def forget_neighbours(self) -> None:
+        """A search starts afresh: the candidates and their link statistics expire (as
+        Contiki-NG's link-stats do) and the beacons heard during the search fill them again.
+        Without it, a link that failed while its far end was down (a DCAP without power)
+        would keep an ETX above ``max_link_etx`` and never be chosen again."""
+        self.candidates.clear()
+        self.estimator.etx.clear()
+
     def hold_for_child(self, child: int, data: bytes) -> None:
         """Keep a downlink until the sleeping ``child`` polls."""
         self.held.setdefault(child, []).append(data)

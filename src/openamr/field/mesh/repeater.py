@@ -151,6 +151,7 @@ class Repeater(RouterNode):
     def _scan(self) -> None:
         self.scans += 1
         self._gen += 1
+        self.forget_neighbours()  # this window's beacons decide
         self.listening = True
         self.net.broadcast_dis(self)
         self.net.kernel.after(self.net.params.rep_scan_window_s, self._scan_end, self._gen)
