@@ -127,3 +127,17 @@ def test_json_log_lines(capsys: pytest.CaptureFixture[str]) -> None:
     assert lines == [{"t": lines[0]["t"], "level": "warning", "logger": "openamr.test",
                       "message": "store x lost"}]
     assert isinstance(JsonFormatter().format(logging.makeLogRecord({"msg": "m"})), str)
+
+
+def test_quiet_alarm_rules_log_transitions_at_debug(store: Store,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    """``AlarmRules(quiet=True)`` (the simulated head-end of ``sim run``, which counts the
+    alarms in its summary) keeps its transitions out of INFO and WARNING logs."""
+    alarms = AlarmRules(store, Settings(), quiet=True)
+    with caplog.at_level(logging.INFO):
+        assert alarms.raise_("alarm.tamper", "00000000000000d1", None, NOW)
+        assert alarms.clear("alarm.tamper", "00000000000000d1", None, NOW + 60)
+    assert "alarm" not in caplog.text
+    with caplog.at_level(logging.DEBUG, logger="openamr.headend.alarms"):
+        assert alarms.raise_("alarm.tamper", "00000000000000d1", None, NOW + 120)
+    assert "alarm raised: alarm.tamper" in caplog.text

@@ -94,8 +94,12 @@ class AlarmRules:
 
     def __init__(self, store: AlarmStore, settings: Settings | None = None, *,
                  config: AlarmsSettings | None = None, push_config: PushConfig | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, quiet: bool = False) -> None:
         self.store = store
+        self._raised_level = logging.DEBUG if quiet else logging.WARNING
+        """``quiet``: transitions are logged at DEBUG (a simulation that counts them itself),
+        else a raise at WARNING and a clear at INFO."""
+        self._cleared_level = logging.DEBUG if quiet else logging.INFO
         self.config = config or (settings or Settings()).alarms
         self.clock = clock
         self.publisher = Publisher(store, push_config or PushConfig.from_settings(settings))
@@ -145,9 +149,9 @@ class AlarmRules:
             return False
         alarm_id = self.store.raise_alarm(AlarmRow(code, device_id, meter_id, int(t_s), detail))
         active[key] = alarm_id
-        log.warning("alarm raised: %s (id %d) device=%s meter=%s at %s%s", code, alarm_id,
-                    device_id or "-", meter_id or "-", format_utc(int(t_s)),
-                    f": {detail}" if detail else "")
+        log.log(self._raised_level, "alarm raised: %s (id %d) device=%s meter=%s at %s%s",
+                code, alarm_id, device_id or "-", meter_id or "-", format_utc(int(t_s)),
+                f": {detail}" if detail else "")
         row = self.store.get_alarm(alarm_id) or AlarmRow(code, device_id, meter_id, int(t_s),
                                                          detail, alarm_id=alarm_id)
         self._notify(row, "raised", int(t_s))
@@ -166,8 +170,8 @@ class AlarmRules:
             return False
         if not self.store.clear_alarm(code, device_id, int(t_s), meter_id=meter_id):
             return False
-        log.info("alarm cleared: %s (id %d) device=%s meter=%s at %s", code, alarm_id,
-                 device_id or "-", meter_id or "-", format_utc(int(t_s)))
+        log.log(self._cleared_level, "alarm cleared: %s (id %d) device=%s meter=%s at %s",
+                code, alarm_id, device_id or "-", meter_id or "-", format_utc(int(t_s)))
         row = self.store.get_alarm(alarm_id)
         if row is not None:
             self._notify(row, "cleared", int(t_s))
