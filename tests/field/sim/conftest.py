@@ -111,3 +111,35 @@ def mesh(tmp_path: Path) -> Iterator[Callable[..., tuple[SimRun, HeadEnd, Scenar
     for he in made:
         he.close()
 
+
+
+@pytest.fixture
+def sim_run_cli(tmp_path: Path) -> Callable[..., tuple[dict[str, Any], Path]]:
+    """``sim_run_cli(meters, floors, seed, extra_toml="")``: ``openamr sim run --days 1 --json
+    --require-all-joined`` of a generated site (UTC, from 2026-01-01T00:00:00Z; ``extra_toml``
+    appended to its file) into a fresh SQLite store; every device must join.  Returns the
+    summary and the store's path."""
+    import json
+
+    from click.testing import CliRunner
+
+    from openamr.cli import main
+    from openamr.field.site import write_site
+    from openamr.field.site.generate import generate_site
+
+    def run(meters: int, floors: int, seed: int, extra_toml: str = "",
+            ) -> tuple[dict[str, Any], Path]:
+        site_file = tmp_path / "site.toml"
+        write_site(generate_site(meters, floors, seed=seed, time_zone="UTC",
+                                 start_utc="2026-01-01T00:00:00Z"), site_file)
+        with site_file.open("a") as f:
+            f.write(extra_toml)
+        db = tmp_path / "sim.db"
+        result = CliRunner().invoke(main, ["sim", "run", str(site_file), "--days", "1", "--db",
+                                           str(db), "--json", "--require-all-joined"])
+        assert result.exit_code == 0, result.output
+        summary: dict[str, Any] = json.loads(result.output)
+        assert summary["never_joined"] == []
+        return summary, db
+
+    return run

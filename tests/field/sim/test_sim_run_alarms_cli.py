@@ -3,33 +3,16 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
-from click.testing import CliRunner
-
-from openamr.cli import main
-from openamr.field.site import write_site
-from openamr.field.site.generate import generate_site
 from openamr.headend.store import open_store
 
 START_S = 1_767_225_600  # 2026-01-01T00:00:00Z
 
 
 def test_a_tamper_and_a_meter_outage_leave_their_alarms_raised_and_cleared(
-        tmp_path: Path) -> None:
-    site_file = tmp_path / "site.toml"
-    write_site(generate_site(8, 1, seed=5, time_zone="UTC", start_utc="2026-01-01T00:00:00Z"),
-               site_file)
-    with site_file.open("a") as f:
-        f.write('\n[[tampers]]\nmeter = "M-2"\nstart_s = 20000\nduration_s = 7200\n'
-                '\n[[outages]]\ndevice = "M-3"\nstart_s = 30000\nduration_s = 10800\n')
-    db = tmp_path / "sim.db"
-    result = CliRunner().invoke(main, ["sim", "run", str(site_file), "--days", "1", "--db",
-                                       str(db), "--json", "--require-all-joined"])
-    assert result.exit_code == 0, result.output
-    summary = json.loads(result.output)
-    assert summary["never_joined"] == []
+        sim_run_cli) -> None:
+    summary, db = sim_run_cli(8, 1, 5, '\n[[tampers]]\nmeter = "M-2"\nstart_s = 20000\n'
+                              'duration_s = 7200\n\n[[outages]]\ndevice = "M-3"\n'
+                              'start_s = 30000\nduration_s = 10800\n')
     assert summary["alarms"] == {"raised": {"alarm.power_lost": 1, "alarm.tamper": 1},
                                  "open": {}}
     with open_store(str(db)) as store:

@@ -5,17 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import anyio
 import httpx
-from click.testing import CliRunner
 
-from openamr.cli import main
-from openamr.field.site import write_site
-from openamr.field.site.generate import generate_site
 from openamr.headend.api import create_app
 from openamr.headend.auth import issue_token
 from openamr.headend.export.csv_daily import export_daily_csv
@@ -30,16 +24,8 @@ async def _get(app: object, url: str, headers: dict[str, str]) -> httpx.Response
         return await client.get(url, headers=headers)
 
 
-def test_a_day_of_a_generated_site_fills_every_joined_mdts_health(tmp_path: Path) -> None:
-    site_file = tmp_path / "site.toml"
-    write_site(generate_site(12, 2, seed=3, time_zone="UTC", start_utc="2026-01-01T00:00:00Z"),
-               site_file)
-    db = tmp_path / "sim.db"
-    result = CliRunner().invoke(main, ["sim", "run", str(site_file), "--days", "1", "--db",
-                                       str(db), "--json", "--require-all-joined"])
-    assert result.exit_code == 0, result.output
-    summary = json.loads(result.output)
-    assert summary["never_joined"] == []
+def test_a_day_of_a_generated_site_fills_every_joined_mdts_health(sim_run_cli) -> None:
+    _, db = sim_run_cli(12, 2, 3)
     with open_store(str(db)) as store:
         secret = issue_token(store, "read-only", "test", START_S).secret
         app = create_app(store, clock=lambda: START_S + 2 * 86400)
