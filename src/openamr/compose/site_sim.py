@@ -148,7 +148,8 @@ class IngestBackhaul:
     (:class:`openamr.headend.alarms.AlarmRules` subscribed to the ingest), on simulated time:
     the event and status rules at each batch, the silence sweep (``alarm.no_data``) whenever
     the batches have advanced by its own threshold (``no_data_after_s``) and once more at
-    :meth:`close`.  So a simulated tamper, outage, weak link or low battery leaves its alarm in
+    :meth:`close`; the sweep looks at the DCAP's site only (the store may hold other sites,
+    whose time is not this simulation's).  So a simulated tamper, outage, weak link or low battery leaves its alarm in
     the store."""
 
     def __init__(self, store: Any, epoch_s: int, dcap_eui: int, *,
@@ -167,6 +168,7 @@ class IngestBackhaul:
         """UTC epoch second of the latest batch [s]: the alarm rules' clock."""
         self.alarms: AlarmRules | None = None
         self._swept_s: int | None = None
+        self._dcap_id = f"{dcap_eui:016x}"
         if alarms:
             # quiet: the run's summary counts them (a DCAP outage raises one per meter)
             self.alarms = AlarmRules(store, clock=lambda: float(self.now_s), quiet=True)
@@ -185,7 +187,9 @@ class IngestBackhaul:
 
     def _sweep(self) -> None:
         assert self.alarms is not None
-        self.alarms.sweep(self.now_s)
+        dcap = self.store.get_device(self._dcap_id)
+        if dcap is not None:  # a DCAP the store does not know has no site to sweep
+            self.alarms.sweep(self.now_s, site_id=dcap.site_id)
         self._swept_s = self.now_s
 
     def close(self) -> None:

@@ -295,17 +295,18 @@ class AlarmRules:
             device_id = meter.device_id if meter is not None else None
             self.clear(ALARM_NO_DATA, device_id, str(meter_id), t_s)
 
-    def sweep(self, now_s: int) -> int:
+    def sweep(self, now_s: int, site_id: str | None = None) -> int:
         """The silence rule: raise ``alarm.no_data`` for meters whose last interval ended more
         than ``no_data_after_s`` before ``now_s``, and repeaters last heard more than
         ``repeater_no_data_after_s`` before it; clear it for those heard again.  Returns how
-        many alarms were raised.  Meters never heard are skipped.
+        many alarms were raised.  Meters never heard are skipped.  ``site_id``: only that
+        site's meters and repeaters (a simulated site's clock says nothing of the others).
 
         It also pushes acknowledgements made elsewhere (the API's route).
         """
         with self._lock:
             self._devices.clear()  # pick up devices added or re-bound since the last sweep
-            raised = self._sweep_silence(int(now_s))
+            raised = self._sweep_silence(int(now_s), site_id)
             self._push_acknowledged()
             return raised
 
@@ -316,10 +317,10 @@ class AlarmRules:
                 self.publisher.publish_alarm(row, "acknowledged", int(row.acked_s),
                                              self.clock())
 
-    def _sweep_silence(self, now_s: int) -> int:
+    def _sweep_silence(self, now_s: int, site_id: str | None) -> int:
         limit_s = self.config.no_data_after_s
         raised = 0
-        for meter in self.store.list_meters():
+        for meter in self.store.list_meters(site_id=site_id):
             last_s = self.store.last_interval_s(meter.meter_id, site_id=meter.site_id)
             if last_s is None:
                 continue
@@ -330,7 +331,7 @@ class AlarmRules:
             else:
                 self.clear(ALARM_NO_DATA, meter.device_id, meter.meter_id, int(now_s))
         limit_s = self.config.repeater_no_data_after_s
-        for device in self.store.list_devices(role="repeater"):
+        for device in self.store.list_devices(site_id=site_id, role="repeater"):
             status = self.store.get_device_status(device.device_id)
             if status is None:
                 continue

@@ -115,10 +115,11 @@ def mesh(tmp_path: Path) -> Iterator[Callable[..., tuple[SimRun, HeadEnd, Scenar
 
 @pytest.fixture
 def sim_run_cli(tmp_path: Path) -> Callable[..., tuple[dict[str, Any], Path]]:
-    """``sim_run_cli(meters, floors, seed, extra_toml="")``: ``openamr sim run --days 1 --json
-    --require-all-joined`` of a generated site (UTC, from 2026-01-01T00:00:00Z; ``extra_toml``
-    appended to its file) into a fresh SQLite store; every device must join.  Returns the
-    summary and the store's path."""
+    """``sim_run_cli(meters, floors, seed, extra_toml="", start_utc=...)``: ``openamr sim run
+    --days 1 --json --require-all-joined`` of a generated site (UTC, from ``start_utc``,
+    2026-01-01T00:00:00Z by default; ``extra_toml`` appended to its file) into the test's
+    SQLite store (one per test: a second call adds a second site); every device must join.
+    Returns the summary and the store's path."""
     import json
 
     from click.testing import CliRunner
@@ -128,10 +129,10 @@ def sim_run_cli(tmp_path: Path) -> Callable[..., tuple[dict[str, Any], Path]]:
     from openamr.field.site.generate import generate_site
 
     def run(meters: int, floors: int, seed: int, extra_toml: str = "",
-            ) -> tuple[dict[str, Any], Path]:
+            start_utc: str = "2026-01-01T00:00:00Z") -> tuple[dict[str, Any], Path]:
         site_file = tmp_path / "site.toml"
         write_site(generate_site(meters, floors, seed=seed, time_zone="UTC",
-                                 start_utc="2026-01-01T00:00:00Z"), site_file)
+                                 start_utc=start_utc), site_file)
         with site_file.open("a") as f:
             f.write(extra_toml)
         db = tmp_path / "sim.db"

@@ -28,3 +28,13 @@ def test_a_tamper_and_a_meter_outage_leave_their_alarms_raised_and_cleared(
         assert START_S + start_s + length_s <= alarm.cleared_s < START_S + start_s + length_s + 900
     # nothing else happened to the building: no other meter has an alarm
     assert {a.meter_id for a in alarms} <= {"M-2", "M-3"}, alarms
+
+
+def test_a_later_site_in_the_same_store_raises_nothing_on_an_earlier_one(sim_run_cli) -> None:
+    """The simulated head-end's silence sweep looks at its own site: a site simulated a month
+    later in the same store does not call the first site's meters silent."""
+    sim_run_cli(6, 1, 5)
+    summary, db = sim_run_cli(8, 1, 5, start_utc="2026-02-01T00:00:00Z")
+    assert summary["alarms"] == {"raised": {}, "open": {}}
+    with open_store(str(db)) as store:
+        assert store.list_alarms(limit=1000) == []
