@@ -149,8 +149,8 @@ class IngestBackhaul:
     the event and status rules at each batch, the silence sweep (``alarm.no_data``) whenever
     the batches have advanced by its own threshold (``no_data_after_s``) and once more at
     :meth:`close`; the sweep looks at the DCAP's site only (the store may hold other sites,
-    whose time is not this simulation's).  So a simulated tamper, outage, weak link or low battery leaves its alarm in
-    the store."""
+    whose time is not this simulation's).  So a simulated tamper, outage, weak link or low
+    battery leaves its alarm in the store."""
 
     def __init__(self, store: Any, epoch_s: int, dcap_eui: int, *,
                  close_store: bool = False,
