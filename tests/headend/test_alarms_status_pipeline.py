@@ -64,3 +64,28 @@ def test_weak_link_and_low_battery_rise_and_clear_from_status_frames(store: Stor
     assert _states(store, ALARM_WEAK_LINK) == ["cleared", "open"]
     # every transition was queued for push (raised, cleared, raised) per alarm code
     assert store.outbox_depth() == 6
+
+
+def test_a_software_mdt_on_ip_has_no_radio_link_and_no_weak_link_alarm(store: Store,
+                                                                       tmp_path: Path) -> None:
+    """``openamr mdt run``'s device reports ``hops`` 0 (it is not on the radio mesh): the
+    head-end shows no RSSI or margin for it and raises no weak-link alarm, end to end from the
+    software MDT's own frames."""
+    from openamr.field.mdt.software import SoftwareMdt
+
+    (fake,) = make_site(store, 1)
+    ingest = Ingest(store, settings=IngestSettings(), dcap_id=DCAP)
+    rules = AlarmRules(store, push_config=PushConfig(), clock=lambda: float(NOW))
+    ingest.subscribe(rules.on_stored)
+    mdt = SoftwareMdt(tmp_path / "mdt", meter_id="m0", eui=fake.eui,
+                      install_code=bytes.fromhex(fake.install_code))
+    mdt.boot(NOW)
+    (answer,) = ingest.handle(mdt.join_request(), NOW)
+    assert mdt.downlink(answer, NOW) == "join"
+    (status_frame,) = mdt.uplinks()  # the STATUS after joining
+    ingest.handle(status_frame, NOW + 1)
+    status = store.get_device_status(fake.device_id)
+    assert status is not None
+    assert status.hops == 0
+    assert (status.rssi_dbm, status.link_margin_db) == (None, None)
+    assert store.list_alarms() == []

@@ -770,9 +770,12 @@ class Ingest:
             elif isinstance(payload, Status):
                 parent_id = f"{payload.parent:016x}" if payload.parent else None
                 battery_mv = payload.battery_mv or None
+                # hops 0: not on the radio mesh (a software MDT on IP): no link to describe
+                on_radio = payload.hops > 0
                 work.statuses.append(DeviceStatus(
-                    dev.device_id, now, parent_id=parent_id, rssi_dbm=payload.rssi_dbm,
-                    link_margin_db=payload.link_margin_db, etx=payload.etx,
+                    dev.device_id, now, parent_id=parent_id,
+                    rssi_dbm=payload.rssi_dbm if on_radio else None,
+                    link_margin_db=payload.link_margin_db if on_radio else None, etx=payload.etx,
                     hops=payload.hops, battery_mv=battery_mv,
                     battery_remaining_mah=payload.battery_remaining_mah,
                     on_battery=payload.on_battery, tx_frames=payload.tx_frames,
