@@ -221,3 +221,16 @@ def test_an_acknowledgement_made_through_the_store_is_pushed_once_by_the_sweep(
     rules.sweep(T_S + 60)
     rules.sweep(T_S + 120)
     assert _pushed(store) == [(ALARM_TAMPER, "raised"), (ALARM_TAMPER, "acknowledged")]
+
+
+def test_statuses_of_one_device_in_one_batch_apply_in_order(store: Store,
+                                                            rules: AlarmRules) -> None:
+    """A batch with a low-battery status and then a recovered one for the same MDT raises and
+    clears (the rules skip statuses with nothing to raise or clear, not this second one)."""
+    batch = StoredBatch(IntervalTable.empty(), statuses=(
+        DeviceStatus(MDT, T_S, battery_mv=2400, link_margin_db=20.0),
+        DeviceStatus(MDT, T_S + 3600, battery_mv=2900, link_margin_db=20.0)), received_s=T_S)
+    rules.on_stored(batch)
+    assert _states(store, ALARM_BATTERY_LOW) == ["cleared"]
+    rules.on_stored(_status(MDT, T_S + 7200, battery_mv=2950, link_margin_db=20.0))
+    assert _states(store, ALARM_BATTERY_LOW) == ["cleared"]  # healthy: nothing new

@@ -240,18 +240,24 @@ class AlarmRules:
 
     def _on_statuses(self, statuses: Iterable[Any]) -> None:
         cfg = self.config
+        active_devices = {key[1] for key in self._active_alarms()}
         for status in statuses:
             device_id = status.device_id
+            mv = status.battery_mv
+            margin = status.link_margin_db
+            if (device_id not in active_devices and not status.on_battery
+                    and (mv is None or not 0 < mv < cfg.low_battery_mv)
+                    and (margin is None or margin >= cfg.weak_link_margin_db)):
+                continue  # nothing to raise, and no alarm of this device to clear
+            active_devices.add(device_id)  # it may have one now (a later status clears it)
             meter_id = self._meter_of(device_id)
             t_s = int(status.last_heard_s)
-            mv = status.battery_mv
             if mv is not None and mv > 0:
                 if mv < cfg.low_battery_mv:
                     self.raise_(ALARM_BATTERY_LOW, device_id, meter_id, t_s,
                                 f"battery {mv} mV < {cfg.low_battery_mv} mV")
                 elif mv >= cfg.low_battery_mv + cfg.battery_hysteresis_mv:
                     self.clear(ALARM_BATTERY_LOW, device_id, meter_id, t_s)
-            margin = status.link_margin_db
             if margin is not None:
                 if margin < cfg.weak_link_margin_db:
                     self.raise_(ALARM_WEAK_LINK, device_id, meter_id, t_s,
