@@ -22,6 +22,7 @@ from typing import Any
 from openamr.errors import InputError
 
 __all__ = [
+    "REPEATER_REPORT_PERIOD_S",
     "AlarmsSettings",
     "ApiSettings",
     "IngestSettings",
@@ -132,6 +133,14 @@ class PushSettings:
     ack_timeout_s: float = 10.0
 
 
+REPEATER_REPORT_PERIOD_S = 86_400
+"""How often a repeater sends a frame of its own, a STATUS [s]: the frames it relays do not say
+it is alive (a frame names its originator only).  Assumption: daily, the field model's
+``status_period_s``; the alarm rules' silence limit for repeaters and the commissioning tool's
+expected report time both use it.  A repeater that loses mains says so at once (``power.lost``,
+``alarm.power_lost``), so this only has to catch one that dies silently."""
+
+
 @dataclass(frozen=True, slots=True)
 class AlarmsSettings:
     no_data_report_periods: int = 3
@@ -140,12 +149,9 @@ class AlarmsSettings:
     """How often an MDT reports [s].  Assumption: the manual gives no report period; hourly is
     what public Tehama material describes (reference mesh.md, "hourly or 15-min reports" [S])
     and what the ingest gives devices in the JOIN_RESPONSE by default."""
-    repeater_report_period_s: int = 86_400
-    """How often a repeater sends a frame of its own, a STATUS [s] (the frames it relays do
-    not say it is alive: a frame names its originator only).  Assumption: daily, the field
-    model's ``status_period_s`` and the commissioning tool's figure; a repeater that loses
-    mains says so at once (``power.lost``, ``alarm.power_lost``), so this only has to catch
-    one that dies silently."""
+    repeater_report_period_s: int = REPEATER_REPORT_PERIOD_S
+    """How often a repeater sends a frame of its own, a STATUS [s] (see
+    :data:`REPEATER_REPORT_PERIOD_S`)."""
     low_battery_mv: int = 2500
     """A battery below this voltage [mV] raises ``alarm.battery_low``.  Assumption: 1.25 V per
     cell of the MDT's two AA cells in series (reference mesh.md: 2xAA pre-installed [S]); an

@@ -37,6 +37,7 @@ import numpy as np
 import numpy.typing as npt
 
 from openamr.field.mdt.battery import SHELF_LIFE_YEARS
+from openamr.headend.settings import REPEATER_REPORT_PERIOD_S
 from openamr.headend.store.base import Device, DevicePosition, DeviceStatus, Store
 from openamr.units import INTERVAL_LENGTH_S, S_PER_DAY
 
@@ -72,9 +73,10 @@ class HealthSettings:
 
     report_period_s: int = 3600
     """How often an MDT reports [s] (assumption: hourly, the simulator's default)."""
-    repeater_report_period_s: int = 86_400
-    """How often a repeater sends a frame of its own (a STATUS) [s] (assumption: daily, the
-    simulator's ``status_period_s``); its forwarded traffic does not count as heard."""
+    repeater_report_period_s: int = REPEATER_REPORT_PERIOD_S
+    """How often a repeater sends a frame of its own (a STATUS) [s] (the assumption of
+    :data:`openamr.headend.settings.REPEATER_REPORT_PERIOD_S`); its forwarded traffic does not
+    count as heard."""
     upload_s: int = 900
     """How long a report may wait at the DCAP before it is stored [s]."""
     battery_capacity_mah: float = 2000.0
