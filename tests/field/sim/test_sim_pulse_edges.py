@@ -51,3 +51,22 @@ def test_debouncing_each_edge_counts_the_closures_per_interval(shares: list[floa
     per_interval, overrun = PulseInput(PulseInputParams()).accept_counts(counts, INTERVAL_S)
     assert not overrun.any()
     np.testing.assert_array_equal(per_edge, per_interval)
+
+
+def test_next_closure_spreads_an_intervals_closures_evenly() -> None:
+    """``MdtNode.next_closure_s``: when a switched-off MDT's meter next pulses (the closures
+    of each interval evenly spread over it; none beyond the run)."""
+    from openamr.field.kernel import Kernel
+    from openamr.field.mesh.mdt_node import MdtNode
+    from openamr.field.mesh.medium import Medium
+    from openamr.field.mesh.network import Network
+    from openamr.field.mesh.params import MeshParams
+
+    net = Network(Kernel(), Medium(1, [], [], [], []), MeshParams(), lambda frames, t: [])
+    # intervals of 0, 3, 0 and 1 closures (Kh 10)
+    node = MdtNode(net, 0, 0x100, "00" * 16, np.array([0, 30, 0, 10], dtype=np.int64))
+    assert node.next_closure_s(0.0) == 900 + 150
+    assert node.next_closure_s(1050.0) == 900 + 450
+    assert node.next_closure_s(1049.0) == 1050
+    assert node.next_closure_s(1650.0) == 2700 + 450
+    assert node.next_closure_s(3150.0) is None

@@ -142,16 +142,19 @@ def test_a_load_above_the_kits_maximum_current_is_refused(site_mesh, tmp_path: P
     site_mesh(dataclasses.replace(base, meters=(m0, *base.meters[1:])), 0.25)
 
 
-def test_presses_from_the_site_file_turn_an_mdt_off_and_on(site_mesh) -> None:
+def test_presses_from_the_site_file_turn_an_idle_meters_mdt_off_and_on(site_mesh) -> None:
+    """On a meter with no load (no pulses), a hold turns the MDT off until the next hold."""
     from openamr.field.mdt.power_states import PowerState
     from openamr.field.site.model import Press
 
     base = _site(2)
-    target = base.meters[0].id
-    site = dataclasses.replace(base, presses=(
+    idle = dataclasses.replace(base.meters[0], load=LoadSpec(LoadKind.HOUSEHOLD, 0.0))
+    target = idle.id
+    site = dataclasses.replace(base, meters=(idle, *base.meters[1:]), presses=(
         Press(target, 4 * H, "hold"), Press(target, 6 * H, "tap"), Press(target, 8 * H, "hold")))
     run, he, sc = site_mesh(site, 1.0)
     node = next(n for n in run.nodes if isinstance(n, MdtNode) and sc.nodes[n.idx].id == target)
+    assert node.next_closure_s(0.0) is None  # the meter never pulses
     run.kernel.run(4 * H - 1)
     assert node.psm.state in (PowerState.JOINED, PowerState.JOINED_LED)
     run.kernel.run(4 * H + 1)
@@ -164,6 +167,33 @@ def test_presses_from_the_site_file_turn_an_mdt_off_and_on(site_mesh) -> None:
     after = [(t, p) for t, p in node.led_log if t >= 4 * H]
     assert [p for _, p in after][:4] == ["slow_flash", "rapid_flash", "solid", "off"]
     assert after[0][0] == 8 * H
+    assert he.rejected == {}
+
+
+def test_a_pulsing_meter_turns_its_mdt_back_on_after_a_hold(site_mesh) -> None:
+    """Manual §5.2: "the first pulse will automatically turn on the MDT": switched off on a
+    meter with a load, the MDT comes back on at the meter's next pulse, searches and joins."""
+    from openamr.field.mdt.power_states import PowerState
+    from openamr.field.site.model import Press
+
+    base = _site(2)
+    target = base.meters[0].id
+    site = dataclasses.replace(base, presses=(Press(target, 4 * H, "hold"),))
+    run, he, sc = site_mesh(site, 1.0)
+    node = next(n for n in run.nodes if isinstance(n, MdtNode) and sc.nodes[n.idx].id == target)
+    next_pulse_s = node.next_closure_s(4 * H)
+    assert next_pulse_s is not None
+    assert 4 * H < next_pulse_s < 5 * H  # a household load pulses within minutes
+    run.kernel.run(4 * H + 0.5 * (next_pulse_s - 4 * H))
+    assert node.psm.state is PowerState.OFF
+    run.kernel.run(next_pulse_s + 1e-3)
+    assert node.psm.state is PowerState.SEARCHING  # the pulse turned it on
+    summary = run.run(1.0)
+    assert node.psm.state in (PowerState.JOINED, PowerState.JOINED_LED)
+    assert summary["never_joined"] == []
+    after = [(t, p) for t, p in node.led_log if t >= 4 * H]
+    assert after[0] == (next_pulse_s, "slow_flash")
+    assert [p for _, p in after][:4] == ["slow_flash", "rapid_flash", "solid", "off"]
     assert he.rejected == {}
 
 

@@ -78,7 +78,7 @@ from openamr.units import INTERVAL_LENGTH_S
 if TYPE_CHECKING:
     from openamr.field.mesh.network import Network
 
-__all__ = ["MdtNode"]
+__all__ = ["KH_WH", "MdtNode"]
 
 _AWAKE = (PowerState.SEARCHING, PowerState.JOINING)
 _INTERVALS_HEAD = INTERVALS_HEAD_STRUCT.pack
@@ -86,6 +86,8 @@ _INTERVALS_HEAD = INTERVALS_HEAD_STRUCT.pack
 _REC_DTYPE = RECORD_DTYPE
 _REC_SIZE = _REC_DTYPE.itemsize
 _REPORTING = (PowerState.JOINED, PowerState.JOINED_LED)
+KH_WH = 10
+"""Meter constant of the output an MDT counts [Wh per pulse] (terminal 10, manual §3.2)."""
 
 
 @functools.cache
@@ -180,10 +182,44 @@ class MdtNode(MeshNode):
         self._handle(MdtEvent.PULSE)
 
     def press(self, held_s: float) -> None:
-        """A button press of ``held_s`` [s] (4 s or more: a hold, manual §5.2)."""
+        """A button press of ``held_s`` [s] (4 s or more: a hold, manual §5.2).
+
+        A hold that turns the MDT off leaves it off until its meter's next pulse: "the first
+        pulse will automatically turn on the MDT" (manual §5.2; the MDT core's ``off`` +
+        ``pulse`` → ``searching``), so on a meter with a load it comes back on by itself."""
         if self.powered_s is None:
             self.powered_s = self.net.kernel.now_s
-        self._run(self.psm.on_button(held_s, self.net.kernel.now_s))
+        now = self.net.kernel.now_s
+        self._run(self.psm.on_button(held_s, now))
+        if self.psm.state is PowerState.OFF:
+            at_s = self.next_closure_s(now)
+            if at_s is not None:
+                gen = self._timer_gen.get("pulse", 0) + 1
+                self._timer_gen["pulse"] = gen
+                self.net.kernel.at(at_s, self._pulse, gen)
+
+    def _pulse(self, gen: int) -> None:
+        if self._timer_gen.get("pulse") == gen and self.psm.state is PowerState.OFF:
+            self._handle(MdtEvent.PULSE)
+
+    def next_closure_s(self, after_s: float) -> float | None:
+        """When the meter's Kh 10 output next closes after ``after_s`` [sim s]; None if it
+        does not within the run.  The interval's closures are spread evenly over it (an
+        assumption of openamr: constant power within the interval; the counts are the meter
+        model's)."""
+        closures = self.energy_wh // KH_WH
+        k = max(0, int(after_s // INTERVAL_LENGTH_S))
+        if k < closures.size and closures[k] > 0:
+            step_s = INTERVAL_LENGTH_S / int(closures[k])
+            start_s = k * INTERVAL_LENGTH_S
+            j = max(0, int(np.floor((after_s - start_s) / step_s - 0.5)) + 1)
+            if j < closures[k]:
+                return float(start_s + (j + 0.5) * step_s)
+        later = np.flatnonzero(closures[k + 1:])
+        if not later.size:
+            return None
+        k += 1 + int(later[0])
+        return float(k * INTERVAL_LENGTH_S + 0.5 * INTERVAL_LENGTH_S / int(closures[k]))
 
     def temperature_changed(self, temperature_c: float, t_s: int) -> None:
         """The E02's 1 % delta rule reported a reading [°C] taken at ``t_s`` [UTC epoch s]:

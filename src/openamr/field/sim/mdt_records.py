@@ -29,15 +29,13 @@ from openamr.field.mdt.temperature import (
     delta_report_mask,
     indoor_temperature_c,
 )
-from openamr.field.mesh.mdt_node import MdtNode
+from openamr.field.mesh.mdt_node import KH_WH, MdtNode
 from openamr.field.sim.scenario import Scenario
 from openamr.units import INTERVAL_LENGTH_S
 
 __all__ = ["attach_fleet_records"]
 
 _CHUNK = 128
-KH_WH = 10
-"""Meter constant of the simulated meters [Wh per pulse]."""
 
 
 def _schedule_delta_events(mdts: Sequence[MdtNode], temps: npt.NDArray[np.float64],
