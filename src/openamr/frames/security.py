@@ -82,9 +82,9 @@ NONCE_STRUCT = struct.Struct("!QIB")
 """The 13-byte CCM nonce: sender EUI-64, frame counter, security level."""
 _nonce = NONCE_STRUCT.pack
 NONCE_LENGTH = NONCE_STRUCT.size
+"""CCM nonce length [bytes] (13: CCM's length field is then 2 bytes, payloads < 64 KiB)."""
 NONCE_DTYPE = np.dtype([("src", ">u8"), ("counter", ">u4"), ("level", "u1")])
 """The same nonce as a numpy record, to build the nonces of many frames at once."""
-"""CCM nonce length [bytes] (13: CCM's length field is then 2 bytes, payloads < 64 KiB)."""
 
 _BLOCK = 16  # AES block [bytes]
 _CCM_L = 15 - NONCE_LENGTH  # CCM's length-field size [bytes]
