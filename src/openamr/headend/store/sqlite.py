@@ -36,16 +36,16 @@ _ONE_ROW = re.compile(r"^(.*?\bVALUES\s*)(\([^()]*\))(.*)$", re.DOTALL | re.IGNO
 
 
 @lru_cache(maxsize=256)
-def _multi_row(sql: str) -> tuple[str, int, str] | None:
+def _multi_row(sql: str) -> tuple[str, str, str] | None:
     """``(head VALUES, one row's marks, tail)`` of an ``INSERT ... VALUES (?, ...) ...``
-    statement (with no parenthesis inside the row), else None; and the ``?`` per row."""
+    statement (with no parenthesis inside the row), else None."""
     match = _ONE_ROW.match(sql)
     if match is None or not sql.lstrip().upper().startswith("INSERT"):
         return None
     head, row, tail = match.groups()
     if "?" in head or "?" in tail or "RETURNING" in tail.upper():
         return None
-    return head, row.count("?"), row + "\x00" + tail
+    return head, row, tail
 
 
 @lru_cache(maxsize=256)
@@ -53,8 +53,7 @@ def _statement(sql: str, rows: int) -> str:
     """The multi-row form of ``sql`` for ``rows`` rows (see :func:`_multi_row`)."""
     split = _multi_row(sql)
     assert split is not None
-    head, _marks, row_tail = split
-    row, tail = row_tail.split("\x00", 1)
+    head, row, tail = split
     return head + ", ".join([row] * rows) + tail
 
 
@@ -135,10 +134,10 @@ class SqliteStore(SqlStore):
         statements of up to ``ROWS_PER_STATEMENT`` rows each (the same rows in the same order,
         so conflicts resolve as row by row: SQLite applies a statement's rows in turn)."""
         split = _multi_row(sql)
-        if split is None or split[1] == 0:
+        width = 0 if split is None else split[1].count("?")
+        if width == 0:
             self._w.executemany(sql, rows)
             return
-        width = split[1]
         per = max(1, min(ROWS_PER_STATEMENT, _MAX_VARIABLES // width))
         flat = list(chain.from_iterable(rows))
         n = len(flat) // width
