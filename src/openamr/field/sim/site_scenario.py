@@ -32,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from openamr.field.mdt.clock import draw_drift_ppm
+from openamr.field.mesh.mdt_node import KH_WH
 from openamr.field.mesh.medium import Medium
 from openamr.field.meter.ct import CT
 from openamr.field.meter.metrology import DEFAULT_CREEP, DEFAULT_SUPPLY, lcd_on, register_power_w
@@ -191,8 +192,8 @@ def scenario_from_site(site: Any, days: float, *, seed: int | None = None,
                 wiring_segments(faults.get(m.id, []), steps, STEP_S), dark,
                 ct=(CT(ratio_error_pct=m.ct_ratio_error_pct, phase_error_deg=m.ct_phase_error_deg)
                     if m.ct_ratio_error_pct or m.ct_phase_error_deg else None))
-        counts = closure_counts_per_interval(p, STEP_S, INTERVAL_LENGTH_S, 10.0)
-        energy[a:a + len(chunk)] = counts * 10
+        counts = closure_counts_per_interval(p, STEP_S, INTERVAL_LENGTH_S, float(KH_WH))
+        energy[a:a + len(chunk)] = counts * KH_WH
         e_wh = p.reshape(len(chunk), n_int, per).sum(axis=2) * (STEP_S / 3600.0)
         np.cumsum(e_wh, axis=1, out=register[a:a + len(chunk), 1:])
     key = hashlib.blake2b(f"network:{site.name}:{seed}".encode(), digest_size=16).digest()
