@@ -6,13 +6,17 @@ The "head-end" here accepts the connection, reads a little, then closes everythi
 
 from __future__ import annotations
 
+import select
 import socket
 import threading
 from pathlib import Path
 
+import click
+import pytest
 from click.testing import CliRunner
 
 from openamr.cli import main
+from openamr.cli.sim import LiveBackhaul
 from openamr.field.site import write_site
 from openamr.field.site.generate import generate_site
 
@@ -51,3 +55,20 @@ def test_sim_run_errors_do_not_show_the_postgres_password(tmp_path: Path) -> Non
     assert result.exit_code == 2
     assert "pa55word" not in result.output
     assert "amr:***@127.0.0.1:1" in result.output
+
+
+def test_a_send_that_fails_and_cannot_reconnect_says_the_server_went_away() -> None:
+    """Regression: when a send failed (the server had reset the connection) and the reconnect
+    was refused, the socket closed by the reconnect was touched again and ``Bad file
+    descriptor`` replaced the message.  It showed when the simulator was fast enough to send
+    before it read the server's close."""
+    listening = socket.create_server(("127.0.0.1", 0))
+    host, port = listening.getsockname()[:2]
+    backhaul = LiveBackhaul(host, port)
+    conn, _ = listening.accept()
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    conn.close()  # a reset, and nobody listens any more
+    listening.close()
+    select.select([backhaul._sock], [], [], 5.0)  # the reset has arrived
+    with pytest.raises(click.ClickException, match=f"the head-end at {host}:{port} went away"):
+        backhaul.submit([b"\x00" * 40], 0.0)

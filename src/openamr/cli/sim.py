@@ -101,7 +101,8 @@ class LiveBackhaul:
                         f"stopped after {self.frames_sent} frames") from None
                 self._reconnect(exc)
             finally:
-                self._sock.setblocking(False)
+                if self._sock.fileno() >= 0:  # (a failed reconnect closed it)
+                    self._sock.setblocking(False)
         self.frames_sent += len(frames)
 
     def _read(self, timeout_s: float) -> list[bytes]:
