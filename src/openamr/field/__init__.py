@@ -6,3 +6,7 @@
 
 The field never imports the head-end; both speak :mod:`openamr.frames`.
 """
+
+from openamr.field.compiled import check_fresh
+
+check_fresh()

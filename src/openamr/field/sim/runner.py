@@ -71,7 +71,6 @@ class SimRun:
                               scenario.energy_wh[mdt_row], first, model=spec.model or "MMSMT-C02",
                               clock_drift_ppm=spec.clock_drift_ppm, delivery=delivery,
                               row=mdt_row)
-                mdt.meter_row = mdt_row  # type: ignore[attr-defined]
                 mdt_row += 1
                 self.net.add(mdt)
                 self.kernel.at(spec.power_on_s, mdt.turn_on)
