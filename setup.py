@@ -1,9 +1,9 @@
 """Build hook: the simulator's hot modules compiled with mypyc, on request.
 
 ``pip install`` builds pure Python unless ``OPENAMR_COMPILE=1`` is set; then the modules in
-``COMPILED_MODULES`` (the event kernel, the mesh, the MDT room's delivery log and power states:
-the per-event path of ``openamr sim run``) are compiled to C extensions with mypyc (it ships with
-mypy), from the same sources.  ``make compile`` does this in the checkout's ``.venv``;
+``COMPILED_MODULES`` (the event kernel, the mesh, the MDT room's battery ledger, delivery log
+and power states: the per-event path of ``openamr sim run``) are compiled to C extensions with
+mypyc (it ships with mypy), from the same sources.  ``make compile`` does this in the checkout's ``.venv``;
 ``docs/performance.md`` ("The compiled simulator") says what it buys and how it is tested.
 Everything else is configured in ``pyproject.toml``.
 """
@@ -16,6 +16,7 @@ from setuptools import setup
 
 COMPILED_MODULES = [
     "openamr/field/kernel.py",
+    "openamr/field/mdt/battery.py",
     "openamr/field/mdt/delivery.py",
     "openamr/field/mdt/power_states.py",
     "openamr/field/mesh/dcap.py",

@@ -101,10 +101,11 @@ class BatteryLedger:
 
         ``sleep_s`` is the elapsed time (the floor current flows always).
         """
-        durations = {"sleep_s": sleep_s, "rx_s": rx_s, "tx_s": tx_s, "mcu_s": mcu_s,
-                     "led_s": led_s}
-        bad = [k for k, v in durations.items() if not (v >= 0 and math.isfinite(v))]
-        if bad:
+        if not (sleep_s >= 0 and rx_s >= 0 and tx_s >= 0 and mcu_s >= 0 and led_s >= 0
+                and math.isfinite(sleep_s + rx_s + tx_s + mcu_s + led_s)):
+            durations = {"sleep_s": sleep_s, "rx_s": rx_s, "tx_s": tx_s, "mcu_s": mcu_s,
+                         "led_s": led_s}
+            bad = [k for k, v in durations.items() if not (v >= 0 and math.isfinite(v))]
             raise InputError(f"durations must be finite and not negative: {', '.join(bad)}",
                              where=bad[0])
         c = self.currents

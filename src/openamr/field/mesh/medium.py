@@ -98,15 +98,6 @@ class Medium:
             p = p ** (length_bytes / self.reference_frame_bytes)
         return p
 
-    def delivered(self, src: int, dst: int, length_bytes: int | None = None) -> bool:
-        """Draw whether one frame from ``src`` reaches ``dst``."""
-        p = self.probability(src, dst, length_bytes)
-        if p >= 1.0:
-            return True
-        if p <= 0.0:
-            return False
-        return self.uniform() < p
-
     def neighbours(self, node: int) -> Sequence[tuple[int, float]]:
         """``(receiver, p_ref)`` of every node that can hear ``node``."""
         return self.hearers[node]

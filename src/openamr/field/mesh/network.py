@@ -2,9 +2,9 @@
 
 The :class:`Network` owns the kernel, the :class:`~openamr.field.mesh.medium.Medium`, the
 parameters and the nodes (index 0 is the DCAP).  Nodes ask it to broadcast a beacon or a DIS,
-to move a frame one hop up (link ACK and retries through :func:`~openamr.field.mesh.mac.unicast`)
-and to route a downlink from the DCAP.  Beacons are events carrying a value (never bytes);
-every application frame is real bytes end to end.
+to move a frame one hop up (link ACK and retries: :meth:`Network.hop`,
+:mod:`~openamr.field.mesh.mac`) and to route a downlink from the DCAP.  Beacons are events
+carrying a value (never bytes); every application frame is real bytes end to end.
 
 Backhaul: a plain callable ``backhaul(frames, sim_t_s) -> downlinks`` takes the frames that
 reached the DCAP and returns the downlink frames to route back (the head-end's ingest, or a
@@ -22,7 +22,6 @@ from openamr.field.mesh.mac import ACK_FRAME_BYTES
 from openamr.field.mesh.medium import Medium
 from openamr.field.mesh.node import MeshNode, Packet
 from openamr.field.mesh.params import MeshParams
-from openamr.field.mesh.routing import etx_from_rssi
 from openamr.frames import HEADER_LENGTH, DeviceRole
 
 __all__ = ["Backhaul", "Network"]
@@ -100,25 +99,14 @@ class Network:
     # ----------------------------------------------------------------- broadcast
     def broadcast_beacon(self, sender: MeshNode) -> None:
         """``sender`` beacons: every listening node that hears it is told (a value, no bytes)."""
-        links = self.medium.links[sender.idx]
-        draw = self.medium.uniform
+        medium = self.medium
+        links = medium.links[sender.idx]
         nodes = self.nodes
         rank, hops, etx = sender.rank, sender.hops, sender.path_etx
         src = sender.idx
-        now = self.kernel.now_s
-        node: Any
-        for node, rssi, p in self._mains_hearers(src):
-            if p >= 1.0 or draw() < p:
-                # RouterNode.on_beacon, inlined: this loop is most of a large run's work
-                if not node.listening:
-                    continue
-                cand = node.candidates.get(src)
-                if cand is None:
-                    node.on_beacon(src, rank, hops, etx, rssi)
-                    continue
-                cand.rank, cand.hops, cand.path_etx, cand.heard_s = rank, hops, etx, now
-                if node.joined and now >= node.trickle.start_s:
-                    node.trickle.heard += 1
+        for node, rssi, p in self._mains_hearers(src):  # most of a large run's work
+            if p >= 1.0 or medium.uniform() < p:
+                node.on_beacon(src, rank, hops, etx, rssi)
         listening = self.listening
         if not listening:
             return
@@ -128,7 +116,7 @@ class Network:
         else:
             heard = [(j, link) for j, link in links.items() if j in listening]
         for j, link in heard:
-            if link[1] >= 1.0 or draw() < link[1]:
+            if link[1] >= 1.0 or medium.uniform() < link[1]:
                 nodes[j].on_beacon(src, rank, hops, etx, link[0])
 
     def poison(self, sender: MeshNode) -> None:
@@ -193,11 +181,11 @@ class Network:
         """One acknowledged unicast ``sender → receiver``; updates ETX; True if link-ACKed.
 
         Up to ``1 + mac_max_retries`` attempts, each a data frame and, if it arrived, a link
-        ACK back (:func:`openamr.field.mesh.mac.unicast`, inlined here: this is the hot path).
-        One uniform draw ``u`` decides an attempt: ``u < p_data·p_ack`` both arrived,
-        ``u < p_data`` the data arrived but its ACK was lost (a copy), else the data was lost.
-        ``first_u``: the first attempt's draw, already made by the caller.  A receiver that
-        cannot take children (unpowered, not joined) never ACKs.
+        ACK back (:mod:`openamr.field.mesh.mac`).  One uniform draw ``u`` decides an attempt:
+        ``u < p_data·p_ack`` both arrived, ``u < p_data`` the data arrived but its ACK was lost
+        (a copy), else the data was lost.  ``first_u``: the first attempt's draw, already made
+        by the caller.  A receiver that cannot take children (unpowered, not joined) never
+        ACKs.
         """
         self.hops_tried += 1
         link = self._links[sender.idx].get(receiver_idx * 65536 + length_bytes)
@@ -208,10 +196,10 @@ class Network:
         acked = False
         copies = 0
         if p_data > 0.0 and self.nodes[receiver_idx].joined:  # accepts_children
-            draw = self.medium.uniform
+            medium = self.medium
             for attempt in range(1, attempts + 1):
                 if first_u is None:
-                    u = draw()
+                    u = medium.uniform()
                 else:
                     u, first_u = first_u, None
                 if u < p_ok:
@@ -227,17 +215,10 @@ class Network:
             stats = sender.link_stats[receiver_idx] = [0, 0, 0]
         stats[0] += attempts
         stats[2] += 1
-        # ETX EWMA (LinkEstimator.update, inlined: this is the hot path)
-        est = sender.estimator
-        etx = est.etx
-        old = etx.get(receiver_idx)
-        if old is None:
-            old = etx_from_rssi(rssi)
+        sender.estimator.update(receiver_idx, rssi, attempts, acked)
         if acked:
             stats[1] += 1
-            etx[receiver_idx] = old + est.alpha * (attempts - old)
             return True
-        etx[receiver_idx] = old + est.alpha * (est.noack_tx - old)
         sender.tx_failures += 1
         self.hop_failures += 1
         return False
@@ -251,10 +232,9 @@ class Network:
         """
         nodes = self.nodes
         links = self._links
-        draw = self.medium.uniform
+        medium = self.medium
         length = len(pkt.data)
         now = self.kernel.now_s
-        receiver: Any
         first = True
         while True:
             parent = sender.parent
@@ -263,12 +243,12 @@ class Network:
                     sender.enqueue(pkt)
                 return not first
             receiver = nodes[parent]
-            # the usual case inlined: data and link ACK both arrive at the first attempt
+            # the usual case first: data and link ACK both arrive at the first attempt
             link = links[sender.idx].get(parent * 65536 + length)
             if link is None:
                 link = self._link(sender.idx, parent, length)
-            u = draw()
-            if u < link[0] and receiver.joined:  # accepts_children, inlined
+            u = medium.uniform()
+            if u < link[0] and receiver.joined:  # accepts_children
                 self.hops_tried += 1
                 sender.tx_attempts += 1
                 stats = sender.link_stats.get(parent)
@@ -277,12 +257,7 @@ class Network:
                 stats[0] += 1
                 stats[1] += 1
                 stats[2] += 1
-                est = sender.estimator
-                etx = est.etx
-                old = etx.get(parent)
-                if old is None:
-                    old = etx_from_rssi(link[2])
-                etx[parent] = old + est.alpha * (1.0 - old)
+                sender.estimator.update(parent, link[2], 1, True)
             elif not self.hop(sender, parent, length, u):
                 if self.last_copies:
                     # the frame arrived but every link ACK was lost: the parent forwards it
@@ -290,7 +265,7 @@ class Network:
                     dup = Packet(pkt.data, pkt.src, pkt.counter, pkt.frame_type,
                                  pkt.created_s, [*pkt.chain, parent], pkt.seq_first,
                                  pkt.seq_last)
-                    nodes[parent].receive_up(dup, sender.idx)
+                    receiver.receive_up(dup, sender.idx)
                 if first:
                     return False
                 sender.enqueue(pkt)
@@ -298,32 +273,12 @@ class Network:
             cand = sender.candidates.get(parent)
             if cand is not None:
                 cand.heard_s = now  # a link ACK proves the parent is alive
-            chain = pkt.chain
-            if not receiver.relays or parent in chain:
-                # the DCAP; or a loop, which the repeater handles (drop and repair)
-                chain.append(parent)
-                if receiver.relays:
-                    receiver.accept_up(pkt, sender.idx)
-                else:
-                    receiver.receive_up(pkt, sender.idx)
+            pkt.chain.append(parent)
+            if not receiver.relays:  # the DCAP
+                receiver.receive_up(pkt, sender.idx)
                 return True
-            chain.append(parent)
-            # Repeater.accept_up, inlined (hot path): duplicate filter, then forward at once
-            # when joined with an empty queue
-            dedup = receiver.dedup
-            key = pkt.src << 32 | pkt.counter
-            seen = dedup.seen
-            if key in seen:
-                dedup.dropped += 1
-                return True
-            seen.add(key)
-            order = dedup.order
-            order.append(key)
-            if len(order) > dedup.window:
-                seen.discard(order.popleft())
-            if receiver.queue or not receiver.joined:
-                receiver.enqueue(pkt)
-                return True
+            if not receiver.accept_up(pkt, sender.idx):
+                return True  # dropped (a loop, a duplicate) or queued
             sender = receiver
             first = False
 

@@ -360,18 +360,8 @@ class Repeater(RouterNode):
             self.loops_detected += 1
             self._reselect(exclude=from_idx)
             return False
-        # DuplicateFilter.first_time, inlined (hot path)
-        dedup = self.dedup
-        key = pkt.src << 32 | pkt.counter
-        seen = dedup.seen
-        if key in seen:
-            dedup.dropped += 1
+        if not self.dedup.first_time(pkt.src, pkt.counter):
             return False
-        seen.add(key)
-        order = dedup.order
-        order.append(key)
-        if len(order) > dedup.window:
-            seen.discard(order.popleft())
         if not self.queue and self.joined:
             return True
         self.enqueue(pkt)

@@ -44,8 +44,8 @@ class RouterNode(MeshNode):
             self.estimator.etx.pop(sender, None)  # a rediscovered neighbour starts afresh
         else:
             cand.rank, cand.hops, cand.path_etx, cand.heard_s = rank, hops, path_etx, now
-        if self.joined and now >= self.trickle.start_s:
-            self.trickle.heard += 1  # Trickle.consistent, inlined (hot path)
+        if self.joined:
+            self.trickle.consistent(now)
 
     def on_dis(self, sender: int) -> None:
         """Answer a solicitation with one unscheduled beacon soon (mesh.md §7.2), rate-limited:
