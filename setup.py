@@ -3,9 +3,9 @@
 ``pip install`` builds pure Python unless ``OPENAMR_COMPILE=1`` is set; then the modules in
 ``COMPILED_MODULES`` (the event kernel, the mesh, the MDT room's battery ledger, delivery log
 and power states: the per-event path of ``openamr sim run``) are compiled to C extensions with
-mypyc (it ships with mypy), from the same sources.  ``make compile`` does this in the checkout's ``.venv``;
-``docs/performance.md`` ("The compiled simulator") says what it buys and how it is tested.
-Everything else is configured in ``pyproject.toml``.
+mypyc (it ships with mypy), from the same sources.  ``make compile`` does this in the
+checkout's ``.venv``; ``docs/performance.md`` ("The compiled simulator") says what it buys and
+how it is tested.  Everything else is configured in ``pyproject.toml``.
 """
 
 from __future__ import annotations
