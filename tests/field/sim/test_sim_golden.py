@@ -2,8 +2,9 @@
 
 The run pins what the simulator decides (every draw, hop and answer shows in the summary's
 counts) and what the head-end stored (per meter: the intervals' count, energy and a digest of
-every row, and the event codes).  The site has a meter outage, a tamper and a button hold, so
-the paths beside the periodic report run too.  ``make test`` checks the file with the pure Python
+every row, and the event codes).  The site (Chicago, from noon on 7 March 2026 across the
+change to daylight saving time) has a meter outage, a tamper and a button hold, so the paths
+beside the periodic report run too.  ``make test`` checks the file with the pure Python
 modules and CI checks it again after ``make compile`` (``docs/performance.md``, "The compiled
 simulator"): the two builds are held to the same results.  Regenerate it after a deliberate
 change with ``OPENAMR_REGENERATE_GOLDEN=1 python -m pytest tests/field/sim/test_sim_golden.py``.
@@ -27,7 +28,7 @@ H = 3600.0
 
 def run_site(site_mesh: Any) -> dict[str, Any]:
     base = generate_site(24, 2, 1, seed=9, time_zone="America/Chicago",
-                         start_utc="2026-03-07T06:00:00Z")
+                         start_utc="2026-03-07T18:00:00Z")
     m = [meter.id for meter in base.meters]
     site = dataclasses.replace(
         base, outages=(Outage(m[0], 5 * H, 2 * H),), tampers=(Tamper(m[1], 8 * H, 600.0),),
