@@ -126,3 +126,47 @@ def test_survey_of_a_missing_file(tmp_path: Path) -> None:
     code, out = _run("cit", "survey", str(tmp_path / "nope.toml"))
     assert code == 2
     assert "no such file" in out
+
+
+def test_the_reverse_phase_indicator_read_at_the_register_check_raises_and_clears_the_alarm(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The manual's MDT reads only the pulse output; the reverse phase indicator is on the LCD
+    (§3.2), and §7 has the installer check it.  Recorded at the register check, it reaches the
+    alarm rules and the §7 troubleshooting like any reported event."""
+    import time
+
+    site = simulate(tmp_path / "site", meters=4, floors=1, days=1, seed=3)
+    db = str(site.db)
+    with open_store(db) as store:
+        meter = sorted(str(d.meter_id) for d in store.list_devices(role="mdt"))[1]
+        total_kwh = float(store.get_register_reads(meter).register_wh[-1]) / 1000
+    code, out = _run("cit", "register", "--db", db, "--meter", meter, "--lcd-kwh",
+                     f"{total_kwh:.3f}", "--reverse-phase", "L2", "--json")
+    assert code == 0, out
+    doc = json.loads(out)
+    assert doc["code"] == "register.match"
+    assert doc["reverse_phase"]["value"] == 2
+    assert doc["reverse_phase"]["alarm_open"] is True
+    with open_store(db) as store:
+        alarms = [a for a in store.list_alarms("open") if a.code == "alarm.reverse_phase"]
+        assert [(a.meter_id, a.detail) for a in alarms] == [(meter, "reverse phase on element 2")]
+        events = store.list_events(code="meter.reverse_phase")
+        assert [(e.meter_id, e.value) for e in events] == [(meter, 2)]
+    code, out = _run("cit", "troubleshoot", "--db", db, "--device", meter, "--symptom",
+                     "consumption_low", "--at", "latest", "--json")
+    assert code == 0, out
+    assert "ts.reverse_phase" in [f["code"] for f in json.loads(out)["findings"]]
+
+    later_s = time.time() + 60.0  # the CT turned round, read again a minute later
+    monkeypatch.setattr(time, "time", lambda: later_s)
+    code, out = _run("cit", "register", "--db", db, "--meter", meter, "--lcd-kwh",
+                     f"{total_kwh:.3f}", "--reverse-phase", "off")
+    assert code == 0, out
+    assert "reverse phase indicator: off (alarm.reverse_phase not open)" in out
+    with open_store(db) as store:
+        assert not [a for a in store.list_alarms("open") if a.code == "alarm.reverse_phase"]
+        assert [a.code for a in store.list_alarms("cleared")] == ["alarm.reverse_phase"]
+    code, out = _run("cit", "register", "--db", db, "--meter", "M-404", "--lcd-kwh", "1",
+                     "--reverse-phase", "L1")
+    assert code == 2
+    assert "M-404" in out

@@ -6,7 +6,8 @@
 * ``openamr cit checklist --db PATH [--site ID] [--at …] [--json]``: the manual's §5.2
   commissioning checklist, with warnings;
 * ``openamr cit register --db PATH [--site ID] --meter ID --lcd-kwh KWH
-  [--lcd-at-install-kwh KWH]``: the register check (exit 1 when it does not match);
+  [--lcd-at-install-kwh KWH] [--reverse-phase off|L1|L2|both]``: the register check (exit 1
+  when it does not match), and what the LCD's reverse phase indicator shows;
 * ``openamr cit troubleshoot --db PATH --device ID --symptom KEY [--site ID] [--at …]``: the
   manual's §7 problems answered from the stored data;
 * ``openamr cit survey SITE.toml [--min-margin-db M] [--max-repeaters N] [--json]
@@ -161,6 +162,10 @@ def checklist(db: str, site_id: str | None, at: str | None, as_json: bool) -> No
     click.echo(f"{result.done} of {len(result.steps)} steps done")
 
 
+_REVERSE_PHASE_VALUES = {"off": 0, "L1": 1, "L2": 2, "both": 3}
+"""``--reverse-phase`` → the ``meter.reverse_phase`` event's value (the element lit, 0: none)."""
+
+
 @cit.command("register")
 @_DB
 @_SITE
@@ -168,12 +173,17 @@ def checklist(db: str, site_id: str | None, at: str | None, as_json: bool) -> No
 @click.option("--lcd-kwh", type=float, required=True, help="the LCD's reading now [kWh]")
 @click.option("--lcd-at-install-kwh", type=float, default=0.0, show_default=True,
               help="the LCD's reading when the MDT was installed [kWh]")
+@click.option("--reverse-phase", type=click.Choice(list(_REVERSE_PHASE_VALUES)), default=None,
+              help="what the LCD's reverse phase indicator shows (manual §7): recorded as a "
+                   "meter.reverse_phase event, which raises or clears alarm.reverse_phase")
 @_JSON
 def register(db: str, site_id: str | None, meter_id: str, lcd_kwh: float,
-             lcd_at_install_kwh: float, as_json: bool) -> None:
-    """Compare the LCD's kWh with the MDT's total (flags a pulse input on the 100 Wh terminal)."""
+             lcd_at_install_kwh: float, reverse_phase: str | None, as_json: bool) -> None:
+    """Compare the LCD's kWh with the MDT's total (flags a pulse input on the 100 Wh terminal);
+    with --reverse-phase, record what the LCD's reverse phase indicator shows."""
     from openamr.web.register_check import check_register
 
+    observed: dict[str, Any] | None = None
     with _open(db) as store:
         _check_site(store, site_id)
         found = store.find_meters(meter_id, site_id)
@@ -184,14 +194,49 @@ def register(db: str, site_id: str | None, meter_id: str, lcd_kwh: float,
                              f"({', '.join(m.site_id for m in found)}): give --site",
                              where="--meter")
         reads = store.get_register_reads(meter_id, site_id=found[0].site_id)
+        if reverse_phase is not None:
+            observed = _record_reverse_phase(store, found[0].site_id, meter_id,
+                                             _REVERSE_PHASE_VALUES[reverse_phase])
     total = float(reads.register_wh[-1]) if len(reads) else None
     result = check_register(lcd_kwh, total, lcd_at_install_kwh)
     if as_json:
-        click.echo(json.dumps(asdict(result), sort_keys=True))
+        out = asdict(result)
+        if observed is not None:
+            out["reverse_phase"] = observed
+        click.echo(json.dumps(out, sort_keys=True))
     else:
         click.echo(f"{result.code}: {result.message}")
+        if observed is not None:
+            click.echo(f"reverse phase indicator: {reverse_phase} (alarm.reverse_phase "
+                       f"{'open' if observed['alarm_open'] else 'not open'})")
     if not result.ok:
         raise SystemExit(1)
+
+
+def _record_reverse_phase(store: Any, site_id: str, meter_id: str, value: int,
+                          ) -> dict[str, Any]:
+    """Store the installer's reading of the reverse phase indicator as the meter's MDT's
+    ``meter.reverse_phase`` event (now, UTC) and apply the alarm rules to it.
+
+    The manual's MDT reads only the pulse output, so nothing in the field reports the
+    indicator (an LCD symbol, manual §3.2); the installer reads it at the register check (§7:
+    "Check to make sure the reverse phase indicator is not on")."""
+    import time
+
+    from openamr.headend.alarms import ALARM_REVERSE_PHASE, AlarmRules
+    from openamr.headend.store import EventRow
+
+    mdts = [d for d in store.list_devices(site_id, role="mdt") if d.meter_id == meter_id]
+    if not mdts:
+        raise InputError(f"meter {meter_id!r} has no MDT in the store", where="--meter")
+    now_s = int(time.time())
+    event = EventRow(mdts[0].device_id, meter_id, "meter.reverse_phase", now_s, value,
+                     received_s=now_s)
+    store.put_events([event])
+    rules = AlarmRules(store)
+    rules.on_events([event])
+    return {"device_id": event.device_id, "value": value, "t_s": now_s,
+            "alarm_open": rules.is_active(ALARM_REVERSE_PHASE, event.device_id, meter_id)}
 
 
 @cit.command("troubleshoot")

@@ -83,6 +83,8 @@ _EVENT_RULES: dict[str, tuple[str, bool]] = {
     "join.failed": (ALARM_JOIN_FAILED, True),
 }
 _REVERSE_PHASE_EVENT = "meter.reverse_phase"
+_ELEMENTS = {1: "element 1", 2: "element 2", 3: "elements 1 and 2"}
+"""The ``meter.reverse_phase`` event's value: which element's indicator is on (0: none)."""
 
 
 AlarmConfig = AlarmsSettings
@@ -207,6 +209,12 @@ class AlarmRules:
         device = self._device(device_id)
         return device.role if device is not None else None
 
+    def on_events(self, events: Iterable[Any]) -> None:
+        """Apply the event rules to events stored outside the ingest (an installer's
+        observation recorded by ``openamr cit register --reverse-phase``)."""
+        with self._lock:
+            self._on_events(events)
+
     def on_stored(self, batch: Any) -> None:
         """Ingest listener: apply the event and status rules to one commit."""
         try:
@@ -224,7 +232,7 @@ class AlarmRules:
             if event.code == _REVERSE_PHASE_EVENT:
                 if event.value:
                     self.raise_("alarm.reverse_phase", event.device_id, meter_id, event.t_s,
-                                f"reverse phase on element {event.value}")
+                                f"reverse phase on {_ELEMENTS.get(event.value, 'the meter')}")
                 else:
                     self.clear("alarm.reverse_phase", event.device_id, meter_id, event.t_s)
                 continue
