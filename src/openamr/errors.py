@@ -15,7 +15,7 @@ dotted ``code``), not exceptions: the caller decides whether to raise.
 
 from __future__ import annotations
 
-__all__ = ["FrameError", "InputError", "OpenAMRError", "StoreError"]
+__all__ = ["FrameError", "InputError", "OpenAMRError", "StaleExtensionError", "StoreError"]
 
 
 class OpenAMRError(Exception):
@@ -45,3 +45,8 @@ class FrameError(OpenAMRError):
 
 class StoreError(OpenAMRError):
     """The head-end store refused an operation (schema too new, connection lost ...)."""
+
+
+class StaleExtensionError(ImportError):
+    """A compiled module of a source checkout is older than its source (``make compile`` was
+    not run again after an edit): :mod:`openamr.field.compiled` refuses to run it."""

@@ -79,3 +79,22 @@ def test_the_listed_modules_exist_and_the_build_is_what_ci_expects() -> None:
     else:
         assert running <= set(listed), f"compiled but not listed: {sorted(running - set(listed))}"
     assert all(sys.modules[name].__file__ for name in listed)
+
+
+def test_the_cli_names_a_stale_build_without_a_traceback(monkeypatch: pytest.MonkeyPatch,
+                                                          ) -> None:
+    from click.testing import CliRunner
+
+    from openamr import cli
+
+    message = ("compiled modules are older than their sources (src/openamr/field/mesh/"
+               "network.py): run `make compile` again, or `make clean-compiled` to run the pure "
+               "Python modules")
+
+    def stale(name: str) -> object:
+        raise StaleExtensionError(message)
+
+    monkeypatch.setattr(cli.importlib, "import_module", stale)
+    result = CliRunner().invoke(cli.main, ["sim", "run", "--help"])
+    assert result.exit_code == 1
+    assert result.output == f"Error: {message}\n"

@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from openamr import __version__
-from openamr.errors import InputError
+from openamr.errors import InputError, StaleExtensionError
 
 __all__ = ["COMMANDS", "load_command", "main"]
 
@@ -93,6 +93,8 @@ def load_command(name: str) -> click.Command | None:
     module_name, attr = target.split(":")
     try:
         module = importlib.import_module(module_name)
+    except StaleExtensionError as exc:  # a checkout's compiled simulator needs rebuilding
+        raise click.ClickException(str(exc)) from None
     except ImportError as exc:
         raise RuntimeError(f"openamr {name}: its module {module_name} cannot be imported "
                            f"({exc}); the installation is broken") from exc

@@ -14,15 +14,13 @@ import sys
 from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
+from openamr.errors import StaleExtensionError
+
 __all__ = ["StaleExtensionError", "check_fresh", "compiled_modules", "stale_extensions"]
 
 _FIELD = Path(__file__).resolve().parent
 _CHECKOUT = _FIELD.parents[2]
 """The repository root when running from a source checkout (``src/openamr/field``)."""
-
-
-class StaleExtensionError(ImportError):
-    """A compiled module is older than its source."""
 
 
 def compiled_modules() -> list[str]:
