@@ -195,7 +195,7 @@ class Network:
         attempts = self._tries
         acked = False
         copies = 0
-        if p_data > 0.0 and self.nodes[receiver_idx].joined:  # accepts_children
+        if p_data > 0.0 and self.nodes[receiver_idx].accepts_children:
             medium = self.medium
             for attempt in range(1, attempts + 1):
                 if first_u is None:
@@ -231,8 +231,6 @@ class Network:
         queues it (:meth:`Repeater.enqueue`).  Returns whether the first hop was link-ACKed.
         """
         nodes = self.nodes
-        links = self._links
-        medium = self.medium
         length = len(pkt.data)
         now = self.kernel.now_s
         first = True
@@ -243,22 +241,9 @@ class Network:
                     sender.enqueue(pkt)
                 return not first
             receiver = nodes[parent]
-            # the usual case first: data and link ACK both arrive at the first attempt
-            link = links[sender.idx].get(parent * 65536 + length)
-            if link is None:
-                link = self._link(sender.idx, parent, length)
-            u = medium.uniform()
-            if u < link[0] and receiver.joined:  # accepts_children
-                self.hops_tried += 1
-                sender.tx_attempts += 1
-                stats = sender.link_stats.get(parent)
-                if stats is None:
-                    stats = sender.link_stats[parent] = [0, 0, 0]
-                stats[0] += 1
-                stats[1] += 1
-                stats[2] += 1
-                sender.estimator.update(parent, link[2], 1, True)
-            elif not self.hop(sender, parent, length, u):
+            # the first attempt's draw is made here even for a link that cannot carry it (a
+            # run's random stream, and so its results, stay those of a given seed)
+            if not self.hop(sender, parent, length, self.medium.uniform()):
                 if self.last_copies:
                     # the frame arrived but every link ACK was lost: the parent forwards it
                     # while the sender keeps its copy and tries again later (a duplicate)
@@ -302,7 +287,7 @@ class Network:
         last = len(path) - 1
         for k in range(last, 0, -1):
             ai, bi = path[k], path[k - 1]
-            if k < last and not nodes[ai].joined:  # accepts_children, inlined
+            if k < last and not nodes[ai].accepts_children:
                 return
             if k == 1:
                 b = nodes[bi]

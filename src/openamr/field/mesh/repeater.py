@@ -378,10 +378,6 @@ class Repeater(RouterNode):
         if len(self.queue) == 1 or not self._retry_pending:
             self._pump()
 
-    @property
-    def accepts_children(self) -> bool:
-        return self.joined
-
     def _pump(self) -> None:
         while self.queue and self.joined:
             pkt = self.queue[0]
